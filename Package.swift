@@ -1,0 +1,46 @@
+// swift-tools-version: 6.0
+//
+// The root package: what an app adds. Keep it light: no web server, database server
+// or crypto dependencies here (those live in Server/ and Benchmarks/).
+
+import PackageDescription
+
+let package = Package(
+    name: "Syncwright",
+    platforms: [.macOS(.v13), .iOS(.v16), .tvOS(.v16), .watchOS(.v9)],
+    products: [
+        .library(name: "SyncwrightSchema", targets: ["SyncwrightSchema"]),
+        .executable(name: "syncwright", targets: ["syncwright"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        .target(
+            name: "SyncwrightSchema",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            path: "Sources/Schema"
+        ),
+        .executableTarget(
+            name: "syncwright",
+            dependencies: [
+                "SyncwrightSchema",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/CLI"
+        ),
+        .testTarget(
+            name: "SyncwrightSchemaTests",
+            dependencies: ["SyncwrightSchema"],
+            path: "Tests/SchemaTests",
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "SyncwrightCLITests",
+            dependencies: ["syncwright", "SyncwrightSchema"],
+            path: "Tests/CLITests"
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
