@@ -33,8 +33,7 @@ let package = Package(
         .testTarget(
             name: "SyncwrightSchemaTests",
             dependencies: ["SyncwrightSchema"],
-            path: "Tests/SchemaTests",
-            resources: [.copy("Fixtures")]
+            path: "Tests/SchemaTests"
         ),
         .testTarget(
             name: "SyncwrightCLITests",

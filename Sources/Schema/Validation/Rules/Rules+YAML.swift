@@ -5,7 +5,7 @@ extension Rules {
         public static let summary = "the file must be UTF-8 text"
         /// `«FF»` stands for a raw byte in examples.
         public static let triggeringExamples = ["syncwright: 1\nname: ↓«FF»Shop\n"]
-        public static let passingExamples = ["syncwright: 1\nname: Shöp\nentities: {}\n"]
+        public static let passingExamples = ["syncwright: 1\nname: Shop\nentities:\n  Item:\n    doc: Smørrebrød ✓\n    fields: { id: uuid }\n"]
 
         static func diagnostic(at location: SourceLocation) -> Diagnostic {
             make("the file is not valid UTF-8; save it as UTF-8", at: location)
@@ -44,7 +44,7 @@ extension Rules {
             """
             syncwright: 1
             name: Shop
-              ↓entities: {}
+              entities↓: {}
             """,
         ]
         public static let passingExamples = [
@@ -117,7 +117,7 @@ extension Rules {
         public static let id = "yaml-too-deep"
         public static let summary = "the document may nest at most 200 levels deep"
         public static let triggeringExamples = [
-            "syncwright: 1\nname: " + String(repeating: "[", count: 150) + "↓" + String(repeating: "[", count: 60)
+            "syncwright: 1\nname: " + String(repeating: "[", count: 198) + "↓" + String(repeating: "[", count: 12)
                 + String(repeating: "]", count: 210) + "\n",
         ]
         public static let passingExamples = [
