@@ -51,7 +51,9 @@ public struct Entity: Sendable, Hashable {
 
     /// The field with the given name, declared or server-managed.
     public func field(named name: String) -> Field? {
-        fields.first { $0.name == name } ?? serverManagedFields.first { $0.name == name }
+        if let field = fields.first(where: { $0.name == name }) { return field }
+        guard name == "version" || name == "updatedAt" else { return nil }
+        return serverManagedFields.first { $0.name == name }
     }
 
     /// The reference field whose relation has the given name (`customer` → `customerId`).

@@ -69,9 +69,10 @@ struct YAMLDocumentParser {
              let .parser(context, problem, mark, _),
              let .composer(context, problem, mark, _):
             let location = source.location(line: mark.line, column: mark.column)
-            // A tab in indentation is the usual cause of a scanner error; say so.
-            let tabs = Self.indentationTabs(in: source, throughLine: mark.line)
-            if !tabs.isEmpty {
+            // A tab in indentation is the usual cause of a scanner error; when one comes
+            // before the error, report every such tab in the file instead.
+            let tabs = Self.indentationTabs(in: source)
+            if let first = tabs.first, first.line <= mark.line {
                 return tabs.map { Rules.YAMLTabIndentation.diagnostic(at: $0) }
             }
             return [Self.syntaxDiagnostic(problem: problem, context: context, at: location, source: source)]
@@ -170,10 +171,10 @@ struct YAMLDocumentParser {
 
     // MARK: - Preflight checks
 
-    /// Every tab in the indentation of lines up to `lastLine`.
-    static func indentationTabs(in source: SourceText, throughLine lastLine: Int) -> [SourceLocation] {
+    /// The first tab in the indentation of each line.
+    static func indentationTabs(in source: SourceText) -> [SourceLocation] {
         var found: [SourceLocation] = []
-        for lineNumber in 1...max(1, min(lastLine, source.lineCount)) {
+        for lineNumber in 1...source.lineCount {
             for (index, scalar) in source.line(lineNumber).enumerated() {
                 if scalar == "\t" {
                     found.append(source.location(line: lineNumber, column: index + 1))

@@ -50,13 +50,13 @@ public struct ScalarTextMap: Sendable, Hashable {
             if scalar == " " || scalar == "\n" {
                 // A folded line break: the value has one space where the source has a
                 // break and indentation.
-                while cursor < text.count, [" ", "\t", "\n", "\r"].contains(text[cursor]) { cursor += 1 }
+                while cursor < text.count, Self.isWhitespace(text[cursor]) { cursor += 1 }
                 startSegment(index, cursor)
                 contiguous = false
                 continue
             }
             // Indentation of a continuation line is not part of the value.
-            while cursor < text.count, [" ", "\t", "\n", "\r"].contains(text[cursor]) { cursor += 1 }
+            while cursor < text.count, Self.isWhitespace(text[cursor]) { cursor += 1 }
             // An escape sequence or a doubled quote: look a few scalars ahead.
             var probe = cursor
             while probe < text.count, probe - cursor < 10, text[probe] != scalar { probe += 1 }
@@ -71,6 +71,10 @@ public struct ScalarTextMap: Sendable, Hashable {
         }
         if segments.isEmpty { startSegment(0, cursor) }
         self.segments = segments
+    }
+
+    private static func isWhitespace(_ scalar: Unicode.Scalar) -> Bool {
+        scalar == " " || scalar == "\t" || scalar == "\n" || scalar == "\r"
     }
 
     /// The file position of the scalar at `offset` in the value.

@@ -83,9 +83,13 @@ public struct SchemaValidator {
             }
         }
         // Generated names must not collide with other entities either.
+        var entitiesByTypeName: [String: EntitySyntax] = [:]
+        for entity in syntax.entities {
+            entitiesByTypeName[NameConversion.upperCamelCase(entity.name.value)] = entitiesByTypeName[NameConversion.upperCamelCase(entity.name.value)] ?? entity
+        }
         for entity in syntax.entities {
             let syncName = NameConversion.upperCamelCase(entity.name.value) + "Sync"
-            if let other = syntax.entities.first(where: { NameConversion.upperCamelCase($0.name.value) == syncName }) {
+            if let other = entitiesByTypeName[syncName] {
                 diagnostics.append(Rules.NameCollision.diagnostic(
                     "entity", other.name.value, collidesWith: entity.name.value,
                     as: "the Swift type '\(syncName)' (the Sync action of '\(entity.name.value)')",
@@ -94,8 +98,9 @@ public struct SchemaValidator {
         }
         // Pass 2: fields and keys.
         var resolved: [Entity] = []
+        let entityNames = Set(syntax.entities.map(\.name.value))
         for entitySyntax in syntax.entities {
-            let entity = resolveEntity(entitySyntax, keyTypes: keyTypes)
+            let entity = resolveEntity(entitySyntax, keyTypes: keyTypes, entityNames: entityNames)
             if entities[entity.name] == nil { entities[entity.name] = entity }
             resolved.append(entity)
         }
@@ -113,7 +118,9 @@ public struct SchemaValidator {
         }
     }
 
-    private mutating func resolveEntity(_ syntax: EntitySyntax, keyTypes: [String: FieldType]) -> Entity {
+    private mutating func resolveEntity(
+        _ syntax: EntitySyntax, keyTypes: [String: FieldType], entityNames: Set<String>
+    ) -> Entity {
         let entityName = syntax.name.value
         var fields: [Field] = []
         var propertyNames = NameRegistry(kind: "field")
@@ -129,7 +136,7 @@ public struct SchemaValidator {
             case .named(let typeName)?:
                 if let scalar = ScalarType(rawValue: typeName.value) {
                     field.type = .scalar(scalar)
-                } else if self.syntax.entities.contains(where: { $0.name.value == typeName.value }) {
+                } else if entityNames.contains(typeName.value) {
                     field.name = name.value + "Id"
                     field.columnName = NameConversion.snakeCase(field.name)
                     field.reference = Reference(relationName: name.value, targetEntity: typeName.value)

@@ -1,0 +1,32 @@
+// swift-tools-version: 6.0
+//
+// Benchmarks for Syncwright, a separate package so the root package stays light.
+// Run everything:   swift run -c release --package-path Benchmarks syncwright-benchmarks
+// A quick check:    swift run -c release --package-path Benchmarks syncwright-benchmarks --smoke
+
+import Foundation
+import PackageDescription
+
+/// A path dependency is identified by its folder's name, which is whatever the clone
+/// was called; read it instead of assuming it.
+let rootPackage = URL(fileURLWithPath: Context.packageDirectory).deletingLastPathComponent().lastPathComponent
+
+let package = Package(
+    name: "SyncwrightBenchmarks",
+    platforms: [.macOS(.v13)],
+    dependencies: [
+        .package(path: ".."),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        .executableTarget(
+            name: "syncwright-benchmarks",
+            dependencies: [
+                .product(name: "SyncwrightSchema", package: rootPackage),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            path: "Sources/SyncwrightBenchmarks"
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
