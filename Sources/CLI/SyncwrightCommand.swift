@@ -18,11 +18,9 @@ struct SyncwrightCommand: ParsableCommand {
         do {
             var command = try parseAsRoot()
             try command.run()
-        } catch let error as SchemaErrorsFound {
-            _ = error
+        } catch is SchemaErrorsFound {
             Foundation.exit(ExitStatus.schemaErrors)
-        } catch let error as UnreadableInput {
-            _ = error
+        } catch is UnreadableInput {
             Foundation.exit(ExitStatus.usageOrInput)
         } catch {
             let code = exitCode(for: error)

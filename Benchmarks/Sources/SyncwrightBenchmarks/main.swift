@@ -31,4 +31,4 @@ if !runner.missedTargets.isEmpty {
     print("error: \(runner.missedTargets.count) target(s) missed")
     exit(1)
 }
-print("\(runner.figures.count) passed, 0 failed")
+print("benchmarks: \(runner.figures.count) passed, 0 failed")

@@ -22,7 +22,9 @@ public enum ScalarType: String, Sendable, Hashable, CaseIterable, Codable {
 
 /// The type of a field: a scalar, or an enumeration of named cases stored as strings.
 public enum FieldType: Sendable, Hashable, CustomStringConvertible {
+    /// A scalar type.
     case scalar(ScalarType)
+    /// An enumeration with these cases, in schema order.
     case enumeration([String])
 
     /// The underlying scalar type: enumerations are stored as strings.

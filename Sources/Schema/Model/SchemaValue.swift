@@ -1,10 +1,14 @@
 /// A literal value in a schema: a field's default or a constant in a row filter.
 public enum SchemaValue: Sendable, Hashable, CustomStringConvertible {
+    /// `null`.
     case null
+    /// `true` or `false`.
     case bool(Bool)
+    /// A whole number.
     case int(Int64)
     /// A number with a fractional part, kept as written so decimals stay exact.
     case number(String)
+    /// A string.
     case string(String)
 
     /// The value as it would be written in a row filter.
@@ -34,11 +38,17 @@ public enum SchemaValue: Sendable, Hashable, CustomStringConvertible {
 
 /// A comparison in a row filter.
 public enum ComparisonOperator: String, Sendable, Hashable, CaseIterable {
+    /// `==`
     case equal = "=="
+    /// `!=`
     case notEqual = "!="
+    /// `<`
     case lessThan = "<"
+    /// `<=`
     case lessThanOrEqual = "<="
+    /// `>`
     case greaterThan = ">"
+    /// `>=`
     case greaterThanOrEqual = ">="
 
     /// Whether the operator orders values rather than testing equality.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The second half of the parse stage: located YAML tree → ``SchemaSyntax``.
 ///
 /// It checks only shape: which keys exist where, and whether each value is a mapping,
@@ -128,11 +130,11 @@ struct SchemaSyntaxReader {
 
     /// Splits `string?` into the type name and its nullability.
     private func namedType(_ text: String, at location: SourceLocation) -> (FieldSyntax.TypeSyntax, Bool) {
-        var name = Substring(text)
+        var name = Substring(text.trimmingCharacters(in: .whitespaces))
         var nullable = false
         if name.hasSuffix("?") {
             nullable = true
-            name = name.dropLast()
+            name = Substring(name.dropLast().trimmingCharacters(in: .whitespaces))
         }
         return (.named(Located(String(name), at: location)), nullable)
     }

@@ -42,7 +42,7 @@ struct YAMLDocumentParser {
             return Output(source: source, root: nil, diagnostics: diagnostics(for: error, in: source))
         } catch {
             let diagnostic = Rules.YAMLSyntax.diagnostic(
-                "\(error)", at: source.location(line: 1, column: 1)
+                Self.firstLine(of: "\(error)"), at: source.location(line: 1, column: 1)
             )
             return Output(source: source, root: nil, diagnostics: [diagnostic])
         }
@@ -89,8 +89,13 @@ struct YAMLDocumentParser {
         case .memory:
             return [Rules.YAMLTooLarge.diagnostic(limit: Self.maximumNodeCount, at: source.location(line: 1, column: 1))]
         default:
-            return [Rules.YAMLSyntax.diagnostic("\(error)", at: source.location(line: 1, column: 1))]
+            return [Rules.YAMLSyntax.diagnostic(Self.firstLine(of: "\(error)"), at: source.location(line: 1, column: 1))]
         }
+    }
+
+    /// Yams' descriptions quote the document; a diagnostic keeps one line.
+    static func firstLine(of text: String) -> String {
+        String(text.split(separator: "\n", maxSplits: 1).first ?? "invalid YAML")
     }
 
     /// Turns libYAML's problem and context into one readable line.

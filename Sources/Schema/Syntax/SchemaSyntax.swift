@@ -20,10 +20,15 @@ public struct SchemaSyntax: Sendable {
 
 /// An entity as written.
 public struct EntitySyntax: Sendable, Hashable {
+    /// The entity's name, where it is written as a key under `entities`.
     public var name: Located<String>
+    /// `table:`, if given.
     public var table: Located<String>?
+    /// `key:`, if given.
     public var key: Located<String>?
+    /// `doc:`, if given.
     public var documentation: Located<String>?
+    /// The fields, in file order.
     public var fields: [FieldSyntax] = []
 }
 
@@ -37,24 +42,35 @@ public struct FieldSyntax: Sendable, Hashable {
         case enumeration(cases: [Located<String>], location: SourceLocation)
     }
 
+    /// The field's name as written (a reference's relation name, such as `customer`).
     public var name: Located<String>
+    /// The type, unless it was missing or malformed.
     public var type: TypeSyntax?
+    /// Whether the type ends in `?` or `nullable: true` is set.
     public var isNullable: Bool = false
+    /// `default:`, if given.
     public var defaultValue: Located<SyntaxNode.Scalar>?
+    /// `doc:`, if given.
     public var documentation: Located<String>?
 }
 
 /// A subset as written.
 public struct SubsetSyntax: Sendable, Hashable {
+    /// The subset's name.
     public var name: Located<String>
+    /// The parameters, in file order.
     public var parameters: [ParameterSyntax] = []
+    /// The subset's entities, in file order.
     public var entities: [SubsetEntitySyntax] = []
 }
 
 /// A subset parameter as written.
 public struct ParameterSyntax: Sendable, Hashable {
+    /// The parameter's name.
     public var name: Located<String>
+    /// `claim:`, if given.
     public var claim: Located<String>?
+    /// `type:` as written, such as `uuid` or `[string]`.
     public var type: Located<String>?
 }
 
@@ -75,23 +91,36 @@ public struct ExpressionSyntax: Sendable, Hashable {
 public struct SubsetEntitySyntax: Sendable, Hashable {
     /// `columns:` as written.
     public enum ColumnsSyntax: Sendable, Hashable {
+        /// `columns: all`.
         case all(SourceLocation)
+        /// `columns: [a, b]`.
         case list([Located<String>], location: SourceLocation)
+        /// `columns: { except: [a, b] }`.
         case except([Located<String>], location: SourceLocation)
     }
 
     /// An `include:` entry.
     public struct IncludeSyntax: Sendable, Hashable {
+        /// The include's name.
         public var name: Located<String>
+        /// The path, such as `customer.name`.
         public var path: ExpressionSyntax
     }
 
+    /// The entity's name as written under the subset.
     public var name: Located<String>
+    /// `columns:`, if given.
     public var columns: ColumnsSyntax?
+    /// `rows:`, if given and not empty.
     public var rows: ExpressionSyntax?
+    /// `include:` entries, in file order.
     public var includes: [IncludeSyntax] = []
+    /// `access:`, if given.
     public var access: Located<String>?
+    /// `conflict:`, if given.
     public var conflict: Located<String>?
+    /// `unit:`, if given.
     public var unit: Located<String>?
+    /// `priority:` as written.
     public var priority: Located<String>?
 }

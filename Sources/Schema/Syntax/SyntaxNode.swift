@@ -4,7 +4,16 @@ public struct SyntaxNode: Sendable, Hashable {
     /// How a scalar was written, which matters for positions inside it and for
     /// telling `null` from `"null"`.
     public enum ScalarStyle: Sendable, Hashable {
-        case plain, singleQuoted, doubleQuoted, literal, folded
+        /// Unquoted.
+        case plain
+        /// `'…'`
+        case singleQuoted
+        /// `"…"`
+        case doubleQuoted
+        /// A `|` block.
+        case literal
+        /// A `>` block.
+        case folded
     }
 
     /// A scalar's text and style.
@@ -22,14 +31,19 @@ public struct SyntaxNode: Sendable, Hashable {
 
     /// A mapping entry.
     public struct Pair: Sendable, Hashable {
+        /// The key node.
         public var key: SyntaxNode
+        /// The value node.
         public var value: SyntaxNode
     }
 
     /// The node's content.
     public enum Kind: Sendable, Hashable {
+        /// A scalar.
         case scalar(Scalar)
+        /// A list.
         case sequence([SyntaxNode])
+        /// A mapping, pairs in file order.
         case mapping([Pair])
     }
 
