@@ -200,6 +200,26 @@ struct DiagnosticFormatterTests {
         #expect((entries.first?["notes"] as? [[String: Any]])?.first?["column"] as? Int == 19)
     }
 
+    @Test("a reference and a field of the same generated name collide once")
+    func oneCollisionPerPair() throws {
+        let text = """
+            syncwright: 1
+            name: Shop
+            entities:
+              Customer:
+                fields: { id: uuid }
+              Order:
+                fields:
+                  id: uuid
+                  customer: Customer
+                  customerId: uuid
+            """
+        let diagnostics = load(text).diagnostics
+        #expect(diagnostics.map(\.ruleID) == ["name-collision"])
+        #expect(diagnostics.first?.message == "field 'customerId' and 'customer' both become the Swift property 'customerId'")
+        #expect(diagnostics.first?.notes.first?.location?.line == 9)
+    }
+
     @Test("all diagnostics of a file come in one run, in file order")
     func collected() {
         let text = """

@@ -155,10 +155,12 @@ public struct SchemaValidator {
             if typeIsKnown, let defaultSyntax = fieldSyntax.defaultValue {
                 field.defaultValue = checkDefault(defaultSyntax, for: field)
             }
-            diagnostics += propertyNames.register(field.name, for: Located(name.value, at: name.location),
-                                                  as: "the Swift property '\(field.name)'")
-            diagnostics += columnNames.register(field.columnName.lowercased(), for: Located(name.value, at: name.location),
-                                                as: "the column '\(field.columnName)'")
+            // One collision per pair: the column check only speaks when the properties differ.
+            let propertyCollisions = propertyNames.register(
+                field.name, for: Located(name.value, at: name.location), as: "the Swift property '\(field.name)'")
+            let columnCollisions = columnNames.register(
+                field.columnName.lowercased(), for: Located(name.value, at: name.location), as: "the column '\(field.columnName)'")
+            diagnostics += propertyCollisions.isEmpty ? columnCollisions : propertyCollisions
             fields.append(field)
         }
         let keyName = syntax.key?.value ?? "id"
