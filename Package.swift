@@ -1,7 +1,7 @@
 // swift-tools-version: 6.0
 //
-// The root package: what an app adds. Keep it light: no web server, database server
-// or crypto dependencies here (those live in Server/ and Benchmarks/).
+// The root package: what an app adds. Keep it light: Yams, ArgumentParser and GRDB;
+// no web server, database driver or crypto dependencies here (those live in Server/).
 
 import PackageDescription
 
@@ -9,18 +9,30 @@ let package = Package(
     name: "Syncwright",
     platforms: [.macOS(.v13), .iOS(.v16), .tvOS(.v16), .watchOS(.v9)],
     products: [
+        .library(name: "Syncwright", targets: ["Syncwright"]),
         .library(name: "SyncwrightSchema", targets: ["SyncwrightSchema"]),
         .executable(name: "syncwright", targets: ["syncwright"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         .target(
             name: "SyncwrightSchema",
             dependencies: [.product(name: "Yams", package: "Yams")],
             path: "Sources/Schema"
+        ),
+        .systemLibrary(
+            name: "CZlib",
+            path: "Sources/CZlib",
+            providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
+        ),
+        .target(
+            name: "Syncwright",
+            dependencies: [.product(name: "GRDB", package: "GRDB.swift"), "CZlib"],
+            path: "Sources/Runtime"
         ),
         .executableTarget(
             name: "syncwright",
@@ -34,6 +46,11 @@ let package = Package(
             name: "SyncwrightSchemaTests",
             dependencies: ["SyncwrightSchema"],
             path: "Tests/SchemaTests"
+        ),
+        .testTarget(
+            name: "SyncwrightTests",
+            dependencies: ["Syncwright", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Tests/RuntimeTests"
         ),
         .testTarget(
             name: "SyncwrightCLITests",

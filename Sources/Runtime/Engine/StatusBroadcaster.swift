@@ -1,0 +1,45 @@
+import Foundation
+
+/// Hands every status change to every subscriber, each starting with the current one.
+final class StatusBroadcaster: Sendable {
+    private struct State {
+        var current: SyncStatus
+        var continuations: [UUID: AsyncStream<SyncStatus>.Continuation] = [:]
+    }
+
+    private let state: Locked<State>
+
+    init(_ initial: SyncStatus) {
+        state = Locked(State(current: initial))
+    }
+
+    var current: SyncStatus { state.withValue { $0.current } }
+
+    func stream() -> AsyncStream<SyncStatus> {
+        let (stream, continuation) = AsyncStream<SyncStatus>.makeStream(bufferingPolicy: .unbounded)
+        let id = UUID()
+        state.withValue { state in
+            continuation.yield(state.current)
+            state.continuations[id] = continuation
+        }
+        continuation.onTermination = { [weak self] _ in
+            self?.state.withValue { _ = $0.continuations.removeValue(forKey: id) }
+        }
+        return stream
+    }
+
+    func publish(_ status: SyncStatus) {
+        state.withValue { state in
+            guard state.current != status else { return }
+            state.current = status
+            for continuation in state.continuations.values { continuation.yield(status) }
+        }
+    }
+
+    func finish() {
+        state.withValue { state in
+            for continuation in state.continuations.values { continuation.finish() }
+            state.continuations = [:]
+        }
+    }
+}

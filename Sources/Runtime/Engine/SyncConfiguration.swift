@@ -1,0 +1,67 @@
+/// When and how the engine syncs.
+public struct SyncConfiguration: Sendable {
+    /// When false, every committed local save requests a sync. When true (the
+    /// default), the app decides when to sync.
+    public var delayedSync: Bool
+    /// Sync once when ``SyncEngine/start()`` is called.
+    public var syncOnStart: Bool
+    /// Sync when the network comes back (``SyncEngine/setNetworkAvailable(_:)``, or
+    /// the system's path monitor where there is one).
+    public var syncOnReconnect: Bool
+    /// Sync this often while started; nil for never.
+    public var periodicInterval: Duration?
+    /// Operations per push request.
+    public var pushBatchSize: Int
+    /// Changes per pull page.
+    public var pullPageSize: Int
+    /// How transient failures are retried.
+    public var retry: RetryPolicy
+
+    /// Creates a configuration.
+    public init(
+        delayedSync: Bool = true, syncOnStart: Bool = true, syncOnReconnect: Bool = true,
+        periodicInterval: Duration? = nil, pushBatchSize: Int = 100, pullPageSize: Int = 1000,
+        retry: RetryPolicy = RetryPolicy()
+    ) {
+        self.delayedSync = delayedSync
+        self.syncOnStart = syncOnStart
+        self.syncOnReconnect = syncOnReconnect
+        self.periodicInterval = periodicInterval
+        self.pushBatchSize = max(1, pushBatchSize)
+        self.pullPageSize = max(1, pullPageSize)
+        self.retry = retry
+    }
+}
+
+/// Exponential backoff with jitter for transient failures. A request is tried up to
+/// `maximumAttempts` times in one sync; after that the sync fails and every change
+/// stays queued for the next one.
+public struct RetryPolicy: Sendable {
+    /// Tries per request, the first included.
+    public var maximumAttempts: Int
+    /// The delay before the second try.
+    public var initialDelay: Duration
+    /// The longest delay.
+    public var maximumDelay: Duration
+    /// Waits between tries; replaceable in tests.
+    public var sleep: @Sendable (Duration) async throws -> Void
+
+    /// Creates a policy.
+    public init(
+        maximumAttempts: Int = 5, initialDelay: Duration = .milliseconds(500), maximumDelay: Duration = .seconds(30),
+        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
+    ) {
+        self.maximumAttempts = max(1, maximumAttempts)
+        self.initialDelay = initialDelay
+        self.maximumDelay = maximumDelay
+        self.sleep = sleep
+    }
+
+    /// The delay before try number `attempt + 1` (attempt counts from 1): doubling,
+    /// capped, then scaled by a random factor in 0.5…1 so devices don't retry in step.
+    public func delay(afterAttempt attempt: Int) -> Duration {
+        let doubled = initialDelay * Double(1 << min(attempt - 1, 20))
+        let capped = min(doubled, maximumDelay)
+        return capped * Double.random(in: 0.5...1.0)
+    }
+}

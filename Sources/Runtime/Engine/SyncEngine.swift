@@ -1,0 +1,285 @@
+import Foundation
+#if canImport(Network)
+import Network
+#endif
+
+/// Runs syncs between a ``SyncStore`` and a server: one at a time, in the order they
+/// were requested.
+///
+/// A sync pushes the outbox in order, in batches, each operation with a stable op id;
+/// then pulls each requested unit by priority, page by page, each page applied with its
+/// cursor in one transaction. Transient failures are retried with exponential backoff
+/// and jitter; a sync that still fails keeps every pending change for the next one.
+///
+///     let engine = SyncEngine(store: store, transport: HTTPSyncTransport(baseURL: url) { try await auth.token() })
+///     await engine.start()
+///     for await status in engine.status { … }
+public actor SyncEngine {
+    /// The store the engine syncs.
+    public nonisolated let store: SyncStore
+    /// When and how the engine syncs.
+    public nonisolated let configuration: SyncConfiguration
+
+    private let transport: any SyncTransport
+    private let broadcaster: StatusBroadcaster
+    private var queue: [Job] = []
+    private var worker: Task<Void, Never>?
+    private var isNetworkAvailable = true
+    private var syncWhenOnline = false
+    private var isStarted = false
+    private var periodicTask: Task<Void, Never>?
+    private var localWriteObservation: LocalWriteObservation?
+    #if canImport(Network)
+    private var pathMonitor: NWPathMonitor?
+    #endif
+
+    private enum Work: Equatable {
+        case sync(units: [String]?)
+        case purge(unit: String, force: Bool)
+    }
+
+    private struct Job {
+        var work: Work
+        var waiters: [CheckedContinuation<SyncReport, any Error>] = []
+    }
+
+    /// Creates an engine. Nothing runs until ``start()`` or a sync request.
+    public init(store: SyncStore, transport: any SyncTransport, configuration: SyncConfiguration = SyncConfiguration()) {
+        self.store = store
+        self.transport = transport
+        self.configuration = configuration
+        broadcaster = StatusBroadcaster(SyncStatus(
+            activity: .idle, pendingChanges: (try? store.pendingChangeCount()) ?? 0,
+            lastSyncedAt: try? store.lastSyncedAt()))
+    }
+
+    /// Status changes as they happen, starting with the current status. Each call
+    /// returns a new sequence; any number may be listened to at once.
+    public nonisolated var status: AsyncStream<SyncStatus> { broadcaster.stream() }
+
+    /// The status now.
+    public nonisolated var currentStatus: SyncStatus { broadcaster.current }
+
+    // MARK: - Lifecycle
+
+    /// Starts automatic syncing as configured: once now (`syncOnStart`), after every
+    /// local save (`delayedSync` off), periodically, and when the network returns.
+    public func start() {
+        guard !isStarted else { return }
+        isStarted = true
+        if !configuration.delayedSync {
+            localWriteObservation = store.addLocalWriteObserver { [weak self] in
+                Task { await self?.requestSync() }
+            }
+        }
+        if let interval = configuration.periodicInterval {
+            periodicTask = Task { [weak self] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: interval)
+                    guard !Task.isCancelled else { return }
+                    await self?.requestSync()
+                }
+            }
+        }
+        #if canImport(Network)
+        if configuration.syncOnReconnect {
+            let monitor = NWPathMonitor()
+            monitor.pathUpdateHandler = { [weak self] path in
+                Task { await self?.setNetworkAvailable(path.status == .satisfied) }
+            }
+            monitor.start(queue: DispatchQueue(label: "Syncwright.path-monitor"))
+            pathMonitor = monitor
+        }
+        #endif
+        if configuration.syncOnStart { requestSync() }
+    }
+
+    /// Stops automatic syncing; a sync already running finishes.
+    public func stop() {
+        isStarted = false
+        localWriteObservation?.cancel()
+        localWriteObservation = nil
+        periodicTask?.cancel()
+        periodicTask = nil
+        #if canImport(Network)
+        pathMonitor?.cancel()
+        pathMonitor = nil
+        #endif
+    }
+
+    /// Tells the engine whether the network is reachable, on platforms without a path
+    /// monitor or when the app knows better. Coming back online runs the syncs that
+    /// were requested while offline, and one more if `syncOnReconnect` is set.
+    public func setNetworkAvailable(_ available: Bool) {
+        let cameBack = available && !isNetworkAvailable
+        isNetworkAvailable = available
+        publish(available ? .idle : .offline)
+        if cameBack, syncWhenOnline || configuration.syncOnReconnect {
+            syncWhenOnline = false
+            requestSync()
+        }
+    }
+
+    // MARK: - Requests
+
+    /// Syncs and waits for the result. The sync runs after the requests already queued.
+    ///
+    /// - Parameter units: The units to pull; nil for all. Pending changes are always pushed.
+    /// - Returns: What the sync did.
+    /// - Throws: ``SyncFailure`` or the error that stopped the sync; `CancellationError`
+    ///   when a later request discarded this one before it ran.
+    @discardableResult
+    public func sync(units: [String]? = nil) async throws -> SyncReport {
+        try await withCheckedThrowingContinuation { continuation in
+            enqueue(.sync(units: units), waiter: continuation, discardPending: false)
+        }
+    }
+
+    /// Queues a sync without waiting for it. A request equal to one already queued joins
+    /// it instead of adding another, so requests made during a sync can't make it loop.
+    ///
+    /// - Parameters:
+    ///   - units: The units to pull; nil for all.
+    ///   - discardPending: Drop the requests queued but not started before adding this one.
+    public func requestSync(units: [String]? = nil, discardPending: Bool = false) {
+        enqueue(.sync(units: units), waiter: nil, discardPending: discardPending)
+    }
+
+    /// Removes a unit's rows and cursor once the syncs queued before it have run.
+    ///
+    /// - Throws: ``SyncStoreError`` when the unit has pending changes and `force` is false.
+    public func purge(unit: String, force: Bool = false) async throws {
+        _ = try await withCheckedThrowingContinuation { continuation in
+            enqueue(.purge(unit: unit, force: force), waiter: continuation, discardPending: false)
+        }
+    }
+
+    private func enqueue(_ work: Work, waiter: CheckedContinuation<SyncReport, any Error>?, discardPending: Bool) {
+        if discardPending {
+            for job in queue {
+                for waiter in job.waiters { waiter.resume(throwing: CancellationError()) }
+            }
+            queue.removeAll()
+        }
+        if let index = queue.firstIndex(where: { $0.work == work }) {
+            if let waiter { queue[index].waiters.append(waiter) }
+        } else {
+            queue.append(Job(work: work, waiters: waiter.map { [$0] } ?? []))
+        }
+        if worker == nil {
+            worker = Task { await self.drainQueue() }
+        }
+    }
+
+    private func drainQueue() async {
+        while !queue.isEmpty {
+            let job = queue.removeFirst()
+            let result: Result<SyncReport, any Error>
+            do {
+                switch job.work {
+                case .sync(let units):
+                    result = .success(try await performSync(units: units))
+                case .purge(let unit, let force):
+                    try store.purge(unit: unit, force: force)
+                    publish(.idle)
+                    result = .success(SyncReport())
+                }
+            } catch {
+                result = .failure(error)
+            }
+            for waiter in job.waiters { waiter.resume(with: result) }
+        }
+        worker = nil
+    }
+
+    // MARK: - One sync
+
+    private func performSync(units requested: [String]?) async throws -> SyncReport {
+        guard isNetworkAvailable else {
+            syncWhenOnline = true
+            publish(.offline)
+            throw SyncFailure(SyncTransportError.network("offline: the sync runs when the network returns"))
+        }
+        let model = store.model
+        let units = model.units.filter { requested?.contains($0.name) ?? true }
+        if let requested, let unknown = requested.first(where: { name in !model.units.contains { $0.name == name } }) {
+            throw SyncStoreError.unknownUnit(unknown)
+        }
+        var report = SyncReport()
+        do {
+            try await push(into: &report)
+            for unit in units {
+                report.pulled[unit.name] = try await pull(unit.name)
+            }
+            try store.recordSuccessfulSync(at: Date())
+            publish(.idle)
+            return report
+        } catch {
+            publish(.failed(SyncFailure(error)))
+            throw error
+        }
+    }
+
+    private func push(into report: inout SyncReport) async throws {
+        let model = store.model
+        var done = 0
+        var total = try store.pendingChangeCount()
+        guard total > 0 else { return }
+        publish(.pushing(done: 0, total: total))
+        while true {
+            let batch = try store.nextPushBatch(limit: configuration.pushBatchSize)
+            if batch.isEmpty { break }
+            let request = PushRequest(clientId: store.clientID, subset: model.subset, schemaHash: model.schemaHash, ops: batch)
+            let response = try await withRetry { try await self.transport.push(request) }
+            let outcome = try store.applyPushResults(response, for: batch)
+            guard outcome.unanswered < batch.count else {
+                throw SyncFailure(SyncTransportError.invalidResponse("the server answered none of \(batch.count) pushed changes"))
+            }
+            report.pushed += outcome.applied
+            report.conflicts += outcome.conflicts
+            report.rejected += outcome.rejected
+            done += batch.count - outcome.unanswered
+            total = max(total, done + (try store.pendingChangeCount()))
+            publish(.pushing(done: done, total: total))
+        }
+    }
+
+    private func pull(_ unit: String) async throws -> Int {
+        let model = store.model
+        var count = 0
+        publish(.pulling(unit: unit, done: 0, estimate: nil))
+        while true {
+            let cursor = try store.cursor(forUnit: unit)
+            let request = PullRequest(subset: model.subset, schemaHash: model.schemaHash, units: [unit: cursor],
+                                      limit: configuration.pullPageSize)
+            let page = try await withRetry { try await self.transport.pull(request) }
+            try store.applyPulledPage(page, unit: unit)
+            count += page.changes.count
+            publish(.pulling(unit: unit, done: count, estimate: page.estimate))
+            guard page.more else { return count }
+            if page.changes.isEmpty, page.units[unit] == cursor {
+                throw SyncFailure(SyncTransportError.invalidResponse("the server said more changes wait in '\(unit)' but sent none"))
+            }
+        }
+    }
+
+    private func withRetry<T: Sendable>(_ operation: @Sendable () async throws -> T) async throws -> T {
+        let policy = configuration.retry
+        var attempt = 1
+        while true {
+            do {
+                return try await operation()
+            } catch let error as SyncTransportError where error.isTransient && attempt < policy.maximumAttempts {
+                try await policy.sleep(policy.delay(afterAttempt: attempt))
+                attempt += 1
+            }
+        }
+    }
+
+    private func publish(_ activity: SyncStatus.Activity) {
+        broadcaster.publish(SyncStatus(
+            activity: activity,
+            pendingChanges: (try? store.pendingChangeCount()) ?? broadcaster.current.pendingChanges,
+            lastSyncedAt: (try? store.lastSyncedAt()) ?? nil))
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+
+/// What the engine is doing, with the numbers an app shows.
+public struct SyncStatus: Sendable, Hashable {
+    /// The engine's current activity.
+    public enum Activity: Sendable, Hashable {
+        /// The app reported no network; syncs wait for it.
+        case offline
+        /// Nothing running.
+        case idle
+        /// Pushing local changes: `done` of `total` answered.
+        case pushing(done: Int, total: Int)
+        /// Pulling a unit: `done` changes applied, `estimate` remaining by the server's count.
+        case pulling(unit: String, done: Int, estimate: Int?)
+        /// The last sync failed; pending changes are kept.
+        case failed(SyncFailure)
+    }
+
+    /// The current activity.
+    public var activity: Activity
+    /// Changes waiting to be pushed.
+    public var pendingChanges: Int
+    /// When the last sync finished without error.
+    public var lastSyncedAt: Date?
+
+    /// Creates a status.
+    public init(activity: Activity, pendingChanges: Int, lastSyncedAt: Date?) {
+        self.activity = activity
+        self.pendingChanges = pendingChanges
+        self.lastSyncedAt = lastSyncedAt
+    }
+}
+
+/// Why a sync failed, in a form that can be shown and compared.
+public struct SyncFailure: Error, Sendable, Hashable, CustomStringConvertible {
+    /// A sentence for people.
+    public var message: String
+    /// Whether a later sync may succeed without any change (network, server trouble).
+    public var isTransient: Bool
+    /// The HTTP status, when the server answered.
+    public var status: Int?
+
+    /// Creates a failure from any error.
+    public init(_ error: any Error) {
+        if let failure = error as? SyncFailure {
+            self = failure
+        } else if let transport = error as? SyncTransportError {
+            message = transport.description
+            isTransient = transport.isTransient
+            status = transport.status
+        } else {
+            message = "\(error)"
+            isTransient = false
+            status = nil
+        }
+    }
+
+    public var description: String { message }
+}
+
+/// What one sync did.
+public struct SyncReport: Sendable, Hashable {
+    /// Changes the server applied.
+    public var pushed = 0
+    /// Changes that conflicted (and were resolved by policy or kept for the app).
+    public var conflicts = 0
+    /// Changes the server rejected.
+    public var rejected = 0
+    /// Changes pulled, per unit.
+    public var pulled: [String: Int] = [:]
+
+    public init() {}
+}

@@ -1,0 +1,74 @@
+import GRDB
+
+/// The store's migrations: the bookkeeping tables once, then one migration per schema
+/// hash that brings the subset's tables up to that model.
+enum StoreMigrations {
+    static func migrator(for model: SyncModel) -> DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("syncwright-bookkeeping-1") { db in
+            try db.execute(sql: """
+                CREATE TABLE syncwright_metadata (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
+                CREATE TABLE syncwright_outbox (
+                    sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+                    opId TEXT NOT NULL UNIQUE,
+                    entity TEXT NOT NULL,
+                    rowKey TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    baseVersion INTEGER,
+                    changedColumns TEXT NOT NULL,
+                    sent INTEGER NOT NULL DEFAULT 0,
+                    conflictRetries INTEGER NOT NULL DEFAULT 0,
+                    createdAt REAL NOT NULL
+                );
+                CREATE INDEX syncwright_outbox_row ON syncwright_outbox (entity, rowKey);
+                CREATE TABLE syncwright_rejected (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    opId TEXT NOT NULL,
+                    entity TEXT NOT NULL,
+                    rowKey TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    baseVersion INTEGER,
+                    sentValues TEXT,
+                    changedColumns TEXT NOT NULL,
+                    reason TEXT NOT NULL,
+                    code TEXT NOT NULL,
+                    serverRow TEXT,
+                    serverVersion INTEGER,
+                    rejectedAt REAL NOT NULL
+                );
+                CREATE TABLE syncwright_conflicts (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    entity TEXT NOT NULL,
+                    rowKey TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    changedColumns TEXT NOT NULL,
+                    localValues TEXT,
+                    serverRow TEXT,
+                    serverVersion INTEGER,
+                    detectedAt REAL NOT NULL
+                );
+                CREATE TABLE syncwright_cursors (unit TEXT PRIMARY KEY NOT NULL, cursor TEXT NOT NULL);
+                """)
+        }
+        migrator.registerMigration("syncwright-schema-\(model.schemaHash)") { db in
+            for entity in model.entities {
+                if try db.tableExists(entity.tableName) {
+                    let existing = Set(try db.columns(in: entity.tableName).map { $0.name.lowercased() })
+                    for column in entity.columns where !existing.contains(column.name.lowercased()) {
+                        try db.execute(sql: """
+                            ALTER TABLE \(entity.tableName.quotedDatabaseIdentifier) \
+                            ADD COLUMN \(column.name.quotedDatabaseIdentifier) \(column.type.sqlType)
+                            """)
+                    }
+                } else {
+                    try db.execute(sql: entity.createTableSQL)
+                }
+            }
+            // Another model selects other columns and rows: fetch everything again.
+            try db.execute(sql: "DELETE FROM syncwright_cursors")
+            try db.execute(sql: "INSERT OR REPLACE INTO syncwright_metadata (key, value) VALUES ('schemaHash', ?)",
+                           arguments: [model.schemaHash])
+        }
+        return migrator
+    }
+}

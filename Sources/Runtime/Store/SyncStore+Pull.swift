@@ -1,0 +1,254 @@
+import Foundation
+import GRDB
+
+extension SyncStore {
+    /// Applies one pulled page and saves the unit's new cursor in the same transaction,
+    /// so an interrupted pull resumes after the last page that was applied.
+    ///
+    /// Rows go in through cached prepared statements with positional arguments (no
+    /// `Codable` records). A row with pending local changes is never overwritten: for
+    /// a pending update, the server's values land in the columns the device didn't
+    /// change; a row pending insertion or deletion, or held in a manual conflict, is
+    /// left as the device has it until its push is answered.
+    ///
+    /// - Returns: How many changes were applied.
+    /// - Throws: ``SyncStoreError/invalidServerData(_:)`` when a change names an
+    ///   unknown entity or a value doesn't fit its column; nothing of the page is applied.
+    @discardableResult
+    public func applyPulledPage(_ page: PullResponse, unit: String) throws -> Int {
+        try pool.write { db in
+            let pending = try Self.pendingRows(db)
+            var upserts: [String: Statement] = [:]
+            var deletes: [String: Statement] = [:]
+            var values: [DatabaseValue] = []
+            for change in page.changes {
+                guard let descriptor = entitiesByName[change.entity] else {
+                    throw SyncStoreError.invalidServerData("unknown entity '\(change.entity)'")
+                }
+                if !pending.isEmpty {
+                    let rowKey = descriptor.key.type.wireValue(fromDatabase: try Self.keyValue(descriptor, change.key)).jsonText
+                    if let local = pending[PendingRowKey(entity: descriptor.name, rowKey: rowKey)] {
+                        if change.op == .put, local.kind == .update, let row = change.row {
+                            try Self.upsertKeepingColumns(db, descriptor, row: row, version: change.version, keep: local.columns)
+                        }
+                        continue
+                    }
+                }
+                switch change.op {
+                case .put:
+                    guard let row = change.row else {
+                        throw SyncStoreError.invalidServerData("a put of \(descriptor.name) without a row")
+                    }
+                    let statement: Statement
+                    if let cached = upserts[descriptor.name] {
+                        statement = cached
+                    } else {
+                        statement = try db.cachedStatement(sql: PullStatements.upsertSQL(descriptor))
+                        upserts[descriptor.name] = statement
+                    }
+                    values.removeAll(keepingCapacity: true)
+                    do {
+                        for column in descriptor.columns {
+                            values.append(try column.type.databaseValue(fromWire: row[column.name] ?? .null))
+                        }
+                        values.append(change.version.databaseValue)
+                        values.append(try ColumnType.timestamp.databaseValue(
+                            fromWire: row[SyncEntityDescriptor.updatedAtColumn] ?? .null))
+                    } catch {
+                        throw SyncStoreError.invalidServerData("\(descriptor.name): \(error)")
+                    }
+                    statement.setUncheckedArguments(StatementArguments(values))
+                    try statement.execute()
+                case .remove:
+                    let statement: Statement
+                    if let cached = deletes[descriptor.name] {
+                        statement = cached
+                    } else {
+                        statement = try db.cachedStatement(sql: """
+                            DELETE FROM \(descriptor.tableName.quotedDatabaseIdentifier) \
+                            WHERE \(descriptor.keyColumn.quotedDatabaseIdentifier) = ?
+                            """)
+                        deletes[descriptor.name] = statement
+                    }
+                    statement.setUncheckedArguments([try Self.keyValue(descriptor, change.key)])
+                    try statement.execute()
+                }
+            }
+            if let cursor = page.units[unit] {
+                try db.execute(sql: "INSERT OR REPLACE INTO syncwright_cursors (unit, cursor) VALUES (?, ?)",
+                               arguments: [unit, cursor])
+            }
+            return page.changes.count
+        }
+    }
+
+    struct PendingRowKey: Hashable {
+        var entity: String
+        var rowKey: String
+    }
+
+    struct PendingRow {
+        var kind: OperationKind
+        var columns: Set<String>
+    }
+
+    /// Rows with unsent or unanswered changes, or held in manual conflicts.
+    static func pendingRows(_ db: Database) throws -> [PendingRowKey: PendingRow] {
+        var rows: [PendingRowKey: PendingRow] = [:]
+        let entries = try Row.fetchAll(db, sql: """
+            SELECT entity, rowKey, kind, changedColumns FROM syncwright_outbox
+            UNION ALL SELECT entity, rowKey, 'conflict', changedColumns FROM syncwright_conflicts
+            """)
+        for entry in entries {
+            let key = PendingRowKey(entity: entry["entity"], rowKey: entry["rowKey"])
+            let kind = OperationKind(rawValue: entry["kind"]) ?? .insert
+            var row = rows[key] ?? PendingRow(kind: kind, columns: [])
+            // Mixed kinds (say, a conflict and a new update): leave the row as it is.
+            if row.kind != kind { row.kind = .insert }
+            row.columns.formUnion(decodeColumns(entry["changedColumns"]))
+            rows[key] = row
+        }
+        return rows
+    }
+}
+
+// MARK: - Rejected changes and conflicts
+
+/// A change the server refused, kept for the app to retry or discard.
+public struct RejectedChange: Sendable, Hashable, Identifiable {
+    public var id: Int64
+    /// The entity's name.
+    public var entity: String
+    /// The row's key.
+    public var key: JSONValue
+    /// Insert, update or delete.
+    public var kind: OperationKind
+    /// The values that were sent.
+    public var values: [String: JSONValue]?
+    /// The server's reason, for people.
+    public var reason: String
+    /// The server's code, such as `read_only` or `outside_subset`.
+    public var code: String
+    /// When it was rejected.
+    public var rejectedAt: Date
+}
+
+/// A change that conflicted with a newer server version under the `manual` policy.
+public struct SyncConflict: Sendable, Hashable, Identifiable {
+    public var id: Int64
+    /// The entity's name.
+    public var entity: String
+    /// The row's key.
+    public var key: JSONValue
+    /// What the device did.
+    public var kind: OperationKind
+    /// The device's row (nil if the device deleted it).
+    public var localValues: [String: JSONValue]?
+    /// The server's row (nil if the server deleted it).
+    public var serverValues: [String: JSONValue]?
+    /// The server's version of the row.
+    public var serverVersion: Int64?
+}
+
+/// How the app resolves a manual conflict.
+public enum ConflictResolution: Sendable, Hashable {
+    /// Keep the device's row: it is pushed again over the server's version.
+    case keepLocal
+    /// Keep the server's row: the device's change is dropped.
+    case keepServer
+}
+
+extension SyncStore {
+    /// Changes the server refused, oldest first.
+    public func rejectedChanges() throws -> [RejectedChange] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM syncwright_rejected ORDER BY id").map { row in
+                var values: [String: JSONValue]?
+                if let text: String = row["sentValues"], case .object(let object)? = try? JSONValue(jsonText: text) { values = object }
+                return RejectedChange(
+                    id: row["id"], entity: row["entity"], key: (try? JSONValue(jsonText: row["rowKey"])) ?? .null,
+                    kind: OperationKind(rawValue: row["kind"]) ?? .update, values: values, reason: row["reason"],
+                    code: row["code"], rejectedAt: Date(timeIntervalSince1970: row["rejectedAt"]))
+            }
+        }
+    }
+
+    /// Queues a rejected change again (with a new op id), for after the app or the
+    /// server fixed what was wrong.
+    public func retry(_ rejected: RejectedChange) throws {
+        try pool.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM syncwright_rejected WHERE id = ?", arguments: [rejected.id]) else {
+                throw SyncStoreError.notFound("rejected change \(rejected.id)")
+            }
+            try OutboxEntry.append(db, entity: row["entity"], rowKey: row["rowKey"],
+                                   kind: OperationKind(rawValue: row["kind"]) ?? .update,
+                                   changed: Self.decodeColumns(row["changedColumns"]), baseVersion: row["serverVersion"] ?? row["baseVersion"])
+            try db.execute(sql: "DELETE FROM syncwright_rejected WHERE id = ?", arguments: [rejected.id])
+        }
+    }
+
+    /// Drops a rejected change and puts the row back as the server has it: the server's
+    /// row when the rejection carried it; otherwise an inserted row is removed and the
+    /// unit's cursor is reset so the next sync restores the row.
+    public func discard(_ rejected: RejectedChange) throws {
+        try pool.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM syncwright_rejected WHERE id = ?", arguments: [rejected.id]) else {
+                throw SyncStoreError.notFound("rejected change \(rejected.id)")
+            }
+            let descriptor = try descriptor(row["entity"])
+            let key = try JSONValue(jsonText: row["rowKey"])
+            if let text: String = row["serverRow"], case .object(let serverRow) = try JSONValue(jsonText: text) {
+                try Self.upsert(db, descriptor, row: serverRow, version: row["serverVersion"])
+            } else if OperationKind(rawValue: row["kind"]) == .insert {
+                try Self.deleteLocalRow(db, descriptor, key: key)
+            } else {
+                try db.execute(sql: "DELETE FROM syncwright_cursors WHERE unit = ?", arguments: [descriptor.unit])
+            }
+            try db.execute(sql: "DELETE FROM syncwright_rejected WHERE id = ?", arguments: [rejected.id])
+        }
+    }
+
+    /// Conflicts kept for the app under the `manual` policy.
+    public func conflicts() throws -> [SyncConflict] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM syncwright_conflicts ORDER BY id").map { row in
+                func object(_ column: String) -> [String: JSONValue]? {
+                    guard let text: String = row[column], case .object(let object)? = try? JSONValue(jsonText: text) else { return nil }
+                    return object
+                }
+                return SyncConflict(
+                    id: row["id"], entity: row["entity"], key: (try? JSONValue(jsonText: row["rowKey"])) ?? .null,
+                    kind: OperationKind(rawValue: row["kind"]) ?? .update, localValues: object("localValues"),
+                    serverValues: object("serverRow"), serverVersion: row["serverVersion"])
+            }
+        }
+    }
+
+    /// Resolves a manual conflict.
+    public func resolve(_ conflict: SyncConflict, _ resolution: ConflictResolution) throws {
+        try pool.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM syncwright_conflicts WHERE id = ?", arguments: [conflict.id]) else {
+                throw SyncStoreError.notFound("conflict \(conflict.id)")
+            }
+            let descriptor = try descriptor(row["entity"])
+            let key = try JSONValue(jsonText: row["rowKey"])
+            switch resolution {
+            case .keepServer:
+                if let serverValues = conflict.serverValues {
+                    try Self.upsert(db, descriptor, row: serverValues, version: conflict.serverVersion)
+                } else {
+                    try Self.deleteLocalRow(db, descriptor, key: key)
+                }
+            case .keepLocal:
+                let localExists = try Self.localRow(db, descriptor, key: key) != nil
+                let kind: OperationKind = !localExists ? .delete : conflict.serverValues == nil ? .insert : .update
+                if !(kind == .delete && conflict.serverValues == nil) {
+                    try OutboxEntry.append(db, entity: descriptor.name, rowKey: row["rowKey"], kind: kind,
+                                           changed: kind == .delete ? [] : descriptor.writableColumns.map(\.name),
+                                           baseVersion: conflict.serverVersion)
+                }
+            }
+            try db.execute(sql: "DELETE FROM syncwright_conflicts WHERE id = ?", arguments: [conflict.id])
+        }
+    }
+}

@@ -1,0 +1,257 @@
+import Foundation
+import GRDB
+
+extension SyncStore {
+    /// How many times a change may be re-sent after conflicts before it is set aside as
+    /// rejected (a row the server changes faster than the device can catch up).
+    static let maximumConflictRetries = 3
+
+    /// The next operations to push, oldest first, marked as sent. Operations sent
+    /// before but never answered come first, with their original op ids, so a retry
+    /// can't apply a change twice.
+    func nextPushBatch(limit: Int) throws -> [PushOperation] {
+        try pool.write { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT sequence, opId, entity, rowKey, kind, baseVersion, changedColumns
+                FROM syncwright_outbox ORDER BY sequence LIMIT ?
+                """, arguments: [limit])
+            var operations: [PushOperation] = []
+            for row in rows {
+                let sequence: Int64 = row["sequence"]
+                guard let descriptor = entitiesByName[row["entity"]], let kind = OperationKind(rawValue: row["kind"]) else {
+                    try db.execute(sql: "DELETE FROM syncwright_outbox WHERE sequence = ?", arguments: [sequence])
+                    continue
+                }
+                let key = try JSONValue(jsonText: row["rowKey"])
+                var values: [String: JSONValue]?
+                if kind != .delete {
+                    guard let current = try Self.localRow(db, descriptor, key: key) else {
+                        // The row is gone without a delete (a purge): nothing left to send.
+                        try db.execute(sql: "DELETE FROM syncwright_outbox WHERE sequence = ?", arguments: [sequence])
+                        continue
+                    }
+                    let changed = Set(Self.decodeColumns(row["changedColumns"]))
+                    var selected: [String: JSONValue] = [:]
+                    for column in descriptor.writableColumns where kind == .insert || changed.contains(column.name) {
+                        selected[column.name] = column.type.wireValue(fromDatabase: current[column.name] ?? .null)
+                    }
+                    values = selected
+                }
+                operations.append(PushOperation(
+                    opId: row["opId"], entity: descriptor.name, kind: kind, key: key,
+                    baseVersion: row["baseVersion"], values: values))
+                try db.execute(sql: "UPDATE syncwright_outbox SET sent = 1 WHERE sequence = ?", arguments: [sequence])
+            }
+            return operations
+        }
+    }
+
+    /// What applying one push response did.
+    struct PushOutcome: Sendable, Equatable {
+        var applied = 0
+        var conflicts = 0
+        var rejected = 0
+        /// Operations the response didn't answer; they stay queued.
+        var unanswered = 0
+    }
+
+    /// Applies the server's answers to a pushed batch, all in one transaction.
+    func applyPushResults(_ response: PushResponse, for operations: [PushOperation]) throws -> PushOutcome {
+        let results = Dictionary(response.results.map { ($0.opId, $0) }, uniquingKeysWith: { first, _ in first })
+        return try pool.write { db in
+            var outcome = PushOutcome()
+            for operation in operations {
+                guard let result = results[operation.opId],
+                      let entry = try Row.fetchOne(db, sql: "SELECT * FROM syncwright_outbox WHERE opId = ?", arguments: [operation.opId]),
+                      let descriptor = entitiesByName[operation.entity]
+                else {
+                    outcome.unanswered += 1
+                    continue
+                }
+                let sequence: Int64 = entry["sequence"]
+                let rowKey: String = entry["rowKey"]
+                switch result.status {
+                case .applied:
+                    outcome.applied += 1
+                    try db.execute(sql: "DELETE FROM syncwright_outbox WHERE sequence = ?", arguments: [sequence])
+                    guard operation.kind != .delete, let version = result.version else { break }
+                    // Later changes to the row build on this one.
+                    try db.execute(sql: "UPDATE syncwright_outbox SET baseVersion = ? WHERE entity = ? AND rowKey = ?",
+                                   arguments: [version, descriptor.name, rowKey])
+                    if let row = result.row, try !Self.hasPendingChanges(db, entity: descriptor.name, rowKey: rowKey) {
+                        try Self.upsert(db, descriptor, row: row, version: version)
+                    } else {
+                        try Self.setVersion(db, descriptor, key: operation.key, version: version)
+                    }
+                case .conflict:
+                    outcome.conflicts += 1
+                    try resolveConflict(db, descriptor: descriptor, entry: entry, operation: operation, result: result)
+                case .rejected:
+                    outcome.rejected += 1
+                    try Self.moveToRejected(db, entry: entry, operation: operation,
+                                            reason: result.reason ?? "rejected by the server", code: result.code ?? "rejected",
+                                            serverRow: result.row, serverVersion: result.version)
+                }
+            }
+            return outcome
+        }
+    }
+
+    private func resolveConflict(
+        _ db: Database, descriptor: SyncEntityDescriptor, entry: Row, operation: PushOperation, result: PushResult
+    ) throws {
+        let sequence: Int64 = entry["sequence"]
+        let rowKey: String = entry["rowKey"]
+        let retries: Int = entry["conflictRetries"]
+        let changed = Self.decodeColumns(entry["changedColumns"])
+        switch descriptor.conflictPolicy {
+        case .serverWins:
+            // The server's row stands; this change and later unsent ones to the row go.
+            try db.execute(sql: "DELETE FROM syncwright_outbox WHERE entity = ? AND rowKey = ?", arguments: [descriptor.name, rowKey])
+            if let row = result.row {
+                try Self.upsert(db, descriptor, row: row, version: result.version)
+            } else {
+                try Self.deleteLocalRow(db, descriptor, key: operation.key)
+            }
+        case .clientWins, .lastWriteWins:
+            guard retries < Self.maximumConflictRetries else {
+                try Self.moveToRejected(db, entry: entry, operation: operation,
+                                        reason: "the row kept changing on the server; the change was retried \(retries) times",
+                                        code: "conflict_retry_limit", serverRow: result.row, serverVersion: result.version)
+                return
+            }
+            var kind = operation.kind
+            var columns = changed
+            if result.row == nil, kind == .update {
+                // Deleted on the server: the device's row comes back as an insert.
+                kind = .insert
+                columns = descriptor.writableColumns.map(\.name)
+            } else if result.row != nil, kind == .insert {
+                kind = .update
+                columns = descriptor.writableColumns.map(\.name)
+            } else if descriptor.conflictPolicy == .clientWins, kind == .update {
+                columns = descriptor.writableColumns.map(\.name)
+            }
+            if descriptor.conflictPolicy == .lastWriteWins, kind == .update, let row = result.row {
+                // The server's other columns show locally; the device's changed ones stay.
+                try Self.upsertKeepingColumns(db, descriptor, row: row, version: result.version, keep: Set(columns))
+            }
+            if kind == .delete, result.row == nil {
+                // Both deleted it: nothing to resolve.
+                try db.execute(sql: "DELETE FROM syncwright_outbox WHERE sequence = ?", arguments: [sequence])
+                return
+            }
+            try db.execute(sql: """
+                UPDATE syncwright_outbox SET opId = ?, kind = ?, changedColumns = ?, baseVersion = ?, sent = 0,
+                conflictRetries = conflictRetries + 1 WHERE sequence = ?
+                """, arguments: [UUID().uuidString.lowercased(), kind.rawValue, Self.encodeColumns(columns),
+                                 result.version, sequence])
+        case .manual:
+            let local = try Self.localRow(db, descriptor, key: operation.key)
+            let localValues = local.map { row in
+                JSONValue.object(Dictionary(uniqueKeysWithValues: descriptor.writableColumns.map {
+                    ($0.name, $0.type.wireValue(fromDatabase: row[$0.name] ?? .null))
+                })).jsonText
+            }
+            try db.execute(sql: """
+                INSERT INTO syncwright_conflicts (entity, rowKey, kind, changedColumns, localValues, serverRow, serverVersion, detectedAt)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [descriptor.name, rowKey, operation.kind.rawValue, Self.encodeColumns(changed), localValues,
+                                 result.row.map { JSONValue.object($0).jsonText }, result.version, Date().timeIntervalSince1970])
+            try db.execute(sql: "DELETE FROM syncwright_outbox WHERE sequence = ?", arguments: [sequence])
+        }
+    }
+
+    static func moveToRejected(
+        _ db: Database, entry: Row, operation: PushOperation, reason: String, code: String,
+        serverRow: [String: JSONValue]?, serverVersion: Int64?
+    ) throws {
+        try db.execute(sql: """
+            INSERT INTO syncwright_rejected
+                (opId, entity, rowKey, kind, baseVersion, sentValues, changedColumns, reason, code, serverRow, serverVersion, rejectedAt)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [operation.opId, operation.entity, entry["rowKey"] as String, operation.kind.rawValue,
+                             operation.baseVersion, operation.values.map { JSONValue.object($0).jsonText },
+                             entry["changedColumns"] as String, reason, code,
+                             serverRow.map { JSONValue.object($0).jsonText }, serverVersion, Date().timeIntervalSince1970])
+        try db.execute(sql: "DELETE FROM syncwright_outbox WHERE sequence = ?", arguments: [entry["sequence"] as Int64])
+    }
+
+    // MARK: - Row helpers
+
+    static func keyValue(_ descriptor: SyncEntityDescriptor, _ key: JSONValue) throws -> DatabaseValue {
+        do {
+            return try descriptor.key.type.databaseValue(fromWire: key)
+        } catch {
+            throw SyncStoreError.invalidServerData("key of \(descriptor.name): \(error)")
+        }
+    }
+
+    static func localRow(_ db: Database, _ descriptor: SyncEntityDescriptor, key: JSONValue) throws -> Row? {
+        try Row.fetchOne(db, sql: """
+            SELECT * FROM \(descriptor.tableName.quotedDatabaseIdentifier) WHERE \(descriptor.keyColumn.quotedDatabaseIdentifier) = ?
+            """, arguments: [try keyValue(descriptor, key)])
+    }
+
+    static func hasPendingChanges(_ db: Database, entity: String, rowKey: String) throws -> Bool {
+        try Bool.fetchOne(db, sql: """
+            SELECT EXISTS (SELECT 1 FROM syncwright_outbox WHERE entity = ? AND rowKey = ?)
+                OR EXISTS (SELECT 1 FROM syncwright_conflicts WHERE entity = ? AND rowKey = ?)
+            """, arguments: [entity, rowKey, entity, rowKey]) ?? false
+    }
+
+    static func setVersion(_ db: Database, _ descriptor: SyncEntityDescriptor, key: JSONValue, version: Int64) throws {
+        try db.execute(sql: """
+            UPDATE \(descriptor.tableName.quotedDatabaseIdentifier) SET \(SyncEntityDescriptor.versionColumn.quotedDatabaseIdentifier) = ?
+            WHERE \(descriptor.keyColumn.quotedDatabaseIdentifier) = ?
+            """, arguments: [version, try keyValue(descriptor, key)])
+    }
+
+    static func deleteLocalRow(_ db: Database, _ descriptor: SyncEntityDescriptor, key: JSONValue) throws {
+        try db.execute(sql: """
+            DELETE FROM \(descriptor.tableName.quotedDatabaseIdentifier) WHERE \(descriptor.keyColumn.quotedDatabaseIdentifier) = ?
+            """, arguments: [try keyValue(descriptor, key)])
+    }
+
+    /// Writes a server row (every column, includes too) and its version.
+    static func upsert(_ db: Database, _ descriptor: SyncEntityDescriptor, row: [String: JSONValue], version: Int64?) throws {
+        try upsertKeepingColumns(db, descriptor, row: row, version: version, keep: [])
+    }
+
+    /// Writes a server row except the columns in `keep`, which hold pending local values.
+    static func upsertKeepingColumns(
+        _ db: Database, _ descriptor: SyncEntityDescriptor, row: [String: JSONValue], version: Int64?, keep: Set<String>
+    ) throws {
+        let columns = descriptor.columns
+        var values: [DatabaseValue] = []
+        values.reserveCapacity(columns.count + 2)
+        do {
+            for column in columns { values.append(try column.type.databaseValue(fromWire: row[column.name] ?? .null)) }
+            values.append(version.databaseValue)
+            values.append(try ColumnType.timestamp.databaseValue(fromWire: row[SyncEntityDescriptor.updatedAtColumn] ?? .null))
+        } catch {
+            throw SyncStoreError.invalidServerData("\(descriptor.name): \(error)")
+        }
+        let statement = try db.cachedStatement(sql: PullStatements.upsertSQL(descriptor, keeping: keep))
+        statement.setUncheckedArguments(StatementArguments(values))
+        try statement.execute()
+    }
+}
+
+/// SQL for applying server rows.
+enum PullStatements {
+    /// `INSERT … ON CONFLICT(key) DO UPDATE SET …` with positional arguments: the
+    /// descriptor's columns, then `version`, then `updatedAt`. Columns in `keeping` are
+    /// inserted for a new row but not overwritten on an existing one.
+    static func upsertSQL(_ descriptor: SyncEntityDescriptor, keeping: Set<String> = []) -> String {
+        let names = descriptor.columns.map(\.name) + [SyncEntityDescriptor.versionColumn, SyncEntityDescriptor.updatedAtColumn]
+        let quoted = names.map(\.quotedDatabaseIdentifier)
+        let updates = names.filter { $0 != descriptor.keyColumn && !keeping.contains($0) }
+            .map { "\($0.quotedDatabaseIdentifier) = excluded.\($0.quotedDatabaseIdentifier)" }
+        return """
+            INSERT INTO \(descriptor.tableName.quotedDatabaseIdentifier) (\(quoted.joined(separator: ", "))) \
+            VALUES (\(databaseQuestionMarks(count: names.count))) \
+            ON CONFLICT(\(descriptor.keyColumn.quotedDatabaseIdentifier)) DO UPDATE SET \(updates.joined(separator: ", "))
+            """
+    }
+}

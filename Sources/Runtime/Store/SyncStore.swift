@@ -1,0 +1,238 @@
+import Foundation
+import GRDB
+
+/// The device's copy of one subset: a SQLite database (GRDB `DatabasePool`, WAL mode)
+/// holding the subset's tables, the outbox of changes not yet pushed, rejected changes,
+/// manual conflicts and a cursor per sync unit.
+///
+/// Read with ``read(_:)`` or observe with ``observe(_:scheduling:onError:onChange:)``
+/// and ``values(_:)``. Write with ``write(_:)``: every insert, update and delete made
+/// through the ``SyncTransaction`` records its outbox entry in the same transaction,
+/// so a change and its entry are saved together or not at all.
+public final class SyncStore: Sendable {
+    /// The model the store was opened with.
+    public let model: SyncModel
+    /// A stable id of this store, sent with every push so the server can recognize
+    /// replayed operations.
+    public let clientID: String
+    /// The database, for reads and observation with GRDB's own API.
+    public var reader: any DatabaseReader { pool }
+
+    let pool: DatabasePool
+    let entitiesByName: [String: SyncEntityDescriptor]
+    private let localWriteObservers = Locked<[UUID: @Sendable () -> Void]>([:])
+
+    /// Opens (or creates) the store at `path` and migrates it to `model`.
+    ///
+    /// When the model's schema hash differs from the one the store was last opened
+    /// with, new tables and columns are added and every unit's cursor is reset, so the
+    /// next sync fetches what the new model selects. Pending changes are kept.
+    ///
+    /// - Throws: GRDB's `DatabaseError` when the file can't be opened or migrated.
+    public init(path: String, model: SyncModel) throws {
+        self.model = model
+        var entities: [String: SyncEntityDescriptor] = [:]
+        for entity in model.entities { entities[entity.name] = entity }
+        self.entitiesByName = entities
+        var configuration = Configuration()
+        configuration.label = "Syncwright.\(model.schemaName).\(model.subset)"
+        pool = try DatabasePool(path: path, configuration: configuration)
+        try StoreMigrations.migrator(for: model).migrate(pool)
+        clientID = try pool.write { db in
+            if let existing = try String.fetchOne(db, sql: "SELECT value FROM syncwright_metadata WHERE key = 'clientId'") {
+                return existing
+            }
+            let id = UUID().uuidString.lowercased()
+            try db.execute(sql: "INSERT INTO syncwright_metadata (key, value) VALUES ('clientId', ?)", arguments: [id])
+            return id
+        }
+    }
+
+    // MARK: - Reading
+
+    /// Reads from a consistent snapshot; writes are impossible here.
+    public func read<T>(_ body: (Database) throws -> T) throws -> T {
+        try pool.read(body)
+    }
+
+    /// Reads from a consistent snapshot without blocking the caller's thread.
+    public func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await pool.read(body)
+    }
+
+    /// Calls `onChange` with the fetched value now and after every committed change to
+    /// the tables it reads, until the returned object is cancelled or released.
+    public func observe<Value: Sendable>(
+        _ fetch: @escaping @Sendable (Database) throws -> Value,
+        scheduling scheduler: some ValueObservationScheduler = .async(onQueue: .main),
+        onError: @escaping @Sendable (any Error) -> Void,
+        onChange: @escaping @Sendable (Value) -> Void
+    ) -> AnyDatabaseCancellable {
+        ValueObservation.tracking(fetch).start(in: pool, scheduling: scheduler, onError: onError, onChange: onChange)
+    }
+
+    /// The fetched value now and after every committed change to the tables it reads,
+    /// as an async sequence.
+    public func values<Value: Sendable>(
+        _ fetch: @escaping @Sendable (Database) throws -> Value
+    ) -> AsyncValueObservation<Value> {
+        ValueObservation.tracking(fetch).values(in: pool)
+    }
+
+    // MARK: - Writing
+
+    /// Runs `body` in one write transaction. Changes made through the transaction and
+    /// their outbox entries commit together; if `body` throws, neither is saved.
+    public func write<T>(_ body: (SyncTransaction) throws -> T) throws -> T {
+        let recorder = ChangeRecorder()
+        let result = try pool.write { db in
+            try body(SyncTransaction(database: db, store: self, recorder: recorder))
+        }
+        if recorder.count > 0 { notifyLocalWrite() }
+        return result
+    }
+
+    /// Registers a callback run after every committed local write that recorded a
+    /// change; the engine uses it to sync after each save when delayed sync is off.
+    /// Rows applied from the server never trigger it.
+    public func addLocalWriteObserver(_ observer: @escaping @Sendable () -> Void) -> LocalWriteObservation {
+        let id = UUID()
+        localWriteObservers.withValue { $0[id] = observer }
+        return LocalWriteObservation { [weak self] in
+            self?.localWriteObservers.withValue { _ = $0.removeValue(forKey: id) }
+        }
+    }
+
+    private func notifyLocalWrite() {
+        for observer in localWriteObservers.withValue({ Array($0.values) }) { observer() }
+    }
+
+    // MARK: - Bookkeeping
+
+    /// How many changes wait to be pushed.
+    public func pendingChangeCount() throws -> Int {
+        try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM syncwright_outbox") ?? 0 }
+    }
+
+    /// The changes waiting to be pushed, oldest first.
+    public func pendingChanges() throws -> [PendingChange] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT opId, entity, rowKey, kind, baseVersion, changedColumns FROM syncwright_outbox ORDER BY sequence
+                """).map { row in
+                PendingChange(
+                    opID: row["opId"], entity: row["entity"], key: (try? JSONValue(jsonText: row["rowKey"])) ?? .null,
+                    kind: OperationKind(rawValue: row["kind"]) ?? .update, baseVersion: row["baseVersion"],
+                    changedColumns: Self.decodeColumns(row["changedColumns"]))
+            }
+        }
+    }
+
+    /// The cursor a unit's last pull stopped at; nil before its first pull.
+    public func cursor(forUnit unit: String) throws -> String? {
+        try pool.read { db in try Self.cursor(db, unit: unit) }
+    }
+
+    static func cursor(_ db: Database, unit: String) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT cursor FROM syncwright_cursors WHERE unit = ?", arguments: [unit])
+    }
+
+    /// When the last sync finished without error.
+    public func lastSyncedAt() throws -> Date? {
+        try pool.read { db in
+            try String.fetchOne(db, sql: "SELECT value FROM syncwright_metadata WHERE key = 'lastSyncedAt'")
+                .flatMap(Double.init).map { Date(timeIntervalSince1970: $0) }
+        }
+    }
+
+    func recordSuccessfulSync(at date: Date) throws {
+        try pool.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO syncwright_metadata (key, value) VALUES ('lastSyncedAt', ?)",
+                           arguments: [String(date.timeIntervalSince1970)])
+        }
+    }
+
+    /// Removes a unit's rows and its cursor, so the next sync fetches it from scratch.
+    ///
+    /// - Parameters:
+    ///   - unit: The unit's name.
+    ///   - force: Also drop the unit's pending changes, rejected changes and conflicts.
+    /// - Throws: ``SyncStoreError`` when the unit is unknown, or has pending changes
+    ///   and `force` is false; nothing is removed then.
+    public func purge(unit: String, force: Bool = false) throws {
+        guard let descriptor = model.units.first(where: { $0.name == unit }) else { throw SyncStoreError.unknownUnit(unit) }
+        try pool.write { db in
+            let entities = descriptor.entityNames
+            let placeholders = databaseQuestionMarks(count: entities.count)
+            let pending = try Int.fetchOne(db, sql: """
+                SELECT (SELECT COUNT(*) FROM syncwright_outbox WHERE entity IN (\(placeholders)))
+                     + (SELECT COUNT(*) FROM syncwright_conflicts WHERE entity IN (\(placeholders)))
+                """, arguments: StatementArguments(entities + entities)) ?? 0
+            if pending > 0, !force { throw SyncStoreError.pendingChanges(unit: unit, count: pending) }
+            for table in ["syncwright_outbox", "syncwright_conflicts", "syncwright_rejected"] {
+                try db.execute(sql: "DELETE FROM \(table) WHERE entity IN (\(placeholders))", arguments: StatementArguments(entities))
+            }
+            for name in entities {
+                if let entity = entitiesByName[name] {
+                    try db.execute(sql: "DELETE FROM \(entity.tableName.quotedDatabaseIdentifier)")
+                }
+            }
+            try db.execute(sql: "DELETE FROM syncwright_cursors WHERE unit = ?", arguments: [unit])
+        }
+    }
+
+    func descriptor(_ name: String) throws -> SyncEntityDescriptor {
+        guard let descriptor = entitiesByName[name] else { throw SyncStoreError.unknownEntity(name) }
+        return descriptor
+    }
+
+    static func decodeColumns(_ text: String?) -> [String] {
+        guard let text, case .array(let items)? = try? JSONValue(jsonText: text) else { return [] }
+        return items.compactMap(\.stringValue)
+    }
+
+    static func encodeColumns(_ columns: [String]) -> String {
+        JSONValue.array(columns.map { .string($0) }).jsonText
+    }
+}
+
+/// A change waiting to be pushed.
+public struct PendingChange: Sendable, Hashable {
+    /// The operation id the push will use.
+    public var opID: String
+    /// The entity's name.
+    public var entity: String
+    /// The row's key.
+    public var key: JSONValue
+    /// Insert, update or delete.
+    public var kind: OperationKind
+    /// The server version the change is based on.
+    public var baseVersion: Int64?
+    /// The columns the change sets.
+    public var changedColumns: [String]
+}
+
+/// Keeps a local-write observer registered until cancelled or released.
+public final class LocalWriteObservation: Sendable {
+    private let cancellation: Locked<(@Sendable () -> Void)?>
+
+    init(_ cancel: @escaping @Sendable () -> Void) {
+        cancellation = Locked(cancel)
+    }
+
+    /// Stops the observation.
+    public func cancel() {
+        let cancel = cancellation.withValue { value -> (@Sendable () -> Void)? in
+            defer { value = nil }
+            return value
+        }
+        cancel?()
+    }
+
+    deinit { cancel() }
+}
+
+/// Counts the changes one write transaction recorded.
+final class ChangeRecorder: @unchecked Sendable {
+    var count = 0
+}

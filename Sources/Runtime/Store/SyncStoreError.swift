@@ -1,0 +1,62 @@
+/// Why the local store refused an operation. Nothing was changed.
+public struct SyncStoreError: Error, Sendable, Hashable, CustomStringConvertible {
+    private enum Code: Sendable, Hashable {
+        case writeNotAllowed(entity: String, access: SyncAccess, kind: OperationKind)
+        case unknownEntity(String)
+        case rowNotFound(entity: String, key: String)
+        case missingKey(entity: String)
+        case pendingChanges(unit: String, count: Int)
+        case unknownUnit(String)
+        case notFound(String)
+        case invalidServerData(String)
+    }
+
+    private let code: Code
+
+    /// A write the entity's access mode doesn't allow, such as any write to a
+    /// read-only entity or an update of an insert-only one.
+    public static func writeNotAllowed(entity: String, access: SyncAccess, kind: OperationKind) -> Self {
+        Self(code: .writeNotAllowed(entity: entity, access: access, kind: kind))
+    }
+    /// An entity the model doesn't have.
+    public static func unknownEntity(_ name: String) -> Self { Self(code: .unknownEntity(name)) }
+    /// An update or delete of a row the store doesn't hold.
+    public static func rowNotFound(entity: String, key: String) -> Self { Self(code: .rowNotFound(entity: entity, key: key)) }
+    /// A write without a key value.
+    public static func missingKey(entity: String) -> Self { Self(code: .missingKey(entity: entity)) }
+    /// A purge refused because the unit has changes not yet pushed.
+    public static func pendingChanges(unit: String, count: Int) -> Self { Self(code: .pendingChanges(unit: unit, count: count)) }
+    /// A unit the model doesn't have.
+    public static func unknownUnit(_ name: String) -> Self { Self(code: .unknownUnit(name)) }
+    /// A rejected change or conflict that no longer exists.
+    public static func notFound(_ what: String) -> Self { Self(code: .notFound(what)) }
+    /// Data from the server that doesn't fit the model; the page was not applied.
+    public static func invalidServerData(_ message: String) -> Self { Self(code: .invalidServerData(message)) }
+
+    /// Whether this is a refused write to an entity whose access mode forbids it.
+    public var isWriteNotAllowed: Bool {
+        if case .writeNotAllowed = code { return true }
+        return false
+    }
+
+    /// Whether this is a purge refused because of pending changes.
+    public var isPendingChanges: Bool {
+        if case .pendingChanges = code { return true }
+        return false
+    }
+
+    public var description: String {
+        switch code {
+        case let .writeNotAllowed(entity, access, kind):
+            "\(entity) is \(access.rawValue) in this subset; a \(kind.rawValue) is not allowed"
+        case let .unknownEntity(name): "the model has no entity '\(name)'"
+        case let .rowNotFound(entity, key): "\(entity) has no row with key \(key)"
+        case let .missingKey(entity): "the \(entity) has no key value"
+        case let .pendingChanges(unit, count):
+            "unit '\(unit)' has \(count) change\(count == 1 ? "" : "s") not yet pushed; sync first, or purge with force: true to drop them"
+        case let .unknownUnit(name): "the model has no unit '\(name)'"
+        case let .notFound(what): "\(what) no longer exists"
+        case let .invalidServerData(message): "the server sent data that doesn't fit the model: \(message)"
+        }
+    }
+}

@@ -1,0 +1,121 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The protocol of docs/protocol.md over HTTP with URLSession: JSON bodies, gzip in
+/// both directions, a bearer token from an async provider, and every failure mapped to
+/// a ``SyncTransportError``.
+public struct HTTPSyncTransport: SyncTransport {
+    /// Supplies the bearer token for each request; called every time, so it can refresh.
+    public typealias TokenProvider = @Sendable () async throws -> String
+
+    /// The server's base URL, such as `https://sync.example.com`.
+    public let baseURL: URL
+    private let tokenProvider: TokenProvider
+    private let session: URLSession
+    private let timeout: TimeInterval
+    private let compressesRequests: Bool
+
+    /// Creates a transport.
+    ///
+    /// - Parameters:
+    ///   - baseURL: The server; requests go to `/v1/push`, `/v1/pull` and `/v1/schema` under it.
+    ///   - timeout: Seconds a request may take.
+    ///   - compressRequests: Send bodies gzip-compressed (`Content-Encoding: gzip`).
+    ///   - session: The URL session; a default one unless given.
+    ///   - tokenProvider: The bearer token for each request.
+    public init(
+        baseURL: URL,
+        timeout: TimeInterval = 60,
+        compressRequests: Bool = true,
+        session: URLSession = URLSession(configuration: .ephemeral),
+        tokenProvider: @escaping TokenProvider
+    ) {
+        self.baseURL = baseURL
+        self.timeout = timeout
+        self.compressesRequests = compressRequests
+        self.session = session
+        self.tokenProvider = tokenProvider
+    }
+
+    public func push(_ request: PushRequest) async throws -> PushResponse {
+        try await send("POST", "v1/push", body: request)
+    }
+
+    public func pull(_ request: PullRequest) async throws -> PullResponse {
+        try await send("POST", "v1/pull", body: request)
+    }
+
+    public func schema() async throws -> SchemaResponse {
+        try await send("GET", "v1/schema", body: Optional<PullRequest>.none)
+    }
+
+    private func send<Body: Encodable, Response: Decodable>(
+        _ method: String, _ path: String, body: Body?
+    ) async throws -> Response {
+        var request = URLRequest(url: baseURL.appendingPathComponent(path), timeoutInterval: timeout)
+        request.httpMethod = method
+        request.setValue("application/json", forHTTPHeaderField: "Accept")
+        request.setValue("gzip", forHTTPHeaderField: "Accept-Encoding")
+        let token: String
+        do {
+            token = try await tokenProvider()
+        } catch {
+            throw SyncTransportError.unauthorized("the token provider failed: \(error)")
+        }
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        if let body {
+            var data = try JSONEncoder().encode(body)
+            if compressesRequests {
+                data = try Gzip.compress(data)
+                request.setValue("gzip", forHTTPHeaderField: "Content-Encoding")
+            }
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.httpBody = data
+        }
+
+        let data: Data
+        let response: URLResponse
+        do {
+            (data, response) = try await session.data(for: request)
+        } catch let error as URLError where error.code == .timedOut {
+            throw SyncTransportError.timeout("\(method) \(path) took longer than \(Int(timeout)) s")
+        } catch {
+            throw SyncTransportError.network("\(method) \(path): \(error.localizedDescription)")
+        }
+        guard let http = response as? HTTPURLResponse else {
+            throw SyncTransportError.invalidResponse("\(method) \(path): not an HTTP response")
+        }
+        var body = data
+        if Gzip.isCompressed(body) {
+            do {
+                body = try Gzip.decompress(body)
+            } catch {
+                throw SyncTransportError.invalidResponse("\(method) \(path): \(error)")
+            }
+        }
+        guard (200..<300).contains(http.statusCode) else {
+            let message = (try? JSONDecoder().decode(ErrorResponse.self, from: body))?.message
+                ?? String(decoding: body.prefix(500), as: UTF8.self)
+            throw Self.error(status: http.statusCode, message: message)
+        }
+        do {
+            return try JSONDecoder().decode(Response.self, from: body)
+        } catch {
+            throw SyncTransportError.invalidResponse("\(method) \(path): the body is not a valid \(Response.self): \(error)")
+        }
+    }
+
+    static func error(status: Int, message: String) -> SyncTransportError {
+        switch status {
+        case 401: .unauthorized(message)
+        case 403: .forbidden(message)
+        case 409: .schemaMismatch(message)
+        case 422: .invalidRequest(message)
+        case 429: .tooManyRequests(message)
+        case 500...599: .server(status: status, message)
+        default: .unexpectedStatus(status, message)
+        }
+    }
+}

@@ -1,0 +1,79 @@
+/// How the engine talks to a server. ``HTTPSyncTransport`` is the real one; tests and
+/// other protocols provide their own.
+public protocol SyncTransport: Sendable {
+    /// Sends local changes.
+    func push(_ request: PushRequest) async throws -> PushResponse
+    /// Fetches one page of changes.
+    func pull(_ request: PullRequest) async throws -> PullResponse
+    /// Fetches the server's schema hash and subsets.
+    func schema() async throws -> SchemaResponse
+}
+
+/// Why a request to the server failed.
+public struct SyncTransportError: Error, Sendable, Hashable, CustomStringConvertible {
+    private enum Code: Sendable, Hashable {
+        case unauthorized, forbidden, schemaMismatch, invalidRequest, tooManyRequests
+        case server(status: Int)
+        case unexpectedStatus(Int)
+        case network
+        case timeout
+        case invalidResponse
+    }
+
+    private let code: Code
+    /// The server's or the system's message.
+    public let message: String
+
+    private init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    /// 401: no token, or an invalid, expired or forged one.
+    public static func unauthorized(_ message: String) -> Self { Self(.unauthorized, message) }
+    /// 403: the token lacks a claim the subset needs.
+    public static func forbidden(_ message: String) -> Self { Self(.forbidden, message) }
+    /// 409: the server doesn't know this schema hash; the app is out of date.
+    public static func schemaMismatch(_ message: String) -> Self { Self(.schemaMismatch, message) }
+    /// 422: the server couldn't accept the request body.
+    public static func invalidRequest(_ message: String) -> Self { Self(.invalidRequest, message) }
+    /// 429: the server asks to slow down.
+    public static func tooManyRequests(_ message: String) -> Self { Self(.tooManyRequests, message) }
+    /// 5xx.
+    public static func server(status: Int, _ message: String) -> Self { Self(.server(status: status), message) }
+    /// Any other status.
+    public static func unexpectedStatus(_ status: Int, _ message: String) -> Self { Self(.unexpectedStatus(status), message) }
+    /// The request didn't reach the server or the answer didn't come back.
+    public static func network(_ message: String) -> Self { Self(.network, message) }
+    /// The request took longer than the timeout.
+    public static func timeout(_ message: String) -> Self { Self(.timeout, message) }
+    /// The answer wasn't what the protocol says.
+    public static func invalidResponse(_ message: String) -> Self { Self(.invalidResponse, message) }
+
+    /// The HTTP status, if the server answered.
+    public var status: Int? {
+        switch code {
+        case .unauthorized: 401
+        case .forbidden: 403
+        case .schemaMismatch: 409
+        case .invalidRequest: 422
+        case .tooManyRequests: 429
+        case .server(let status), .unexpectedStatus(let status): status
+        case .network, .timeout, .invalidResponse: nil
+        }
+    }
+
+    /// Whether trying again later may succeed: network trouble, timeouts, 429 and 5xx.
+    /// The engine retries these with backoff and never drops a change because of them.
+    public var isTransient: Bool {
+        switch code {
+        case .network, .timeout, .tooManyRequests, .server: true
+        default: false
+        }
+    }
+
+    public var description: String {
+        let prefix = status.map { "HTTP \($0): " } ?? ""
+        return prefix + message
+    }
+}

@@ -1,0 +1,195 @@
+import Foundation
+import GRDB
+
+/// The type of a synced column, as the schema declares it. It decides how a value is
+/// written on the wire and stored in SQLite.
+///
+/// | type | wire (JSON) | SQLite |
+/// |---|---|---|
+/// | string | string | TEXT |
+/// | int | integer | INTEGER |
+/// | double | number | REAL |
+/// | decimal | string, exact | TEXT |
+/// | bool | true / false | INTEGER 0 / 1 |
+/// | uuid | string | TEXT, lower-case |
+/// | date | "YYYY-MM-DD" | TEXT |
+/// | timestamp | ISO 8601 with milliseconds, UTC | TEXT "YYYY-MM-DD HH:MM:SS.SSS" (GRDB's format) |
+/// | blob | base64 string | BLOB |
+/// | json | any JSON value | TEXT (JSON) |
+public enum ColumnType: String, Sendable, Hashable, Codable, CaseIterable {
+    case string, int, double, decimal, bool, uuid, date, timestamp, blob, json
+
+    /// The column's SQLite type.
+    public var sqlType: String {
+        switch self {
+        case .int, .bool: "INTEGER"
+        case .double: "REAL"
+        case .blob: "BLOB"
+        case .string, .decimal, .uuid, .date, .timestamp, .json: "TEXT"
+        }
+    }
+
+    /// Converts a wire value to the value stored in SQLite.
+    ///
+    /// - Throws: ``SyncValueError`` when the value doesn't fit the type.
+    public func databaseValue(fromWire value: JSONValue) throws(SyncValueError) -> DatabaseValue {
+        if case .null = value { return .null }
+        switch (self, value) {
+        case (.string, .string(let text)):
+            return text.databaseValue
+        case (.int, _):
+            guard let integer = value.integerValue else { break }
+            return integer.databaseValue
+        case (.double, .integer(let integer)):
+            return Double(integer).databaseValue
+        case (.double, .number(let number)):
+            return number.databaseValue
+        case (.decimal, .string(let text)):
+            guard Self.isDecimal(text) else { break }
+            return text.databaseValue
+        case (.decimal, .integer(let integer)):
+            return String(integer).databaseValue
+        case (.bool, .bool(let flag)):
+            return flag.databaseValue
+        case (.uuid, .string(let text)):
+            guard Self.isUUID(text) else { break }
+            return text.lowercased().databaseValue
+        case (.date, .string(let text)):
+            guard Self.isDate(text) else { break }
+            return text.databaseValue
+        case (.timestamp, .string(let text)):
+            guard let stored = TimestampFormat.storageText(fromWire: text) else { break }
+            return stored.databaseValue
+        case (.blob, .string(let text)):
+            guard let data = Data(base64Encoded: text) else { break }
+            return data.databaseValue
+        case (.json, _):
+            return value.jsonText.databaseValue
+        default:
+            break
+        }
+        throw SyncValueError(type: self, value: value)
+    }
+
+    /// Converts a value stored in SQLite to its wire form.
+    public func wireValue(fromDatabase value: DatabaseValue) -> JSONValue {
+        switch value.storage {
+        case .null:
+            return .null
+        case .int64(let integer):
+            switch self {
+            case .bool: return .bool(integer != 0)
+            case .double: return .number(Double(integer))
+            case .decimal: return .string(String(integer))
+            default: return .integer(integer)
+            }
+        case .double(let number):
+            return self == .decimal ? .string(String(number)) : .number(number)
+        case .string(let text):
+            switch self {
+            case .timestamp: return .string(TimestampFormat.wireText(fromStorage: text) ?? text)
+            case .json: return (try? JSONValue(jsonText: text)) ?? .string(text)
+            case .uuid: return .string(text.lowercased())
+            default: return .string(text)
+            }
+        case .blob(let data):
+            switch self {
+            case .uuid where data.count == 16:
+                return .string(data.withUnsafeBytes { UUID(uuid: $0.load(as: uuid_t.self)) }.uuidString.lowercased())
+            default:
+                return .string(data.base64EncodedString())
+            }
+        }
+    }
+
+    static func isUUID(_ text: String) -> Bool {
+        let utf8 = text.utf8
+        guard utf8.count == 36 else { return false }
+        for (index, byte) in utf8.enumerated() {
+            if index == 8 || index == 13 || index == 18 || index == 23 {
+                guard byte == UInt8(ascii: "-") else { return false }
+            } else {
+                guard (48...57).contains(byte) || (65...70).contains(byte) || (97...102).contains(byte) else { return false }
+            }
+        }
+        return true
+    }
+
+    static func isDate(_ text: String) -> Bool {
+        let utf8 = Array(text.utf8)
+        guard utf8.count == 10, utf8[4] == UInt8(ascii: "-"), utf8[7] == UInt8(ascii: "-") else { return false }
+        return utf8.enumerated().allSatisfy { $0.offset == 4 || $0.offset == 7 || (48...57).contains($0.element) }
+    }
+
+    static func isDecimal(_ text: String) -> Bool {
+        var seenDigit = false
+        var seenPoint = false
+        for (index, byte) in text.utf8.enumerated() {
+            switch byte {
+            case UInt8(ascii: "-") where index == 0: continue
+            case UInt8(ascii: "."):
+                if seenPoint { return false }
+                seenPoint = true
+            case 48...57: seenDigit = true
+            default: return false
+            }
+        }
+        return seenDigit
+    }
+}
+
+/// A wire value that doesn't fit its column's type.
+public struct SyncValueError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The column's type.
+    public var type: ColumnType
+    /// The value received.
+    public var value: JSONValue
+
+    public var description: String { "\(value) is not a valid \(type.rawValue)" }
+}
+
+/// Timestamps: ISO 8601 with milliseconds on the wire, GRDB's UTC text in SQLite.
+enum TimestampFormat {
+    /// `2024-01-31T09:30:00.125Z` (or `+02:00`) → `2024-01-31 09:30:00.125` (UTC).
+    static func storageText(fromWire text: String) -> String? {
+        let bytes = Array(text.utf8)
+        guard bytes.count >= 20, bytes[10] == UInt8(ascii: "T") || bytes[10] == UInt8(ascii: " ") else { return nil }
+        if bytes.last == UInt8(ascii: "Z") {
+            // The common case needs no calendar: reshape the text.
+            let body = bytes[0..<(bytes.count - 1)]
+            guard body.count >= 19, ColumnType.isDate(String(decoding: body[0..<10], as: UTF8.self)) else { return nil }
+            var clock = String(decoding: body[11...], as: UTF8.self)
+            if let dot = clock.firstIndex(of: ".") {
+                let fraction = clock[clock.index(after: dot)...]
+                guard !fraction.isEmpty, fraction.allSatisfy(\.isNumber) else { return nil }
+                clock = String(clock[..<dot]) + "." + String((fraction + "000").prefix(3))
+            } else {
+                clock += ".000"
+            }
+            guard clock.count == 12, clock.utf8.enumerated().allSatisfy({ index, byte in
+                index == 2 || index == 5 ? byte == UInt8(ascii: ":") : index == 8 ? byte == UInt8(ascii: ".") : (48...57).contains(byte)
+            }) else { return nil }
+            return String(decoding: body[0..<10], as: UTF8.self) + " " + clock
+        }
+        // Other offsets are rare; parse them properly.
+        let parser = ISO8601DateFormatter()
+        parser.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let fallback = ISO8601DateFormatter()
+        guard let date = parser.date(from: text) ?? fallback.date(from: text) else { return nil }
+        return Date.databaseFormatter(date)
+    }
+
+    /// `2024-01-31 09:30:00.125` → `2024-01-31T09:30:00.125Z`.
+    static func wireText(fromStorage text: String) -> String? {
+        guard text.count == 23 else { return nil }
+        return text.replacingOccurrences(of: " ", with: "T") + "Z"
+    }
+}
+
+extension Date {
+    /// GRDB's storage text for a date: `YYYY-MM-DD HH:MM:SS.SSS` in UTC.
+    static func databaseFormatter(_ date: Date) -> String {
+        if case .string(let text) = date.databaseValue.storage { return text }
+        return ""
+    }
+}

@@ -1,0 +1,176 @@
+/// The wire protocol's messages (JSON over HTTP). docs/protocol.md describes them.
+
+/// What a push operation does.
+public enum OperationKind: String, Sendable, Hashable, Codable {
+    case insert, update, delete
+}
+
+/// `POST /v1/push` request.
+public struct PushRequest: Sendable, Hashable, Codable {
+    /// A stable id of this device's store.
+    public var clientId: String
+    /// The subset the device syncs.
+    public var subset: String
+    /// The schema hash of the device's generated model.
+    public var schemaHash: String
+    /// The operations, in the order they were made.
+    public var ops: [PushOperation]
+
+    public init(clientId: String, subset: String, schemaHash: String, ops: [PushOperation]) {
+        self.clientId = clientId
+        self.subset = subset
+        self.schemaHash = schemaHash
+        self.ops = ops
+    }
+}
+
+/// One local change.
+public struct PushOperation: Sendable, Hashable, Codable {
+    /// Unique and stable across retries: replaying it returns the first result.
+    public var opId: String
+    /// The entity's name.
+    public var entity: String
+    /// Insert, update or delete.
+    public var kind: OperationKind
+    /// The row's key.
+    public var key: JSONValue
+    /// The server version the change was based on; nil for an insert.
+    public var baseVersion: Int64?
+    /// For an insert every writable column; for an update the changed ones; nil for a delete.
+    public var values: [String: JSONValue]?
+
+    public init(opId: String, entity: String, kind: OperationKind, key: JSONValue, baseVersion: Int64?,
+                values: [String: JSONValue]?) {
+        self.opId = opId
+        self.entity = entity
+        self.kind = kind
+        self.key = key
+        self.baseVersion = baseVersion
+        self.values = values
+    }
+}
+
+/// `POST /v1/push` response.
+public struct PushResponse: Sendable, Hashable, Codable {
+    /// One result per operation, in order.
+    public var results: [PushResult]
+
+    public init(results: [PushResult]) {
+        self.results = results
+    }
+}
+
+/// The outcome of one operation.
+public struct PushResult: Sendable, Hashable, Codable {
+    /// What happened.
+    public enum Status: String, Sendable, Hashable, Codable {
+        /// The change is on the server; `version` is the row's new version.
+        case applied
+        /// The row changed on the server since `baseVersion`; `row` and `version` are the
+        /// server's current row (no `row`: the server deleted it).
+        case conflict
+        /// The server refused the change; `code` and `reason` say why.
+        case rejected
+    }
+
+    public var opId: String
+    public var status: Status
+    public var version: Int64?
+    public var row: [String: JSONValue]?
+    public var reason: String?
+    public var code: String?
+
+    public init(opId: String, status: Status, version: Int64? = nil, row: [String: JSONValue]? = nil,
+                reason: String? = nil, code: String? = nil) {
+        self.opId = opId
+        self.status = status
+        self.version = version
+        self.row = row
+        self.reason = reason
+        self.code = code
+    }
+}
+
+/// `POST /v1/pull` request.
+public struct PullRequest: Sendable, Hashable, Codable {
+    public var subset: String
+    public var schemaHash: String
+    /// The units to pull with the cursor each stopped at (nil: from the start).
+    public var units: [String: String?]
+    /// The most changes to return.
+    public var limit: Int
+
+    public init(subset: String, schemaHash: String, units: [String: String?], limit: Int) {
+        self.subset = subset
+        self.schemaHash = schemaHash
+        self.units = units
+        self.limit = limit
+    }
+}
+
+/// One change to apply locally.
+public struct PullChange: Sendable, Hashable, Codable {
+    /// Put a row, or remove it (deleted, or no longer in the caller's subset).
+    public enum Operation: String, Sendable, Hashable, Codable {
+        case put, remove
+    }
+
+    public var entity: String
+    public var op: Operation
+    public var key: JSONValue
+    /// The row's selected columns and includes, for a put.
+    public var row: [String: JSONValue]?
+    public var version: Int64?
+
+    public init(entity: String, op: Operation, key: JSONValue, row: [String: JSONValue]? = nil, version: Int64? = nil) {
+        self.entity = entity
+        self.op = op
+        self.key = key
+        self.row = row
+        self.version = version
+    }
+}
+
+/// `POST /v1/pull` response: one page.
+public struct PullResponse: Sendable, Hashable, Codable {
+    public var changes: [PullChange]
+    /// The cursor after this page, per unit.
+    public var units: [String: String]
+    /// Whether more changes wait.
+    public var more: Bool
+    /// How many changes the server estimates remain, for progress; optional.
+    public var estimate: Int?
+
+    public init(changes: [PullChange], units: [String: String], more: Bool, estimate: Int? = nil) {
+        self.changes = changes
+        self.units = units
+        self.more = more
+        self.estimate = estimate
+    }
+}
+
+/// `GET /v1/schema` response.
+public struct SchemaResponse: Sendable, Hashable, Codable {
+    /// The server's schema hash.
+    public var hash: String
+    /// The subsets it serves.
+    public var subsets: [String]
+
+    public init(hash: String, subsets: [String]) {
+        self.hash = hash
+        self.subsets = subsets
+    }
+}
+
+/// The body of every error response.
+public struct ErrorResponse: Sendable, Hashable, Codable {
+    /// A short code, such as `schema_hash_unknown`.
+    public var error: String
+    /// A sentence for people.
+    public var message: String
+
+    public init(error: String, message: String) {
+        self.error = error
+        self.message = message
+    }
+}

@@ -1,0 +1,245 @@
+import Foundation
+import GRDB
+import Testing
+@testable import Syncwright
+
+@Suite("Sync store")
+struct SyncStoreTests {
+    @Test("the subset's tables and the bookkeeping tables exist after opening")
+    func schema() throws {
+        let temporary = try TemporaryStore()
+        let tables = try temporary.store.read { db in
+            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        }
+        #expect(tables == ["comment", "grdb_migrations", "project", "syncwright_conflicts", "syncwright_cursors",
+                           "syncwright_metadata", "syncwright_outbox", "syncwright_rejected", "task_item"])
+        let columns = try temporary.store.read { db in try db.columns(in: "task_item").map(\.name) }
+        #expect(columns == ["id", "title", "done", "priority", "dueOn", "projectId", "projectName", "version", "updatedAt"])
+        let journal = try temporary.store.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+        #expect(journal == "wal")
+    }
+
+    @Test("an insert writes the row and one outbox entry in the same transaction")
+    func insert() throws {
+        let temporary = try TemporaryStore()
+        let task = TaskItem(title: "Fix the boiler")
+        try temporary.store.write { try $0.insert(task) }
+        #expect(try temporary.store.tasks() == [task])
+        #expect(try temporary.store.outboxSummary() == ["TaskItem insert [id,title,done,priority,dueOn,projectId]"])
+        #expect(try temporary.store.pendingChanges().first?.key == .string(task.id.uuidString.lowercased()))
+    }
+
+    @Test("pending changes to one row coalesce", arguments: [
+        (["insert", "update"], ["TaskItem insert [id,title,done,priority,dueOn,projectId]"]),
+        (["insert", "delete"], []),
+        (["insert", "update", "delete"], []),
+        (["update", "update"], ["TaskItem update [title,done]"]),
+        (["update", "delete"], ["TaskItem delete []"]),
+        (["delete", "insert"], ["TaskItem update [id,title,done,priority,dueOn,projectId]"]),
+    ])
+    func coalescing(steps: [String], expected: [String]) throws {
+        let temporary = try TemporaryStore()
+        let store = temporary.store
+        let id = UUID()
+        // Start from a synced row unless the first step inserts it.
+        if steps.first != "insert" {
+            try store.applyPulledPage(PullResponse(changes: [
+                PullChange(entity: "TaskItem", op: .put, key: .string(id.uuidString.lowercased()),
+                           row: taskRow(id, title: "Synced"), version: 7),
+            ], units: ["work": "1"], more: false), unit: "work")
+        }
+        var updates = 0
+        for step in steps {
+            try store.write { transaction in
+                switch step {
+                case "insert": try transaction.insert(TaskItem(id: id, title: "New"))
+                case "update":
+                    updates += 1
+                    var task = try #require(try transaction.read { try TaskItem.fetchOne($0, key: ["id": id.uuidString.lowercased()]) })
+                    if updates == 1 { task.title = "Renamed" } else { task.done = true }
+                    try transaction.update(task)
+                default: try transaction.delete(TaskItem.self, key: id.uuidString.lowercased())
+                }
+            }
+        }
+        #expect(try store.outboxSummary() == expected)
+        if expected.first?.contains("update") == true, steps.first != "delete" {
+            #expect(try store.pendingChanges().first?.baseVersion == 7)
+        }
+    }
+
+    @Test("an update that changes nothing records nothing")
+    func unchangedUpdate() throws {
+        let temporary = try TemporaryStore()
+        let task = TaskItem(title: "Same")
+        try temporary.store.write { try $0.insert(task) }
+        _ = try temporary.store.nextPushBatch(limit: 10)
+        try temporary.store.write { try $0.update(task) }
+        #expect(try temporary.store.pendingChanges().count == 1)
+    }
+
+    @Test("a change to a row already sent gets an operation of its own")
+    func sentOperationsAreNotChanged() throws {
+        let temporary = try TemporaryStore()
+        var task = TaskItem(title: "One")
+        try temporary.store.write { try $0.insert(task) }
+        let batch = try temporary.store.nextPushBatch(limit: 10)
+        task.title = "Two"
+        try temporary.store.write { try $0.update(task) }
+        let pending = try temporary.store.pendingChanges()
+        #expect(pending.map(\.kind) == [.insert, .update])
+        #expect(pending.first?.opID == batch.first?.opId)
+        #expect(pending.last?.opID != batch.first?.opId)
+    }
+
+    @Test("a failing transaction leaves neither the row nor its outbox entry")
+    func atomicity() throws {
+        struct Abort: Error {}
+        let temporary = try TemporaryStore()
+        #expect(throws: Abort.self) {
+            try temporary.store.write { transaction in
+                try transaction.insert(TaskItem(title: "Doomed"))
+                throw Abort()
+            }
+        }
+        #expect(try temporary.store.tasks().isEmpty)
+        #expect(try temporary.store.pendingChangeCount() == 0)
+        // A second insert of the same key fails inside the transaction: the first stays alone.
+        let task = TaskItem(title: "Once")
+        try temporary.store.write { try $0.insert(task) }
+        #expect(throws: DatabaseError.self) { try temporary.store.write { try $0.insert(task) } }
+        #expect(try temporary.store.pendingChangeCount() == 1)
+    }
+
+    @Test("writes the access mode forbids fail with a typed error and change nothing", arguments: [
+        LocalChange(entity: "Project", kind: .insert, values: ["id": UUID().uuidString.lowercased().databaseValue, "name": "X".databaseValue]),
+        LocalChange(entity: "Comment", kind: .update, values: ["id": UUID().uuidString.lowercased().databaseValue, "body": "X".databaseValue]),
+        LocalChange(entity: "Comment", kind: .delete, values: ["id": UUID().uuidString.lowercased().databaseValue]),
+    ])
+    func accessModes(change: LocalChange) throws {
+        let temporary = try TemporaryStore()
+        do {
+            try temporary.store.write { try $0.apply(change) }
+            Issue.record("the write should have failed")
+        } catch let error as SyncStoreError {
+            #expect(error.isWriteNotAllowed)
+            #expect(error.description.contains(change.entity))
+        }
+        #expect(try temporary.store.pendingChangeCount() == 0)
+        #expect(try temporary.store.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM project") } == 0)
+    }
+
+    @Test("an insert-only entity can be inserted")
+    func insertOnly() throws {
+        let temporary = try TemporaryStore()
+        try temporary.store.write { try $0.insert(Comment(id: UUID(), taskId: UUID(), body: "Done by noon")) }
+        #expect(try temporary.store.outboxSummary() == ["Comment insert [id,taskId,body]"])
+    }
+
+    @Test("updating or deleting a row that doesn't exist fails")
+    func missingRow() throws {
+        let temporary = try TemporaryStore()
+        #expect(throws: SyncStoreError.self) { try temporary.store.write { try $0.update(TaskItem(title: "Ghost")) } }
+        #expect(throws: SyncStoreError.self) { try temporary.store.write { try $0.delete(TaskItem(title: "Ghost")) } }
+    }
+
+    @Test("reads inside a write can't write")
+    func readOnlyInsideWrite() throws {
+        let temporary = try TemporaryStore()
+        #expect(throws: DatabaseError.self) {
+            try temporary.store.write { transaction in
+                try transaction.read { db in try db.execute(sql: "DELETE FROM task_item") }
+            }
+        }
+    }
+
+    @Test("observation delivers the current value and every committed change, as callbacks and as a sequence")
+    func observation() async throws {
+        let temporary = try TemporaryStore()
+        let store = temporary.store
+        let received = Locked<[Int]>([])
+        let cancellable = store.observe(
+            { db in try TaskItem.fetchCount(db) },
+            scheduling: .async(onQueue: DispatchQueue(label: "observation")),
+            onError: { Issue.record($0) },
+            onChange: { count in received.withValue { $0.append(count) } })
+        var iterator = store.values { db in try TaskItem.fetchCount(db) }.makeAsyncIterator()
+        /// GRDB may repeat a value; wait for the expected one, failing on anything else.
+        func next(expecting expected: Int) async throws {
+            for _ in 0..<5 {
+                let value = try await iterator.next()
+                if value == expected { return }
+                #expect(value == expected - 1, "unexpected \(String(describing: value))")
+            }
+            Issue.record("never saw \(expected)")
+        }
+        try await next(expecting: 0)
+        try store.write { try $0.insert(TaskItem(title: "A")) }
+        try await next(expecting: 1)
+        try store.write { try $0.insert(TaskItem(title: "B")) }
+        try await next(expecting: 2)
+        for _ in 0..<100 where received.withValue({ $0.last }) != 2 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(received.withValue { $0.first } == 0)
+        #expect(received.withValue { $0.last } == 2)
+        cancellable.cancel()
+    }
+
+    @Test("local write observers hear app writes, not pulled rows")
+    func localWriteObserver() throws {
+        let temporary = try TemporaryStore()
+        let count = Locked(0)
+        let observation = temporary.store.addLocalWriteObserver { count.withValue { $0 += 1 } }
+        try temporary.store.write { try $0.insert(TaskItem(title: "Mine")) }
+        try temporary.store.applyPulledPage(PullResponse(changes: [
+            PullChange(entity: "TaskItem", op: .put, key: .string(UUID().uuidString.lowercased()),
+                       row: taskRow(UUID(), title: "Theirs"), version: 1),
+        ], units: ["work": "1"], more: false), unit: "work")
+        try temporary.store.write { _ in }
+        #expect(count.withValue { $0 } == 1)
+        observation.cancel()
+        try temporary.store.write { try $0.insert(TaskItem(title: "Unheard")) }
+        #expect(count.withValue { $0 } == 1)
+    }
+
+    @Test("purge refuses while the unit has pending changes, unless forced")
+    func purge() throws {
+        let temporary = try TemporaryStore()
+        let store = temporary.store
+        try store.applyPulledPage(PullResponse(changes: [
+            PullChange(entity: "Project", op: .put, key: .string(UUID().uuidString.lowercased()),
+                       row: ["id": .string(UUID().uuidString.lowercased()), "name": .string("P")], version: 1),
+        ], units: ["work": "9"], more: false), unit: "work")
+        try store.write { try $0.insert(TaskItem(title: "Pending")) }
+        do {
+            try store.purge(unit: "work")
+            Issue.record("purge should refuse")
+        } catch let error as SyncStoreError {
+            #expect(error.isPendingChanges)
+        }
+        #expect(try store.tasks().count == 1)
+        #expect(try store.cursor(forUnit: "work") == "9")
+        try store.purge(unit: "comments")
+        try store.purge(unit: "work", force: true)
+        #expect(try store.tasks().isEmpty)
+        #expect(try store.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM project") } == 0)
+        #expect(try store.cursor(forUnit: "work") == nil)
+        #expect(try store.pendingChangeCount() == 0)
+        #expect(throws: SyncStoreError.self) { try store.purge(unit: "nope") }
+    }
+
+    @Test("a new schema hash adds columns, resets cursors and keeps rows and pending changes")
+    func migration() throws {
+        let temporary = try TemporaryStore()
+        try temporary.store.write { try $0.insert(TaskItem(title: "Kept")) }
+        try temporary.store.applyPulledPage(PullResponse(changes: [], units: ["work": "5"], more: false), unit: "work")
+        var model = TestModel.model(hash: "test-hash-2")
+        model.entities[1].columns.append(SyncColumn("estimate", .double, nullable: true))
+        let reopened = try SyncStore(path: temporary.path, model: model)
+        let migratedColumns = try reopened.read { db in try db.columns(in: "task_item").map(\.name) }
+        #expect(migratedColumns.contains("estimate"))
+        #expect(try reopened.tasks().map(\.title) == ["Kept"])
+        #expect(try reopened.pendingChangeCount() == 1)
+        #expect(try reopened.cursor(forUnit: "work") == nil)
+        #expect(reopened.clientID == temporary.store.clientID)
+    }
+}
