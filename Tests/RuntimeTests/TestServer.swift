@@ -33,6 +33,9 @@ actor TestServer: SyncTransport {
     var losePushResponses = 0
     /// Fails every pull after this many successful pages.
     var failPullsAfterPages: Int?
+    /// While true, pulls wait until ``releasePulls()``.
+    var holdPulls = false
+    private var heldPulls: [CheckedContinuation<Void, Never>] = []
     /// Rejects an op when this returns a code and reason.
     var rejection: (@Sendable (PushOperation) -> (code: String, reason: String)?)?
 
@@ -121,7 +124,16 @@ actor TestServer: SyncTransport {
         }
     }
 
+    func releasePulls() {
+        holdPulls = false
+        for waiter in heldPulls { waiter.resume() }
+        heldPulls = []
+    }
+
+    var waitingPulls: Int { heldPulls.count }
+
     func pull(_ request: PullRequest) async throws -> PullResponse {
+        if holdPulls { await withCheckedContinuation { heldPulls.append($0) } }
         if !pullFailures.isEmpty { throw pullFailures.removeFirst() }
         pullRequests.append(request)
         if let limit = failPullsAfterPages {

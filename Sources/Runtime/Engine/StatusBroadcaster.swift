@@ -36,6 +36,15 @@ final class StatusBroadcaster: Sendable {
         }
     }
 
+    /// Changes only the pending count, keeping whatever activity is current.
+    func updatePendingChanges(_ count: Int) {
+        state.withValue { state in
+            guard state.current.pendingChanges != count else { return }
+            state.current.pendingChanges = count
+            for continuation in state.continuations.values { continuation.yield(state.current) }
+        }
+    }
+
     func finish() {
         state.withValue { state in
             for continuation in state.continuations.values { continuation.finish() }

@@ -29,6 +29,7 @@ public actor SyncEngine {
     private var isStarted = false
     private var periodicTask: Task<Void, Never>?
     private var localWriteObservation: LocalWriteObservation?
+    private let pendingCountObservation: LocalWriteObservation
     #if canImport(Network)
     private var pathMonitor: NWPathMonitor?
     #endif
@@ -48,9 +49,14 @@ public actor SyncEngine {
         self.store = store
         self.transport = transport
         self.configuration = configuration
-        broadcaster = StatusBroadcaster(SyncStatus(
+        let broadcaster = StatusBroadcaster(SyncStatus(
             activity: .idle, pendingChanges: (try? store.pendingChangeCount()) ?? 0,
             lastSyncedAt: try? store.lastSyncedAt()))
+        self.broadcaster = broadcaster
+        // Every local save changes the pending count; show it right away.
+        pendingCountObservation = store.addLocalWriteObserver { [weak store] in
+            if let count = try? store?.pendingChangeCount() { broadcaster.updatePendingChanges(count) }
+        }
     }
 
     /// Status changes as they happen, starting with the current status. Each call

@@ -1,0 +1,412 @@
+import Foundation
+import GRDB
+import Testing
+@testable import Syncwright
+
+/// Records the delays the engine waits, instead of waiting.
+final class SleepRecorder: Sendable {
+    let delays = Locked<[Duration]>([])
+    var policy: RetryPolicy {
+        RetryPolicy(maximumAttempts: 4, initialDelay: .milliseconds(100), maximumDelay: .seconds(1)) { [delays] delay in
+            delays.withValue { $0.append(delay) }
+        }
+    }
+}
+
+/// A store, a server double and an engine wired together.
+struct Harness {
+    let temporary: TemporaryStore
+    let server: TestServer
+    let engine: SyncEngine
+    let sleeps = SleepRecorder()
+
+    init(conflictPolicy: SyncConflictPolicy = .serverWins, configuration: SyncConfiguration? = nil) throws {
+        let model = TestModel.model(conflictPolicy: conflictPolicy)
+        temporary = try TemporaryStore(model: model)
+        server = TestServer(model: model)
+        var configuration = configuration ?? SyncConfiguration(pushBatchSize: 100, pullPageSize: 1000)
+        configuration.retry = sleeps.policy
+        engine = SyncEngine(store: temporary.store, transport: server, configuration: configuration)
+    }
+
+    var store: SyncStore { temporary.store }
+
+    func key(_ id: UUID) -> JSONValue { .string(id.uuidString.lowercased()) }
+}
+
+@Suite("Sync engine")
+struct SyncEngineTests {
+    @Test("a sync pushes local changes in order, in batches, then pulls every unit")
+    func pushThenPull() async throws {
+        let harness = try Harness(configuration: SyncConfiguration(pushBatchSize: 2))
+        let tasks = (1...5).map { TaskItem(title: "Task \($0)") }
+        for task in tasks { try harness.store.write { try $0.insert(task) } }
+        let opIDs = try harness.store.pendingChanges().map(\.opID)
+        let projectID = UUID()
+        await harness.server.write("Project", ["id": harness.key(projectID), "name": .string("Boilers")])
+
+        let report = try await harness.engine.sync()
+
+        #expect(report.pushed == 5)
+        #expect(await harness.server.pushedBatches == [Array(opIDs[0..<2]), Array(opIDs[2..<4]), [opIDs[4]]])
+        #expect(try harness.store.pendingChangeCount() == 0)
+        #expect(await harness.server.rowCount("TaskItem") == 5)
+        #expect(try await harness.store.read { try Project.fetchAll($0) } == [Project(id: projectID, name: "Boilers")])
+        // The pushed rows come back with their server versions.
+        let versions = try await harness.store.read { try Int64.fetchAll($0, sql: "SELECT version FROM task_item ORDER BY version") }
+        #expect(versions == [2, 3, 4, 5, 6])
+        #expect(report.pulled["work"] == 6)
+        #expect(try harness.store.lastSyncedAt() != nil)
+    }
+
+    @Test("a push whose answer was lost is retried with the same op ids and changes nothing twice")
+    func replayedPush() async throws {
+        let harness = try Harness()
+        var task = TaskItem(title: "Once")
+        try harness.store.write { try $0.insert(task) }
+        task.title = "Twice"
+        await harness.server.configure { $0.losePushResponses = 1 }
+        try await harness.engine.sync()
+        let batches = await harness.server.pushedBatches
+        #expect(batches.count == 2)
+        #expect(batches[0] == batches[1])
+        #expect(await harness.server.rowCount("TaskItem") == 1)
+        #expect(await harness.server.row("TaskItem", task.id)?.version == 1)
+        #expect(await harness.server.log.count == 1)
+        #expect(harness.sleeps.delays.withValue { $0.count } == 1)
+    }
+
+    @Test("a rejected change is set aside with the server's reason and the queue goes on")
+    func rejected() async throws {
+        let harness = try Harness()
+        let bad = TaskItem(title: "forbidden")
+        let good = TaskItem(title: "fine")
+        try harness.store.write { try $0.insert(bad) }
+        try harness.store.write { try $0.insert(good) }
+        await harness.server.configure { server in
+            server.rejection = { op in
+                op.values?["title"] == .string("forbidden") ? ("outside_subset", "the row would belong to another user") : nil
+            }
+        }
+        let report = try await harness.engine.sync()
+        #expect(report.rejected == 1)
+        #expect(report.pushed == 1)
+        #expect(await harness.server.row("TaskItem", good.id) != nil)
+        let rejected = try harness.store.rejectedChanges()
+        #expect(rejected.map(\.code) == ["outside_subset"])
+        #expect(rejected.first?.reason == "the row would belong to another user")
+        #expect(rejected.first?.values?["title"] == .string("forbidden"))
+        #expect(try harness.store.pendingChangeCount() == 0)
+
+        // Discarding an insert removes the local row.
+        try harness.store.discard(try #require(rejected.first))
+        #expect(try harness.store.tasks().map(\.title) == ["fine"])
+        #expect(try harness.store.rejectedChanges().isEmpty)
+    }
+
+    @Test("a rejected change can be retried once the server accepts it")
+    func retryRejected() async throws {
+        let harness = try Harness()
+        try harness.store.write { try $0.insert(TaskItem(title: "later")) }
+        await harness.server.configure { $0.rejection = { _ in ("not_yet", "try later") } }
+        try await harness.engine.sync()
+        let rejected = try #require(try harness.store.rejectedChanges().first)
+        await harness.server.configure { $0.rejection = nil }
+        try harness.store.retry(rejected)
+        #expect(try harness.store.pendingChangeCount() == 1)
+        let report = try await harness.engine.sync()
+        #expect(report.pushed == 1)
+        #expect(await harness.server.rowCount("TaskItem") == 1)
+    }
+
+    /// A task synced to both sides, then changed on the server (title) and locally (`local`).
+    private func conflictingEdit(
+        _ policy: SyncConflictPolicy, local: (inout TaskItem) -> Void
+    ) async throws -> (Harness, TaskItem) {
+        let harness = try Harness(conflictPolicy: policy)
+        var task = TaskItem(title: "Original", priority: 1)
+        try harness.store.write { try $0.insert(task) }
+        try await harness.engine.sync()
+        // Someone else renames it on the server.
+        var serverRow = try #require(await harness.server.row("TaskItem", task.id)).row
+        serverRow["title"] = .string("Server title")
+        await harness.server.write("TaskItem", serverRow)
+        local(&task)
+        try harness.store.write { try $0.update(task) }
+        return (harness, task)
+    }
+
+    @Test("server-wins keeps the server's row and drops the device's change")
+    func serverWins() async throws {
+        let (harness, task) = try await conflictingEdit(.serverWins) { $0.priority = 5 }
+        let report = try await harness.engine.sync()
+        #expect(report.conflicts == 1)
+        let local = try #require(try harness.store.tasks().first)
+        #expect(local.title == "Server title")
+        #expect(local.priority == 1)
+        #expect(await harness.server.row("TaskItem", task.id)?.row["priority"] == .integer(1))
+        #expect(try harness.store.pendingChangeCount() == 0)
+    }
+
+    @Test("client-wins writes the device's whole row over the server's")
+    func clientWins() async throws {
+        let (harness, task) = try await conflictingEdit(.clientWins) { $0.priority = 5 }
+        let report = try await harness.engine.sync()
+        #expect(report.conflicts == 1)
+        let server = try #require(await harness.server.row("TaskItem", task.id))
+        #expect(server.row["priority"] == .integer(5))
+        #expect(server.row["title"] == .string("Original"))
+        #expect(try harness.store.tasks().first?.title == "Original")
+        #expect(try harness.store.pendingChangeCount() == 0)
+    }
+
+    @Test("last-write-wins applies the device's changed columns over the server's newer row")
+    func lastWriteWins() async throws {
+        let (harness, task) = try await conflictingEdit(.lastWriteWins) { $0.priority = 5 }
+        try await harness.engine.sync()
+        let server = try #require(await harness.server.row("TaskItem", task.id))
+        #expect(server.row["priority"] == .integer(5))
+        #expect(server.row["title"] == .string("Server title"))
+        let local = try #require(try harness.store.tasks().first)
+        #expect(local.title == "Server title")
+        #expect(local.priority == 5)
+    }
+
+    @Test("manual keeps both versions until the app resolves the conflict", arguments: [ConflictResolution.keepLocal, .keepServer])
+    func manual(resolution: ConflictResolution) async throws {
+        let (harness, task) = try await conflictingEdit(.manual) { $0.priority = 5 }
+        try await harness.engine.sync()
+        let conflict = try #require(try harness.store.conflicts().first)
+        #expect(conflict.localValues?["priority"] == .integer(5))
+        #expect(conflict.serverValues?["title"] == .string("Server title"))
+        // Until resolved, the device keeps its own row, and pulls don't overwrite it.
+        #expect(try harness.store.tasks().first?.priority == 5)
+        #expect(try harness.store.tasks().first?.title == "Original")
+
+        try harness.store.resolve(conflict, resolution)
+        try await harness.engine.sync()
+        #expect(try harness.store.conflicts().isEmpty)
+        let server = try #require(await harness.server.row("TaskItem", task.id))
+        let local = try #require(try harness.store.tasks().first)
+        switch resolution {
+        case .keepLocal:
+            #expect(server.row["priority"] == .integer(5))
+            #expect(local.priority == 5)
+        case .keepServer:
+            #expect(server.row["priority"] == .integer(1))
+            #expect(local.title == "Server title")
+            #expect(local.priority == 1)
+        }
+    }
+
+    @Test("an interrupted pull resumes after the last page it applied")
+    func interruptedPull() async throws {
+        let harness = try Harness(configuration: SyncConfiguration(pullPageSize: 1000))
+        for index in 0..<2_500 {
+            await harness.server.write("TaskItem", taskRow(UUID(), title: "Row \(index)"))
+        }
+        await harness.server.configure { $0.failPullsAfterPages = 2 }
+        await #expect(throws: (any Error).self) { try await harness.engine.sync(units: ["work"]) }
+        #expect(try await harness.store.read { try TaskItem.fetchCount($0) } == 2_000)
+        #expect(try harness.store.cursor(forUnit: "work") == "2000")
+        if case .failed(let failure) = harness.engine.currentStatus.activity {
+            #expect(failure.isTransient)
+        } else {
+            Issue.record("the status should say the sync failed")
+        }
+
+        await harness.server.configure { $0.failPullsAfterPages = nil }
+        let report = try await harness.engine.sync(units: ["work"])
+        #expect(report.pulled["work"] == 500)
+        #expect(await harness.server.pullRequests.last?.units["work"] == "2000")
+        #expect(try await harness.store.read { try TaskItem.fetchCount($0) } == 2_500)
+    }
+
+    @Test("a pulled row never overwrites the columns of a pending local change")
+    func pendingRowsAreProtected() async throws {
+        let harness = try Harness()
+        var task = TaskItem(title: "Mine", priority: 1)
+        try harness.store.write { try $0.insert(task) }
+        try await harness.engine.sync()
+        task.priority = 9
+        try harness.store.write { try $0.update(task) }
+        var serverRow = try #require(await harness.server.row("TaskItem", task.id)).row
+        serverRow["title"] = .string("Renamed elsewhere")
+        let version = await harness.server.write("TaskItem", serverRow)
+        // Pull only: the device's pending priority stays, the server's title arrives.
+        let page = try await harness.server.pull(PullRequest(subset: "member", schemaHash: "test-hash-1",
+                                                              units: ["work": try harness.store.cursor(forUnit: "work")], limit: 100))
+        try harness.store.applyPulledPage(page, unit: "work")
+        let local = try #require(try harness.store.tasks().first)
+        #expect(local.priority == 9)
+        #expect(local.title == "Renamed elsewhere")
+        #expect(try await harness.store.read { try Int64.fetchOne($0, sql: "SELECT version FROM task_item") } == version)
+    }
+
+    @Test("remove deletes the local row")
+    func remove() async throws {
+        let harness = try Harness()
+        let id = UUID()
+        await harness.server.write("TaskItem", taskRow(id, title: "Leaving"))
+        try await harness.engine.sync()
+        #expect(try harness.store.tasks().count == 1)
+        await harness.server.delete("TaskItem", key: harness.key(id))
+        try await harness.engine.sync()
+        #expect(try harness.store.tasks().isEmpty)
+    }
+
+    @Test("transient failures back off with growing, jittered delays and drop nothing")
+    func transientFailures() async throws {
+        let harness = try Harness()
+        try harness.store.write { try $0.insert(TaskItem(title: "Persistent")) }
+        await harness.server.configure { server in
+            server.pushFailures = [.server(status: 503, "busy"), .timeout("slow"), .network("gone")]
+        }
+        try await harness.engine.sync()
+        #expect(await harness.server.rowCount("TaskItem") == 1)
+        let delays = harness.sleeps.delays.withValue { $0 }
+        #expect(delays.count == 3)
+        #expect(delays[0] >= .milliseconds(50) && delays[0] <= .milliseconds(100))
+        #expect(delays[1] >= .milliseconds(100) && delays[1] <= .milliseconds(200))
+        #expect(delays[2] >= .milliseconds(200) && delays[2] <= .milliseconds(400))
+    }
+
+    @Test("when retries run out the sync fails and every change stays queued")
+    func retriesExhausted() async throws {
+        let harness = try Harness()
+        try harness.store.write { try $0.insert(TaskItem(title: "Waiting")) }
+        await harness.server.configure { server in server.pushFailures = Array(repeating: .network("down"), count: 4) }
+        await #expect(throws: SyncTransportError.self) { try await harness.engine.sync() }
+        #expect(try harness.store.pendingChangeCount() == 1)
+        #expect(await harness.server.rowCount("TaskItem") == 0)
+        try await harness.engine.sync()
+        #expect(await harness.server.rowCount("TaskItem") == 1)
+        #expect(try harness.store.pendingChangeCount() == 0)
+    }
+
+    @Test("permanent failures are not retried", arguments: [
+        SyncTransportError.unauthorized("bad token"), .forbidden("no claim"), .schemaMismatch("old app"), .invalidRequest("bad body"),
+    ])
+    func permanentFailures(error: SyncTransportError) async throws {
+        let harness = try Harness()
+        try harness.store.write { try $0.insert(TaskItem(title: "Stuck")) }
+        await harness.server.configure { $0.pushFailures = [error] }
+        await #expect(throws: SyncTransportError.self) { try await harness.engine.sync() }
+        #expect(harness.sleeps.delays.withValue { $0.isEmpty })
+        #expect(try harness.store.pendingChangeCount() == 1)
+    }
+
+    @Test("the status stream reports a sync step by step")
+    func statusSequence() async throws {
+        let harness = try Harness()
+        try harness.store.write { try $0.insert(TaskItem(title: "A")) }
+        try harness.store.write { try $0.insert(TaskItem(title: "B")) }
+        let collector = Task {
+            var seen: [SyncStatus] = []
+            for await status in harness.engine.status {
+                seen.append(status)
+                if seen.count > 1, status.activity == .idle { break }
+            }
+            return seen
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        try await harness.engine.sync()
+        let statuses = await collector.value
+        #expect(statuses.map(\.activity) == [
+            .idle,
+            .pushing(done: 0, total: 2),
+            .pushing(done: 2, total: 2),
+            .pulling(unit: "work", done: 0, estimate: nil),
+            .pulling(unit: "work", done: 2, estimate: 0),
+            .pulling(unit: "comments", done: 0, estimate: nil),
+            .pulling(unit: "comments", done: 0, estimate: 0),
+            .idle,
+        ])
+        #expect(statuses.first?.pendingChanges == 2)
+        #expect(statuses.last?.pendingChanges == 0)
+        #expect(statuses.first?.lastSyncedAt == nil)
+        #expect(statuses.last?.lastSyncedAt != nil)
+    }
+
+    @Test("requests run one at a time in order, and equal queued requests merge")
+    func requestQueue() async throws {
+        let harness = try Harness()
+        async let first: SyncReport = harness.engine.sync(units: ["work"])
+        async let second: SyncReport = harness.engine.sync(units: ["comments"])
+        async let third: SyncReport = harness.engine.sync(units: ["comments"])
+        _ = try await (first, second, third)
+        let units = await harness.server.pullRequests.map { $0.units.keys.sorted() }
+        #expect(units == [["work"], ["comments"]])
+    }
+
+    @Test("a request may discard what is queued behind the running sync")
+    func discardQueued() async throws {
+        let harness = try Harness()
+        await harness.server.configure { $0.holdPulls = true }
+        let running = Task { try await harness.engine.sync(units: ["work"]) }
+        for _ in 0..<200 where await harness.server.waitingPulls == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        let discarded = Task { try await harness.engine.sync(units: ["comments"]) }
+        for _ in 0..<50 { await Task.yield() }
+        try await Task.sleep(for: .milliseconds(20))
+        await harness.engine.requestSync(units: ["work"], discardPending: true)
+        await #expect(throws: CancellationError.self) { try await discarded.value }
+        await harness.server.releasePulls()
+        _ = try await running.value
+        try await harness.engine.sync(units: ["work"])
+        let units = await harness.server.pullRequests.map { $0.units.keys.sorted() }
+        #expect(!units.contains(["comments"]))
+        #expect(units.first == ["work"])
+    }
+
+    @Test("with delayed sync off every local save syncs, and saves during a sync don't make it loop")
+    func syncAfterEverySave() async throws {
+        let harness = try Harness(configuration: SyncConfiguration(delayedSync: false, syncOnStart: false))
+        await harness.engine.start()
+        for index in 0..<5 { try harness.store.write { try $0.insert(TaskItem(title: "Save \(index)")) } }
+        for _ in 0..<200 where (try? harness.store.pendingChangeCount()) != 0 || harness.engine.currentStatus.activity != .idle {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(await harness.server.rowCount("TaskItem") == 5)
+        let pushes = await harness.server.pushedBatches.count
+        #expect(pushes >= 1 && pushes <= 5)
+        // Pulled rows don't count as saves: no sync follows the last one.
+        let pulls = await harness.server.pullRequests.count
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(await harness.server.pullRequests.count == pulls)
+        await harness.engine.stop()
+    }
+
+    @Test("offline syncs fail fast and run when the network returns")
+    func offline() async throws {
+        let harness = try Harness(configuration: SyncConfiguration(syncOnReconnect: false))
+        try harness.store.write { try $0.insert(TaskItem(title: "Offline edit")) }
+        await harness.engine.setNetworkAvailable(false)
+        #expect(harness.engine.currentStatus.activity == .offline)
+        await #expect(throws: SyncFailure.self) { try await harness.engine.sync() }
+        #expect(await harness.server.rowCount("TaskItem") == 0)
+        await harness.engine.setNetworkAvailable(true)
+        for _ in 0..<200 where await harness.server.rowCount("TaskItem") == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(await harness.server.rowCount("TaskItem") == 1)
+    }
+
+    @Test("purge through the engine waits for queued syncs and refuses pending changes")
+    func enginePurge() async throws {
+        let harness = try Harness()
+        await harness.server.write("TaskItem", taskRow(UUID(), title: "Server row"))
+        try await harness.engine.sync()
+        try harness.store.write { try $0.insert(TaskItem(title: "Unsent")) }
+        await #expect(throws: SyncStoreError.self) { try await harness.engine.purge(unit: "work") }
+        try await harness.engine.purge(unit: "work", force: true)
+        #expect(try harness.store.tasks().isEmpty)
+        try await harness.engine.sync()
+        #expect(try harness.store.tasks().map(\.title) == ["Server row"])
+    }
+
+    @Test("an unknown unit is an error before anything is sent")
+    func unknownUnit() async throws {
+        let harness = try Harness()
+        await #expect(throws: SyncStoreError.self) { try await harness.engine.sync(units: ["nope"]) }
+        #expect(await harness.server.pullRequests.isEmpty)
+    }
+}
