@@ -1,0 +1,143 @@
+import Foundation
+import Testing
+@testable import Syncwright
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Answers URLSession requests in-process, recording what was sent.
+final class StubURLProtocol: URLProtocol {
+    struct Recorded: Sendable {
+        var method: String
+        var path: String
+        var headers: [String: String]
+        var body: Data
+    }
+
+    struct Reply: Sendable {
+        var status: Int
+        var body: Data
+        var headers: [String: String] = ["Content-Type": "application/json"]
+    }
+
+    static let recorded = Locked<[Recorded]>([])
+    static let replies = Locked<[String: Reply]>([:])
+
+    override class func canInit(with request: URLRequest) -> Bool { true }
+    override class func canonicalRequest(for request: URLRequest) -> URLRequest { request }
+
+    override func startLoading() {
+        var body = request.httpBody ?? Data()
+        if body.isEmpty, let stream = request.httpBodyStream {
+            stream.open()
+            var buffer = [UInt8](repeating: 0, count: 65_536)
+            while stream.hasBytesAvailable {
+                let count = stream.read(&buffer, maxLength: buffer.count)
+                if count <= 0 { break }
+                body.append(buffer, count: count)
+            }
+            stream.close()
+        }
+        let token = request.value(forHTTPHeaderField: "Authorization") ?? ""
+        let path = request.url?.path ?? ""
+        Self.recorded.withValue {
+            $0.append(Recorded(method: request.httpMethod ?? "", path: path,
+                               headers: request.allHTTPHeaderFields ?? [:], body: body))
+        }
+        let reply = Self.replies.withValue { $0[token] } ?? Reply(status: 500, body: Data("no reply".utf8))
+        let response = HTTPURLResponse(url: request.url!, statusCode: reply.status, httpVersion: "HTTP/1.1", headerFields: reply.headers)!
+        client?.urlProtocol(self, didReceive: response, cacheStoragePolicy: .notAllowed)
+        client?.urlProtocol(self, didLoad: reply.body)
+        client?.urlProtocolDidFinishLoading(self)
+    }
+
+    override func stopLoading() {}
+}
+
+/// Each test uses its own token, so parallel tests don't read each other's replies.
+@Suite("HTTP transport")
+struct HTTPSyncTransportTests {
+    private func transport(token: String, reply: StubURLProtocol.Reply) -> HTTPSyncTransport {
+        StubURLProtocol.replies.withValue { $0["Bearer \(token)"] = reply }
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.protocolClasses = [StubURLProtocol.self]
+        return HTTPSyncTransport(baseURL: URL(string: "http://127.0.0.1:9/base")!, timeout: 5,
+                                 session: URLSession(configuration: configuration)) { token }
+    }
+
+    private func recorded(token: String) -> StubURLProtocol.Recorded? {
+        StubURLProtocol.recorded.withValue { $0.last { $0.headers["Authorization"] == "Bearer \(token)" } }
+    }
+
+    @Test("a push sends a gzip JSON body with the bearer token and decodes the results")
+    func push() async throws {
+        let token = UUID().uuidString
+        let response = PushResponse(results: [PushResult(opId: "op-1", status: .applied, version: 12)])
+        let transport = transport(token: token, reply: .init(status: 200, body: try JSONEncoder().encode(response)))
+        let request = PushRequest(clientId: "c", subset: "member", schemaHash: "h", ops: [
+            PushOperation(opId: "op-1", entity: "TaskItem", kind: .insert, key: .string("k"), baseVersion: nil,
+                          values: ["title": .string(String(repeating: "long ", count: 200))]),
+        ])
+        #expect(try await transport.push(request) == response)
+        let sent = try #require(recorded(token: token))
+        #expect(sent.method == "POST")
+        #expect(sent.path == "/base/v1/push")
+        #expect(sent.headers["Content-Encoding"] == "gzip")
+        #expect(try JSONDecoder().decode(PushRequest.self, from: try Gzip.decompress(sent.body)) == request)
+    }
+
+    @Test("a gzip response body is decompressed")
+    func gzipResponse() async throws {
+        let token = UUID().uuidString
+        let page = PullResponse(changes: [PullChange(entity: "TaskItem", op: .remove, key: .integer(1))], units: ["u": "9"], more: true)
+        let transport = transport(token: token, reply: .init(
+            status: 200, body: try Gzip.compress(try JSONEncoder().encode(page)),
+            headers: ["Content-Type": "application/json"]))
+        #expect(try await transport.pull(PullRequest(subset: "s", schemaHash: "h", units: ["u": nil], limit: 5)) == page)
+    }
+
+    @Test("error statuses map to typed errors with the server's message", arguments: [
+        (401, false), (403, false), (409, false), (422, false), (429, true), (500, true), (503, true), (418, false),
+    ])
+    func errors(status: Int, transient: Bool) async throws {
+        let token = UUID().uuidString
+        let body = try JSONEncoder().encode(ErrorResponse(error: "code", message: "explained \(status)"))
+        let transport = transport(token: token, reply: .init(status: status, body: body))
+        do {
+            _ = try await transport.schema()
+            Issue.record("expected an error")
+        } catch let error as SyncTransportError {
+            #expect(error.status == status)
+            #expect(error.isTransient == transient)
+            #expect(error.message == "explained \(status)")
+        }
+    }
+
+    @Test("a body that isn't the expected JSON is an invalid response")
+    func invalidBody() async throws {
+        let token = UUID().uuidString
+        let transport = transport(token: token, reply: .init(status: 200, body: Data("{\"nope\":1}".utf8)))
+        await #expect(throws: SyncTransportError.self) { try await transport.schema() }
+    }
+
+    @Test("a server that can't be reached is a transient network error")
+    func unreachable() async throws {
+        let transport = HTTPSyncTransport(baseURL: URL(string: "http://127.0.0.1:1")!, timeout: 5) { "token" }
+        do {
+            _ = try await transport.schema()
+            Issue.record("expected an error")
+        } catch let error as SyncTransportError {
+            #expect(error.isTransient)
+            #expect(error.status == nil)
+        }
+    }
+
+    @Test("a failing token provider is reported as unauthorized")
+    func tokenFailure() async throws {
+        struct NoToken: Error {}
+        let transport = HTTPSyncTransport(baseURL: URL(string: "http://127.0.0.1:1")!) { throw NoToken() }
+        await #expect(throws: SyncTransportError.unauthorized("the token provider failed: NoToken()")) {
+            try await transport.schema()
+        }
+    }
+}
