@@ -17,12 +17,15 @@ let package = Package(
     dependencies: [
         .package(path: ".."),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         .executableTarget(
             name: "syncwright-benchmarks",
             dependencies: [
                 .product(name: "SyncwrightSchema", package: rootPackage),
+                .product(name: "Syncwright", package: rootPackage),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
             ],
             path: "Sources/SyncwrightBenchmarks"

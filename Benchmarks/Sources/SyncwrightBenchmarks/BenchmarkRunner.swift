@@ -30,7 +30,7 @@ struct BenchmarkRunner {
 
     mutating func record(_ figure: Figure) {
         figures.append(figure)
-        var line = "\(figure.name): \(Self.format(figure.seconds))"
+        var line = figure.seconds > 0 ? "\(figure.name): \(Self.format(figure.seconds))" : figure.name
         if let baselineName = figure.baselineName, let baselineSeconds = figure.baselineSeconds {
             let ratio = figure.seconds / baselineSeconds
             line += " | baseline \(baselineName): \(Self.format(baselineSeconds)) | ratio \(String(format: "%.2f", ratio))×"

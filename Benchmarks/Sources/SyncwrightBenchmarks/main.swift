@@ -11,8 +11,10 @@ let smoke = CommandLine.arguments.contains("--smoke")
 print("note: this is a debug build; figures mean little and targets are not checked; use -c release")
 /// Targets are checked only in release builds.
 let validateTarget: Double? = nil
+let checkTargets = false
 #else
 let validateTarget: Double? = 1.0
+let checkTargets = true
 #endif
 print("Syncwright benchmarks (\(smoke ? "smoke run" : "full run")) on \(ProcessInfo.processInfo.activeProcessorCount) cores")
 
@@ -20,8 +22,10 @@ var runner = BenchmarkRunner(iterations: smoke ? 1 : 3)
 do {
     if smoke {
         try SchemaBenchmarks.run(&runner, entities: 50, fields: 20, targetSeconds: nil)
+        try ApplyBenchmarks.run(&runner, rows: 20_000, pageSize: 1_000, checkTargets: false)
     } else {
         try SchemaBenchmarks.run(&runner, entities: 1_000, fields: 20, targetSeconds: validateTarget)
+        try ApplyBenchmarks.run(&runner, rows: 1_000_000, pageSize: 1_000, checkTargets: checkTargets)
     }
 } catch {
     print("error: \(error)")

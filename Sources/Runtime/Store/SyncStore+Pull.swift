@@ -21,8 +21,13 @@ extension SyncStore {
             var upserts: [String: Statement] = [:]
             var deletes: [String: Statement] = [:]
             var values: [DatabaseValue] = []
+            var current: SyncEntityDescriptor?
             for change in page.changes {
-                guard let descriptor = entitiesByName[change.entity] else {
+                // Pages mostly hold runs of one entity: look it up once per run.
+                if current?.name != change.entity {
+                    current = entitiesByName[change.entity]
+                }
+                guard let descriptor = current else {
                     throw SyncStoreError.invalidServerData("unknown entity '\(change.entity)'")
                 }
                 if !pending.isEmpty {

@@ -52,8 +52,8 @@ public enum ColumnType: String, Sendable, Hashable, Codable, CaseIterable {
         case (.bool, .bool(let flag)):
             return flag.databaseValue
         case (.uuid, .string(let text)):
-            guard Self.isUUID(text) else { break }
-            return text.lowercased().databaseValue
+            guard let isLowercase = Self.uuidCase(text) else { break }
+            return (isLowercase ? text : text.lowercased()).databaseValue
         case (.date, .string(let text)):
             guard Self.isDate(text) else { break }
             return text.databaseValue
@@ -102,17 +102,25 @@ public enum ColumnType: String, Sendable, Hashable, Codable, CaseIterable {
         }
     }
 
-    static func isUUID(_ text: String) -> Bool {
+    static func isUUID(_ text: String) -> Bool { uuidCase(text) != nil }
+
+    /// nil when `text` is not a UUID; otherwise whether it has no upper-case digits.
+    static func uuidCase(_ text: String) -> Bool? {
         let utf8 = text.utf8
-        guard utf8.count == 36 else { return false }
-        for (index, byte) in utf8.enumerated() {
+        guard utf8.count == 36 else { return nil }
+        var isLowercase = true
+        var index = 0
+        for byte in utf8 {
             if index == 8 || index == 13 || index == 18 || index == 23 {
-                guard byte == UInt8(ascii: "-") else { return false }
+                guard byte == UInt8(ascii: "-") else { return nil }
+            } else if (65...70).contains(byte) {
+                isLowercase = false
             } else {
-                guard (48...57).contains(byte) || (65...70).contains(byte) || (97...102).contains(byte) else { return false }
+                guard (48...57).contains(byte) || (97...102).contains(byte) else { return nil }
             }
+            index += 1
         }
-        return true
+        return isLowercase
     }
 
     static func isDate(_ text: String) -> Bool {
@@ -152,6 +160,7 @@ public struct SyncValueError: Error, Sendable, Hashable, CustomStringConvertible
 enum TimestampFormat {
     /// `2024-01-31T09:30:00.125Z` (or `+02:00`) → `2024-01-31 09:30:00.125` (UTC).
     static func storageText(fromWire text: String) -> String? {
+        if let fast = storageTextOfCanonicalUTC(text) { return fast }
         let bytes = Array(text.utf8)
         guard bytes.count >= 20, bytes[10] == UInt8(ascii: "T") || bytes[10] == UInt8(ascii: " ") else { return nil }
         if bytes.last == UInt8(ascii: "Z") {
@@ -179,9 +188,32 @@ enum TimestampFormat {
         return Date.databaseFormatter(date)
     }
 
+    /// The wire's own form, `YYYY-MM-DDTHH:MM:SS.sssZ`, reshaped without allocating
+    /// anything but the result; nil for any other form.
+    private static func storageTextOfCanonicalUTC(_ text: String) -> String? {
+        var text = text
+        return text.withUTF8 { source -> String? in
+            guard source.count == 24, source[23] == UInt8(ascii: "Z"), source[10] == UInt8(ascii: "T") else { return nil }
+            for index in 0..<23 {
+                let byte = source[index]
+                switch index {
+                case 4, 7: guard byte == UInt8(ascii: "-") else { return nil }
+                case 10: continue
+                case 13, 16: guard byte == UInt8(ascii: ":") else { return nil }
+                case 19: guard byte == UInt8(ascii: ".") else { return nil }
+                default: guard (48...57).contains(byte) else { return nil }
+                }
+            }
+            return String(unsafeUninitializedCapacity: 23) { target in
+                for index in 0..<23 { target[index] = index == 10 ? UInt8(ascii: " ") : source[index] }
+                return 23
+            }
+        }
+    }
+
     /// `2024-01-31 09:30:00.125` → `2024-01-31T09:30:00.125Z`.
     static func wireText(fromStorage text: String) -> String? {
-        guard text.count == 23 else { return nil }
+        guard text.utf8.count == 23 else { return nil }
         return text.replacingOccurrences(of: " ", with: "T") + "Z"
     }
 }
