@@ -377,6 +377,21 @@ struct SyncEngineTests {
         await harness.engine.stop()
     }
 
+    @Test("start syncs once, then periodically, until stopped")
+    func startAndPeriodic() async throws {
+        let harness = try Harness(configuration: SyncConfiguration(syncOnStart: true, periodicInterval: .milliseconds(40)))
+        await harness.server.write("TaskItem", taskRow(UUID(), title: "From the server"))
+        await harness.engine.start()
+        for _ in 0..<300 where await harness.server.pullRequests.count < 6 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(try harness.store.tasks().map(\.title) == ["From the server"])
+        #expect(await harness.server.pullRequests.count >= 6)
+        await harness.engine.stop()
+        try await Task.sleep(for: .milliseconds(100))
+        let settled = await harness.server.pullRequests.count
+        try await Task.sleep(for: .milliseconds(150))
+        #expect(await harness.server.pullRequests.count == settled)
+    }
+
     @Test("offline syncs fail fast and run when the network returns")
     func offline() async throws {
         let harness = try Harness(configuration: SyncConfiguration(syncOnReconnect: false))

@@ -55,10 +55,10 @@ struct SyncStoreTests {
                 case "insert": try transaction.insert(TaskItem(id: id, title: "New"))
                 case "update":
                     updates += 1
-                    var task = try #require(try transaction.read { try TaskItem.fetchOne($0, key: ["id": id.uuidString.lowercased()]) })
+                    var task = try #require(try transaction.read { try TaskItem.fetchOne($0, key: id) })
                     if updates == 1 { task.title = "Renamed" } else { task.done = true }
                     try transaction.update(task)
-                default: try transaction.delete(TaskItem.self, key: id.uuidString.lowercased())
+                default: try transaction.delete(TaskItem.self, key: id)
                 }
             }
         }
@@ -112,9 +112,9 @@ struct SyncStoreTests {
     }
 
     @Test("writes the access mode forbids fail with a typed error and change nothing", arguments: [
-        LocalChange(entity: "Project", kind: .insert, values: ["id": UUID().uuidString.lowercased().databaseValue, "name": "X".databaseValue]),
-        LocalChange(entity: "Comment", kind: .update, values: ["id": UUID().uuidString.lowercased().databaseValue, "body": "X".databaseValue]),
-        LocalChange(entity: "Comment", kind: .delete, values: ["id": UUID().uuidString.lowercased().databaseValue]),
+        LocalChange(entity: "Project", kind: .insert, values: ["id": UUID().databaseValue, "name": "X".databaseValue]),
+        LocalChange(entity: "Comment", kind: .update, values: ["id": UUID().databaseValue, "body": "X".databaseValue]),
+        LocalChange(entity: "Comment", kind: .delete, values: ["id": UUID().databaseValue]),
     ])
     func accessModes(change: LocalChange) throws {
         let temporary = try TemporaryStore()

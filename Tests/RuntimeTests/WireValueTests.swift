@@ -25,7 +25,7 @@ struct WireValueTests {
         (.double, .number(2.5), 2.5.databaseValue),
         (.decimal, .string("12345678901234567890.0001"), "12345678901234567890.0001".databaseValue),
         (.bool, .bool(true), true.databaseValue),
-        (.uuid, .string("8c3d0f52-5b1e-4a8e-9d55-4f1ab8f0d7e2"), "8c3d0f52-5b1e-4a8e-9d55-4f1ab8f0d7e2".databaseValue),
+        (.uuid, .string("8c3d0f52-5b1e-4a8e-9d55-4f1ab8f0d7e2"), UUID(uuidString: "8c3d0f52-5b1e-4a8e-9d55-4f1ab8f0d7e2")!.databaseValue),
         (.date, .string("2024-02-29"), "2024-02-29".databaseValue),
         (.timestamp, .string("2024-01-31T09:30:00.125Z"), "2024-01-31 09:30:00.125".databaseValue),
         (.blob, .string("AAEC/w=="), Data([0, 1, 2, 255]).databaseValue),
@@ -39,10 +39,17 @@ struct WireValueTests {
         #expect(type.wireValue(fromDatabase: stored) == wire)
     }
 
-    @Test("upper-case UUIDs are stored lower-case, as the device writes them")
-    func uuidCase() throws {
+    @Test("UUIDs are stored as GRDB stores them, so queries by UUID find them")
+    func uuidStorage() throws {
         let stored = try ColumnType.uuid.databaseValue(fromWire: .string("8C3D0F52-5B1E-4A8E-9D55-4F1AB8F0D7E2"))
-        #expect(stored == "8c3d0f52-5b1e-4a8e-9d55-4f1ab8f0d7e2".databaseValue)
+        let uuid = UUID(uuidString: "8c3d0f52-5b1e-4a8e-9d55-4f1ab8f0d7e2")!
+        #expect(stored == uuid.databaseValue)
+        #expect(ColumnType.uuid.wireValue(fromDatabase: stored) == .string("8c3d0f52-5b1e-4a8e-9d55-4f1ab8f0d7e2"))
+        let temporary = try TemporaryStore()
+        try temporary.store.applyPulledPage(PullResponse(changes: [
+            PullChange(entity: "TaskItem", op: .put, key: .string(uuid.uuidString), row: taskRow(uuid, title: "Found"), version: 1),
+        ], units: [:], more: false), unit: "work")
+        #expect(try temporary.store.read { try TaskItem.fetchOne($0, key: uuid) }?.title == "Found")
     }
 
     @Test("timestamps with an offset or without milliseconds are normalized to UTC", arguments: [

@@ -42,7 +42,7 @@ enum ApplyBenchmarks {
         (0..<size).map { offset in
             let index = number * size + offset
             return [
-                uuid(index).databaseValue, "Item \(index)".databaseValue, Int64(index % 1000).databaseValue,
+                UUID(uuidString: uuid(index))!.databaseValue, "Item \(index)".databaseValue, Int64(index % 1000).databaseValue,
                 "\(index % 100).\(index % 10)5".databaseValue, (index % 3 == 0).databaseValue,
                 index % 2 == 0 ? .null : "note \(index)".databaseValue,
                 "2024-05-01 10:\(String(format: "%02d", index % 60)):00.000".databaseValue,

@@ -64,8 +64,4 @@ extension SyncEntity {
     /// The local table of the entity.
     public static var databaseTableName: String { Sync.descriptor.tableName }
 
-    /// UUIDs are stored as lower-case text, as they travel on the wire.
-    public static func databaseUUIDEncodingStrategy(for column: String) -> DatabaseUUIDEncodingStrategy {
-        .lowercaseString
-    }
 }

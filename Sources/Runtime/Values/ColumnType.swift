@@ -11,7 +11,7 @@ import GRDB
 /// | double | number | REAL |
 /// | decimal | string, exact | TEXT |
 /// | bool | true / false | INTEGER 0 / 1 |
-/// | uuid | string | TEXT, lower-case |
+/// | uuid | string | BLOB, 16 bytes (GRDB's own encoding of `UUID`) |
 /// | date | "YYYY-MM-DD" | TEXT |
 /// | timestamp | ISO 8601 with milliseconds, UTC | TEXT "YYYY-MM-DD HH:MM:SS.SSS" (GRDB's format) |
 /// | blob | base64 string | BLOB |
@@ -24,8 +24,8 @@ public enum ColumnType: String, Sendable, Hashable, Codable, CaseIterable {
         switch self {
         case .int, .bool: "INTEGER"
         case .double: "REAL"
-        case .blob: "BLOB"
-        case .string, .decimal, .uuid, .date, .timestamp, .json: "TEXT"
+        case .blob, .uuid: "BLOB"
+        case .string, .decimal, .date, .timestamp, .json: "TEXT"
         }
     }
 
@@ -52,8 +52,8 @@ public enum ColumnType: String, Sendable, Hashable, Codable, CaseIterable {
         case (.bool, .bool(let flag)):
             return flag.databaseValue
         case (.uuid, .string(let text)):
-            guard let isLowercase = Self.uuidCase(text) else { break }
-            return (isLowercase ? text : text.lowercased()).databaseValue
+            guard let bytes = Self.uuidBytes(text) else { break }
+            return bytes.databaseValue
         case (.date, .string(let text)):
             guard Self.isDate(text) else { break }
             return text.databaseValue
@@ -89,7 +89,7 @@ public enum ColumnType: String, Sendable, Hashable, Codable, CaseIterable {
             switch self {
             case .timestamp: return .string(TimestampFormat.wireText(fromStorage: text) ?? text)
             case .json: return (try? JSONValue(jsonText: text)) ?? .string(text)
-            case .uuid: return .string(text.lowercased())
+            case .uuid: return .string(UUID(uuidString: text)?.uuidString.lowercased() ?? text)
             default: return .string(text)
             }
         case .blob(let data):
@@ -102,25 +102,34 @@ public enum ColumnType: String, Sendable, Hashable, Codable, CaseIterable {
         }
     }
 
-    static func isUUID(_ text: String) -> Bool { uuidCase(text) != nil }
+    static func isUUID(_ text: String) -> Bool { uuidBytes(text) != nil }
 
-    /// nil when `text` is not a UUID; otherwise whether it has no upper-case digits.
-    static func uuidCase(_ text: String) -> Bool? {
+    /// The 16 bytes of a UUID written `8-4-4-4-12` in hex digits of either case, as
+    /// GRDB stores a `UUID`; nil for anything else. Faster than `UUID(uuidString:)`,
+    /// which matters on the pull path.
+    static func uuidBytes(_ text: String) -> Data? {
         let utf8 = text.utf8
         guard utf8.count == 36 else { return nil }
-        var isLowercase = true
+        var bytes = [UInt8](repeating: 0, count: 16)
         var index = 0
+        var nibble = 0
         for byte in utf8 {
+            defer { index += 1 }
             if index == 8 || index == 13 || index == 18 || index == 23 {
                 guard byte == UInt8(ascii: "-") else { return nil }
-            } else if (65...70).contains(byte) {
-                isLowercase = false
-            } else {
-                guard (48...57).contains(byte) || (97...102).contains(byte) else { return nil }
+                continue
             }
-            index += 1
+            let value: UInt8
+            switch byte {
+            case 48...57: value = byte - 48
+            case 97...102: value = byte - 87
+            case 65...70: value = byte - 55
+            default: return nil
+            }
+            bytes[nibble / 2] |= nibble % 2 == 0 ? value << 4 : value
+            nibble += 1
         }
-        return isLowercase
+        return Data(bytes)
     }
 
     static func isDate(_ text: String) -> Bool {
