@@ -31,6 +31,11 @@ struct Harness {
 
     var store: SyncStore { temporary.store }
 
+    /// A blocking write, as an app's synchronous code makes it.
+    func write(_ body: (SyncTransaction) throws -> Void) throws {
+        try store.write(body)
+    }
+
     func key(_ id: UUID) -> JSONValue { .string(id.uuidString.lowercased()) }
 }
 
@@ -40,7 +45,7 @@ struct SyncEngineTests {
     func pushThenPull() async throws {
         let harness = try Harness(configuration: SyncConfiguration(pushBatchSize: 2))
         let tasks = (1...5).map { TaskItem(title: "Task \($0)") }
-        for task in tasks { try harness.store.write { try $0.insert(task) } }
+        for task in tasks { try harness.write { try $0.insert(task) } }
         let opIDs = try harness.store.pendingChanges().map(\.opID)
         let projectID = UUID()
         await harness.server.write("Project", ["id": harness.key(projectID), "name": .string("Boilers")])
@@ -63,7 +68,7 @@ struct SyncEngineTests {
     func replayedPush() async throws {
         let harness = try Harness()
         var task = TaskItem(title: "Once")
-        try harness.store.write { try $0.insert(task) }
+        try harness.write { try $0.insert(task) }
         task.title = "Twice"
         await harness.server.configure { $0.losePushResponses = 1 }
         try await harness.engine.sync()
@@ -81,8 +86,8 @@ struct SyncEngineTests {
         let harness = try Harness()
         let bad = TaskItem(title: "forbidden")
         let good = TaskItem(title: "fine")
-        try harness.store.write { try $0.insert(bad) }
-        try harness.store.write { try $0.insert(good) }
+        try harness.write { try $0.insert(bad) }
+        try harness.write { try $0.insert(good) }
         await harness.server.configure { server in
             server.rejection = { op in
                 op.values?["title"] == .string("forbidden") ? ("outside_subset", "the row would belong to another user") : nil
@@ -107,7 +112,7 @@ struct SyncEngineTests {
     @Test("a rejected change can be retried once the server accepts it")
     func retryRejected() async throws {
         let harness = try Harness()
-        try harness.store.write { try $0.insert(TaskItem(title: "later")) }
+        try harness.write { try $0.insert(TaskItem(title: "later")) }
         await harness.server.configure { $0.rejection = { _ in ("not_yet", "try later") } }
         try await harness.engine.sync()
         let rejected = try #require(try harness.store.rejectedChanges().first)
@@ -125,14 +130,14 @@ struct SyncEngineTests {
     ) async throws -> (Harness, TaskItem) {
         let harness = try Harness(conflictPolicy: policy)
         var task = TaskItem(title: "Original", priority: 1)
-        try harness.store.write { try $0.insert(task) }
+        try harness.write { try $0.insert(task) }
         try await harness.engine.sync()
         // Someone else renames it on the server.
         var serverRow = try #require(await harness.server.row("TaskItem", task.id)).row
         serverRow["title"] = .string("Server title")
         await harness.server.write("TaskItem", serverRow)
         local(&task)
-        try harness.store.write { try $0.update(task) }
+        try harness.write { try $0.update(task) }
         return (harness, task)
     }
 
@@ -226,10 +231,10 @@ struct SyncEngineTests {
     func pendingRowsAreProtected() async throws {
         let harness = try Harness()
         var task = TaskItem(title: "Mine", priority: 1)
-        try harness.store.write { try $0.insert(task) }
+        try harness.write { try $0.insert(task) }
         try await harness.engine.sync()
         task.priority = 9
-        try harness.store.write { try $0.update(task) }
+        try harness.write { try $0.update(task) }
         var serverRow = try #require(await harness.server.row("TaskItem", task.id)).row
         serverRow["title"] = .string("Renamed elsewhere")
         let version = await harness.server.write("TaskItem", serverRow)
@@ -258,7 +263,7 @@ struct SyncEngineTests {
     @Test("transient failures back off with growing, jittered delays and drop nothing")
     func transientFailures() async throws {
         let harness = try Harness()
-        try harness.store.write { try $0.insert(TaskItem(title: "Persistent")) }
+        try harness.write { try $0.insert(TaskItem(title: "Persistent")) }
         await harness.server.configure { server in
             server.pushFailures = [.server(status: 503, "busy"), .timeout("slow"), .network("gone")]
         }
@@ -274,7 +279,7 @@ struct SyncEngineTests {
     @Test("when retries run out the sync fails and every change stays queued")
     func retriesExhausted() async throws {
         let harness = try Harness()
-        try harness.store.write { try $0.insert(TaskItem(title: "Waiting")) }
+        try harness.write { try $0.insert(TaskItem(title: "Waiting")) }
         await harness.server.configure { server in server.pushFailures = Array(repeating: .network("down"), count: 4) }
         await #expect(throws: SyncTransportError.self) { try await harness.engine.sync() }
         #expect(try harness.store.pendingChangeCount() == 1)
@@ -289,7 +294,7 @@ struct SyncEngineTests {
     ])
     func permanentFailures(error: SyncTransportError) async throws {
         let harness = try Harness()
-        try harness.store.write { try $0.insert(TaskItem(title: "Stuck")) }
+        try harness.write { try $0.insert(TaskItem(title: "Stuck")) }
         await harness.server.configure { $0.pushFailures = [error] }
         await #expect(throws: SyncTransportError.self) { try await harness.engine.sync() }
         #expect(harness.sleeps.delays.withValue { $0.isEmpty })
@@ -299,8 +304,8 @@ struct SyncEngineTests {
     @Test("the status stream reports a sync step by step")
     func statusSequence() async throws {
         let harness = try Harness()
-        try harness.store.write { try $0.insert(TaskItem(title: "A")) }
-        try harness.store.write { try $0.insert(TaskItem(title: "B")) }
+        try harness.write { try $0.insert(TaskItem(title: "A")) }
+        try harness.write { try $0.insert(TaskItem(title: "B")) }
         let collector = Task {
             var seen: [SyncStatus] = []
             for await status in harness.engine.status {
@@ -362,7 +367,7 @@ struct SyncEngineTests {
     func syncAfterEverySave() async throws {
         let harness = try Harness(configuration: SyncConfiguration(delayedSync: false, syncOnStart: false))
         await harness.engine.start()
-        for index in 0..<5 { try harness.store.write { try $0.insert(TaskItem(title: "Save \(index)")) } }
+        for index in 0..<5 { try harness.write { try $0.insert(TaskItem(title: "Save \(index)")) } }
         for _ in 0..<200 where (try? harness.store.pendingChangeCount()) != 0 || harness.engine.currentStatus.activity != .idle {
             try await Task.sleep(for: .milliseconds(10))
         }
@@ -395,7 +400,7 @@ struct SyncEngineTests {
     @Test("offline syncs fail fast and run when the network returns")
     func offline() async throws {
         let harness = try Harness(configuration: SyncConfiguration(syncOnReconnect: false))
-        try harness.store.write { try $0.insert(TaskItem(title: "Offline edit")) }
+        try harness.write { try $0.insert(TaskItem(title: "Offline edit")) }
         await harness.engine.setNetworkAvailable(false)
         #expect(harness.engine.currentStatus.activity == .offline)
         await #expect(throws: SyncFailure.self) { try await harness.engine.sync() }
@@ -410,7 +415,7 @@ struct SyncEngineTests {
         let harness = try Harness()
         await harness.server.write("TaskItem", taskRow(UUID(), title: "Server row"))
         try await harness.engine.sync()
-        try harness.store.write { try $0.insert(TaskItem(title: "Unsent")) }
+        try harness.write { try $0.insert(TaskItem(title: "Unsent")) }
         await #expect(throws: SyncStoreError.self) { try await harness.engine.purge(unit: "work") }
         try await harness.engine.purge(unit: "work", force: true)
         #expect(try harness.store.tasks().isEmpty)

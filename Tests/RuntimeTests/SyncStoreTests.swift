@@ -68,6 +68,15 @@ struct SyncStoreTests {
         }
     }
 
+    @Test("the async write records its change like the blocking one")
+    func asyncWrite() async throws {
+        let temporary = try TemporaryStore()
+        let task = TaskItem(title: "Async")
+        try await temporary.store.write { try $0.insert(task) }
+        #expect(try temporary.store.pendingChangeCount() == 1)
+        #expect(try await temporary.store.read { try TaskItem.fetchOne($0, key: task.id) } == task)
+    }
+
     @Test("an update that changes nothing records nothing")
     func unchangedUpdate() throws {
         let temporary = try TemporaryStore()
@@ -174,9 +183,9 @@ struct SyncStoreTests {
             Issue.record("never saw \(expected)")
         }
         try await next(expecting: 0)
-        try store.write { try $0.insert(TaskItem(title: "A")) }
+        try await store.write { try $0.insert(TaskItem(title: "A")) }
         try await next(expecting: 1)
-        try store.write { try $0.insert(TaskItem(title: "B")) }
+        try await store.write { try $0.insert(TaskItem(title: "B")) }
         try await next(expecting: 2)
         for _ in 0..<100 where received.withValue({ $0.last }) != 2 { try await Task.sleep(for: .milliseconds(10)) }
         #expect(received.withValue { $0.first } == 0)

@@ -92,6 +92,16 @@ public final class SyncStore: Sendable {
         return result
     }
 
+    /// Runs `body` in one write transaction without blocking the caller's thread.
+    public func write<T: Sendable>(_ body: @escaping @Sendable (SyncTransaction) throws -> T) async throws -> T {
+        let recorder = ChangeRecorder()
+        let result = try await pool.write { db in
+            try body(SyncTransaction(database: db, store: self, recorder: recorder))
+        }
+        if recorder.count > 0 { notifyLocalWrite() }
+        return result
+    }
+
     /// Registers a callback run after every committed local write that recorded a
     /// change; the engine uses it to sync after each save when delayed sync is off.
     /// Rows applied from the server never trigger it.
