@@ -11,18 +11,25 @@ let package = Package(
     products: [
         .library(name: "Syncwright", targets: ["Syncwright"]),
         .library(name: "SyncwrightSchema", targets: ["SyncwrightSchema"]),
+        .library(name: "SyncwrightGenerator", targets: ["SyncwrightGenerator"]),
         .executable(name: "syncwright", targets: ["syncwright"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         .target(
             name: "SyncwrightSchema",
             dependencies: [.product(name: "Yams", package: "Yams")],
             path: "Sources/Schema"
+        ),
+        .target(
+            name: "SyncwrightGenerator",
+            dependencies: ["SyncwrightSchema", .product(name: "Mustache", package: "swift-mustache")],
+            path: "Sources/Generator"
         ),
         .systemLibrary(
             name: "CZlib",
@@ -38,6 +45,7 @@ let package = Package(
             name: "syncwright",
             dependencies: [
                 "SyncwrightSchema",
+                "SyncwrightGenerator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/CLI"
@@ -51,6 +59,16 @@ let package = Package(
             name: "SyncwrightTests",
             dependencies: ["Syncwright", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Tests/RuntimeTests"
+        ),
+        .testTarget(
+            name: "SyncwrightGeneratorTests",
+            dependencies: ["SyncwrightGenerator", "SyncwrightSchema"],
+            path: "Tests/GeneratorTests"
+        ),
+        .testTarget(
+            name: "SyncwrightGeneratedCodeTests",
+            dependencies: ["Syncwright"],
+            path: "Tests/GeneratedCodeTests"
         ),
         .testTarget(
             name: "SyncwrightCLITests",

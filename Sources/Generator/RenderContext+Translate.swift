@@ -1,0 +1,235 @@
+import Foundation
+import SyncwrightSchema
+
+/// How to generate.
+public struct GenerationOptions: Sendable, Hashable {
+    /// The access level of generated declarations.
+    public enum AccessLevel: String, Sendable, Hashable, CaseIterable {
+        case `public`, `internal`
+    }
+
+    /// The subset to generate; may be nil when the schema has exactly one.
+    public var subset: String?
+    /// The access level of generated declarations.
+    public var access: AccessLevel
+    /// The prefix of the generated file names.
+    public var filePrefix: String
+    /// How many entity files to spread the entities over: many small files compile
+    /// faster, in parallel, than one large one. Fixed, so a build plugin can declare them.
+    public var entityFileCount: Int
+
+    /// Creates options.
+    public init(subset: String? = nil, access: AccessLevel = .public, filePrefix: String = "Syncwright",
+                entityFileCount: Int = 8) {
+        self.subset = subset
+        self.access = access
+        self.filePrefix = filePrefix
+        self.entityFileCount = max(1, entityFileCount)
+    }
+}
+
+/// Why generation could not start.
+public struct GeneratorError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// A message for people.
+    public var message: String
+
+    public init(_ message: String) {
+        self.message = message
+    }
+
+    public var description: String { message }
+}
+
+extension RenderContext {
+    /// The translate stage: the render context of one subset of a validated model.
+    ///
+    /// - Throws: ``GeneratorError`` when the subset is missing or ambiguous.
+    public init(model: SchemaModel, options: GenerationOptions) throws {
+        let subset = try Self.chooseSubset(in: model, named: options.subset)
+        let sourceFile = URL(fileURLWithPath: model.file).lastPathComponent
+        let access = options.access.rawValue
+        var entities: [EntityContext] = []
+        for subsetEntity in subset.entities {
+            guard let entity = model.entity(named: subsetEntity.entityName) else { continue }
+            entities.append(Self.entityContext(entity, subsetEntity, subsetName: subset.name, sourceFile: sourceFile))
+        }
+        let shards = (0..<options.entityFileCount).map { index in
+            let members = entities.enumerated().filter { $0.offset % options.entityFileCount == index }.map(\.element)
+            return ShardContext(index: index, generatorVersion: SyncwrightVersion.current, sourceFile: sourceFile,
+                                schemaName: model.name, subsetName: subset.name, access: access,
+                                entities: members, isEmpty: members.isEmpty)
+        }
+        self.init(
+            contextVersion: Self.currentVersion, generatorVersion: SyncwrightVersion.current, sourceFile: sourceFile,
+            schemaName: model.name, subsetName: subset.name,
+            registryTypeName: NameConversion.upperCamelCase(model.name) + NameConversion.upperCamelCase(subset.name),
+            schemaHash: model.schemaHash, access: access, entities: entities, shards: shards)
+    }
+
+    static func chooseSubset(in model: SchemaModel, named name: String?) throws -> Subset {
+        let names = model.subsets.map(\.name)
+        if let name {
+            if let subset = model.subset(named: name) { return subset }
+            var message = "the schema has no subset '\(name)'"
+            if let closest = names.first(where: { $0.lowercased() == name.lowercased() }) {
+                message += "; did you mean '\(closest)'?"
+            }
+            throw GeneratorError(message + "; its subsets are: \(names.joined(separator: ", "))")
+        }
+        switch model.subsets.count {
+        case 1: return model.subsets[0]
+        case 0: throw GeneratorError("the schema has no subsets; add one under 'subsets:' to generate code for it")
+        default:
+            throw GeneratorError("the schema has \(names.count) subsets; choose one with --subset: \(names.joined(separator: ", "))")
+        }
+    }
+
+    private static func entityContext(
+        _ entity: Entity, _ subsetEntity: SubsetEntity, subsetName: String, sourceFile: String
+    ) -> EntityContext {
+        let typeName = SwiftNaming.identifier(entity.name)
+        let selected = entity.fields.filter { subsetEntity.columns.contains($0.name) }
+        let writable = subsetEntity.access.allowsWrites
+        var enums: [EnumContext] = []
+        var properties: [PropertyContext] = []
+        var columns: [ColumnContext] = []
+        var parameters: [String] = []
+        for field in selected {
+            var swiftType = swiftTypeName(field.type)
+            if case .enumeration(let cases) = field.type {
+                let enumName = NameConversion.upperCamelCase(field.name)
+                swiftType = SwiftNaming.identifier(enumName)
+                enums.append(EnumContext(
+                    typeName: swiftType,
+                    cases: cases.map { EnumCaseContext(name: SwiftNaming.identifier($0), rawValue: SwiftNaming.stringLiteralContents($0)) },
+                    remark: "Generated from entities.\(entity.name).\(field.name) (\(sourceFile):\(field.location.line))"))
+            }
+            if field.isNullable { swiftType += "?" }
+            let name = SwiftNaming.identifier(field.name)
+            let argument = SwiftNaming.argumentName(field.name)
+            properties.append(PropertyContext(
+                name: name, argumentName: argument, columnName: field.name, swiftType: swiftType, binding: writable ? "var" : "let",
+                isInclude: false, documentation: SwiftNaming.documentationLines(field.documentation),
+                remark: "Generated from entities.\(entity.name).\(field.reference?.relationName ?? field.name) (\(sourceFile):\(field.location.line))"))
+            var arguments = "\"\(field.name)\", .\(field.type.storage.rawValue)"
+            if field.isNullable { arguments += ", nullable: true" }
+            columns.append(ColumnContext(name: field.name, arguments: arguments))
+            var parameter = (argument == name ? name : "\(name) \(argument)") + ": \(swiftType)"
+            if let value = defaultLiteral(field) { parameter += " = \(value)" }
+            parameters.append(parameter)
+        }
+        for include in subsetEntity.includes {
+            // An enum of another entity arrives as its raw string.
+            let swiftType = swiftTypeName(include.path.type) + "?"
+            let name = SwiftNaming.identifier(include.name)
+            let argument = SwiftNaming.argumentName(include.name)
+            properties.append(PropertyContext(
+                name: name, argumentName: argument, columnName: include.name, swiftType: swiftType, binding: "let", isInclude: true,
+                documentation: ["`\(include.path)`, read-only: kept current by the server."],
+                remark: "Generated from subsets.\(subsetName).entities.\(entity.name).include.\(include.name) (\(sourceFile):\(include.location.line))"))
+            columns.append(ColumnContext(
+                name: include.name,
+                arguments: "\"\(include.name)\", .\(include.path.type.storage.rawValue), nullable: true, include: true"))
+            parameters.append((argument == name ? name : "\(name) \(argument)") + ": \(swiftType) = nil")
+        }
+        let allColumns = selected.map(\.name) + subsetEntity.includes.map(\.name)
+        let (conformance, accessCase): (String, String) = switch subsetEntity.access {
+        case .readOnly: ("SyncEntity", "readOnly")
+        case .insertOnly: ("InsertableSyncEntity", "insertOnly")
+        case .readWrite: ("UpdatableSyncEntity", "readWrite")
+        }
+        let conflictCase = switch subsetEntity.conflictPolicy {
+        case .serverWins: "serverWins"
+        case .clientWins: "clientWins"
+        case .lastWriteWins: "lastWriteWins"
+        case .manual: "manual"
+        }
+        return EntityContext(
+            name: entity.name,
+            typeName: typeName,
+            syncTypeName: NameConversion.upperCamelCase(entity.name) + "Sync",
+            tableName: SwiftNaming.stringLiteralContents(entity.tableName),
+            keyColumn: entity.keyFieldName,
+            conformance: conformance,
+            accessCase: accessCase,
+            isWritable: writable,
+            conflictCase: conflictCase,
+            unit: SwiftNaming.stringLiteralContents(subsetEntity.unit),
+            priority: subsetEntity.priority,
+            documentation: SwiftNaming.documentationLines(entity.documentation),
+            hasDocumentation: !SwiftNaming.documentationLines(entity.documentation).isEmpty,
+            remark: "Generated from entities.\(entity.name) (\(sourceFile):\(entity.location.line))",
+            properties: properties,
+            initializerParameters: parameters.joined(separator: ", "),
+            columns: columns,
+            enums: enums,
+            ddl: ddl(table: entity.tableName, key: entity.keyFieldName, fields: selected, includes: subsetEntity.includes),
+            upsertColumns: (allColumns + ["version", "updatedAt"]).joined(separator: ", "))
+    }
+
+    /// The Swift type of a field's values.
+    static func swiftTypeName(_ type: FieldType) -> String {
+        switch type {
+        case .enumeration: "String"
+        case .scalar(let scalar):
+            switch scalar {
+            case .string, .date: "String"
+            case .int: "Int"
+            case .double: "Double"
+            case .decimal: "Decimal"
+            case .bool: "Bool"
+            case .uuid: "UUID"
+            case .timestamp: "Date"
+            case .blob: "Data"
+            case .json: "JSONValue"
+            }
+        }
+    }
+
+    /// The schema's default as a Swift literal, where one can be written simply.
+    static func defaultLiteral(_ field: Field) -> String? {
+        switch (field.defaultValue, field.type) {
+        case (nil, _):
+            return field.isNullable ? "nil" : nil
+        case (.null?, _):
+            return "nil"
+        case (.string(let text)?, .enumeration):
+            return "." + SwiftNaming.identifier(text)
+        case (.string(let text)?, .scalar(.string)), (.string(let text)?, .scalar(.date)):
+            return "\"\(SwiftNaming.stringLiteralContents(text))\""
+        case (.bool(let flag)?, _):
+            return flag ? "true" : "false"
+        case (.int(let value)?, .scalar(.int)), (.int(let value)?, .scalar(.double)):
+            return String(value)
+        case (.number(let text)?, .scalar(.double)):
+            return text
+        default:
+            return field.isNullable ? "nil" : nil
+        }
+    }
+
+    /// The runtime's `CREATE TABLE` for the columns and includes.
+    static func ddl(table: String, key: String, fields: [Field], includes: [Include]) -> String {
+        func quoted(_ name: String) -> String { "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+        func sqlType(_ scalar: ScalarType) -> String {
+            switch scalar {
+            case .int, .bool: "INTEGER"
+            case .double: "REAL"
+            case .blob, .uuid: "BLOB"
+            case .string, .decimal, .date, .timestamp, .json: "TEXT"
+            }
+        }
+        var definitions = fields.map { field in
+            var definition = "\(quoted(field.name)) \(sqlType(field.type.storage))"
+            if field.name == key {
+                definition += " PRIMARY KEY NOT NULL"
+            } else if !field.isNullable {
+                definition += " NOT NULL"
+            }
+            return definition
+        }
+        definitions += includes.map { "\(quoted($0.name)) \(sqlType($0.path.type.storage))" }
+        definitions += ["\"version\" INTEGER", "\"updatedAt\" TEXT"]
+        return "CREATE TABLE IF NOT EXISTS \(quoted(table)) (\(definitions.joined(separator: ", ")))"
+    }
+}

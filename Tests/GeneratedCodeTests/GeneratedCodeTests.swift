@@ -1,0 +1,99 @@
+import Foundation
+import Syncwright
+import Testing
+
+/// The golden files, compiled (through the symlinked folders beside this file) and
+/// used against the real runtime.
+@Suite("Generated code")
+struct GeneratedCodeTests {
+    final class Folder: @unchecked Sendable {
+        let url = FileManager.default.temporaryDirectory.appending(path: "syncwright-generated-\(UUID().uuidString)")
+        init() throws { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) }
+        func path(_ name: String) -> String { url.appending(path: name).path() }
+        deinit { try? FileManager.default.removeItem(at: url) }
+    }
+
+    @Test("the registry lists the subset's entities with their settings")
+    func registry() {
+        let model = FieldServiceTechnician.model
+        #expect(model.subset == "technician")
+        #expect(model.schemaHash == FieldServiceTechnician.schemaHash)
+        #expect(model.schemaHash.count == 64)
+        #expect(model.entities.map(\.name) == ["WorkOrder", "WorkOrderLine", "Customer", "Technician", "Product"])
+        #expect(model.units.map(\.name) == ["jobs", "Customer", "catalog", "profile"])
+        #expect(WorkOrderSync.descriptor.access == .readWrite)
+        #expect(CustomerSync.descriptor.access == .readOnly)
+        #expect(WorkOrderLineSync.descriptor.conflictPolicy == .lastWriteWins)
+    }
+
+    @Test("writing a read-write entity lands in the outbox")
+    func writes() throws {
+        let folder = try Folder()
+        let store = try SyncStore(path: folder.path("fs.sqlite"), model: FieldServiceTechnician.model)
+        let order = WorkOrder(id: UUID(), number: 42, customerId: UUID(), status: .scheduled)
+        try store.write { try $0.insert(order) }
+        var changed = order
+        changed.status = .inProgress
+        changed.notes = "Parts ordered"
+        try store.write { try $0.update(changed) }
+        let pending = try store.pendingChanges()
+        #expect(pending.map(\.entity) == ["WorkOrder"])
+        #expect(pending.first?.kind == .insert)
+        let stored = try store.read { try WorkOrder.fetchOne($0, key: order.id) }
+        #expect(stored == changed)
+        // Columns are usable in queries.
+        let open = try store.read { try WorkOrder.filter(WorkOrder.Columns.status == WorkOrder.Status.inProgress.rawValue).fetchCount($0) }
+        #expect(open == 1)
+    }
+
+    @Test("pulled rows decode into the generated types, includes and enums included")
+    func pulledRows() throws {
+        let folder = try Folder()
+        let store = try SyncStore(path: folder.path("fs.sqlite"), model: FieldServiceTechnician.model)
+        let id = UUID()
+        let customer = UUID()
+        try store.applyPulledPage(PullResponse(changes: [
+            PullChange(entity: "WorkOrder", op: .put, key: .string(id.uuidString), row: [
+                "id": .string(id.uuidString), "number": .integer(7), "customerId": .string(customer.uuidString),
+                "assigneeId": .null, "status": .string("done"), "scheduledFor": .string("2024-06-01"),
+                "notes": .null, "photo": .string("AAEC"), "customerName": .string("Acme"), "customerPhone": .null,
+            ], version: 3),
+        ], units: ["jobs": "1"], more: false), unit: "jobs")
+        let order = try #require(try store.read { try WorkOrder.fetchOne($0, key: id) })
+        #expect(order.status == .done)
+        #expect(order.customerName == "Acme")
+        #expect(order.customerPhone == nil)
+        #expect(order.scheduledFor == "2024-06-01")
+        #expect(order.photo == Data([0, 1, 2]))
+        #expect(WorkOrder.Status.allCases.map(\.rawValue) == ["open", "scheduled", "inProgress", "done", "cancelled"])
+        let wire = try WorkOrderSync.wireValues(from: order)
+        #expect(wire["status"] == .string("done"))
+        #expect(wire["customerName"] == nil)
+    }
+
+    @Test("schema defaults become initializer defaults")
+    func defaults() {
+        let product = Product(id: UUID(), sku: "S-1", name: "Valve", unitPrice: 12.5)
+        #expect(product.unitPrice == 12.5)
+        let order = WorkOrder(id: UUID(), number: 1, customerId: UUID())
+        #expect(order.status == .open)
+        let list = TodoList(id: UUID(), ownerId: UUID(), title: "Groceries")
+        #expect(list.archived == false)
+    }
+
+    @Test("keyword names compile and round-trip through the store")
+    func keywords() throws {
+        let folder = try Folder()
+        let store = try SyncStore(path: folder.path("keywords.sqlite"), model: KeywordsStatic.model)
+        let value = `Protocol`(id: UUID(), class: "c", default: 3, self: true, is: .where, return: "2024-01-01")
+        try store.write { try $0.insert(value) }
+        let fetched = try store.read { try `Protocol`.fetchOne($0, key: value.id) }
+        #expect(fetched == value)
+        #expect(fetched?.is == .where)
+        #expect(fetched?.in == 1.5)
+        #expect(`Protocol`.Is.allCases.map(\.rawValue) == ["default", "case", "self", "where", "plain"])
+        try store.write { try $0.insert(Extension(id: "e1", ownerId: value.id)) }
+        #expect(try store.pendingChanges().map(\.entity) == ["Protocol", "Extension"])
+        #expect(ExtensionSync.descriptor.access == .insertOnly)
+    }
+}
