@@ -1,9 +1,10 @@
 /// Swift spellings of schema names.
 enum SwiftNaming {
-    /// Words that must be escaped with backticks to be used as identifiers.
+    /// Words that must be escaped with backticks to be used as identifiers. Contextual
+    /// keywords (`open`, `some`, `async`, …) work as identifiers and stay bare.
     static let keywords: Set<String> = [
-        "associatedtype", "borrowing", "class", "consuming", "deinit", "enum", "extension", "fileprivate", "func",
-        "import", "init", "inout", "internal", "let", "nonisolated", "open", "operator", "private",
+        "associatedtype", "class", "deinit", "enum", "extension", "fileprivate", "func",
+        "import", "init", "inout", "internal", "let", "operator", "private",
         "precedencegroup", "protocol", "public", "rethrows", "static", "struct", "subscript", "typealias", "var",
         "break", "case", "catch", "continue", "default", "defer", "do", "else", "fallthrough", "for", "guard", "if",
         "in", "repeat", "return", "throw", "switch", "where", "while", "Any", "as", "await", "false", "is", "nil",

@@ -16,7 +16,7 @@ public struct WorkOrder: UpdatableSyncEntity, Codable, Sendable, Hashable {
 
     /// - Remark: Generated from entities.WorkOrder.status (syncwright.yaml:47)
     public enum Status: String, Codable, Sendable, Hashable, CaseIterable, DatabaseValueConvertible {
-        case `open` = "open"
+        case open = "open"
         case scheduled = "scheduled"
         case inProgress = "inProgress"
         case done = "done"
@@ -56,7 +56,7 @@ public struct WorkOrder: UpdatableSyncEntity, Codable, Sendable, Hashable {
     public let customerPhone: String?
 
     /// Creates a value; includes are filled in by the server.
-    public init(id: UUID, number: Int, customerId: UUID, assigneeId: UUID? = nil, status: Status = .`open`, scheduledFor: String? = nil, notes: String? = nil, photo: Data? = nil, customerName: String? = nil, customerPhone: String? = nil) {
+    public init(id: UUID, number: Int, customerId: UUID, assigneeId: UUID? = nil, status: Status = .open, scheduledFor: String? = nil, notes: String? = nil, photo: Data? = nil, customerName: String? = nil, customerPhone: String? = nil) {
         self.id = id
         self.number = number
         self.customerId = customerId
