@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 //
 // The root package: what an app adds. Keep it light: Yams, ArgumentParser and GRDB;
 // no web server, database driver or crypto dependencies here (those live in Server/).
@@ -13,6 +13,8 @@ let package = Package(
         .library(name: "SyncwrightSchema", targets: ["SyncwrightSchema"]),
         .library(name: "SyncwrightGenerator", targets: ["SyncwrightGenerator"]),
         .executable(name: "syncwright", targets: ["syncwright"]),
+        .plugin(name: "SyncwrightPlugin", targets: ["SyncwrightPlugin"]),
+        .plugin(name: "SyncwrightCommand", targets: ["SyncwrightCommand"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
@@ -49,6 +51,21 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/CLI"
+        ),
+        .plugin(
+            name: "SyncwrightPlugin",
+            capability: .buildTool(),
+            dependencies: ["syncwright"],
+            path: "Plugins/SyncwrightPlugin"
+        ),
+        .plugin(
+            name: "SyncwrightCommand",
+            capability: .command(
+                intent: .custom(verb: "generate-sync-code", description: "Write the generated sync code into each target's Generated/ folder"),
+                permissions: [.writeToPackageDirectory(reason: "writes the generated Swift files into the target's Generated/ folder")]
+            ),
+            dependencies: ["syncwright"],
+            path: "Plugins/SyncwrightCommand"
         ),
         .testTarget(
             name: "SyncwrightSchemaTests",
