@@ -79,7 +79,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SyncwrightGeneratorTests",
-            dependencies: ["SyncwrightGenerator", "SyncwrightSchema"],
+            dependencies: ["SyncwrightGenerator", "SyncwrightSchema", .product(name: "Mustache", package: "swift-mustache")],
             path: "Tests/GeneratorTests"
         ),
         .testTarget(

@@ -25,6 +25,7 @@ let package = Package(
             dependencies: [
                 .product(name: "SyncwrightSchema", package: rootPackage),
                 .product(name: "Syncwright", package: rootPackage),
+                .product(name: "SyncwrightGenerator", package: rootPackage),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
             ],

@@ -40,15 +40,21 @@ public enum SyncwrightGenerator {
         _ context: RenderContext, options: GenerationOptions, templates: TemplateSet = .bundled
     ) throws -> [GeneratedFile] {
         let library = try templates.library()
-        func render(_ object: Any, _ template: String) throws -> String {
+        @Sendable func render(_ object: any Sendable, _ template: String) throws -> String {
             guard let text = library.render(object, withTemplate: template) else {
                 throw GeneratorError("template '\(template)' is missing")
             }
             return Self.tidy(text)
         }
         var files = [GeneratedFile(name: "\(options.filePrefix)Registry.swift", contents: try render(context, "registry"))]
-        for shard in context.shards {
-            files.append(GeneratedFile(name: "\(options.filePrefix)Entities\(shard.index).swift", contents: try render(shard, "entities")))
+        // The entity files are independent: render them on all cores.
+        let shards = context.shards
+        let results = ShardResults(count: shards.count)
+        DispatchQueue.concurrentPerform(iterations: shards.count) { index in
+            results.set(index, Swift.Result { try render(shards[index], "entities") })
+        }
+        for (shard, result) in zip(shards, results.values) {
+            files.append(GeneratedFile(name: "\(options.filePrefix)Entities\(shard.index).swift", contents: try result.get()))
         }
         return files
     }
@@ -59,16 +65,35 @@ public enum SyncwrightGenerator {
     }
 
     /// Trailing spaces removed, runs of blank lines folded to one, one final newline.
+    /// Works on UTF-8 bytes: the output of a large schema is megabytes.
     static func tidy(_ text: String) -> String {
-        var lines: [Substring] = []
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            var trimmed = line
-            while trimmed.last == " " { trimmed = trimmed.dropLast() }
-            if trimmed.isEmpty, lines.last?.isEmpty ?? true { continue }
-            lines.append(trimmed)
+        let newline = UInt8(ascii: "\n")
+        let space = UInt8(ascii: " ")
+        var output: [UInt8] = []
+        output.reserveCapacity(text.utf8.count)
+        var line: [UInt8] = []
+        var previousWasBlank = true
+        func flush() {
+            while line.last == space { line.removeLast() }
+            if line.isEmpty {
+                if !previousWasBlank { output.append(newline) }
+                previousWasBlank = true
+            } else {
+                output.append(contentsOf: line)
+                output.append(newline)
+                previousWasBlank = false
+            }
+            line.removeAll(keepingCapacity: true)
         }
-        while lines.last?.isEmpty == true { lines.removeLast() }
-        return lines.joined(separator: "\n") + "\n"
+        for byte in text.utf8 {
+            if byte == newline { flush() } else { line.append(byte) }
+        }
+        flush()
+        while output.count >= 2, output[output.count - 1] == newline, output[output.count - 2] == newline {
+            output.removeLast()
+        }
+        if output.last != newline { output.append(newline) }
+        return String(decoding: output, as: UTF8.self)
     }
 
     /// Writes `files` into `directory`, leaving a file untouched when its contents
@@ -88,5 +113,27 @@ public enum SyncwrightGenerator {
             written.append(file.name)
         }
         return written
+    }
+}
+
+/// The rendered entity files, filled in concurrently.
+private final class ShardResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var results: [Result<String, any Error>]
+
+    init(count: Int) {
+        results = Array(repeating: .success(""), count: count)
+    }
+
+    func set(_ index: Int, _ result: Result<String, any Error>) {
+        lock.lock()
+        results[index] = result
+        lock.unlock()
+    }
+
+    var values: [Result<String, any Error>] {
+        lock.lock()
+        defer { lock.unlock() }
+        return results
     }
 }

@@ -203,3 +203,46 @@ struct GenerationTests {
         #expect(try SyncwrightGenerator.write(changed, to: folder.path()) == [files[0].name])
     }
 }
+
+@Suite("Render context")
+struct RenderContextTests {
+    /// Every stored property must be reachable from templates through `child(named:)`.
+    private func checkLookups(_ value: some MustacheParentLike) {
+        for child in Mirror(reflecting: value).children {
+            guard let label = child.label else { continue }
+            #expect(value.child(named: label) != nil, "\(type(of: value)).\(label) is missing from child(named:)")
+        }
+        #expect(value.child(named: "noSuchName") == nil)
+    }
+
+    @Test("templates can reach every field of every context type")
+    func lookups() throws {
+        let file = try SchemaFile(contentsOf: repositoryRoot.appending(path: "Tests/Fixtures/Keywords/syncwright.yaml").path())
+        let model = try #require(SchemaLoader.load(file).model)
+        let context = try RenderContext(model: model, options: GenerationOptions())
+        checkLookups(context)
+        checkLookups(context.shards[0])
+        let entity = try #require(context.entities.first)
+        checkLookups(entity)
+        checkLookups(try #require(entity.properties.first))
+        checkLookups(try #require(entity.columns.first))
+        checkLookups(try #require(entity.enums.first))
+        checkLookups(try #require(entity.enums.first?.cases.first))
+        #expect(context.contextVersion == RenderContext.currentVersion)
+    }
+}
+
+import Mustache
+
+/// The context types, seen through Mustache's lookup protocol.
+protocol MustacheParentLike {
+    func child(named: String) -> Any?
+}
+
+extension RenderContext: MustacheParentLike {}
+extension ShardContext: MustacheParentLike {}
+extension EntityContext: MustacheParentLike {}
+extension PropertyContext: MustacheParentLike {}
+extension ColumnContext: MustacheParentLike {}
+extension EnumContext: MustacheParentLike {}
+extension EnumCaseContext: MustacheParentLike {}

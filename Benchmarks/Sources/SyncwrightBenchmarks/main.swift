@@ -12,20 +12,28 @@ print("note: this is a debug build; figures mean little and targets are not chec
 /// Targets are checked only in release builds.
 let validateTarget: Double? = nil
 let checkTargets = false
+let compileTarget: Double? = nil
 #else
 let validateTarget: Double? = 1.0
 let checkTargets = true
+let compileTarget: Double? = 0.3
 #endif
 print("Syncwright benchmarks (\(smoke ? "smoke run" : "full run")) on \(ProcessInfo.processInfo.activeProcessorCount) cores")
 
 var runner = BenchmarkRunner(iterations: smoke ? 1 : 3)
 do {
     if smoke {
-        try SchemaBenchmarks.run(&runner, entities: 50, fields: 20, targetSeconds: nil)
+        // Apply first: its memory figure is the process's peak so far.
         try ApplyBenchmarks.run(&runner, rows: 20_000, pageSize: 1_000, checkTargets: false)
+        try SchemaBenchmarks.run(&runner, entities: 50, fields: 20, targetSeconds: nil)
+        try GenerateBenchmarks.generation(&runner, entities: 50, targetSeconds: nil)
+        try GenerateBenchmarks.compileTime(&runner, entities: 10, targetPerEntity: nil)
     } else {
-        try SchemaBenchmarks.run(&runner, entities: 1_000, fields: 20, targetSeconds: validateTarget)
+        // Apply first: its memory figure is the process's peak so far.
         try ApplyBenchmarks.run(&runner, rows: 1_000_000, pageSize: 1_000, checkTargets: checkTargets)
+        try SchemaBenchmarks.run(&runner, entities: 1_000, fields: 20, targetSeconds: validateTarget)
+        try GenerateBenchmarks.generation(&runner, entities: 1_000, targetSeconds: validateTarget)
+        try GenerateBenchmarks.compileTime(&runner, entities: 200, targetPerEntity: compileTarget)
     }
 } catch {
     print("error: \(error)")
