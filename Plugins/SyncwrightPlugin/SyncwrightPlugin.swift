@@ -48,7 +48,7 @@ struct PluginInputs {
             throw PluginFailure("""
                 target '\(target.name)' uses the Syncwright plugin but has no syncwright.yaml; \
                 add one at \(folder.appending(path: "syncwright.yaml").path()) \
-                (run 'syncwright init' or copy Examples/Todo/syncwright.yaml to start)
+                (Examples/Todo/syncwright.yaml is a small one to start from)
                 """)
         }
         guard schemas.count == 1 else {
