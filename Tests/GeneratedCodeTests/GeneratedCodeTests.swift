@@ -97,3 +97,25 @@ struct GeneratedCodeTests {
         #expect(ExtensionSync.descriptor.access == .insertOnly)
     }
 }
+
+@Suite("Generated documentation")
+struct GeneratedDocumentationTests {
+    /// The generator states each local table's DDL in the Sync action's doc comment; it
+    /// must be what the runtime really creates.
+    @Test("the DDL in the doc comments is the runtime's", arguments: [
+        ("WorkOrder", WorkOrderSync.descriptor.createTableSQL),
+        ("WorkOrderLine", WorkOrderLineSync.descriptor.createTableSQL),
+        ("Customer", CustomerSync.descriptor.createTableSQL),
+        ("Technician", TechnicianSync.descriptor.createTableSQL),
+        ("Product", ProductSync.descriptor.createTableSQL),
+    ])
+    func ddl(entity: String, runtimeDDL: String) throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appending(path: "FieldService")
+        let text = try FileManager.default.contentsOfDirectory(atPath: folder.path())
+            .map { try String(contentsOf: folder.appending(path: $0), encoding: .utf8) }.joined()
+        let marker = "/// The Sync action of ``\(entity)``: its local table, columns and sync settings.\n///\n/// The local table: `"
+        let start = try #require(text.range(of: marker), "no Sync action doc for \(entity)")
+        let documented = text[start.upperBound...].prefix { $0 != "`" }
+        #expect(String(documented) == runtimeDDL)
+    }
+}

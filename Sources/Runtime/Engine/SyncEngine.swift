@@ -119,7 +119,8 @@ public actor SyncEngine {
     public func setNetworkAvailable(_ available: Bool) {
         let cameBack = available && !isNetworkAvailable
         isNetworkAvailable = available
-        publish(available ? .idle : .offline)
+        // A running sync reports its own progress; otherwise show the connectivity.
+        if worker == nil || !available { publish(available ? .idle : .offline) }
         if cameBack, syncWhenOnline || configuration.syncOnReconnect {
             syncWhenOnline = false
             requestSync()
