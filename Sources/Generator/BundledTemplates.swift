@@ -54,10 +54,10 @@ extension {{typeName}} {
     /// The columns of the local table, for queries.
     {{access}} enum Columns {
 {{#properties}}
-        {{access}} static let {{name}} = Column("{{columnName}}")
+        {{access}} static var {{name}}: Column { Column("{{columnName}}") }
 {{/properties}}
-        {{access}} static let version = Column("version")
-        {{access}} static let updatedAt = Column("updatedAt")
+        {{access}} static var version: Column { Column("version") }
+        {{access}} static var updatedAt: Column { Column("updatedAt") }
     }
 }
 

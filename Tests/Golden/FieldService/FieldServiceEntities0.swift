@@ -73,18 +73,18 @@ public struct WorkOrder: UpdatableSyncEntity, Codable, Sendable, Hashable {
 extension WorkOrder {
     /// The columns of the local table, for queries.
     public enum Columns {
-        public static let id = Column("id")
-        public static let number = Column("number")
-        public static let customerId = Column("customerId")
-        public static let assigneeId = Column("assigneeId")
-        public static let status = Column("status")
-        public static let scheduledFor = Column("scheduledFor")
-        public static let notes = Column("notes")
-        public static let photo = Column("photo")
-        public static let customerName = Column("customerName")
-        public static let customerPhone = Column("customerPhone")
-        public static let version = Column("version")
-        public static let updatedAt = Column("updatedAt")
+        public static var id: Column { Column("id") }
+        public static var number: Column { Column("number") }
+        public static var customerId: Column { Column("customerId") }
+        public static var assigneeId: Column { Column("assigneeId") }
+        public static var status: Column { Column("status") }
+        public static var scheduledFor: Column { Column("scheduledFor") }
+        public static var notes: Column { Column("notes") }
+        public static var photo: Column { Column("photo") }
+        public static var customerName: Column { Column("customerName") }
+        public static var customerPhone: Column { Column("customerPhone") }
+        public static var version: Column { Column("version") }
+        public static var updatedAt: Column { Column("updatedAt") }
     }
 }
 

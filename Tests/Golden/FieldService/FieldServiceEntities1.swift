@@ -43,13 +43,13 @@ public struct WorkOrderLine: UpdatableSyncEntity, Codable, Sendable, Hashable {
 extension WorkOrderLine {
     /// The columns of the local table, for queries.
     public enum Columns {
-        public static let id = Column("id")
-        public static let workOrderId = Column("workOrderId")
-        public static let productId = Column("productId")
-        public static let quantity = Column("quantity")
-        public static let productName = Column("productName")
-        public static let version = Column("version")
-        public static let updatedAt = Column("updatedAt")
+        public static var id: Column { Column("id") }
+        public static var workOrderId: Column { Column("workOrderId") }
+        public static var productId: Column { Column("productId") }
+        public static var quantity: Column { Column("quantity") }
+        public static var productName: Column { Column("productName") }
+        public static var version: Column { Column("version") }
+        public static var updatedAt: Column { Column("updatedAt") }
     }
 }
 

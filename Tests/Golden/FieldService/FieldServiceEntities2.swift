@@ -38,12 +38,12 @@ public struct Customer: SyncEntity, Codable, Sendable, Hashable {
 extension Customer {
     /// The columns of the local table, for queries.
     public enum Columns {
-        public static let id = Column("id")
-        public static let name = Column("name")
-        public static let region = Column("region")
-        public static let phone = Column("phone")
-        public static let version = Column("version")
-        public static let updatedAt = Column("updatedAt")
+        public static var id: Column { Column("id") }
+        public static var name: Column { Column("name") }
+        public static var region: Column { Column("region") }
+        public static var phone: Column { Column("phone") }
+        public static var version: Column { Column("version") }
+        public static var updatedAt: Column { Column("updatedAt") }
     }
 }
 

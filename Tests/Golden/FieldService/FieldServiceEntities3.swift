@@ -32,11 +32,11 @@ public struct Technician: SyncEntity, Codable, Sendable, Hashable {
 extension Technician {
     /// The columns of the local table, for queries.
     public enum Columns {
-        public static let id = Column("id")
-        public static let name = Column("name")
-        public static let region = Column("region")
-        public static let version = Column("version")
-        public static let updatedAt = Column("updatedAt")
+        public static var id: Column { Column("id") }
+        public static var name: Column { Column("name") }
+        public static var region: Column { Column("region") }
+        public static var version: Column { Column("version") }
+        public static var updatedAt: Column { Column("updatedAt") }
     }
 }
 

@@ -37,12 +37,12 @@ public struct Product: SyncEntity, Codable, Sendable, Hashable {
 extension Product {
     /// The columns of the local table, for queries.
     public enum Columns {
-        public static let id = Column("id")
-        public static let sku = Column("sku")
-        public static let name = Column("name")
-        public static let unitPrice = Column("unitPrice")
-        public static let version = Column("version")
-        public static let updatedAt = Column("updatedAt")
+        public static var id: Column { Column("id") }
+        public static var sku: Column { Column("sku") }
+        public static var name: Column { Column("name") }
+        public static var unitPrice: Column { Column("unitPrice") }
+        public static var version: Column { Column("version") }
+        public static var updatedAt: Column { Column("updatedAt") }
     }
 }
 

@@ -73,18 +73,18 @@ internal struct `Protocol`: UpdatableSyncEntity, Codable, Sendable, Hashable {
 extension `Protocol` {
     /// The columns of the local table, for queries.
     internal enum Columns {
-        internal static let id = Column("id")
-        internal static let `class` = Column("class")
-        internal static let `default` = Column("default")
-        internal static let `where` = Column("where")
-        internal static let `self` = Column("self")
-        internal static let `in` = Column("in")
-        internal static let `is` = Column("is")
-        internal static let `return` = Column("return")
-        internal static let `case` = Column("case")
-        internal static let `protocol` = Column("protocol")
-        internal static let version = Column("version")
-        internal static let updatedAt = Column("updatedAt")
+        internal static var id: Column { Column("id") }
+        internal static var `class`: Column { Column("class") }
+        internal static var `default`: Column { Column("default") }
+        internal static var `where`: Column { Column("where") }
+        internal static var `self`: Column { Column("self") }
+        internal static var `in`: Column { Column("in") }
+        internal static var `is`: Column { Column("is") }
+        internal static var `return`: Column { Column("return") }
+        internal static var `case`: Column { Column("case") }
+        internal static var `protocol`: Column { Column("protocol") }
+        internal static var version: Column { Column("version") }
+        internal static var updatedAt: Column { Column("updatedAt") }
     }
 }
 

@@ -46,14 +46,14 @@ internal struct Extension: InsertableSyncEntity, Codable, Sendable, Hashable {
 extension Extension {
     /// The columns of the local table, for queries.
     internal enum Columns {
-        internal static let id = Column("id")
-        internal static let ownerId = Column("ownerId")
-        internal static let `struct` = Column("struct")
-        internal static let `init` = Column("init")
-        internal static let ownerClass = Column("ownerClass")
-        internal static let ownerIs = Column("ownerIs")
-        internal static let version = Column("version")
-        internal static let updatedAt = Column("updatedAt")
+        internal static var id: Column { Column("id") }
+        internal static var ownerId: Column { Column("ownerId") }
+        internal static var `struct`: Column { Column("struct") }
+        internal static var `init`: Column { Column("init") }
+        internal static var ownerClass: Column { Column("ownerClass") }
+        internal static var ownerIs: Column { Column("ownerIs") }
+        internal static var version: Column { Column("version") }
+        internal static var updatedAt: Column { Column("updatedAt") }
     }
 }
 

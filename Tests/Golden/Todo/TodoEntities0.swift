@@ -37,12 +37,12 @@ public struct TodoList: UpdatableSyncEntity, Codable, Sendable, Hashable {
 extension TodoList {
     /// The columns of the local table, for queries.
     public enum Columns {
-        public static let id = Column("id")
-        public static let ownerId = Column("ownerId")
-        public static let title = Column("title")
-        public static let archived = Column("archived")
-        public static let version = Column("version")
-        public static let updatedAt = Column("updatedAt")
+        public static var id: Column { Column("id") }
+        public static var ownerId: Column { Column("ownerId") }
+        public static var title: Column { Column("title") }
+        public static var archived: Column { Column("archived") }
+        public static var version: Column { Column("version") }
+        public static var updatedAt: Column { Column("updatedAt") }
     }
 }
 

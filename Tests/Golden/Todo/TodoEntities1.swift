@@ -49,15 +49,15 @@ public struct TodoItem: UpdatableSyncEntity, Codable, Sendable, Hashable {
 extension TodoItem {
     /// The columns of the local table, for queries.
     public enum Columns {
-        public static let id = Column("id")
-        public static let listId = Column("listId")
-        public static let title = Column("title")
-        public static let done = Column("done")
-        public static let dueOn = Column("dueOn")
-        public static let position = Column("position")
-        public static let listTitle = Column("listTitle")
-        public static let version = Column("version")
-        public static let updatedAt = Column("updatedAt")
+        public static var id: Column { Column("id") }
+        public static var listId: Column { Column("listId") }
+        public static var title: Column { Column("title") }
+        public static var done: Column { Column("done") }
+        public static var dueOn: Column { Column("dueOn") }
+        public static var position: Column { Column("position") }
+        public static var listTitle: Column { Column("listTitle") }
+        public static var version: Column { Column("version") }
+        public static var updatedAt: Column { Column("updatedAt") }
     }
 }
 
