@@ -48,8 +48,7 @@ struct ValidateCommand: ParsableCommand {
         let errors = diagnostics.filter { $0.severity == .error }.count
         let warnings = diagnostics.count - errors
         if format == .text, !quiet {
-            let checked = files.count
-            let summary = "\(checked) \(checked == 1 ? "file" : "files"): "
+            let summary = "\(files.count) \(files.count == 1 ? "file" : "files"): "
                 + "\(errors) \(errors == 1 ? "error" : "errors"), \(warnings) \(warnings == 1 ? "warning" : "warnings")"
             FileHandle.standardError.write(Data((summary + "\n").utf8))
         }
