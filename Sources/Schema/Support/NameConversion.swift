@@ -53,4 +53,8 @@ enum SwiftNames {
         "Optional", "Result", "Self", "Sendable", "Set", "String", "Swift", "Syncwright", "Type", "UUID", "Void",
         "GRDB", "Database", "Row", "Columns",
     ]
+
+    /// Names an enum field's nested type can't take: a nested type shadows, inside its
+    /// entity, the types the generated members use (or collides with `Columns` and `Sync`).
+    static let reservedNestedTypeNames: Set<String> = reservedTypeNames.union(["Column", "JSONValue", "Sync"])
 }

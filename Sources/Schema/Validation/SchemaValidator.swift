@@ -149,6 +149,10 @@ public struct SchemaValidator {
                 }
             case .enumeration(let cases, let location)?:
                 field.type = .enumeration(checkEnumCases(cases, at: location))
+                let nestedName = NameConversion.upperCamelCase(name.value)
+                if SwiftNames.reservedNestedTypeNames.contains(nestedName) {
+                    diagnostics.append(Rules.SwiftReservedName.enumType(name.value, typeName: nestedName, at: name.location))
+                }
             case nil:
                 typeIsKnown = false
             }

@@ -66,7 +66,7 @@ extension Rules {
     /// A name Swift can't use in generated code, even with backticks.
     public enum SwiftReservedName: SchemaRule {
         public static let id = "swift-reserved-name"
-        public static let summary = "names must be usable in generated Swift: no 'Type' or 'Protocol' members, no entity named like a standard type"
+        public static let summary = "names must be usable in generated Swift: no 'Type' or 'Protocol' members, no entity or enum field named like a type generated code uses"
         public static let triggeringExamples = [
             """
             syncwright: 1
@@ -84,6 +84,16 @@ extension Rules {
               ↓String:
                 fields: { id: uuid }
             """,
+            """
+            syncwright: 1
+            name: Shop
+            entities:
+              Item:
+                fields:
+                  id: uuid
+                  ↓data: { enum: [small, large] }
+                  photo: blob?
+            """,
         ]
         public static let passingExamples = [
             """
@@ -97,6 +107,11 @@ extension Rules {
 
         static func member(_ name: String, kind: String, at location: SourceLocation) -> Diagnostic {
             make("\(kind) name '\(name)' can't be used in Swift, even escaped ('.\(name)' means the metatype); rename it",
+                 at: location)
+        }
+
+        static func enumType(_ field: String, typeName: String, at location: SourceLocation) -> Diagnostic {
+            make("enum field '\(field)' would declare the nested type '\(typeName)', which shadows a type the generated code uses; rename the field",
                  at: location)
         }
 
