@@ -119,3 +119,42 @@ struct GeneratedDocumentationTests {
         #expect(String(documented) == runtimeDDL)
     }
 }
+
+@Suite("Generated types and wire values")
+struct GeneratedWireTests {
+    @Test("json, decimal, timestamp and blob values survive a local write, a push encoding and a pull")
+    func roundTrip() throws {
+        let folder = try GeneratedCodeTests.Folder()
+        let store = try SyncStore(path: folder.path("types.sqlite"), model: KeywordsStatic.model)
+        let owner = `Protocol`(id: UUID(), class: "c", self: false, case: Date(timeIntervalSince1970: 1_700_000_000.125),
+                               protocol: Decimal(string: "12345.678"))
+        let payload = JSONValue.object(["tags": .array([.string("a"), .integer(2)]), "ok": .bool(true)])
+        let ext = Extension(id: "e1", ownerId: owner.id, struct: payload, init: Data([1, 2, 3]))
+        try store.write { transaction in
+            try transaction.insert(owner)
+            try transaction.insert(ext)
+        }
+        #expect(try store.read { try Extension.fetchOne($0, key: "e1") } == ext)
+        #expect(try store.read { try `Protocol`.fetchOne($0, key: owner.id) } == owner)
+
+        // What a push sends.
+        let ownerWire = try ProtocolSync.wireValues(from: owner)
+        #expect(ownerWire["case"] == .string("2023-11-14T22:13:20.125Z"))
+        #expect(ownerWire["protocol"] == .string("12345.678"))
+        let extWire = try ExtensionSync.wireValues(from: ext)
+        #expect(extWire["struct"] == payload)
+        #expect(extWire["init"] == .string("AQID"))
+
+        // What a pull brings, back into the generated types.
+        try store.applyPulledPage(PullResponse(changes: [
+            PullChange(entity: "Extension", op: .put, key: .string("e2"), row: [
+                "id": .string("e2"), "ownerId": .string(owner.id.uuidString), "struct": payload, "init": .string("AQID"),
+                "ownerClass": .string("c"), "ownerIs": .string("where"),
+            ], version: 1),
+        ], units: [:], more: false), unit: "Extension")
+        let pulled = try #require(try store.read { try Extension.fetchOne($0, key: "e2") })
+        #expect(pulled.struct == payload)
+        #expect(pulled.`init` == Data([1, 2, 3]))
+        #expect(pulled.ownerIs == "where")
+    }
+}
