@@ -33,6 +33,7 @@ public struct GeneratorError: Error, Sendable, Hashable, CustomStringConvertible
     /// A message for people.
     public var message: String
 
+    /// Creates an error.
     public init(_ message: String) {
         self.message = message
     }

@@ -69,5 +69,6 @@ public struct SyncReport: Sendable, Hashable {
     /// Changes pulled, per unit.
     public var pulled: [String: Int] = [:]
 
+    /// An empty report.
     public init() {}
 }

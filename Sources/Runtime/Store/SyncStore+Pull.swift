@@ -121,6 +121,7 @@ extension SyncStore {
 
 /// A change the server refused, kept for the app to retry or discard.
 public struct RejectedChange: Sendable, Hashable, Identifiable {
+    /// The store's id of the rejected change.
     public var id: Int64
     /// The entity's name.
     public var entity: String
@@ -140,6 +141,7 @@ public struct RejectedChange: Sendable, Hashable, Identifiable {
 
 /// A change that conflicted with a newer server version under the `manual` policy.
 public struct SyncConflict: Sendable, Hashable, Identifiable {
+    /// The store's id of the conflict.
     public var id: Int64
     /// The entity's name.
     public var entity: String

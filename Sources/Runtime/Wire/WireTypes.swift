@@ -2,7 +2,12 @@
 
 /// What a push operation does.
 public enum OperationKind: String, Sendable, Hashable, Codable {
-    case insert, update, delete
+    /// A new row.
+    case insert
+    /// Changed columns of an existing row.
+    case update
+    /// A removed row.
+    case delete
 }
 
 /// `POST /v1/push` request.
@@ -16,6 +21,7 @@ public struct PushRequest: Sendable, Hashable, Codable {
     /// The operations, in the order they were made.
     public var ops: [PushOperation]
 
+    /// Creates a request.
     public init(clientId: String, subset: String, schemaHash: String, ops: [PushOperation]) {
         self.clientId = clientId
         self.subset = subset
@@ -39,6 +45,7 @@ public struct PushOperation: Sendable, Hashable, Codable {
     /// For an insert every writable column; for an update the changed ones; nil for a delete.
     public var values: [String: JSONValue]?
 
+    /// Creates an operation.
     public init(opId: String, entity: String, kind: OperationKind, key: JSONValue, baseVersion: Int64?,
                 values: [String: JSONValue]?) {
         self.opId = opId
@@ -55,6 +62,7 @@ public struct PushResponse: Sendable, Hashable, Codable {
     /// One result per operation, in order.
     public var results: [PushResult]
 
+    /// Creates a response.
     public init(results: [PushResult]) {
         self.results = results
     }
@@ -73,13 +81,21 @@ public struct PushResult: Sendable, Hashable, Codable {
         case rejected
     }
 
+    /// The operation answered.
     public var opId: String
+    /// What happened.
     public var status: Status
+    /// The row's version on the server after the operation (or its current one, on a conflict).
     public var version: Int64?
+    /// The server's row: after an insert or update it may carry server-set values; on a
+    /// conflict it is the current row (nil when the server deleted it).
     public var row: [String: JSONValue]?
+    /// Why a change was rejected, for people.
     public var reason: String?
+    /// Why a change was rejected, for programs: `read_only`, `outside_subset`, …
     public var code: String?
 
+    /// Creates a result.
     public init(opId: String, status: Status, version: Int64? = nil, row: [String: JSONValue]? = nil,
                 reason: String? = nil, code: String? = nil) {
         self.opId = opId
@@ -93,13 +109,16 @@ public struct PushResult: Sendable, Hashable, Codable {
 
 /// `POST /v1/pull` request.
 public struct PullRequest: Sendable, Hashable, Codable {
+    /// The subset the device syncs.
     public var subset: String
+    /// The schema hash of the device's generated model.
     public var schemaHash: String
     /// The units to pull with the cursor each stopped at (nil: from the start).
     public var units: [String: String?]
     /// The most changes to return.
     public var limit: Int
 
+    /// Creates a request.
     public init(subset: String, schemaHash: String, units: [String: String?], limit: Int) {
         self.subset = subset
         self.schemaHash = schemaHash
@@ -112,16 +131,24 @@ public struct PullRequest: Sendable, Hashable, Codable {
 public struct PullChange: Sendable, Hashable, Codable {
     /// Put a row, or remove it (deleted, or no longer in the caller's subset).
     public enum Operation: String, Sendable, Hashable, Codable {
-        case put, remove
+        /// Insert or replace the row.
+        case put
+        /// Delete the row locally.
+        case remove
     }
 
+    /// The entity's name.
     public var entity: String
+    /// Put or remove.
     public var op: Operation
+    /// The row's key.
     public var key: JSONValue
     /// The row's selected columns and includes, for a put.
     public var row: [String: JSONValue]?
+    /// The row's version.
     public var version: Int64?
 
+    /// Creates a change.
     public init(entity: String, op: Operation, key: JSONValue, row: [String: JSONValue]? = nil, version: Int64? = nil) {
         self.entity = entity
         self.op = op
@@ -133,6 +160,7 @@ public struct PullChange: Sendable, Hashable, Codable {
 
 /// `POST /v1/pull` response: one page.
 public struct PullResponse: Sendable, Hashable, Codable {
+    /// The changes, in the order to apply them.
     public var changes: [PullChange]
     /// The cursor after this page, per unit.
     public var units: [String: String]
@@ -141,6 +169,7 @@ public struct PullResponse: Sendable, Hashable, Codable {
     /// How many changes the server estimates remain, for progress; optional.
     public var estimate: Int?
 
+    /// Creates a page.
     public init(changes: [PullChange], units: [String: String], more: Bool, estimate: Int? = nil) {
         self.changes = changes
         self.units = units
@@ -156,6 +185,7 @@ public struct SchemaResponse: Sendable, Hashable, Codable {
     /// The subsets it serves.
     public var subsets: [String]
 
+    /// Creates a response.
     public init(hash: String, subsets: [String]) {
         self.hash = hash
         self.subsets = subsets
@@ -169,6 +199,7 @@ public struct ErrorResponse: Sendable, Hashable, Codable {
     /// A sentence for people.
     public var message: String
 
+    /// Creates an error body.
     public init(error: String, message: String) {
         self.error = error
         self.message = message
