@@ -10,11 +10,11 @@ import Syncwright
 
 /// A job at a customer's site.
 ///
-/// - Remark: Generated from entities.WorkOrder (syncwright.yaml:39)
+/// - Remark: Generated from entities.WorkOrder (syncwright.yaml:40)
 public struct WorkOrder: UpdatableSyncEntity, Codable, Sendable, Hashable {
     public typealias Sync = WorkOrderSync
 
-    /// - Remark: Generated from entities.WorkOrder.status (syncwright.yaml:47)
+    /// - Remark: Generated from entities.WorkOrder.status (syncwright.yaml:48)
     public enum Status: String, Codable, Sendable, Hashable, CaseIterable, DatabaseValueConvertible {
         case open = "open"
         case scheduled = "scheduled"
@@ -23,36 +23,36 @@ public struct WorkOrder: UpdatableSyncEntity, Codable, Sendable, Hashable {
         case cancelled = "cancelled"
     }
 
-    /// - Remark: Generated from entities.WorkOrder.id (syncwright.yaml:43)
+    /// - Remark: Generated from entities.WorkOrder.id (syncwright.yaml:44)
     public var id: UUID
 
-    /// - Remark: Generated from entities.WorkOrder.number (syncwright.yaml:44)
+    /// - Remark: Generated from entities.WorkOrder.number (syncwright.yaml:45)
     public var number: Int
 
-    /// - Remark: Generated from entities.WorkOrder.customer (syncwright.yaml:45)
+    /// - Remark: Generated from entities.WorkOrder.customer (syncwright.yaml:46)
     public var customerId: UUID
 
-    /// - Remark: Generated from entities.WorkOrder.assignee (syncwright.yaml:46)
+    /// - Remark: Generated from entities.WorkOrder.assignee (syncwright.yaml:47)
     public var assigneeId: UUID?
 
-    /// - Remark: Generated from entities.WorkOrder.status (syncwright.yaml:47)
+    /// - Remark: Generated from entities.WorkOrder.status (syncwright.yaml:48)
     public var status: Status
 
-    /// - Remark: Generated from entities.WorkOrder.scheduledFor (syncwright.yaml:48)
+    /// - Remark: Generated from entities.WorkOrder.scheduledFor (syncwright.yaml:49)
     public var scheduledFor: String?
 
-    /// - Remark: Generated from entities.WorkOrder.notes (syncwright.yaml:49)
+    /// - Remark: Generated from entities.WorkOrder.notes (syncwright.yaml:50)
     public var notes: String?
 
-    /// - Remark: Generated from entities.WorkOrder.photo (syncwright.yaml:50)
+    /// - Remark: Generated from entities.WorkOrder.photo (syncwright.yaml:51)
     public var photo: Data?
 
     /// `customer.name`, read-only: kept current by the server.
-    /// - Remark: Generated from subsets.technician.entities.WorkOrder.include.customerName (syncwright.yaml:72)
+    /// - Remark: Generated from subsets.technician.entities.WorkOrder.include.customerName (syncwright.yaml:73)
     public let customerName: String?
 
     /// `customer.phone`, read-only: kept current by the server.
-    /// - Remark: Generated from subsets.technician.entities.WorkOrder.include.customerPhone (syncwright.yaml:73)
+    /// - Remark: Generated from subsets.technician.entities.WorkOrder.include.customerPhone (syncwright.yaml:74)
     public let customerPhone: String?
 
     /// Creates a value; includes are filled in by the server.

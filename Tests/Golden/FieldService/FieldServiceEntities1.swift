@@ -10,24 +10,24 @@ import Syncwright
 
 /// A product used on a job.
 ///
-/// - Remark: Generated from entities.WorkOrderLine (syncwright.yaml:52)
+/// - Remark: Generated from entities.WorkOrderLine (syncwright.yaml:53)
 public struct WorkOrderLine: UpdatableSyncEntity, Codable, Sendable, Hashable {
     public typealias Sync = WorkOrderLineSync
 
-    /// - Remark: Generated from entities.WorkOrderLine.id (syncwright.yaml:56)
+    /// - Remark: Generated from entities.WorkOrderLine.id (syncwright.yaml:57)
     public var id: UUID
 
-    /// - Remark: Generated from entities.WorkOrderLine.workOrder (syncwright.yaml:57)
+    /// - Remark: Generated from entities.WorkOrderLine.workOrder (syncwright.yaml:58)
     public var workOrderId: UUID
 
-    /// - Remark: Generated from entities.WorkOrderLine.product (syncwright.yaml:58)
+    /// - Remark: Generated from entities.WorkOrderLine.product (syncwright.yaml:59)
     public var productId: UUID
 
-    /// - Remark: Generated from entities.WorkOrderLine.quantity (syncwright.yaml:59)
+    /// - Remark: Generated from entities.WorkOrderLine.quantity (syncwright.yaml:60)
     public var quantity: Int
 
     /// `product.name`, read-only: kept current by the server.
-    /// - Remark: Generated from subsets.technician.entities.WorkOrderLine.include.productName (syncwright.yaml:81)
+    /// - Remark: Generated from subsets.technician.entities.WorkOrderLine.include.productName (syncwright.yaml:82)
     public let productName: String?
 
     /// Creates a value; includes are filled in by the server.

@@ -10,20 +10,20 @@ import Syncwright
 
 /// A company or household that orders work.
 ///
-/// - Remark: Generated from entities.Customer (syncwright.yaml:10)
+/// - Remark: Generated from entities.Customer (syncwright.yaml:11)
 public struct Customer: SyncEntity, Codable, Sendable, Hashable {
     public typealias Sync = CustomerSync
 
-    /// - Remark: Generated from entities.Customer.id (syncwright.yaml:14)
+    /// - Remark: Generated from entities.Customer.id (syncwright.yaml:15)
     public let id: UUID
 
-    /// - Remark: Generated from entities.Customer.name (syncwright.yaml:15)
+    /// - Remark: Generated from entities.Customer.name (syncwright.yaml:16)
     public let name: String
 
-    /// - Remark: Generated from entities.Customer.region (syncwright.yaml:16)
+    /// - Remark: Generated from entities.Customer.region (syncwright.yaml:17)
     public let region: String
 
-    /// - Remark: Generated from entities.Customer.phone (syncwright.yaml:17)
+    /// - Remark: Generated from entities.Customer.phone (syncwright.yaml:18)
     public let phone: String?
 
     /// Creates a value; includes are filled in by the server.

@@ -8,17 +8,17 @@ import Syncwright
 
 // MARK: - Technician
 
-/// - Remark: Generated from entities.Technician (syncwright.yaml:23)
+/// - Remark: Generated from entities.Technician (syncwright.yaml:24)
 public struct Technician: SyncEntity, Codable, Sendable, Hashable {
     public typealias Sync = TechnicianSync
 
-    /// - Remark: Generated from entities.Technician.id (syncwright.yaml:26)
+    /// - Remark: Generated from entities.Technician.id (syncwright.yaml:27)
     public let id: UUID
 
-    /// - Remark: Generated from entities.Technician.name (syncwright.yaml:27)
+    /// - Remark: Generated from entities.Technician.name (syncwright.yaml:28)
     public let name: String
 
-    /// - Remark: Generated from entities.Technician.region (syncwright.yaml:28)
+    /// - Remark: Generated from entities.Technician.region (syncwright.yaml:29)
     public let region: String
 
     /// Creates a value; includes are filled in by the server.

@@ -8,21 +8,21 @@ import Syncwright
 
 // MARK: - Product
 
-/// - Remark: Generated from entities.Product (syncwright.yaml:30)
+/// - Remark: Generated from entities.Product (syncwright.yaml:31)
 public struct Product: SyncEntity, Codable, Sendable, Hashable {
     public typealias Sync = ProductSync
 
-    /// - Remark: Generated from entities.Product.id (syncwright.yaml:33)
+    /// - Remark: Generated from entities.Product.id (syncwright.yaml:34)
     public let id: UUID
 
     /// Stock keeping unit
-    /// - Remark: Generated from entities.Product.sku (syncwright.yaml:34)
+    /// - Remark: Generated from entities.Product.sku (syncwright.yaml:35)
     public let sku: String
 
-    /// - Remark: Generated from entities.Product.name (syncwright.yaml:35)
+    /// - Remark: Generated from entities.Product.name (syncwright.yaml:36)
     public let name: String
 
-    /// - Remark: Generated from entities.Product.unitPrice (syncwright.yaml:36)
+    /// - Remark: Generated from entities.Product.unitPrice (syncwright.yaml:37)
     public let unitPrice: Decimal
 
     /// Creates a value; includes are filled in by the server.

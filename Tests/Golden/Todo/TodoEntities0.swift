@@ -8,21 +8,21 @@ import Syncwright
 
 // MARK: - TodoList
 
-/// - Remark: Generated from entities.TodoList (syncwright.yaml:7)
+/// - Remark: Generated from entities.TodoList (syncwright.yaml:8)
 public struct TodoList: UpdatableSyncEntity, Codable, Sendable, Hashable {
     public typealias Sync = TodoListSync
 
-    /// - Remark: Generated from entities.TodoList.id (syncwright.yaml:10)
+    /// - Remark: Generated from entities.TodoList.id (syncwright.yaml:11)
     public var id: UUID
 
     /// The user who owns the list (the token's subject)
-    /// - Remark: Generated from entities.TodoList.ownerId (syncwright.yaml:11)
+    /// - Remark: Generated from entities.TodoList.ownerId (syncwright.yaml:12)
     public var ownerId: UUID
 
-    /// - Remark: Generated from entities.TodoList.title (syncwright.yaml:12)
+    /// - Remark: Generated from entities.TodoList.title (syncwright.yaml:13)
     public var title: String
 
-    /// - Remark: Generated from entities.TodoList.archived (syncwright.yaml:13)
+    /// - Remark: Generated from entities.TodoList.archived (syncwright.yaml:14)
     public var archived: Bool
 
     /// Creates a value; includes are filled in by the server.

@@ -8,30 +8,30 @@ import Syncwright
 
 // MARK: - TodoItem
 
-/// - Remark: Generated from entities.TodoItem (syncwright.yaml:15)
+/// - Remark: Generated from entities.TodoItem (syncwright.yaml:16)
 public struct TodoItem: UpdatableSyncEntity, Codable, Sendable, Hashable {
     public typealias Sync = TodoItemSync
 
-    /// - Remark: Generated from entities.TodoItem.id (syncwright.yaml:18)
+    /// - Remark: Generated from entities.TodoItem.id (syncwright.yaml:19)
     public var id: UUID
 
-    /// - Remark: Generated from entities.TodoItem.list (syncwright.yaml:19)
+    /// - Remark: Generated from entities.TodoItem.list (syncwright.yaml:20)
     public var listId: UUID
 
-    /// - Remark: Generated from entities.TodoItem.title (syncwright.yaml:20)
+    /// - Remark: Generated from entities.TodoItem.title (syncwright.yaml:21)
     public var title: String
 
-    /// - Remark: Generated from entities.TodoItem.done (syncwright.yaml:21)
+    /// - Remark: Generated from entities.TodoItem.done (syncwright.yaml:22)
     public var done: Bool
 
-    /// - Remark: Generated from entities.TodoItem.dueOn (syncwright.yaml:22)
+    /// - Remark: Generated from entities.TodoItem.dueOn (syncwright.yaml:23)
     public var dueOn: String?
 
-    /// - Remark: Generated from entities.TodoItem.position (syncwright.yaml:23)
+    /// - Remark: Generated from entities.TodoItem.position (syncwright.yaml:24)
     public var position: Int
 
     /// `list.title`, read-only: kept current by the server.
-    /// - Remark: Generated from subsets.owner.entities.TodoItem.include.listTitle (syncwright.yaml:38)
+    /// - Remark: Generated from subsets.owner.entities.TodoItem.include.listTitle (syncwright.yaml:39)
     public let listTitle: String?
 
     /// Creates a value; includes are filled in by the server.
