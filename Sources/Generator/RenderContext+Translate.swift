@@ -115,7 +115,7 @@ extension RenderContext {
             var arguments = "\"\(field.name)\", .\(field.type.storage.rawValue)"
             if field.isNullable { arguments += ", nullable: true" }
             columns.append(ColumnContext(name: field.name, arguments: arguments))
-            var parameter = (argument == name ? name : "\(name) \(argument)") + ": \(swiftType)"
+            var parameter = SwiftNaming.parameter(label: name, argument: argument, type: swiftType)
             if let value = defaultLiteral(field) { parameter += " = \(value)" }
             parameters.append(parameter)
         }
@@ -131,9 +131,10 @@ extension RenderContext {
             columns.append(ColumnContext(
                 name: include.name,
                 arguments: "\"\(include.name)\", .\(include.path.type.storage.rawValue), nullable: true, include: true"))
-            parameters.append((argument == name ? name : "\(name) \(argument)") + ": \(swiftType) = nil")
+            parameters.append(SwiftNaming.parameter(label: name, argument: argument, type: swiftType) + " = nil")
         }
         let allColumns = selected.map(\.name) + subsetEntity.includes.map(\.name)
+        let documentation = SwiftNaming.documentationLines(entity.documentation)
         let (conformance, accessCase): (String, String) = switch subsetEntity.access {
         case .readOnly: ("SyncEntity", "readOnly")
         case .insertOnly: ("InsertableSyncEntity", "insertOnly")
@@ -157,8 +158,8 @@ extension RenderContext {
             conflictCase: conflictCase,
             unit: SwiftNaming.stringLiteralContents(subsetEntity.unit),
             priority: subsetEntity.priority,
-            documentation: SwiftNaming.documentationLines(entity.documentation),
-            hasDocumentation: !SwiftNaming.documentationLines(entity.documentation).isEmpty,
+            documentation: documentation,
+            hasDocumentation: !documentation.isEmpty,
             remark: "Generated from entities.\(entity.name) (\(sourceFile):\(entity.location.line))",
             properties: properties,
             initializerParameters: parameters.joined(separator: ", "),

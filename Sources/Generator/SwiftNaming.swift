@@ -21,6 +21,12 @@ enum SwiftNaming {
         name == "self" ? "selfValue" : identifier(name)
     }
 
+    /// An initializer parameter: `label: Type`, or `label argument: Type` when the local
+    /// name differs from the label.
+    static func parameter(label: String, argument: String, type: String) -> String {
+        (argument == label ? label : "\(label) \(argument)") + ": \(type)"
+    }
+
     /// The contents of a Swift string literal for `text`.
     static func stringLiteralContents(_ text: String) -> String {
         var result = ""

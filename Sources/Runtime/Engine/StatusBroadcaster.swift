@@ -44,11 +44,4 @@ final class StatusBroadcaster: Sendable {
             for continuation in state.continuations.values { continuation.yield(state.current) }
         }
     }
-
-    func finish() {
-        state.withValue { state in
-            for continuation in state.continuations.values { continuation.finish() }
-            state.continuations = [:]
-        }
-    }
 }

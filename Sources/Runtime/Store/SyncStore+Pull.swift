@@ -52,16 +52,7 @@ extension SyncStore {
                         upserts[descriptor.name] = statement
                     }
                     values.removeAll(keepingCapacity: true)
-                    do {
-                        for column in descriptor.columns {
-                            values.append(try column.type.databaseValue(fromWire: row[column.name] ?? .null))
-                        }
-                        values.append(change.version.databaseValue)
-                        values.append(try ColumnType.timestamp.databaseValue(
-                            fromWire: row[SyncEntityDescriptor.updatedAtColumn] ?? .null))
-                    } catch {
-                        throw SyncStoreError.invalidServerData("\(descriptor.name): \(error)")
-                    }
+                    try Self.appendServerRowValues(descriptor, row: row, version: change.version, to: &values)
                     statement.setUncheckedArguments(StatementArguments(values))
                     try statement.execute()
                 case .remove:

@@ -218,20 +218,31 @@ extension SyncStore {
         try upsertKeepingColumns(db, descriptor, row: row, version: version, keep: [])
     }
 
-    /// Writes a server row except the columns in `keep`, which hold pending local values.
-    static func upsertKeepingColumns(
-        _ db: Database, _ descriptor: SyncEntityDescriptor, row: [String: JSONValue], version: Int64?, keep: Set<String>
+    /// Appends a server row's values in the upsert statement's binding order: the
+    /// descriptor's columns, then `version`, then `updatedAt`.
+    ///
+    /// - Throws: ``SyncStoreError/invalidServerData(_:)`` when a value doesn't fit its column.
+    static func appendServerRowValues(
+        _ descriptor: SyncEntityDescriptor, row: [String: JSONValue], version: Int64?, to values: inout [DatabaseValue]
     ) throws {
-        let columns = descriptor.columns
-        var values: [DatabaseValue] = []
-        values.reserveCapacity(columns.count + 2)
         do {
-            for column in columns { values.append(try column.type.databaseValue(fromWire: row[column.name] ?? .null)) }
+            for column in descriptor.columns {
+                values.append(try column.type.databaseValue(fromWire: row[column.name] ?? .null))
+            }
             values.append(version.databaseValue)
             values.append(try ColumnType.timestamp.databaseValue(fromWire: row[SyncEntityDescriptor.updatedAtColumn] ?? .null))
         } catch {
             throw SyncStoreError.invalidServerData("\(descriptor.name): \(error)")
         }
+    }
+
+    /// Writes a server row except the columns in `keep`, which hold pending local values.
+    static func upsertKeepingColumns(
+        _ db: Database, _ descriptor: SyncEntityDescriptor, row: [String: JSONValue], version: Int64?, keep: Set<String>
+    ) throws {
+        var values: [DatabaseValue] = []
+        values.reserveCapacity(descriptor.columns.count + 2)
+        try appendServerRowValues(descriptor, row: row, version: version, to: &values)
         let statement = try db.cachedStatement(sql: PullStatements.upsertSQL(descriptor, keeping: keep))
         statement.setUncheckedArguments(StatementArguments(values))
         try statement.execute()

@@ -102,8 +102,6 @@ public enum ColumnType: String, Sendable, Hashable, Codable, CaseIterable {
         }
     }
 
-    static func isUUID(_ text: String) -> Bool { uuidBytes(text) != nil }
-
     /// The 16 bytes of a UUID written `8-4-4-4-12` in hex digits of either case, as
     /// GRDB stores a `UUID`; nil for anything else. Faster than `UUID(uuidString:)`,
     /// which matters on the pull path.
