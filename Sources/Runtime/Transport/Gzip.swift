@@ -1,18 +1,21 @@
 import CZlib
 import Foundation
 
-/// gzip for request and response bodies, with zlib.
-enum Gzip {
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
+/// gzip for request and response bodies, with zlib. The reference server shares it
+/// (`@_spi(Server)`), so both ends compress the same way.
+@_spi(Server) public enum Gzip {
+    /// Why a body couldn't be compressed or decompressed.
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
     }
 
     /// Whether `data` starts with the gzip magic number.
-    static func isCompressed(_ data: Data) -> Bool {
+    public static func isCompressed(_ data: Data) -> Bool {
         data.count >= 2 && data[data.startIndex] == 0x1f && data[data.startIndex + 1] == 0x8b
     }
 
-    static func compress(_ data: Data) throws -> Data {
+    /// `data` gzip-compressed.
+    public static func compress(_ data: Data) throws -> Data {
         var stream = z_stream()
         // windowBits 15 + 16: a gzip header and trailer instead of zlib's.
         guard deflateInit2_(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY,
@@ -34,7 +37,9 @@ enum Gzip {
         return output
     }
 
-    static func decompress(_ data: Data) throws -> Data {
+    /// The decompressed `data`; throws when it is corrupt, truncated, or would grow
+    /// beyond `limit` bytes (a small body that inflates to gigabytes).
+    public static func decompress(_ data: Data, limit: Int = .max) throws -> Data {
         var stream = z_stream()
         // windowBits 15 + 32: detect a gzip or zlib header.
         guard inflateInit2_(&stream, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
@@ -57,6 +62,9 @@ enum Gzip {
                     throw Failure(description: "the gzip body is corrupt (\(status))")
                 }
                 output.append(contentsOf: chunk[0..<(chunk.count - Int(stream.avail_out))])
+                guard output.count <= limit else {
+                    throw Failure(description: "the body is larger than \(limit) bytes once decompressed")
+                }
             } while status != Z_STREAM_END && (stream.avail_in > 0 || stream.avail_out == 0)
         }
         guard status == Z_STREAM_END else { throw Failure(description: "the gzip body is truncated") }

@@ -1,0 +1,60 @@
+// swift-tools-version: 6.1
+//
+// The reference sync server, a separate package so an app that adds Syncwright never
+// resolves a web server, a database driver or crypto code.
+//   swift run --package-path Server syncwright-server --schema Examples/FieldService/syncwright.yaml
+
+import Foundation
+import PackageDescription
+
+/// A path dependency is identified by its folder's name, which is whatever the clone
+/// was called; read it instead of assuming it.
+let rootPackage = URL(fileURLWithPath: Context.packageDirectory).deletingLastPathComponent().lastPathComponent
+
+let package = Package(
+    name: "SyncwrightServer",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "SyncwrightServer", targets: ["SyncwrightServer"]),
+        .executable(name: "syncwright-server", targets: ["syncwright-server"]),
+    ],
+    dependencies: [
+        .package(path: ".."),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "4.1.0"..<"6.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        .target(
+            name: "SyncwrightServer",
+            dependencies: [
+                .product(name: "SyncwrightSchema", package: rootPackage),
+                .product(name: "Syncwright", package: rootPackage),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "syncwright-server",
+            dependencies: [
+                "SyncwrightServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "SyncwrightServerTests",
+            dependencies: ["SyncwrightServer"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

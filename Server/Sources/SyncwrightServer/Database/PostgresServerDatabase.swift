@@ -1,0 +1,130 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOSSL
+import PostgresNIO
+
+/// PostgreSQL storage through PostgresNIO's connection pool. Many stateless server
+/// processes may share one database: every write transaction takes one advisory lock,
+/// so change-log sequence numbers commit in order and no pull skips a change.
+public final class PostgresServerDatabase: ServerDatabase {
+    public let dialect = SQLDialect.postgres
+    private let client: PostgresClient
+    private let runner: Task<Void, Never>
+    private let logger: Logger
+
+    /// Connects to `url` (`postgres://user:password@host:port/database?sslmode=disable|require`).
+    public init(url: String, logger: Logger) throws {
+        self.logger = logger
+        client = PostgresClient(configuration: try Self.configuration(url), backgroundLogger: logger)
+        let client = client
+        runner = Task { await client.run() }
+    }
+
+    static func configuration(_ url: String) throws -> PostgresClient.Configuration {
+        guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? ""),
+              let host = components.host, !host.isEmpty
+        else {
+            throw ServerDatabaseError("\(url) is not a PostgreSQL URL; expected postgres://user:password@host:port/database")
+        }
+        let database = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
+        let sslMode = components.queryItems?.first { $0.name == "sslmode" }?.value ?? "disable"
+        let tls: PostgresClient.Configuration.TLS
+        switch sslMode {
+        case "disable": tls = .disable
+        case "prefer": tls = .prefer(.makeClientConfiguration())
+        case "require": tls = .require(.makeClientConfiguration())
+        default: throw ServerDatabaseError("sslmode=\(sslMode) is not supported; use disable, prefer or require")
+        }
+        var configuration = PostgresClient.Configuration(
+            host: host, port: components.port ?? 5432, username: components.user ?? "postgres",
+            password: components.password, database: database.isEmpty ? nil : database, tls: tls)
+        configuration.options.maximumConnections = 16
+        return configuration
+    }
+
+    public func write<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
+        try await client.withConnection { connection in
+            let wrapped = Connection(connection: connection, logger: logger)
+            try await wrapped.execute("BEGIN")
+            do {
+                try await wrapped.execute("SELECT pg_advisory_xact_lock(\(DatabaseLayout.postgresWriteLock))")
+                let result = try await body(wrapped)
+                try await wrapped.execute("COMMIT")
+                return result
+            } catch {
+                try? await wrapped.execute("ROLLBACK")
+                throw error
+            }
+        }
+    }
+
+    public func read(_ sql: String, _ arguments: [SQLValue]) async throws -> SQLRows {
+        try await client.withConnection { connection in
+            try await Connection(connection: connection, logger: logger).query(sql, arguments)
+        }
+    }
+
+    public func close() async throws {
+        runner.cancel()
+        await runner.value
+    }
+
+    private struct Connection: SQLConnection {
+        let connection: PostgresConnection
+        let logger: Logger
+
+        func execute(_ sql: String, _ arguments: [SQLValue]) async throws {
+            _ = try await query(sql, arguments)
+        }
+
+        func query(_ sql: String, _ arguments: [SQLValue]) async throws -> SQLRows {
+            var bindings = PostgresBindings(capacity: arguments.count)
+            for argument in arguments {
+                switch argument {
+                case .null: bindings.appendNull()
+                case .integer(let integer): bindings.append(integer)
+                case .real(let number): bindings.append(number)
+                case .text(let text): bindings.append(text)
+                case .bool(let flag): bindings.append(flag)
+                case .blob(let data): bindings.append(ByteBuffer(bytes: data))
+                }
+            }
+            do {
+                let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
+                var result: SQLRows = []
+                for try await row in rows {
+                    var values: [SQLValue] = []
+                    for cell in row {
+                        values.append(try Self.value(cell))
+                    }
+                    result.append(values)
+                }
+                return result
+            } catch let error as PSQLError {
+                throw ServerDatabaseError(Self.describe(error, sql: sql))
+            }
+        }
+
+        static func value(_ cell: PostgresCell) throws -> SQLValue {
+            guard cell.bytes != nil else { return .null }
+            switch cell.dataType {
+            case .int2, .int4, .int8: return .integer(try cell.decode(Int64.self))
+            case .float4, .float8: return .real(try cell.decode(Double.self))
+            case .bool: return .bool(try cell.decode(Bool.self))
+            case .bytea:
+                var buffer = try cell.decode(ByteBuffer.self)
+                return .blob(Data(buffer.readBytes(length: buffer.readableBytes) ?? []))
+            default: return .text(try cell.decode(String.self))
+            }
+        }
+
+        static func describe(_ error: PSQLError, sql: String) -> String {
+            if let message = error.serverInfo?[.message] {
+                let detail = error.serverInfo?[.detail].map { " (\($0))" } ?? ""
+                return "PostgreSQL: \(message)\(detail)"
+            }
+            return "PostgreSQL: \(error.code)"
+        }
+    }
+}

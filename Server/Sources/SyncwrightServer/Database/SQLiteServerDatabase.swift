@@ -1,0 +1,110 @@
+import Foundation
+import GRDB
+
+/// The default storage: one SQLite file through GRDB, in WAL mode so pulls read while a
+/// push writes. Write transactions are serialized by the server (`BEGIN IMMEDIATE`).
+public final class SQLiteServerDatabase: ServerDatabase {
+    public let dialect = SQLDialect.sqlite
+    private let pool: DatabasePool
+    private let writeLock = AsyncLock()
+
+    /// Opens (creating if needed) the database file at `path`.
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        // A push's transaction spans several async statements; ``write(_:)`` serializes
+        // writers and always commits or rolls back.
+        configuration.allowsUnsafeTransactions = true
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+        } catch {
+            throw ServerDatabaseError("can't open the SQLite database at \(path): \(error)")
+        }
+    }
+
+    public func write<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
+        try await writeLock.withLock {
+            let connection = Connection(pool: pool)
+            try await pool.writeWithoutTransaction { db in try db.execute(sql: "BEGIN IMMEDIATE") }
+            do {
+                let result = try await body(connection)
+                try await pool.writeWithoutTransaction { db in try db.execute(sql: "COMMIT") }
+                return result
+            } catch {
+                try? await pool.writeWithoutTransaction { db in
+                    if db.isInsideTransaction { try db.execute(sql: "ROLLBACK") }
+                }
+                throw error
+            }
+        }
+    }
+
+    public func read(_ sql: String, _ arguments: [SQLValue]) async throws -> SQLRows {
+        try await pool.read { db in try Self.fetch(db, sql, arguments) }
+    }
+
+    public func close() async throws {
+        try pool.close()
+    }
+
+    /// Statements inside a write transaction, each run on GRDB's writer connection.
+    private struct Connection: SQLConnection {
+        let pool: DatabasePool
+
+        func execute(_ sql: String, _ arguments: [SQLValue]) async throws {
+            do {
+                try await pool.writeWithoutTransaction { db in
+                    let statement = try db.cachedStatement(sql: sql)
+                    try statement.execute(arguments: SQLiteServerDatabase.statementArguments(arguments))
+                }
+            } catch let error as DatabaseError {
+                throw ServerDatabaseError("SQLite: \(error.message ?? error.description)")
+            }
+        }
+
+        func query(_ sql: String, _ arguments: [SQLValue]) async throws -> SQLRows {
+            do {
+                return try await pool.writeWithoutTransaction { db in try SQLiteServerDatabase.fetch(db, sql, arguments) }
+            } catch let error as DatabaseError {
+                throw ServerDatabaseError("SQLite: \(error.message ?? error.description)")
+            }
+        }
+    }
+
+    static func fetch(_ db: Database, _ sql: String, _ arguments: [SQLValue]) throws -> SQLRows {
+        let statement = try db.cachedStatement(sql: sql)
+        let cursor = try Row.fetchCursor(statement, arguments: statementArguments(arguments))
+        var rows: SQLRows = []
+        while let row = try cursor.next() {
+            var values: [SQLValue] = []
+            values.reserveCapacity(row.count)
+            for value in row.databaseValues {
+                switch value.storage {
+                case .null: values.append(.null)
+                case .int64(let integer): values.append(.integer(integer))
+                case .double(let number): values.append(.real(number))
+                case .string(let text): values.append(.text(text))
+                case .blob(let data): values.append(.blob(data))
+                }
+            }
+            rows.append(values)
+        }
+        return rows
+    }
+
+    static func statementArguments(_ values: [SQLValue]) -> StatementArguments {
+        StatementArguments(values.map { value -> DatabaseValue in
+            switch value {
+            case .null: .null
+            case .integer(let integer): integer.databaseValue
+            case .real(let number): number.databaseValue
+            case .text(let text): text.databaseValue
+            case .blob(let data): data.databaseValue
+            case .bool(let flag): flag.databaseValue
+            }
+        })
+    }
+}

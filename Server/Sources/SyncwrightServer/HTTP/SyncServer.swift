@@ -1,0 +1,111 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import SyncwrightSchema
+
+/// Everything needed to start the reference server.
+public struct SyncServerConfiguration: Sendable {
+    /// The schema file.
+    public var schemaPath: String
+    /// `sqlite:PATH` or `postgres://…`.
+    public var database: String
+    /// The address to listen on.
+    public var host: String
+    /// The port to listen on; 0 picks a free one.
+    public var port: Int
+    /// How tokens are checked.
+    public var verifier: TokenVerifier
+    /// Request size limits.
+    public var limits: ServerLimits
+    /// How long tombstones are kept; devices that last synced before that resync.
+    public var tombstoneRetention: Duration
+
+    /// Creates a configuration.
+    public init(schemaPath: String, database: String = "sqlite:syncwright.sqlite", host: String = "127.0.0.1", port: Int = 8080,
+                verifier: TokenVerifier, limits: ServerLimits = ServerLimits(), tombstoneRetention: Duration = .seconds(30 * 86_400)) {
+        self.schemaPath = schemaPath
+        self.database = database
+        self.host = host
+        self.port = port
+        self.verifier = verifier
+        self.limits = limits
+        self.tombstoneRetention = tombstoneRetention
+    }
+}
+
+/// Why the server can't start.
+public struct ServerStartError: Error, CustomStringConvertible {
+    public var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// The reference server: loads the schema, opens and prepares the database, then
+/// serves HTTP until cancelled or signalled.
+public enum SyncServer {
+    /// Loads and validates a schema; the error lists every problem with its position.
+    public static func loadSchema(_ path: String) throws -> SchemaModel {
+        let file: SchemaFile
+        do {
+            file = try SchemaFile(contentsOf: path)
+        } catch {
+            throw ServerStartError("\(error)")
+        }
+        let result = SchemaLoader.load(file)
+        guard let model = result.model else {
+            let errors = result.diagnostics.filter { $0.severity == .error }
+            throw ServerStartError(DiagnosticFormatter.format(errors, as: .text)
+                + "\(path) has \(errors.count) error\(errors.count == 1 ? "" : "s"); run `syncwright validate \(path)`")
+        }
+        return model
+    }
+
+    /// Opens `sqlite:PATH` (or a plain path) or `postgres://…`.
+    public static func openDatabase(_ url: String, logger: Logger) throws -> any ServerDatabase {
+        if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
+            return try PostgresServerDatabase(url: url, logger: logger)
+        }
+        let path = url.hasPrefix("sqlite:") ? String(url.dropFirst("sqlite:".count)) : url
+        guard !path.isEmpty else { throw ServerStartError("--database sqlite: needs a file path, such as sqlite:syncwright.sqlite") }
+        return try SQLiteServerDatabase(path: path)
+    }
+
+    /// Builds the HTTP application for a prepared service.
+    public static func application(
+        service: SyncService, verifier: TokenVerifier, host: String, port: Int, limits: ServerLimits = ServerLimits(),
+        logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let responder = SyncHTTPResponder(service: service, verifier: verifier, limits: limits, logger: logger)
+        return Application(
+            responder: responder,
+            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "syncwright-server"),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
+            logger: logger)
+    }
+
+    /// Runs the server until SIGINT or SIGTERM, then shuts down cleanly.
+    public static func run(_ configuration: SyncServerConfiguration, logger: Logger) async throws {
+        let schema = try loadSchema(configuration.schemaPath)
+        let database = try openDatabase(configuration.database, logger: logger)
+        let service = SyncService(schema: schema, database: database, logger: logger)
+        do {
+            try await service.prepare()
+            let retention = Double(configuration.tombstoneRetention.components.seconds)
+            let dropped = try await service.compactRemovals(before: Date().addingTimeInterval(-retention))
+            logger.info("database ready", metadata: [
+                "database": "\(database.dialect.rawValue)", "schema": "\(schema.name)",
+                "schemaHash": "\(schema.schemaHash.prefix(16))", "tombstonesDropped": "\(dropped)",
+            ])
+            let app = application(service: service, verifier: configuration.verifier, host: configuration.host,
+                                  port: configuration.port, limits: configuration.limits, logger: logger) { port in
+                logger.info("listening", metadata: ["address": "http://\(configuration.host):\(port)"])
+            }
+            try await app.runService()
+            logger.info("stopped")
+        } catch {
+            try? await database.close()
+            throw error
+        }
+        try await database.close()
+    }
+}

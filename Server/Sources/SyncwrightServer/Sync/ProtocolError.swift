@@ -1,0 +1,28 @@
+/// A request the server refuses as a whole, answered with an HTTP status and a JSON
+/// `{error, message}` body.
+public struct ProtocolError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The HTTP status.
+    public var status: Int
+    /// A short code for programs: `unauthorized`, `claim_missing`, `schema_hash_unknown`, …
+    public var code: String
+    /// A sentence for people.
+    public var message: String
+
+    /// Creates an error.
+    public init(status: Int, code: String, message: String) {
+        self.status = status
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(status) \(code): \(message)" }
+
+    static func unauthorized(_ message: String) -> Self { Self(status: 401, code: "unauthorized", message: message) }
+    static func claimMissing(_ message: String) -> Self { Self(status: 403, code: "claim_missing", message: message) }
+    static func invalidRequest(_ message: String) -> Self { Self(status: 422, code: "invalid_request", message: message) }
+    static func schemaHashUnknown(_ hash: String, expected: String) -> Self {
+        Self(status: 409, code: "schema_hash_unknown",
+             message: "the server doesn't know schema hash \(hash.prefix(16))…; it serves \(expected.prefix(16))…; update the app")
+    }
+    static func resyncRequired(_ message: String) -> Self { Self(status: 410, code: "resync_required", message: message) }
+}

@@ -1,0 +1,144 @@
+import Syncwright
+import SyncwrightSchema
+
+extension SyncService {
+    /// `POST /v1/pull`: one page of changes to the requested units, for the caller's
+    /// subset only.
+    ///
+    /// The page reads the change log after each unit's cursor, up to the log's newest
+    /// committed entry at the start of the request. Each logged row is joined with its
+    /// current values and checked against the caller's filter: a row that matches is a
+    /// `put`, a row that doesn't (deleted, filtered out, reassigned) is a `remove`.
+    /// Cost follows what changed since the cursor, not the size of the tables.
+    public func pull(_ request: PullRequest, claims: [String: JSONValue]) async throws -> PullResponse {
+        let subset = try subset(named: request.subset, schemaHash: request.schemaHash)
+        let parameters = try parameters(subset, claims: claims)
+        guard request.limit > 0 else { throw ProtocolError.invalidRequest("limit must be at least 1") }
+        guard !request.units.isEmpty else { throw ProtocolError.invalidRequest("units is empty; name at least one unit") }
+        let limit = min(request.limit, Self.maximumPullLimit)
+        let units = subset.units
+        let fingerprint = fingerprint(subset, parameters)
+
+        let high = try await database.read("SELECT coalesce(max(seq), 0) FROM syncwright_changes", []).first?.first?.integer ?? 0
+        let compacted = try await database.read(
+            "SELECT value FROM syncwright_state WHERE name = 'compacted_through'", []).first?.first?.text.flatMap { Int64($0) } ?? 0
+
+        var changes: [PullChange] = []
+        var cursors: [String: String] = [:]
+        var more = false
+        var estimate = 0
+        // Units in the subset's priority order, whatever order the request names them in.
+        let requested = request.units.keys.sorted { a, b in
+            (units.firstIndex { $0.name == a } ?? .max, a) < (units.firstIndex { $0.name == b } ?? .max, b)
+        }
+        for name in requested {
+            guard let unit = units.first(where: { $0.name == name }) else {
+                throw ProtocolError.invalidRequest("unknown unit \"\(name)\" in subset \(subset.name); it has \(units.map(\.name).joined(separator: ", "))")
+            }
+            var cursor = PullCursor(sequence: 0, isInitial: true, estimate: 0, fingerprint: fingerprint)
+            if let encoded = request.units[name] ?? nil {
+                guard let decoded = PullCursor(encoded: encoded) else {
+                    throw ProtocolError.invalidRequest("the cursor of unit \(name) is not one this server made")
+                }
+                guard decoded.fingerprint == fingerprint else {
+                    throw ProtocolError.resyncRequired("the token's claims changed since unit \(name) was last pulled; pull it again from the start")
+                }
+                guard decoded.sequence >= compacted, decoded.sequence <= high else {
+                    throw ProtocolError.resyncRequired("the cursor of unit \(name) is older than the server keeps deletions for (or newer than its log); pull it again from the start")
+                }
+                cursor = decoded
+            }
+            let remaining = limit - changes.count
+            guard remaining > 0 else {
+                more = true
+                cursors[name] = cursor.encoded
+                continue
+            }
+            if request.units[name] ?? nil == nil {
+                cursor.estimate = try await countChanges(unit, after: 0, through: high)
+            }
+            let page = try await pullPage(unit: unit, subset: subset, parameters: parameters, cursor: cursor,
+                                          high: high, limit: remaining)
+            changes += page.changes
+            more = more || page.more
+            var next = cursor
+            next.sequence = page.more ? page.lastSequence : high
+            next.isInitial = cursor.isInitial && page.more
+            next.estimate = page.more ? max(0, cursor.estimate - page.scanned) : 0
+            estimate += next.estimate
+            cursors[name] = next.encoded
+        }
+        return PullResponse(changes: changes, units: cursors, more: more, estimate: more ? estimate : 0)
+    }
+
+    private func countChanges(_ unit: SyncUnit, after: Int64, through: Int64) async throws -> Int {
+        var builder = SQLBuilder(dialect)
+        builder.append("SELECT count(*) FROM syncwright_changes WHERE entity IN (")
+        for (index, entity) in unit.entityNames.enumerated() {
+            if index > 0 { builder.append(", ") }
+            builder.bind(.text(entity))
+        }
+        builder.append(") AND seq > ")
+        builder.bind(.integer(after))
+        builder.append(" AND seq <= ")
+        builder.bind(.integer(through))
+        return Int(try await database.read(builder.sql, builder.arguments).first?.first?.integer ?? 0)
+    }
+
+    private struct Page {
+        var changes: [PullChange] = []
+        var more = false
+        var lastSequence: Int64 = 0
+        /// Log entries looked at, sent or not.
+        var scanned = 0
+    }
+
+    private func pullPage(
+        unit: SyncUnit, subset: Subset, parameters: SubsetParameters, cursor: PullCursor, high: Int64, limit: Int
+    ) async throws -> Page {
+        // Each entity's first `limit` entries, merged by sequence number.
+        var entries: [(sequence: Int64, change: PullChange?)] = []
+        var anyFull = false
+        for entityName in unit.entityNames {
+            guard let plan = plans[subset.name]?[entityName] else { continue }
+            var builder = SQLBuilder(dialect)
+            let keyMatch = dialect.keyFromText("c.key", plan.entity.keyField.type.storage)
+            builder.append("SELECT c.seq, c.key, CASE WHEN t.\(plan.keyColumn) IS NOT NULL AND ")
+            plan.appendFilter(to: &builder, parameters: parameters, mode: .full)
+            builder.append(" THEN 1 ELSE 0 END, \(plan.selectList) FROM syncwright_changes AS c ")
+            builder.append("LEFT JOIN \(plan.table) AS t ON t.\(plan.keyColumn) = \(keyMatch)\(plan.joins) WHERE c.entity = ")
+            builder.bind(.text(entityName))
+            builder.append(" AND c.seq > ")
+            builder.bind(.integer(cursor.sequence))
+            builder.append(" AND c.seq <= ")
+            builder.bind(.integer(high))
+            if cursor.isInitial {
+                // The device holds nothing of this unit yet: send only rows it keeps.
+                builder.append(" AND t.\(plan.keyColumn) IS NOT NULL AND ")
+                plan.appendFilter(to: &builder, parameters: parameters, mode: .full)
+            }
+            builder.append(" ORDER BY c.seq LIMIT ")
+            builder.bind(.integer(Int64(limit)))
+            let rows = try await database.read(builder.sql, builder.arguments)
+            if rows.count == limit { anyFull = true }
+            for values in rows {
+                let sequence = values[0].integer ?? 0
+                let key = wireKey(values[1].text ?? "", plan.entity)
+                if values[2].integer == 1 {
+                    let (row, version) = plan.row(values, from: 3)
+                    entries.append((sequence, PullChange(entity: entityName, op: .put, key: key, row: row, version: version)))
+                } else {
+                    entries.append((sequence, PullChange(entity: entityName, op: .remove, key: key)))
+                }
+            }
+        }
+        entries.sort { $0.sequence < $1.sequence }
+        var page = Page()
+        page.more = anyFull || entries.count > limit
+        let kept = entries.prefix(limit)
+        page.changes = kept.compactMap(\.change)
+        page.scanned = kept.count
+        page.lastSequence = kept.last?.sequence ?? cursor.sequence
+        return page
+    }
+}

@@ -1,0 +1,243 @@
+import Foundation
+import Syncwright
+import SyncwrightSchema
+
+extension SyncService {
+    /// `POST /v1/push`: applies the operations in order, in one transaction. Each op's
+    /// result is stored under the client's id and the op id in that same transaction, so
+    /// a replayed op returns its first result and changes nothing. A rejected op is rolled
+    /// back alone (a savepoint) and never fails the rest of the batch.
+    public func push(_ request: PushRequest, claims: [String: JSONValue]) async throws -> PushResponse {
+        let subset = try subset(named: request.subset, schemaHash: request.schemaHash)
+        let parameters = try parameters(subset, claims: claims)
+        guard !request.clientId.isEmpty, request.clientId.utf8.count <= 200 else {
+            throw ProtocolError.invalidRequest("clientId must be 1 to 200 bytes")
+        }
+        guard request.ops.count <= Self.maximumPushOperations else {
+            throw ProtocolError.invalidRequest("a push may hold at most \(Self.maximumPushOperations) ops; this one has \(request.ops.count)")
+        }
+        if let bad = request.ops.first(where: { $0.opId.isEmpty || $0.opId.utf8.count > 200 }) {
+            throw ProtocolError.invalidRequest("op id \"\(bad.opId.prefix(40))\" must be 1 to 200 bytes")
+        }
+        let plans = self.plans[subset.name] ?? [:]
+        let dialect = self.dialect
+        let clientId = request.clientId
+        let results = try await database.write { connection in
+            var results: [PushResult] = []
+            results.reserveCapacity(request.ops.count)
+            for op in request.ops {
+                let stored = try await connection.query(
+                    "SELECT result FROM syncwright_push_results WHERE client_id = \(dialect.placeholder(1)) AND op_id = \(dialect.placeholder(2))",
+                    [.text(clientId), .text(op.opId)])
+                if let text = stored.first?.first?.text, let previous = try? JSONDecoder().decode(PushResult.self, from: Data(text.utf8)) {
+                    results.append(previous)
+                    continue
+                }
+                let operation = PushOperationApplier(op: op, plan: plans[op.entity], subset: subset,
+                                                     parameters: parameters, connection: connection, dialect: dialect)
+                try await connection.execute("SAVEPOINT syncwright_op")
+                let result: PushResult
+                do {
+                    result = try await operation.apply()
+                } catch let error as ServerDatabaseError {
+                    // A constraint the schema doesn't state (a database CHECK, say).
+                    try await connection.execute("ROLLBACK TO SAVEPOINT syncwright_op")
+                    result = PushResult(opId: op.opId, status: .rejected, reason: error.message, code: "constraint_violation")
+                }
+                if result.status == .rejected {
+                    try await connection.execute("ROLLBACK TO SAVEPOINT syncwright_op")
+                }
+                try await connection.execute("RELEASE SAVEPOINT syncwright_op")
+                var builder = SQLBuilder(dialect)
+                builder.append("INSERT INTO syncwright_push_results (client_id, op_id, result, applied_at) VALUES (")
+                builder.bind(.text(clientId))
+                builder.append(", ")
+                builder.bind(.text(op.opId))
+                builder.append(", ")
+                builder.bind(.text(String(decoding: try JSONEncoder().encode(result), as: UTF8.self)))
+                builder.append(", \(dialect.now))")
+                try await connection.execute(builder.sql, builder.arguments)
+                results.append(result)
+            }
+            return results
+        }
+        return PushResponse(results: results)
+    }
+}
+
+/// Checks and applies one operation inside the push's transaction.
+struct PushOperationApplier {
+    let op: PushOperation
+    let plan: EntityPlan?
+    let subset: Subset
+    let parameters: SubsetParameters
+    let connection: any SQLConnection
+    let dialect: SQLDialect
+
+    private func rejected(_ code: String, _ reason: String) -> PushResult {
+        PushResult(opId: op.opId, status: .rejected, reason: reason, code: code)
+    }
+
+    func apply() async throws -> PushResult {
+        guard let plan else {
+            return rejected("unknown_entity", "\(op.entity) is not an entity of the \(subset.name) subset")
+        }
+        let entity = plan.entity
+        switch (plan.subsetEntity.access, op.kind) {
+        case (.readOnly, _):
+            return rejected("read_only", "\(entity.name) is read-only in the \(subset.name) subset")
+        case (.insertOnly, .update), (.insertOnly, .delete):
+            return rejected("insert_only", "\(entity.name) is insert-only in the \(subset.name) subset: rows can't be changed or deleted")
+        default:
+            break
+        }
+        let key: SQLValue
+        do {
+            key = try WireValueCodec.sqlValue(op.key, for: entity.keyField)
+        } catch {
+            return rejected("invalid_key", "the key \(op.key) is not a valid \(entity.keyField.type)")
+        }
+        if key.isNull { return rejected("invalid_key", "the key can't be null") }
+
+        // Every value must be a writable, selected column of the right type.
+        var assignments: [(field: Field, value: SQLValue)] = []
+        if op.kind != .delete {
+            let includes = Set(plan.subsetEntity.includes.map(\.name))
+            for name in (op.values ?? [:]).keys.sorted() {
+                let value = op.values![name]!
+                if includes.contains(name) {
+                    return rejected("include_not_writable", "\(name) is an include, read-only on devices")
+                }
+                if name == "version" || name == "updatedAt" {
+                    return rejected("server_managed", "\(name) is set by the server")
+                }
+                guard let field = plan.selectedFields[name] else {
+                    return rejected("column_not_in_subset", "\(entity.name).\(name) is not a column of the \(subset.name) subset")
+                }
+                if name == entity.keyFieldName {
+                    guard (try? WireValueCodec.sqlValue(value, for: field)) == key else {
+                        return rejected("key_mismatch", "the values' \(name) differs from the op's key; keys can't change")
+                    }
+                    continue
+                }
+                do {
+                    assignments.append((field, try WireValueCodec.sqlValue(value, for: field)))
+                } catch {
+                    return rejected(error.code, error.reason)
+                }
+            }
+        }
+
+        let current = try await currentRow(plan, key: key, mode: .full)
+        switch op.kind {
+        case .insert:
+            if let current {
+                guard current.matches else {
+                    return rejected("outside_subset", "a \(entity.name) with this key exists and is not in your subset")
+                }
+                return PushResult(opId: op.opId, status: .conflict, version: current.version, row: current.row)
+            }
+            let given = Set(assignments.map(\.field.name))
+            if let missing = entity.fields.first(where: {
+                $0.name != entity.keyFieldName && !$0.isNullable && $0.defaultValue == nil && !given.contains($0.name)
+            }) {
+                return rejected("missing_value", "a new \(entity.name) needs a value for \(missing.name)")
+            }
+            var builder = SQLBuilder(dialect)
+            let columns = [entity.keyField] + assignments.map(\.field)
+            builder.append("INSERT INTO \(plan.table) (\(columns.map { dialect.quote($0.columnName) }.joined(separator: ", "))) VALUES (")
+            builder.bind(key, entity.keyField.type.storage)
+            for assignment in assignments {
+                builder.append(", ")
+                builder.bind(assignment.value, assignment.field.type.storage)
+            }
+            builder.append(")")
+            try await connection.execute(builder.sql, builder.arguments)
+            return try await appliedResult(plan, key: key)
+
+        case .update:
+            guard let current else {
+                return try await isTombstone(plan, key: key)
+                    ? PushResult(opId: op.opId, status: .conflict)
+                    : rejected("not_found", "no \(entity.name) has this key")
+            }
+            guard current.matches else {
+                return rejected("outside_subset", "this \(entity.name) is not in your subset")
+            }
+            if current.version != op.baseVersion && plan.subsetEntity.conflictPolicy != .lastWriteWins {
+                return PushResult(opId: op.opId, status: .conflict, version: current.version, row: current.row)
+            }
+            guard !assignments.isEmpty else {
+                return PushResult(opId: op.opId, status: .applied, version: current.version, row: current.row)
+            }
+            var builder = SQLBuilder(dialect)
+            builder.append("UPDATE \(plan.table) SET ")
+            for (index, assignment) in assignments.enumerated() {
+                if index > 0 { builder.append(", ") }
+                builder.append("\(dialect.quote(assignment.field.columnName)) = ")
+                builder.bind(assignment.value, assignment.field.type.storage)
+            }
+            builder.append(" WHERE \(plan.keyColumn) = ")
+            builder.bind(key, entity.keyField.type.storage)
+            try await connection.execute(builder.sql, builder.arguments)
+            return try await appliedResult(plan, key: key)
+
+        case .delete:
+            guard let current else {
+                return PushResult(opId: op.opId, status: .applied)
+            }
+            guard current.matches else {
+                return rejected("outside_subset", "this \(entity.name) is not in your subset")
+            }
+            if current.version != op.baseVersion && plan.subsetEntity.conflictPolicy != .lastWriteWins {
+                return PushResult(opId: op.opId, status: .conflict, version: current.version, row: current.row)
+            }
+            var builder = SQLBuilder(dialect)
+            builder.append("DELETE FROM \(plan.table) WHERE \(plan.keyColumn) = ")
+            builder.bind(key, entity.keyField.type.storage)
+            try await connection.execute(builder.sql, builder.arguments)
+            return PushResult(opId: op.opId, status: .applied)
+        }
+    }
+
+    /// After a write: the row must still belong to the caller (it may leave the subset
+    /// by its own conditions, never to another owner).
+    private func appliedResult(_ plan: EntityPlan, key: SQLValue) async throws -> PushResult {
+        guard let written = try await currentRow(plan, key: key, mode: .ownership) else {
+            return rejected("constraint_violation", "the row could not be read back after writing it")
+        }
+        guard written.matches else {
+            return rejected("owner_mismatch", "the \(plan.entity.name) would belong to someone else; it must stay in your subset")
+        }
+        return PushResult(opId: op.opId, status: .applied, version: written.version, row: written.row)
+    }
+
+    private struct CurrentRow {
+        var matches: Bool
+        var row: [String: JSONValue]
+        var version: Int64?
+    }
+
+    private func currentRow(_ plan: EntityPlan, key: SQLValue, mode: EntityPlan.FilterMode) async throws -> CurrentRow? {
+        var builder = SQLBuilder(dialect)
+        builder.append("SELECT CASE WHEN ")
+        plan.appendFilter(to: &builder, parameters: parameters, mode: mode)
+        builder.append(" THEN 1 ELSE 0 END, \(plan.selectList) FROM \(plan.table) AS t\(plan.joins) WHERE t.\(plan.keyColumn) = ")
+        builder.bind(key, plan.entity.keyField.type.storage)
+        guard let values = try await connection.query(builder.sql, builder.arguments).first else { return nil }
+        let (row, version) = plan.row(values, from: 1)
+        return CurrentRow(matches: values[0].integer == 1, row: row, version: version)
+    }
+
+    private func isTombstone(_ plan: EntityPlan, key: SQLValue) async throws -> Bool {
+        let text: String = switch key {
+        case .integer(let integer): String(integer)
+        case .text(let text): text
+        default: "\(key)"
+        }
+        let rows = try await connection.query(
+            "SELECT removed FROM syncwright_changes WHERE entity = \(dialect.placeholder(1)) AND key = \(dialect.placeholder(2))",
+            [.text(plan.entity.name), .text(text)])
+        return rows.first?.first?.bool == true
+    }
+}

@@ -1,0 +1,168 @@
+import Foundation
+import Syncwright
+import SyncwrightSchema
+
+/// Why a value can't be stored in a field.
+struct ValueProblem: Error, Sendable {
+    /// `type_mismatch`, `null_not_allowed` or `unknown_enum_case`.
+    var code: String
+    var reason: String
+}
+
+/// Converts between wire values (JSON, the schema's field names) and SQL values (the
+/// server's canonical storage forms), checking every value against its field's type.
+enum WireValueCodec {
+    /// The SQL value for a wire value of `field`, or the problem with it.
+    static func sqlValue(_ value: JSONValue, for field: Field) throws(ValueProblem) -> SQLValue {
+        if case .null = value {
+            guard field.isNullable else {
+                throw ValueProblem(code: "null_not_allowed", reason: "\(field.name) can't be null")
+            }
+            return .null
+        }
+        if case .enumeration(let cases) = field.type {
+            guard case .string(let text) = value else { throw mismatch(value, field) }
+            guard cases.contains(text) else {
+                throw ValueProblem(code: "unknown_enum_case",
+                                   reason: "\(field.name): \"\(text)\" is not one of \(cases.joined(separator: ", "))")
+            }
+            return .text(text)
+        }
+        guard let converted = scalarValue(value, field.type.storage) else { throw mismatch(value, field) }
+        return converted
+    }
+
+    private static func mismatch(_ value: JSONValue, _ field: Field) -> ValueProblem {
+        var shown = value.jsonText
+        if shown.count > 60 { shown = String(shown.prefix(57)) + "..." }
+        return ValueProblem(code: "type_mismatch", reason: "\(field.name) is a \(field.type), not \(shown)")
+    }
+
+    /// The SQL value of a non-null wire value of a scalar type; nil when it doesn't fit.
+    static func scalarValue(_ value: JSONValue, _ type: ScalarType) -> SQLValue? {
+        switch (type, value) {
+        case (.string, .string(let text)):
+            return .text(text)
+        case (.int, _):
+            return value.integerValue.map(SQLValue.integer)
+        case (.double, .integer(let integer)):
+            return .real(Double(integer))
+        case (.double, .number(let number)):
+            return number.isFinite ? .real(number) : nil
+        case (.decimal, .string(let text)):
+            return isDecimal(text) ? .text(text) : nil
+        case (.decimal, .integer(let integer)):
+            return .text(String(integer))
+        case (.bool, .bool(let flag)):
+            return .bool(flag)
+        case (.uuid, .string(let text)):
+            return UUID(uuidString: text).map { .text($0.uuidString.lowercased()) }
+        case (.date, .string(let text)):
+            return isDate(text) ? .text(text) : nil
+        case (.timestamp, .string(let text)):
+            return canonicalTimestamp(text).map(SQLValue.text)
+        case (.blob, .string(let text)):
+            return Data(base64Encoded: text).map(SQLValue.blob)
+        case (.json, _):
+            return .text(value.jsonText)
+        default:
+            return nil
+        }
+    }
+
+    /// The SQL value of a schema literal or a claim, for filters.
+    static func sqlValue(_ value: SchemaValue, _ type: ScalarType) -> SQLValue {
+        switch value {
+        case .null: return .null
+        case .bool(let flag): return .bool(flag)
+        case .int(let integer): return type == .double ? .real(Double(integer)) : type == .decimal ? .text(String(integer)) : .integer(integer)
+        case .number(let text): return type == .decimal ? .text(text) : .real(Double(text) ?? 0)
+        case .string(let text):
+            switch type {
+            case .uuid: return .text(text.lowercased())
+            case .timestamp: return .text(canonicalTimestamp(text) ?? text)
+            default: return .text(text)
+            }
+        }
+    }
+
+    /// The wire value of a value read in canonical form.
+    static func jsonValue(_ value: SQLValue, _ type: FieldType) -> JSONValue {
+        switch value {
+        case .null: return .null
+        case .bool(let flag): return .bool(flag)
+        case .integer(let integer):
+            switch type.storage {
+            case .bool: return .bool(integer != 0)
+            case .double: return .number(Double(integer))
+            case .decimal, .string: return .string(String(integer))
+            default: return .integer(integer)
+            }
+        case .real(let number):
+            switch type.storage {
+            case .decimal, .string: return .string(String(number))
+            case .int: return .integer(Int64(number))
+            default: return .number(number)
+            }
+        case .text(let text):
+            switch type.storage {
+            case .json: return (try? JSONValue(jsonText: text)) ?? .string(text)
+            case .int: return Int64(text).map(JSONValue.integer) ?? .string(text)
+            case .bool: return .bool(text == "1" || text == "true" || text == "t")
+            case .double: return Double(text).map(JSONValue.number) ?? .string(text)
+            case .blob: return .string(Data(text.utf8).base64EncodedString())
+            case .timestamp: return .string(canonicalTimestamp(text) ?? text)
+            default: return .string(text)
+            }
+        case .blob(let data):
+            switch type.storage {
+            case .string, .json, .decimal, .date, .uuid, .timestamp: return .string(String(decoding: data, as: UTF8.self))
+            default: return .string(data.base64EncodedString())
+            }
+        }
+    }
+
+    static func isDate(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-") else { return false }
+        guard bytes.enumerated().allSatisfy({ $0.offset == 4 || $0.offset == 7 || (48...57).contains($0.element) }) else { return false }
+        let month = Int(text.dropFirst(5).prefix(2))!, day = Int(text.suffix(2))!
+        return (1...12).contains(month) && (1...31).contains(day)
+    }
+
+    static func isDecimal(_ text: String) -> Bool {
+        var seenDigit = false
+        var seenPoint = false
+        for (index, byte) in text.utf8.enumerated() {
+            switch byte {
+            case UInt8(ascii: "-") where index == 0: continue
+            case UInt8(ascii: "."):
+                if seenPoint { return false }
+                seenPoint = true
+            case 48...57: seenDigit = true
+            default: return false
+            }
+        }
+        return seenDigit && text.utf8.count <= 64
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS.sssZ` for any ISO 8601 timestamp with an offset; nil for
+    /// anything else.
+    static func canonicalTimestamp(_ text: String) -> String? {
+        let bytes = Array(text.utf8)
+        // The canonical form itself, the common case, needs no parsing.
+        if bytes.count == 24, bytes[10] == UInt8(ascii: "T"), bytes[23] == UInt8(ascii: "Z"), bytes[19] == UInt8(ascii: "."),
+           isDate(String(decoding: bytes[0..<10], as: UTF8.self)),
+           bytes[11...22].enumerated().allSatisfy({ index, byte in
+               index == 2 || index == 5 ? byte == UInt8(ascii: ":") : index == 8 ? byte == UInt8(ascii: ".") : (48...57).contains(byte)
+           }) {
+            return text
+        }
+        let withFraction = ISO8601DateFormatter()
+        withFraction.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let plain = ISO8601DateFormatter()
+        let normalized = text.replacingOccurrences(of: " ", with: "T")
+        guard let date = withFraction.date(from: normalized) ?? plain.date(from: normalized) else { return nil }
+        return withFraction.string(from: date)
+    }
+}

@@ -1,0 +1,149 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Syncwright
+import SyncwrightServer
+
+@main
+struct SyncwrightServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "syncwright-server",
+        abstract: "The Syncwright reference sync server.",
+        subcommands: [Serve.self, Token.self],
+        defaultSubcommand: Serve.self
+    )
+}
+
+/// `syncwright-server [serve] --schema FILE …`
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve the schema's subsets over HTTP.",
+        discussion: """
+            Creates the entities' tables, triggers and change log on first start. Stops cleanly \
+            on SIGINT or SIGTERM. The JWT secret may also come from SYNCWRIGHT_JWT_SECRET.
+            """
+    )
+
+    @Option(help: "The schema file.", completion: .file(extensions: ["yaml", "yml"]))
+    var schema: String
+
+    @Option(help: "sqlite:PATH or postgres://user:password@host:port/database.")
+    var database = "sqlite:syncwright.sqlite"
+
+    @Option(help: "The address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "The port to listen on (0 picks a free one).")
+    var port = 8080
+
+    @Option(name: .customLong("jwt-secret"), help: "The HS256 secret tokens are signed with (at least 32 bytes).")
+    var jwtSecret: String?
+
+    @Option(name: .customLong("jwt-public-key"), help: "A PEM file with the RS256 or ES256 public key tokens are signed with.",
+            completion: .file(extensions: ["pem"]))
+    var jwtPublicKey: String?
+
+    @Option(help: "Days to keep tombstones of deleted rows; devices that last synced earlier resync.")
+    var tombstoneDays = 30
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel = "info"
+
+    func validate() throws {
+        let secret = jwtSecret ?? ProcessInfo.processInfo.environment["SYNCWRIGHT_JWT_SECRET"]
+        if secret != nil && jwtPublicKey != nil {
+            throw ValidationError("give --jwt-secret or --jwt-public-key, not both")
+        }
+        if secret == nil && jwtPublicKey == nil {
+            throw ValidationError("give --jwt-secret S (HS256) or --jwt-public-key PEM (RS256/ES256), or set SYNCWRIGHT_JWT_SECRET")
+        }
+        if !(0...65535).contains(port) { throw ValidationError("--port must be between 0 and 65535") }
+        if tombstoneDays < 1 { throw ValidationError("--tombstone-days must be at least 1") }
+        if Logger.Level(rawValue: logLevel) == nil { throw ValidationError("--log-level \(logLevel) is not a log level") }
+    }
+
+    func run() async throws {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+            return handler
+        }
+        let logger = Logger(label: "syncwright.server")
+        let verifier: TokenVerifier
+        if let path = jwtPublicKey {
+            guard let pem = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw ValidationError("can't read the public key file \(path)")
+            }
+            verifier = try await TokenVerifier.publicKey(pem: pem)
+        } else {
+            verifier = try await TokenVerifier.hmac(secret: jwtSecret ?? ProcessInfo.processInfo.environment["SYNCWRIGHT_JWT_SECRET"]!)
+        }
+        do {
+            try await SyncServer.run(
+                SyncServerConfiguration(schemaPath: schema, database: database, host: host, port: port, verifier: verifier,
+                                        tombstoneRetention: .seconds(tombstoneDays * 86_400)),
+                logger: logger)
+        } catch let error as ServerStartError {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// `syncwright-server token --secret S --claim sub=… [--expires 1h]`
+struct Token: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Mint a development token (HS256).",
+        discussion: """
+            Claim values are JSON when they parse as JSON (numbers, true/false, ["a","b"]) and \
+            strings otherwise. Prints the token and nothing else.
+            """
+    )
+
+    @Option(help: "The HS256 secret; the server must use the same one.")
+    var secret: String?
+
+    @Option(name: .customLong("claim"), help: "A claim as name=value; repeat for more.")
+    var claims: [String] = []
+
+    @Option(help: "How long the token is valid: 30s, 15m, 1h, 7d; never when omitted.")
+    var expires: String?
+
+    func run() async throws {
+        guard let secret = secret ?? ProcessInfo.processInfo.environment["SYNCWRIGHT_JWT_SECRET"] else {
+            throw ValidationError("give --secret S or set SYNCWRIGHT_JWT_SECRET")
+        }
+        guard secret.utf8.count >= 32 else { throw ValidationError("the secret must be at least 32 bytes") }
+        var values: [String: JSONValue] = [:]
+        for claim in claims {
+            guard let equals = claim.firstIndex(of: "="), equals != claim.startIndex else {
+                throw ValidationError("--claim \(claim) is not name=value")
+            }
+            let name = String(claim[..<equals])
+            let text = String(claim[claim.index(after: equals)...])
+            values[name] = (try? JSONValue(jsonText: text)).flatMap { value in
+                if case .string = value { return nil }
+                return value
+            } ?? .string(text)
+        }
+        var lifetime: TimeInterval?
+        if let expires {
+            guard let seconds = Self.seconds(expires) else {
+                throw ValidationError("--expires \(expires) is not a duration like 30s, 15m, 1h or 7d")
+            }
+            lifetime = seconds
+        }
+        print(try await TokenMinter.mint(secret: secret, claims: values, lifetime: lifetime))
+    }
+
+    static func seconds(_ text: String) -> TimeInterval? {
+        guard let unit = text.last, let amount = Double(text.dropLast()), amount > 0 else { return nil }
+        switch unit {
+        case "s": return amount
+        case "m": return amount * 60
+        case "h": return amount * 3600
+        case "d": return amount * 86_400
+        default: return nil
+        }
+    }
+}
