@@ -255,11 +255,21 @@ public actor SyncEngine {
         let model = store.model
         var count = 0
         publish(.pulling(unit: unit, done: 0, estimate: nil))
+        var resynced = false
         while true {
             let cursor = try store.cursor(forUnit: unit)
             let request = PullRequest(subset: model.subset, schemaHash: model.schemaHash, units: [unit: cursor],
                                       limit: configuration.pullPageSize)
-            let page = try await withRetry { try await self.transport.pull(request) }
+            let page: PullResponse
+            do {
+                page = try await withRetry { try await self.transport.pull(request) }
+            } catch let error as SyncTransportError where error.isResyncRequired && !resynced && cursor != nil {
+                // The server no longer knows what the device missed: start the unit over.
+                resynced = true
+                try store.resetForResync(unit: unit)
+                count = 0
+                continue
+            }
             try store.applyPulledPage(page, unit: unit)
             count += page.changes.count
             publish(.pulling(unit: unit, done: count, estimate: page.estimate))

@@ -191,6 +191,29 @@ public final class SyncStore: Sendable {
         }
     }
 
+    /// Prepares a unit to be pulled again from the start after the server answered
+    /// `resync_required`: its cursor goes, and so do its rows, except those with pending
+    /// changes or conflicts, which stay until they are pushed or resolved.
+    func resetForResync(unit: String) throws {
+        guard let descriptor = model.units.first(where: { $0.name == unit }) else { throw SyncStoreError.unknownUnit(unit) }
+        try pool.write { db in
+            for name in descriptor.entityNames {
+                guard let entity = entitiesByName[name] else { continue }
+                let keys = try String.fetchAll(db, sql: """
+                    SELECT rowKey FROM syncwright_outbox WHERE entity = ? UNION SELECT rowKey FROM syncwright_conflicts WHERE entity = ?
+                    """, arguments: [name, name])
+                let kept = try Set(keys.map { try Self.keyValue(entity, try JSONValue(jsonText: $0)) })
+                let table = entity.tableName.quotedDatabaseIdentifier
+                let key = entity.keyColumn.quotedDatabaseIdentifier
+                let rows = try DatabaseValue.fetchAll(db, sql: "SELECT \(key) FROM \(table)")
+                for value in rows where !kept.contains(value) {
+                    try db.execute(sql: "DELETE FROM \(table) WHERE \(key) = ?", arguments: [value])
+                }
+            }
+            try db.execute(sql: "DELETE FROM syncwright_cursors WHERE unit = ?", arguments: [unit])
+        }
+    }
+
     func descriptor(_ name: String) throws -> SyncEntityDescriptor {
         guard let descriptor = entitiesByName[name] else { throw SyncStoreError.unknownEntity(name) }
         return descriptor

@@ -112,6 +112,7 @@ public struct HTTPSyncTransport: SyncTransport {
         case 401: .unauthorized(message)
         case 403: .forbidden(message)
         case 409: .schemaMismatch(message)
+        case 410: .resyncRequired(message)
         case 422: .invalidRequest(message)
         case 429: .tooManyRequests(message)
         case 500...599: .server(status: status, message)

@@ -12,7 +12,7 @@ public protocol SyncTransport: Sendable {
 /// Why a request to the server failed.
 public struct SyncTransportError: Error, Sendable, Hashable, CustomStringConvertible {
     private enum Code: Sendable, Hashable {
-        case unauthorized, forbidden, schemaMismatch, invalidRequest, tooManyRequests
+        case unauthorized, forbidden, schemaMismatch, resyncRequired, invalidRequest, tooManyRequests
         case server(status: Int)
         case unexpectedStatus(Int)
         case network
@@ -35,6 +35,9 @@ public struct SyncTransportError: Error, Sendable, Hashable, CustomStringConvert
     public static func forbidden(_ message: String) -> Self { Self(.forbidden, message) }
     /// 409: the server doesn't know this schema hash; the app is out of date.
     public static func schemaMismatch(_ message: String) -> Self { Self(.schemaMismatch, message) }
+    /// 410: the unit's cursor is older than the server's log (or was made for other
+    /// claims); the engine drops the unit's synced rows and pulls it from the start.
+    public static func resyncRequired(_ message: String) -> Self { Self(.resyncRequired, message) }
     /// 422: the server couldn't accept the request body.
     public static func invalidRequest(_ message: String) -> Self { Self(.invalidRequest, message) }
     /// 429: the server asks to slow down.
@@ -56,6 +59,7 @@ public struct SyncTransportError: Error, Sendable, Hashable, CustomStringConvert
         case .unauthorized: 401
         case .forbidden: 403
         case .schemaMismatch: 409
+        case .resyncRequired: 410
         case .invalidRequest: 422
         case .tooManyRequests: 429
         case .server(let status), .unexpectedStatus(let status): status
@@ -71,6 +75,9 @@ public struct SyncTransportError: Error, Sendable, Hashable, CustomStringConvert
         default: false
         }
     }
+
+    /// Whether the server asks for a unit to be pulled again from the start.
+    public var isResyncRequired: Bool { code == .resyncRequired }
 
     public var description: String {
         let prefix = status.map { "HTTP \($0): " } ?? ""

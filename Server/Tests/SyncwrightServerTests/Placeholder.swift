@@ -1,3 +1,0 @@
-import Testing
-@testable import SyncwrightServer
-@Test func placeholder() { #expect(1 == 1) }

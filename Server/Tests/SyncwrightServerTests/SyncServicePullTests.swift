@@ -1,0 +1,164 @@
+import Foundation
+import Syncwright
+@testable import SyncwrightServer
+import Testing
+
+@Suite("Pull: only the caller's rows, removals and refreshed includes")
+struct SyncServicePullTests {
+    @Test(arguments: DatabaseKind.allCases)
+    func pullReturnsOnlyTheCallersRowsWithIncludes(_ kind: DatabaseKind) async throws {
+        let service = try await FieldService.service(kind)
+        try await FieldService.seed(service.database)
+
+        let jobs = try await service.pullAll("jobs", claims: FieldService.annClaims)
+        #expect(jobs.changes.keys("WorkOrder", .put) == [FieldService.id("e", 1)])
+        #expect(jobs.changes.keys("WorkOrderLine", .put) == [FieldService.id("f", 1)])
+        #expect(jobs.changes.allSatisfy { $0.op == .put })
+        let order = try #require(jobs.changes.first { $0.entity == "WorkOrder" })
+        #expect(order.row?["customerName"] == .string("Acme"))
+        #expect(order.row?["number"] == .integer(100))
+        #expect(order.row?["status"] == .string("open"))
+        #expect(order.row?["updatedAt"]?.stringValue?.hasSuffix("Z") == true)
+        #expect(order.version != nil)
+        let line = try #require(jobs.changes.first { $0.entity == "WorkOrderLine" })
+        #expect(line.row?["productName"] == .string("Bolt"))
+
+        // Columns outside the subset never leave the server.
+        try await FieldService.sql(service.database, "UPDATE customers SET internal_notes = 'owes money'")
+        let customers = try await service.pullAll("Customer", claims: FieldService.annClaims)
+        #expect(customers.changes.keys("Customer", .put) == [FieldService.id("c", 1)])
+        #expect(customers.changes.first?.row?["internalNotes"] == nil)
+        #expect(Set(customers.changes.first?.row?.keys.map { $0 } ?? []) == ["id", "name", "phone", "region", "updatedAt"])
+
+        let catalog = try await service.pullAll("catalog", claims: FieldService.bobClaims)
+        #expect(catalog.changes.first?.row?["unitPrice"] == .string("1.50"))
+    }
+
+    @Test(arguments: DatabaseKind.allCases)
+    func reassignedOrderLeavesOneDeviceAndReachesTheOther(_ kind: DatabaseKind) async throws {
+        let service = try await FieldService.service(kind)
+        try await FieldService.seed(service.database)
+        let ann = try await service.pullAll("jobs", claims: FieldService.annClaims)
+        let bob = try await service.pullAll("jobs", claims: FieldService.bobClaims)
+
+        try await FieldService.sql(service.database,
+            "UPDATE work_orders SET assignee_id = '\(FieldService.bob)' WHERE id = '\(FieldService.id("e", 1))'")
+
+        let annAfter = try await service.pullAll("jobs", claims: FieldService.annClaims, cursor: ann.cursor)
+        #expect(annAfter.changes.keys("WorkOrder", .remove) == [FieldService.id("e", 1)])
+        // The line follows its order: its filter reads workOrder.assigneeId.
+        #expect(annAfter.changes.keys("WorkOrderLine", .remove) == [FieldService.id("f", 1)])
+        #expect(annAfter.changes.allSatisfy { $0.op == .remove })
+
+        let bobAfter = try await service.pullAll("jobs", claims: FieldService.bobClaims, cursor: bob.cursor)
+        #expect(bobAfter.changes.keys("WorkOrder", .put) == [FieldService.id("e", 1)])
+        #expect(bobAfter.changes.keys("WorkOrderLine", .put) == [FieldService.id("f", 1)])
+
+        // Nothing changed since: an empty page, the same position.
+        let again = try await service.pullAll("jobs", claims: FieldService.bobClaims, cursor: bobAfter.cursor)
+        #expect(again.changes.isEmpty)
+    }
+
+    @Test(arguments: DatabaseKind.allCases)
+    func renamingACustomerRefreshesTheIncludeOnItsOrders(_ kind: DatabaseKind) async throws {
+        let service = try await FieldService.service(kind)
+        try await FieldService.seed(service.database)
+        let before = try await service.pullAll("jobs", claims: FieldService.annClaims)
+
+        try await FieldService.sql(service.database, "UPDATE customers SET name = 'Acme Corp' WHERE id = '\(FieldService.id("c", 1))'")
+        let after = try await service.pullAll("jobs", claims: FieldService.annClaims, cursor: before.cursor)
+        let order = try #require(after.changes.first { $0.entity == "WorkOrder" })
+        #expect(order.op == .put)
+        #expect(order.row?["customerName"] == .string("Acme Corp"))
+        // Columns no include reads don't re-log anything.
+        try await FieldService.sql(service.database, "UPDATE customers SET region = 'north' WHERE id = '\(FieldService.id("c", 1))'")
+        let quiet = try await service.pullAll("jobs", claims: FieldService.annClaims, cursor: after.cursor)
+        #expect(quiet.changes.isEmpty)
+    }
+
+    @Test(arguments: DatabaseKind.allCases)
+    func deletedAndFilteredOutRowsArriveAsRemovals(_ kind: DatabaseKind) async throws {
+        let service = try await FieldService.service(kind)
+        try await FieldService.seed(service.database)
+        let start = try await service.pullAll("jobs", claims: FieldService.annClaims)
+        try await FieldService.sql(service.database, "DELETE FROM work_order_lines WHERE id = '\(FieldService.id("f", 1))'")
+        try await FieldService.sql(service.database, "UPDATE work_orders SET status = 'cancelled' WHERE id = '\(FieldService.id("e", 1))'")
+        let after = try await service.pullAll("jobs", claims: FieldService.annClaims, cursor: start.cursor)
+        #expect(after.changes.keys("WorkOrderLine", .remove) == [FieldService.id("f", 1)])
+        #expect(after.changes.keys("WorkOrder", .remove) == [FieldService.id("e", 1)])
+        // A device pulling from scratch gets neither.
+        let fresh = try await service.pullAll("jobs", claims: FieldService.annClaims)
+        #expect(fresh.changes.isEmpty)
+    }
+
+    @Test(arguments: DatabaseKind.allCases)
+    func pagesFollowTheLimitAndMissNothing(_ kind: DatabaseKind) async throws {
+        let service = try await FieldService.service(kind)
+        try await FieldService.seed(service.database)
+        let d = service.dialect
+        try await service.database.write { connection in
+            for number in 1...25 {
+                try await connection.execute(
+                    "INSERT INTO products (id, sku, name, unit_price) VALUES (\(d.placeholder(1))\(d.cast(for: .uuid)), \(d.placeholder(2)), 'Nut', 0.10)",
+                    [.text(FieldService.id("9", number)), .text("N-\(number)")])
+            }
+        }
+        var cursor: String?
+        var seen: [String] = []
+        var pages = 0
+        while true {
+            let page = try await service.pull(PullRequest(subset: "technician", schemaHash: service.schema.schemaHash,
+                                                          units: ["catalog": cursor], limit: 7), claims: FieldService.annClaims)
+            #expect(page.changes.count <= 7)
+            pages += 1
+            seen += page.changes.compactMap(\.key.stringValue)
+            cursor = page.units["catalog"]
+            // The estimate counts what remains after the page.
+            if pages == 1 { #expect(page.estimate == 19) }
+            if !page.more { break }
+        }
+        #expect(pages == 4)
+        #expect(Set(seen).count == 26)
+        #expect(seen.count == 26)
+    }
+
+    @Test(arguments: DatabaseKind.allCases)
+    func claimsAndCursorsAreChecked(_ kind: DatabaseKind) async throws {
+        let service = try await FieldService.service(kind)
+        try await FieldService.seed(service.database)
+        let hash = service.schema.schemaHash
+        func pull(_ claims: [String: JSONValue], cursor: String? = nil, hash: String = hash) async throws -> PullResponse {
+            try await service.pull(PullRequest(subset: "technician", schemaHash: hash, units: ["jobs": cursor], limit: 10), claims: claims)
+        }
+        await #expect(throws: ProtocolError.claimMissing("the token has no region claim, which the technician subset needs for $region")) {
+            try await pull(["sub": .string(FieldService.ann)])
+        }
+        await #expect(throws: ProtocolError.self) { try await pull(["sub": .string("not-a-uuid"), "region": .string("north")]) }
+        await #expect(throws: ProtocolError.schemaHashUnknown("0000", expected: hash)) { try await pull(FieldService.annClaims, hash: "0000") }
+        await #expect(throws: ProtocolError.invalidRequest("the cursor of unit jobs is not one this server made")) {
+            try await pull(FieldService.annClaims, cursor: "bogus")
+        }
+        // A cursor made for other claims can't be reused: the device must start over.
+        let annCursor = try await service.pullAll("jobs", claims: FieldService.annClaims).cursor
+        let error = await #expect(throws: ProtocolError.self) { try await pull(FieldService.bobClaims, cursor: annCursor) }
+        #expect(error?.status == 410)
+        #expect(error?.code == "resync_required")
+    }
+
+    @Test(arguments: DatabaseKind.allCases)
+    func cursorsOlderThanTheKeptTombstonesAnswerResyncRequired(_ kind: DatabaseKind) async throws {
+        let service = try await FieldService.service(kind)
+        try await FieldService.seed(service.database)
+        let cursor = try await service.pullAll("jobs", claims: FieldService.annClaims).cursor
+        try await FieldService.sql(service.database, "DELETE FROM work_order_lines WHERE id = '\(FieldService.id("f", 1))'")
+        #expect(try await service.compactRemovals(before: Date().addingTimeInterval(60)) == 1)
+        let error = await #expect(throws: ProtocolError.self) {
+            try await service.pullAll("jobs", claims: FieldService.annClaims, cursor: cursor)
+        }
+        #expect(error?.code == "resync_required")
+        // From the start it works, and the deleted line is simply absent.
+        let fresh = try await service.pullAll("jobs", claims: FieldService.annClaims)
+        #expect(fresh.changes.keys("WorkOrderLine", .put).isEmpty)
+        #expect(fresh.changes.keys("WorkOrder", .put) == [FieldService.id("e", 1)])
+    }
+}
