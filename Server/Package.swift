@@ -53,7 +53,8 @@ let package = Package(
         ),
         .testTarget(
             name: "SyncwrightServerTests",
-            dependencies: ["SyncwrightServer"]
+            dependencies: ["SyncwrightServer", .product(name: "JWTKit", package: "jwt-kit")],
+            exclude: ["Keys"]
         ),
     ],
     swiftLanguageModes: [.v6]

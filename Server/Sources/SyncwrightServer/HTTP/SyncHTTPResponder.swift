@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 @_spi(Server) import Syncwright
 
 /// The HTTP face of ``SyncService``: routes on normalized paths, bearer tokens, body
@@ -112,7 +113,7 @@ public struct SyncHTTPResponder: HTTPResponder {
         do {
             let buffer = try await request.body.collect(upTo: limits.maximumBodyBytes)
             data = Data(buffer.readableBytesView)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
+        } catch is NIOTooManyBytesError {
             throw ProtocolError(status: 413, code: "body_too_large", message: "the body is larger than \(limits.maximumBodyBytes) bytes")
         }
         if let encoding = request.headers[.contentEncoding]?.lowercased(), encoding != "identity" {

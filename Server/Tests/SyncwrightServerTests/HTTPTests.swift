@@ -1,0 +1,163 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import JWTKit
+@_spi(Server) import Syncwright
+@testable import SyncwrightServer
+import Testing
+
+/// Raw HTTP against the live server: routing, limits, bodies, errors and tokens.
+@Suite("HTTP: routes, limits, errors and tokens")
+struct HTTPTests {
+    struct Reply {
+        var status: Int
+        var headers: [String: String]
+        var body: Data
+        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
+        var error: String? { json["error"] as? String }
+        var message: String { json["message"] as? String ?? "" }
+    }
+
+    static func send(_ server: LiveServer, _ method: String, _ path: String, token: String? = nil,
+                     headers: [String: String] = [:], body: Data? = nil) async throws -> Reply {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(server.port)\(path)")!)
+        request.httpMethod = method
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        request.httpBody = body
+        let (data, response) = try await URLSession(configuration: .ephemeral).data(for: request)
+        let http = response as! HTTPURLResponse
+        var fields: [String: String] = [:]
+        for (name, value) in http.allHeaderFields { fields["\(name)".lowercased()] = "\(value)" }
+        let decoded = Gzip.isCompressed(data) ? try Gzip.decompress(data) : data
+        return Reply(status: http.statusCode, headers: fields, body: decoded)
+    }
+
+    static func pullBody(_ server: LiveServer, limit: Int = 10) throws -> Data {
+        try JSONEncoder().encode(PullRequest(subset: "technician", schemaHash: server.service.schema.schemaHash,
+                                             units: ["jobs": nil], limit: limit))
+    }
+
+    @Test func routesAreMatchedOnNormalizedPaths() async throws {
+        let server = try await LiveServer.start(.sqlite)
+        try await FieldService.seed(server.database)
+        let token = try await LiveServer.token(FieldService.annClaims)
+        let health = try await Self.send(server, "GET", "/health")
+        #expect(health.status == 200)
+        #expect(health.json["status"] as? String == "ok")
+        for path in ["/v1/pull", "//v1//pull/", "/v1/pull/"] {
+            let reply = try await Self.send(server, "POST", path, token: token, body: try Self.pullBody(server))
+            #expect(reply.status == 200, "\(path)")
+            #expect((reply.json["changes"] as? [Any])?.count == 2, "\(path)")
+        }
+        let missing = try await Self.send(server, "GET", "/v1/nothing", token: token)
+        #expect(missing.status == 404)
+        #expect(missing.error == "not_found")
+        // URLSession resolves dot segments itself; the server refuses any that arrive.
+        #expect(SyncHTTPResponder.normalizedPath("/v1/x/../pull") == nil)
+        #expect(SyncHTTPResponder.normalizedPath("//v1///push/") == "/v1/push")
+        let wrongMethod = try await Self.send(server, "GET", "/v1/pull", token: token)
+        #expect(wrongMethod.status == 405)
+        #expect(wrongMethod.error == "method_not_allowed")
+        let schema = try await Self.send(server, "GET", "/v1/schema", token: token)
+        #expect(schema.json["hash"] as? String == server.service.schema.schemaHash)
+        #expect(schema.json["subsets"] as? [String] == ["technician"])
+        await server.stop()
+    }
+
+    @Test func malformedBodiesAnswer422WithAMessage() async throws {
+        let server = try await LiveServer.start(.sqlite)
+        let token = try await LiveServer.token(FieldService.annClaims)
+        let notJSON = try await Self.send(server, "POST", "/v1/pull", token: token, body: Data("{units:".utf8))
+        #expect(notJSON.status == 422)
+        #expect(notJSON.error == "invalid_request")
+        #expect(notJSON.message.contains("not JSON"))
+        let wrongType = try await Self.send(server, "POST", "/v1/push", token: token, body: Data("""
+            {"clientId": "d", "subset": "technician", "schemaHash": "x", "ops": [{"opId": 1}]}
+            """.utf8))
+        #expect(wrongType.status == 422)
+        #expect(wrongType.message.contains("ops[0].opId"))
+        let zeroLimit = try await Self.send(server, "POST", "/v1/pull", token: token, body: try Self.pullBody(server, limit: 0))
+        #expect(zeroLimit.status == 422)
+        #expect(zeroLimit.message == "limit must be at least 1")
+        let unknownUnit = try await Self.send(server, "POST", "/v1/pull", token: token, body: Data("""
+            {"subset": "technician", "schemaHash": "\(server.service.schema.schemaHash)", "units": {"billing": null}, "limit": 5}
+            """.utf8))
+        #expect(unknownUnit.status == 422)
+        #expect(unknownUnit.message.contains("unknown unit \"billing\""))
+        await server.stop()
+    }
+
+    @Test func bodiesOverTheLimitsAreRefused() async throws {
+        let server = try await LiveServer.start(.sqlite)
+        let token = try await LiveServer.token(FieldService.annClaims)
+        let huge = Data(repeating: UInt8(ascii: " "), count: ServerLimits().maximumBodyBytes + 1)
+        let tooLarge = try await Self.send(server, "POST", "/v1/push", token: token, body: huge)
+        #expect(tooLarge.status == 413)
+        // A small gzip body that inflates past the limit.
+        let bomb = try Gzip.compress(Data(repeating: UInt8(ascii: " "), count: ServerLimits().maximumDecompressedBodyBytes + 10))
+        #expect(bomb.count < 100_000)
+        let inflated = try await Self.send(server, "POST", "/v1/push", token: token, headers: ["Content-Encoding": "gzip"], body: bomb)
+        #expect(inflated.status == 413)
+        #expect(inflated.error == "body_too_large")
+        // gzip both ways works.
+        let gzipped = try await Self.send(server, "POST", "/v1/pull", token: token,
+                                          headers: ["Content-Encoding": "gzip", "Accept-Encoding": "gzip"],
+                                          body: try Gzip.compress(try Self.pullBody(server)))
+        #expect(gzipped.status == 200)
+        await server.stop()
+    }
+
+    @Test func tokensAreCheckedBeforeAnythingElse() async throws {
+        let server = try await LiveServer.start(.sqlite)
+        let body = try Self.pullBody(server)
+        let none = try await Self.send(server, "POST", "/v1/pull", body: body)
+        #expect(none.status == 401)
+        #expect(none.headers["www-authenticate"] == "Bearer")
+        let garbage = try await Self.send(server, "POST", "/v1/pull", token: "not.a.token", body: body)
+        #expect(garbage.status == 401)
+        let expired = try await TokenMinter.mint(secret: LiveServer.secret, claims: FieldService.annClaims, lifetime: -60)
+        let expiredReply = try await Self.send(server, "POST", "/v1/pull", token: expired, body: body)
+        #expect(expiredReply.status == 401)
+        #expect(expiredReply.message == "the token expired")
+        // An unsigned token ("alg": "none") is never accepted.
+        let header = Data(#"{"alg":"none","typ":"JWT"}"#.utf8).base64EncodedString()
+        let payload = Data(#"{"sub":"\#(FieldService.ann)","region":"north"}"#.utf8).base64EncodedString()
+        let unsigned = try await Self.send(server, "POST", "/v1/pull", token: "\(header).\(payload).", body: body)
+        #expect(unsigned.status == 401)
+        #expect(unsigned.message.contains("accepts HS256"))
+        let schema = try await Self.send(server, "GET", "/v1/schema")
+        #expect(schema.status == 401)
+        await server.stop()
+    }
+
+    static func key(_ name: String) throws -> String {
+        try String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Keys/\(name)"), encoding: .utf8)
+    }
+
+    @Test func rs256AndES256PublicKeysVerifyTokens() async throws {
+        let claims = ClaimsPayload(claims: FieldService.annClaims)
+        let rsaSigner = JWTKeyCollection()
+        await rsaSigner.add(rsa: try Insecure.RSA.PrivateKey(pem: try Self.key("rs256-test-private.pem")), digestAlgorithm: .sha256)
+        let rsaToken = try await rsaSigner.sign(claims)
+        let rsaVerifier = try await TokenVerifier.publicKey(pem: try Self.key("rs256-test-public.pem"))
+        #expect(rsaVerifier.algorithm == .rs256)
+        #expect(try await rsaVerifier.claims(ofToken: rsaToken)["region"] == .string("north"))
+
+        let ecSigner = JWTKeyCollection()
+        await ecSigner.add(ecdsa: try ES256PrivateKey(pem: try Self.key("es256-test-private.pem")))
+        let ecToken = try await ecSigner.sign(claims)
+        let ecVerifier = try await TokenVerifier.publicKey(pem: try Self.key("es256-test-public.pem"))
+        #expect(ecVerifier.algorithm == .es256)
+        #expect(try await ecVerifier.claims(ofToken: ecToken)["sub"] == .string(FieldService.ann))
+
+        // Each verifier refuses the other's tokens, and HS256 tokens signed with the public key.
+        await #expect(throws: ProtocolError.self) { try await rsaVerifier.claims(ofToken: ecToken) }
+        await #expect(throws: ProtocolError.self) { try await ecVerifier.claims(ofToken: rsaToken) }
+        let confused = try await TokenMinter.mint(secret: try Self.key("rs256-test-public.pem"), claims: FieldService.annClaims, lifetime: 60)
+        await #expect(throws: ProtocolError.self) { try await rsaVerifier.claims(ofToken: confused) }
+        await #expect(throws: (any Error).self) { try await TokenVerifier.publicKey(pem: "not a key") }
+        await #expect(throws: (any Error).self) { try await TokenVerifier.hmac(secret: "short") }
+    }
+}
