@@ -53,7 +53,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SyncwrightServerTests",
-            dependencies: ["SyncwrightServer", .product(name: "JWTKit", package: "jwt-kit")],
+            dependencies: ["SyncwrightServer", "syncwright-server", .product(name: "JWTKit", package: "jwt-kit")],
             exclude: ["Keys"]
         ),
     ],

@@ -1,0 +1,104 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+
+/// The `syncwright-server` executable as people run it.
+@Suite("syncwright-server command")
+struct ServerCommandTests {
+    /// The built executable, beside the test bundle.
+    static var executable: URL {
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("syncwright-server").path),
+              directory.pathComponents.count > 1 {
+            directory.deleteLastPathComponent()
+        }
+        return directory.appendingPathComponent("syncwright-server")
+    }
+
+    static func run(_ arguments: [String], in directory: URL? = nil) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test func tokenMintsAJWTWithTypedClaims() throws {
+        let (status, output) = try Self.run(["token", "--secret", LiveServer.secret, "--claim", "sub=abc",
+                                             "--claim", "regions=[\"north\"]", "--claim", "level=3", "--expires", "1h"])
+        #expect(status == 0, "\(output)")
+        let parts = output.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ".")
+        #expect(parts.count == 3)
+        var payload = String(parts[1]).replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while payload.count % 4 != 0 { payload += "=" }
+        let claims = try JSONSerialization.jsonObject(with: Data(base64Encoded: payload)!) as! [String: Any]
+        #expect(claims["sub"] as? String == "abc")
+        #expect(claims["regions"] as? [String] == ["north"])
+        #expect(claims["level"] as? Int == 3)
+        let exp = try #require(claims["exp"] as? Int)
+        #expect(abs(Double(exp) - Date().timeIntervalSince1970 - 3600) < 60)
+
+        let bad = try Self.run(["token", "--secret", "short", "--claim", "sub=abc"])
+        #expect(bad.status != 0)
+        #expect(bad.output.contains("at least 32 bytes"))
+    }
+
+    @Test func aBrokenSchemaStopsTheServerWithItsPositions() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("syncwright-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try "syncwright: 1\nname: Broken\nentities:\n  Thing:\n    fields:\n      id: uuidd\n".write(
+            to: directory.appendingPathComponent("broken.yaml"), atomically: true, encoding: .utf8)
+        let (status, output) = try Self.run(["--schema", "broken.yaml", "--jwt-secret", LiveServer.secret], in: directory)
+        #expect(status == 1)
+        #expect(output.contains("broken.yaml:6:"), "\(output)")
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("syncwright.sqlite").path))
+        let noSecret = try Self.run(["--schema", "broken.yaml"], in: directory)
+        #expect(noSecret.status != 0)
+        #expect(noSecret.output.contains("--jwt-secret"))
+    }
+
+    @Test func serveCreatesTheSQLiteFileAndStopsCleanlyOnSIGTERM() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("syncwright-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let process = Process()
+        process.executableURL = Self.executable
+        process.arguments = ["--schema", FieldService.schemaPath, "--jwt-secret", LiveServer.secret, "--port", "0"]
+        process.currentDirectoryURL = directory
+        let pipe = Pipe()
+        process.standardError = pipe
+        process.standardOutput = pipe
+        try process.run()
+
+        // Read the log until the server says where it listens.
+        var log = ""
+        var port: Int?
+        let handle = pipe.fileHandleForReading
+        let deadline = Date().addingTimeInterval(30)
+        while port == nil, Date() < deadline {
+            let chunk = handle.availableData
+            if chunk.isEmpty { break }
+            log += String(decoding: chunk, as: UTF8.self)
+            if let range = log.range(of: #"address=http://127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
+                port = Int(log[range].split(separator: ":").last!)
+            }
+        }
+        let listening = try #require(port, "\(log)")
+        #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("syncwright.sqlite").path))
+        let (data, _) = try await URLSession(configuration: .ephemeral).data(from: URL(string: "http://127.0.0.1:\(listening)/health")!)
+        #expect(String(decoding: data, as: UTF8.self) == #"{"status":"ok"}"#)
+
+        process.terminate()  // SIGTERM
+        process.waitUntilExit()
+        log += String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == 0, "\(log)")
+        #expect(log.contains("stopped"))
+    }
+}
