@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Syncwright
+@_spi(Server) @testable import Syncwright
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif

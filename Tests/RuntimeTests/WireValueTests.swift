@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import Testing
-@testable import Syncwright
+@_spi(Server) @testable import Syncwright
 
 @Suite("Wire values")
 struct WireValueTests {

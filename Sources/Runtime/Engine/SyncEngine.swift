@@ -251,24 +251,37 @@ public actor SyncEngine {
         }
     }
 
+    /// Pulls a unit page by page. While a page is applied, the next one is already
+    /// being fetched and decoded, so the network, the server and the local database
+    /// work at the same time; a page is only ever applied after the one before it.
     private func pull(_ unit: String) async throws -> Int {
         let model = store.model
         var count = 0
         publish(.pulling(unit: unit, done: 0, estimate: nil))
         var resynced = false
+        var prefetched: (cursor: String?, task: Task<PullResponse, any Error>)?
+        defer { prefetched?.task.cancel() }
         while true {
             let cursor = try store.cursor(forUnit: unit)
-            let request = PullRequest(subset: model.subset, schemaHash: model.schemaHash, units: [unit: cursor],
-                                      limit: configuration.pullPageSize)
             let page: PullResponse
             do {
-                page = try await withRetry { try await self.transport.pull(request) }
+                if let next = prefetched, next.cursor == cursor {
+                    prefetched = nil
+                    page = try await next.task.value
+                } else {
+                    prefetched?.task.cancel()
+                    prefetched = nil
+                    page = try await fetchPage(unit: unit, cursor: cursor, model: model).value
+                }
             } catch let error as SyncTransportError where error.isResyncRequired && !resynced && cursor != nil {
                 // The server no longer knows what the device missed: start the unit over.
                 resynced = true
                 try store.resetForResync(unit: unit)
                 count = 0
                 continue
+            }
+            if page.more, let next = page.units[unit], !(page.changes.isEmpty && next == cursor) {
+                prefetched = (next, fetchPage(unit: unit, cursor: next, model: model))
             }
             try store.applyPulledPage(page, unit: unit)
             count += page.changes.count
@@ -280,8 +293,24 @@ public actor SyncEngine {
         }
     }
 
-    private func withRetry<T: Sendable>(_ operation: @Sendable () async throws -> T) async throws -> T {
+    /// Fetches one page off the actor, with retries, so it can overlap an apply.
+    private func fetchPage(unit: String, cursor: String?, model: SyncModel) -> Task<PullResponse, any Error> {
+        let request = PullRequest(subset: model.subset, schemaHash: model.schemaHash, units: [unit: cursor],
+                                  limit: configuration.pullPageSize)
+        let transport = self.transport
         let policy = configuration.retry
+        return Task.detached {
+            try await Self.withRetry(policy) { try await transport.pull(request) }
+        }
+    }
+
+    private func withRetry<T: Sendable>(_ operation: @Sendable () async throws -> T) async throws -> T {
+        try await Self.withRetry(configuration.retry, operation)
+    }
+
+    private static func withRetry<T: Sendable>(
+        _ policy: RetryPolicy, _ operation: @Sendable () async throws -> T
+    ) async throws -> T {
         var attempt = 1
         while true {
             do {

@@ -44,7 +44,8 @@ public struct HTTPSyncTransport: SyncTransport {
     }
 
     public func pull(_ request: PullRequest) async throws -> PullResponse {
-        try await send("POST", "v1/pull", body: request)
+        // Pages are large: read them with the dedicated parser rather than JSONDecoder.
+        try await send("POST", "v1/pull", body: request) { data throws in try PullResponseDecoder.decode(data) }
     }
 
     public func schema() async throws -> SchemaResponse {
@@ -52,7 +53,8 @@ public struct HTTPSyncTransport: SyncTransport {
     }
 
     private func send<Body: Encodable, Response: Decodable>(
-        _ method: String, _ path: String, body: Body?
+        _ method: String, _ path: String, body: Body?,
+        decode: (Data) throws -> Response = { try JSONDecoder().decode(Response.self, from: $0) }
     ) async throws -> Response {
         var request = URLRequest(url: baseURL.appendingPathComponent(path), timeoutInterval: timeout)
         request.httpMethod = method
@@ -101,7 +103,7 @@ public struct HTTPSyncTransport: SyncTransport {
             throw Self.error(status: http.statusCode, message: message)
         }
         do {
-            return try JSONDecoder().decode(Response.self, from: body)
+            return try decode(body)
         } catch {
             throw SyncTransportError.invalidResponse("\(method) \(path): the body is not a valid \(Response.self): \(error)")
         }

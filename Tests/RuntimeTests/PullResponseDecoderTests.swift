@@ -1,0 +1,59 @@
+import Foundation
+@testable import Syncwright
+import Testing
+
+@Suite("PullResponseDecoder reads pages as JSONDecoder does")
+struct PullResponseDecoderTests {
+    static func both(_ json: String) throws -> (fast: PullResponse, reference: PullResponse) {
+        let data = Data(json.utf8)
+        return (try PullResponseDecoder.decode(data), try JSONDecoder().decode(PullResponse.self, from: data))
+    }
+
+    @Test func aTypicalPageDecodesTheSame() throws {
+        var changes: [PullChange] = []
+        for index in 0..<50 {
+            let key = JSONValue.string(UUID().uuidString.lowercased())
+            if index % 7 == 0 {
+                changes.append(PullChange(entity: "WorkOrderLine", op: .remove, key: key))
+                continue
+            }
+            var row: [String: JSONValue] = ["id": .string("x\(index)"), "price": .string("12.50"), "note": .null]
+            row["n"] = .integer(Int64(index) * -12_345_678_901)
+            row["ratio"] = .number(Double(index) / 3)
+            row["done"] = .bool(index % 3 == 0)
+            row["tags"] = .array([.string("a"), .integer(1), .object(["deep": .array([])])])
+            changes.append(PullChange(entity: index % 2 == 0 ? "WorkOrder" : "WorkOrderLine", op: .put, key: key,
+                                      row: row, version: Int64(index)))
+        }
+        let page = PullResponse(changes: changes, units: ["jobs": "YzE6NTpjOjA6YjU0", "other": "x"], more: true, estimate: 17)
+        let data = try JSONEncoder().encode(page)
+        #expect(try PullResponseDecoder.decode(data) == JSONDecoder().decode(PullResponse.self, from: data))
+        #expect(try PullResponseDecoder.decode(data).changes.count == 50)
+    }
+
+    @Test(arguments: [
+        #"{"changes":[],"units":{},"more":false}"#,
+        #"  {"more" : true , "units" : { "u" : "c" } , "changes" : [ ] , "estimate" : null , "extra" : [1, {"a": [true]}] }  "#,
+        #"{"changes":[{"entity":"E","op":"put","key":7,"row":{"s":"quote \" slash \\ \/ \b\f\n\r\t \u00e9 \u2603 \ud83d\ude00 end","e":"é☃😀"},"version":9}],"units":{},"more":false}"#,
+        #"{"changes":[{"entity":"E","op":"put","key":"k","row":{"a":1.5e3,"b":-0,"c":0.25,"d":123456789012345678,"e":1234567890123456789,"f":-9.5E-2}}],"units":{},"more":false}"#,
+        #"{"changes":[{"entity":"E","op":"put","key":"k","row":{"a":1}},{"entity":"E","op":"put","key":"k2","row":{"b":2,"a":3}},{"entity":"E","op":"put","key":"k3","row":{}}],"units":{},"more":false}"#,
+    ])
+    func edgeCasesDecodeTheSame(_ json: String) throws {
+        let (fast, reference) = try Self.both(json)
+        #expect(fast == reference)
+    }
+
+    @Test(arguments: [
+        "", "{", #"{"changes":[],"units":{},"more":false} x"#, #"{"changes":[],"units":{}}"#,
+        #"{"changes":[],"units":{},"more":"no"}"#, #"{"changes":[{"entity":"E","op":"upsert","key":1}],"units":{},"more":false}"#,
+        #"{"changes":[],"units":{"u":1},"more":false}"#, #"{"changes":[],"units":{},"more":false,"x":01}"#,
+        #"{"changes":[],"units":{},"more":false,"x":"\q"}"#, #"{"changes":[],"units":{},"more":false,"x":"\ud83d"}"#,
+        "{\"changes\":[],\"units\":{},\"more\":false,\"x\":\"tab\there\"}", #"{"changes":[],"units":{},"more":tru}"#,
+        #"{"changes":[,],"units":{},"more":false}"#, #"{"changes":[],"units":{},"more":false,"x":1.}"#,
+        String(repeating: "[", count: 600) + String(repeating: "]", count: 600),
+    ])
+    func invalidPagesAreRefusedWithAPosition(_ json: String) {
+        let error = #expect(throws: PullResponseDecoder.Failure.self) { try PullResponseDecoder.decode(Data(json.utf8)) }
+        #expect(error?.description.contains("at byte") == true)
+    }
+}
