@@ -56,4 +56,16 @@ struct PullResponseDecoderTests {
         let error = #expect(throws: PullResponseDecoder.Failure.self) { try PullResponseDecoder.decode(Data(json.utf8)) }
         #expect(error?.description.contains("at byte") == true)
     }
+
+    @Test func pushAnswersDecodeTheSame() throws {
+        let response = PushResponse(results: [
+            PushResult(opId: "a", status: .applied, version: 4, row: ["id": .string("x"), "n": .integer(2), "note": .null]),
+            PushResult(opId: "b", status: .conflict, version: 9, row: ["id": .string("y"), "n": .integer(3), "note": .string("é")]),
+            PushResult(opId: "c", status: .conflict),
+            PushResult(opId: "d", status: .rejected, reason: "no \"quotes\"", code: "read_only"),
+        ])
+        let data = try JSONEncoder().encode(response)
+        #expect(try PushResponseDecoder.decode(data) == response)
+        #expect(throws: PullResponseDecoder.Failure.self) { try PushResponseDecoder.decode(Data(#"{"results":[{"opId":"a"}]}"#.utf8)) }
+    }
 }

@@ -11,15 +11,15 @@ extension SyncStore {
     /// can't apply a change twice.
     func nextPushBatch(limit: Int) throws -> [PushOperation] {
         try pool.write { db in
-            let rows = try Row.fetchAll(db, sql: """
+            let rows = try Row.fetchAll(try db.cachedStatement(sql: """
                 SELECT sequence, opId, entity, rowKey, kind, baseVersion, changedColumns
                 FROM syncwright_outbox ORDER BY sequence LIMIT ?
-                """, arguments: [limit])
+                """), arguments: [limit])
             var operations: [PushOperation] = []
             for row in rows {
                 let sequence: Int64 = row["sequence"]
                 guard let descriptor = entitiesByName[row["entity"]], let kind = OperationKind(rawValue: row["kind"]) else {
-                    try db.execute(sql: "DELETE FROM syncwright_outbox WHERE sequence = ?", arguments: [sequence])
+                    try db.executeCached(sql: "DELETE FROM syncwright_outbox WHERE sequence = ?", arguments: [sequence])
                     continue
                 }
                 let key = try JSONValue(jsonText: row["rowKey"])
@@ -27,7 +27,7 @@ extension SyncStore {
                 if kind != .delete {
                     guard let current = try Self.localRow(db, descriptor, key: key) else {
                         // The row is gone without a delete (a purge): nothing left to send.
-                        try db.execute(sql: "DELETE FROM syncwright_outbox WHERE sequence = ?", arguments: [sequence])
+                        try db.executeCached(sql: "DELETE FROM syncwright_outbox WHERE sequence = ?", arguments: [sequence])
                         continue
                     }
                     let changed = Set(Self.decodeColumns(row["changedColumns"]))
@@ -40,7 +40,7 @@ extension SyncStore {
                 operations.append(PushOperation(
                     opId: row["opId"], entity: descriptor.name, kind: kind, key: key,
                     baseVersion: row["baseVersion"], values: values))
-                try db.execute(sql: "UPDATE syncwright_outbox SET sent = 1 WHERE sequence = ?", arguments: [sequence])
+                try db.executeCached(sql: "UPDATE syncwright_outbox SET sent = 1 WHERE sequence = ?", arguments: [sequence])
             }
             return operations
         }
@@ -62,7 +62,7 @@ extension SyncStore {
             var outcome = PushOutcome()
             for operation in operations {
                 guard let result = results[operation.opId],
-                      let entry = try Row.fetchOne(db, sql: "SELECT * FROM syncwright_outbox WHERE opId = ?", arguments: [operation.opId]),
+                      let entry = try Row.fetchOne(try db.cachedStatement(sql: "SELECT * FROM syncwright_outbox WHERE opId = ?"), arguments: [operation.opId]),
                       let descriptor = entitiesByName[operation.entity]
                 else {
                     outcome.unanswered += 1
@@ -73,10 +73,10 @@ extension SyncStore {
                 switch result.status {
                 case .applied:
                     outcome.applied += 1
-                    try db.execute(sql: "DELETE FROM syncwright_outbox WHERE sequence = ?", arguments: [sequence])
+                    try db.executeCached(sql: "DELETE FROM syncwright_outbox WHERE sequence = ?", arguments: [sequence])
                     guard operation.kind != .delete, let version = result.version else { break }
                     // Later changes to the row build on this one.
-                    try db.execute(sql: "UPDATE syncwright_outbox SET baseVersion = ? WHERE entity = ? AND rowKey = ?",
+                    try db.executeCached(sql: "UPDATE syncwright_outbox SET baseVersion = ? WHERE entity = ? AND rowKey = ?",
                                    arguments: [version, descriptor.name, rowKey])
                     if let row = result.row, try !Self.hasPendingChanges(db, entity: descriptor.name, rowKey: rowKey) {
                         try Self.upsert(db, descriptor, row: row, version: version)
@@ -107,7 +107,7 @@ extension SyncStore {
         switch descriptor.conflictPolicy {
         case .serverWins:
             // The server's row stands; this change and later unsent ones to the row go.
-            try db.execute(sql: "DELETE FROM syncwright_outbox WHERE entity = ? AND rowKey = ?", arguments: [descriptor.name, rowKey])
+            try db.executeCached(sql: "DELETE FROM syncwright_outbox WHERE entity = ? AND rowKey = ?", arguments: [descriptor.name, rowKey])
             if let row = result.row {
                 try Self.upsert(db, descriptor, row: row, version: result.version)
             } else {
@@ -138,10 +138,10 @@ extension SyncStore {
             }
             if kind == .delete, result.row == nil {
                 // Both deleted it: nothing to resolve.
-                try db.execute(sql: "DELETE FROM syncwright_outbox WHERE sequence = ?", arguments: [sequence])
+                try db.executeCached(sql: "DELETE FROM syncwright_outbox WHERE sequence = ?", arguments: [sequence])
                 return
             }
-            try db.execute(sql: """
+            try db.executeCached(sql: """
                 UPDATE syncwright_outbox SET opId = ?, kind = ?, changedColumns = ?, baseVersion = ?, sent = 0,
                 conflictRetries = conflictRetries + 1 WHERE sequence = ?
                 """, arguments: [UUID().uuidString.lowercased(), kind.rawValue, Self.encodeColumns(columns),
@@ -153,12 +153,12 @@ extension SyncStore {
                     ($0.name, $0.type.wireValue(fromDatabase: row[$0.name] ?? .null))
                 })).jsonText
             }
-            try db.execute(sql: """
+            try db.executeCached(sql: """
                 INSERT INTO syncwright_conflicts (entity, rowKey, kind, changedColumns, localValues, serverRow, serverVersion, detectedAt)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [descriptor.name, rowKey, operation.kind.rawValue, Self.encodeColumns(changed), localValues,
                                  result.row.map { JSONValue.object($0).jsonText }, result.version, Date().timeIntervalSince1970])
-            try db.execute(sql: "DELETE FROM syncwright_outbox WHERE sequence = ?", arguments: [sequence])
+            try db.executeCached(sql: "DELETE FROM syncwright_outbox WHERE sequence = ?", arguments: [sequence])
         }
     }
 
@@ -166,7 +166,7 @@ extension SyncStore {
         _ db: Database, entry: Row, operation: PushOperation, reason: String, code: String,
         serverRow: [String: JSONValue]?, serverVersion: Int64?
     ) throws {
-        try db.execute(sql: """
+        try db.executeCached(sql: """
             INSERT INTO syncwright_rejected
                 (opId, entity, rowKey, kind, baseVersion, sentValues, changedColumns, reason, code, serverRow, serverVersion, rejectedAt)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -174,7 +174,7 @@ extension SyncStore {
                              operation.baseVersion, operation.values.map { JSONValue.object($0).jsonText },
                              entry["changedColumns"] as String, reason, code,
                              serverRow.map { JSONValue.object($0).jsonText }, serverVersion, Date().timeIntervalSince1970])
-        try db.execute(sql: "DELETE FROM syncwright_outbox WHERE sequence = ?", arguments: [entry["sequence"] as Int64])
+        try db.executeCached(sql: "DELETE FROM syncwright_outbox WHERE sequence = ?", arguments: [entry["sequence"] as Int64])
     }
 
     // MARK: - Row helpers
@@ -188,27 +188,27 @@ extension SyncStore {
     }
 
     static func localRow(_ db: Database, _ descriptor: SyncEntityDescriptor, key: JSONValue) throws -> Row? {
-        try Row.fetchOne(db, sql: """
+        try Row.fetchOne(try db.cachedStatement(sql: """
             SELECT * FROM \(descriptor.tableName.quotedDatabaseIdentifier) WHERE \(descriptor.keyColumn.quotedDatabaseIdentifier) = ?
-            """, arguments: [try keyValue(descriptor, key)])
+            """), arguments: [try keyValue(descriptor, key)])
     }
 
     static func hasPendingChanges(_ db: Database, entity: String, rowKey: String) throws -> Bool {
-        try Bool.fetchOne(db, sql: """
+        try Bool.fetchOne(try db.cachedStatement(sql: """
             SELECT EXISTS (SELECT 1 FROM syncwright_outbox WHERE entity = ? AND rowKey = ?)
                 OR EXISTS (SELECT 1 FROM syncwright_conflicts WHERE entity = ? AND rowKey = ?)
-            """, arguments: [entity, rowKey, entity, rowKey]) ?? false
+            """), arguments: [entity, rowKey, entity, rowKey]) ?? false
     }
 
     static func setVersion(_ db: Database, _ descriptor: SyncEntityDescriptor, key: JSONValue, version: Int64) throws {
-        try db.execute(sql: """
+        try db.executeCached(sql: """
             UPDATE \(descriptor.tableName.quotedDatabaseIdentifier) SET \(SyncEntityDescriptor.versionColumn.quotedDatabaseIdentifier) = ?
             WHERE \(descriptor.keyColumn.quotedDatabaseIdentifier) = ?
             """, arguments: [version, try keyValue(descriptor, key)])
     }
 
     static func deleteLocalRow(_ db: Database, _ descriptor: SyncEntityDescriptor, key: JSONValue) throws {
-        try db.execute(sql: """
+        try db.executeCached(sql: """
             DELETE FROM \(descriptor.tableName.quotedDatabaseIdentifier) WHERE \(descriptor.keyColumn.quotedDatabaseIdentifier) = ?
             """, arguments: [try keyValue(descriptor, key)])
     }
@@ -264,5 +264,13 @@ enum PullStatements {
             VALUES (\(databaseQuestionMarks(count: names.count))) \
             ON CONFLICT(\(descriptor.keyColumn.quotedDatabaseIdentifier)) DO UPDATE SET \(updates.joined(separator: ", "))
             """
+    }
+}
+
+extension Database {
+    /// Runs one statement, compiled once per connection: the push path runs the same
+    /// few statements for every operation.
+    func executeCached(sql: String, arguments: StatementArguments = StatementArguments()) throws {
+        try cachedStatement(sql: sql).execute(arguments: arguments)
     }
 }

@@ -40,7 +40,7 @@ public struct HTTPSyncTransport: SyncTransport {
     }
 
     public func push(_ request: PushRequest) async throws -> PushResponse {
-        try await send("POST", "v1/push", body: request)
+        try await send("POST", "v1/push", body: request) { data throws in try PushResponseDecoder.decode(data) }
     }
 
     public func pull(_ request: PullRequest) async throws -> PullResponse {

@@ -29,6 +29,25 @@ public enum PullResponseDecoder {
     }
 }
 
+/// Reads a `POST /v1/push` answer straight from its bytes, as ``PullResponseDecoder``
+/// reads pull pages: a push of a thousand inserts is answered with a thousand rows.
+public enum PushResponseDecoder {
+    /// Decodes a push answer.
+    public static func decode(_ data: Data) throws(PullResponseDecoder.Failure) -> PushResponse {
+        let result: Result<PushResponse, PullResponseDecoder.Failure> = data.withUnsafeBytes { buffer in
+            var parser = JSONByteParser(buffer.bindMemory(to: UInt8.self))
+            do throws(PullResponseDecoder.Failure) {
+                let response = try parser.pushResponse()
+                try parser.end()
+                return .success(response)
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+}
+
 /// A JSON reader over UTF-8 bytes: strict (RFC 8259), iterative over whitespace,
 /// recursive over nesting up to a fixed depth.
 struct JSONByteParser {
@@ -112,6 +131,64 @@ struct JSONByteParser {
             throw failure("a pull page needs changes, units and more")
         }
         return PullResponse(changes: changes, units: units, more: more, estimate: estimate)
+    }
+
+    mutating func pushResponse() throws(Failure) -> PushResponse {
+        var results: [PushResult]?
+        try object { (parser: inout JSONByteParser, name: String) throws(Failure) in
+            guard name == "results" else {
+                _ = try parser.value()
+                return
+            }
+            var list: [PushResult] = []
+            try parser.array { (parser: inout JSONByteParser) throws(Failure) in list.append(try parser.pushResult()) }
+            results = list
+        }
+        guard let results else { throw failure("a push answer needs results") }
+        return PushResponse(results: results)
+    }
+
+    private mutating func pushResult() throws(Failure) -> PushResult {
+        var opId: String?
+        var status: PushResult.Status?
+        var version: Int64?
+        var row: [String: JSONValue]?
+        var reason: String?
+        var code: String?
+        try object { (parser: inout JSONByteParser, name: String) throws(Failure) in
+            switch name {
+            case "opId":
+                guard case .string(let text) = try parser.value() else { throw parser.failure("opId must be a string") }
+                opId = text
+            case "status":
+                guard case .string(let text) = try parser.value(), let parsed = PushResult.Status(rawValue: text) else {
+                    throw parser.failure("status must be applied, conflict or rejected")
+                }
+                status = parsed
+            case "version":
+                switch try parser.value() {
+                case .integer(let value): version = value
+                case .null: version = nil
+                default: throw parser.failure("version must be an integer")
+                }
+            case "row":
+                if try parser.peek() == UInt8(ascii: "{") {
+                    row = try parser.row()
+                } else {
+                    guard case .null = try parser.value() else { throw parser.failure("row must be an object") }
+                }
+            case "reason", "code":
+                switch try parser.value() {
+                case .string(let text): if name == "reason" { reason = text } else { code = text }
+                case .null: break
+                default: throw parser.failure("\(name) must be a string")
+                }
+            default:
+                _ = try parser.value()
+            }
+        }
+        guard let opId, let status else { throw failure("a push result needs opId and status") }
+        return PushResult(opId: opId, status: status, version: version, row: row, reason: reason, code: code)
     }
 
     private mutating func change() throws(Failure) -> PullChange {

@@ -51,12 +51,14 @@ public final class SQLiteServerDatabase: ServerDatabase {
     }
 
     /// Statements inside a write transaction, each run on GRDB's writer connection.
-    private struct Connection: SQLConnection {
+    /// They are synchronous calls: a statement takes microseconds, less than a hop to
+    /// another executor would, and pushes run many of them.
+    fileprivate struct Connection: SQLConnection {
         let pool: DatabasePool
 
         func execute(_ sql: String, _ arguments: [SQLValue]) async throws {
             do {
-                try await pool.writeWithoutTransaction { db in
+                try Self.run(pool) { db in
                     let statement = try db.cachedStatement(sql: sql)
                     try statement.execute(arguments: SQLiteServerDatabase.statementArguments(arguments))
                 }
@@ -67,13 +69,23 @@ public final class SQLiteServerDatabase: ServerDatabase {
 
         func query(_ sql: String, _ arguments: [SQLValue]) async throws -> SQLRows {
             do {
-                return try await pool.writeWithoutTransaction { db in try SQLiteServerDatabase.fetch(db, sql, arguments) }
+                return try Self.run(pool) { db in try SQLiteServerDatabase.fetch(db, sql, arguments) }
             } catch let error as DatabaseError {
                 throw ServerDatabaseError("SQLite: \(error.message ?? error.description)")
             }
         }
     }
 
+}
+
+extension SQLiteServerDatabase.Connection {
+    /// GRDB's blocking write access, from synchronous code.
+    static func run<T>(_ pool: DatabasePool, _ body: (Database) throws -> T) throws -> T {
+        try pool.writeWithoutTransaction(body)
+    }
+}
+
+extension SQLiteServerDatabase {
     static func fetch(_ db: Database, _ sql: String, _ arguments: [SQLValue]) throws -> SQLRows {
         let statement = try db.cachedStatement(sql: sql)
         let cursor = try Row.fetchCursor(statement, arguments: statementArguments(arguments))

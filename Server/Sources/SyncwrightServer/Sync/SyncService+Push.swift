@@ -23,45 +23,69 @@ extension SyncService {
         let dialect = self.dialect
         let clientId = request.clientId
         let results = try await database.write { connection in
+            let previous = try await Self.storedResults(connection, dialect, clientId: clientId, opIds: request.ops.map(\.opId))
+            let encoder = JSONEncoder()
             var results: [PushResult] = []
+            var fresh: [(opId: String, json: String)] = []
+            var answered = previous
             results.reserveCapacity(request.ops.count)
             for op in request.ops {
-                let stored = try await connection.query(
-                    "SELECT result FROM syncwright_push_results WHERE client_id = \(dialect.placeholder(1)) AND op_id = \(dialect.placeholder(2))",
-                    [.text(clientId), .text(op.opId)])
-                if let text = stored.first?.first?.text, let previous = try? JSONDecoder().decode(PushResult.self, from: Data(text.utf8)) {
-                    results.append(previous)
+                if let stored = answered[op.opId] {
+                    // A replay: the first result, and nothing changes.
+                    results.append(stored)
                     continue
                 }
                 let operation = PushOperationApplier(op: op, plan: plans[op.entity], subset: subset,
                                                      parameters: parameters, connection: connection, dialect: dialect)
-                try await connection.execute("SAVEPOINT syncwright_op")
-                let result: PushResult
-                do {
-                    result = try await operation.apply()
-                } catch let error as ServerDatabaseError {
-                    // A constraint the schema doesn't state (a database CHECK, say).
-                    try await connection.execute("ROLLBACK TO SAVEPOINT syncwright_op")
-                    result = PushResult(opId: op.opId, status: .rejected, reason: error.message, code: "constraint_violation")
-                }
-                if result.status == .rejected {
-                    try await connection.execute("ROLLBACK TO SAVEPOINT syncwright_op")
-                }
-                try await connection.execute("RELEASE SAVEPOINT syncwright_op")
-                var builder = SQLBuilder(dialect)
-                builder.append("INSERT INTO syncwright_push_results (client_id, op_id, result, applied_at) VALUES (")
-                builder.bind(.text(clientId))
-                builder.append(", ")
-                builder.bind(.text(op.opId))
-                builder.append(", ")
-                builder.bind(.text(String(decoding: try JSONEncoder().encode(result), as: UTF8.self)))
-                builder.append(", \(dialect.now))")
-                try await connection.execute(builder.sql, builder.arguments)
+                let result = try await operation.apply()
+                fresh.append((op.opId, String(decoding: try encoder.encode(result), as: UTF8.self)))
+                answered[op.opId] = result
                 results.append(result)
+            }
+            // Each result is stored in the same transaction as the change it describes.
+            for chunk in stride(from: 0, to: fresh.count, by: 300).map({ Array(fresh[$0..<min($0 + 300, fresh.count)]) }) {
+                var builder = SQLBuilder(dialect)
+                builder.append("INSERT INTO syncwright_push_results (client_id, op_id, result, applied_at) VALUES ")
+                for (index, entry) in chunk.enumerated() {
+                    builder.append(index == 0 ? "(" : ", (")
+                    builder.bind(.text(clientId))
+                    builder.append(", ")
+                    builder.bind(.text(entry.opId))
+                    builder.append(", ")
+                    builder.bind(.text(entry.json))
+                    builder.append(", \(dialect.now))")
+                }
+                try await connection.execute(builder.sql, builder.arguments)
             }
             return results
         }
         return PushResponse(results: results)
+    }
+
+    /// The results already stored for any of `opIds` from this client.
+    private static func storedResults(
+        _ connection: any SQLConnection, _ dialect: SQLDialect, clientId: String, opIds: [String]
+    ) async throws -> [String: PushResult] {
+        var stored: [String: PushResult] = [:]
+        let decoder = JSONDecoder()
+        for chunk in stride(from: 0, to: opIds.count, by: 500).map({ Array(opIds[$0..<min($0 + 500, opIds.count)]) }) {
+            var builder = SQLBuilder(dialect)
+            builder.append("SELECT op_id, result FROM syncwright_push_results WHERE client_id = ")
+            builder.bind(.text(clientId))
+            builder.append(" AND op_id IN (")
+            for (index, opId) in chunk.enumerated() {
+                if index > 0 { builder.append(", ") }
+                builder.bind(.text(opId))
+            }
+            builder.append(")")
+            for row in try await connection.query(builder.sql, builder.arguments) {
+                if let opId = row[0].text, let text = row[1].text,
+                   let result = try? decoder.decode(PushResult.self, from: Data(text.utf8)) {
+                    stored[opId] = result
+                }
+            }
+        }
+        return stored
     }
 }
 
@@ -78,7 +102,31 @@ struct PushOperationApplier {
         PushResult(opId: op.opId, status: .rejected, reason: reason, code: code)
     }
 
+    /// Checks and applies the op. Its writes run inside a savepoint: a rejection after
+    /// writing (the row would change owner) or a database error rolls back this op alone.
     func apply() async throws -> PushResult {
+        var wrote = false
+        do {
+            let result = try await check(wrote: &wrote)
+            if wrote {
+                if result.status == .rejected { try await connection.execute("ROLLBACK TO SAVEPOINT syncwright_op") }
+                try await connection.execute("RELEASE SAVEPOINT syncwright_op")
+            }
+            return result
+        } catch let error as ServerDatabaseError where wrote {
+            // A constraint the schema doesn't state (a database CHECK, say).
+            try await connection.execute("ROLLBACK TO SAVEPOINT syncwright_op")
+            try await connection.execute("RELEASE SAVEPOINT syncwright_op")
+            return rejected("constraint_violation", error.message)
+        }
+    }
+
+    private func beginWrite(_ wrote: inout Bool) async throws {
+        try await connection.execute("SAVEPOINT syncwright_op")
+        wrote = true
+    }
+
+    private func check(wrote: inout Bool) async throws -> PushResult {
         guard let plan else {
             return rejected("unknown_entity", "\(op.entity) is not an entity of the \(subset.name) subset")
         }
@@ -152,6 +200,7 @@ struct PushOperationApplier {
                 builder.bind(assignment.value, assignment.field.type.storage)
             }
             builder.append(")")
+            try await beginWrite(&wrote)
             try await connection.execute(builder.sql, builder.arguments)
             return try await appliedResult(plan, key: key)
 
@@ -179,6 +228,7 @@ struct PushOperationApplier {
             }
             builder.append(" WHERE \(plan.keyColumn) = ")
             builder.bind(key, entity.keyField.type.storage)
+            try await beginWrite(&wrote)
             try await connection.execute(builder.sql, builder.arguments)
             return try await appliedResult(plan, key: key)
 
@@ -195,6 +245,7 @@ struct PushOperationApplier {
             var builder = SQLBuilder(dialect)
             builder.append("DELETE FROM \(plan.table) WHERE \(plan.keyColumn) = ")
             builder.bind(key, entity.keyField.type.storage)
+            try await beginWrite(&wrote)
             try await connection.execute(builder.sql, builder.arguments)
             return PushResult(opId: op.opId, status: .applied)
         }
