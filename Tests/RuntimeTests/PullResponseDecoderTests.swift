@@ -69,3 +69,24 @@ struct PullResponseDecoderTests {
         #expect(throws: PullResponseDecoder.Failure.self) { try PushResponseDecoder.decode(Data(#"{"results":[{"opId":"a"}]}"#.utf8)) }
     }
 }
+
+@Suite("JSONValue text matches JSONEncoder and JSONDecoder")
+struct JSONValueTextTests {
+    @Test(arguments: [
+        JSONValue.string("plain"), .string("quote \" back \\ slash / tab \t nl \n cr \r bs \u{08} ff \u{0C} nul \u{00} é 😀"),
+        .integer(-42), .integer(Int64.max), .number(1.5), .number(-0.001), .number(1e20), .number(2.0), .bool(true), .null,
+        .array([.integer(1), .string("a"), .array([])]), .object(["b": .integer(1), "a": .object(["z": .null, "y": .bool(false)])]),
+    ])
+    func textIsJSONEncodersAndParsesBack(_ value: JSONValue) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let reference = String(decoding: try encoder.encode(value), as: UTF8.self)
+        #expect(value.jsonText == reference)
+        #expect(try JSONValue(jsonText: value.jsonText) == JSONDecoder().decode(JSONValue.self, from: Data(reference.utf8)))
+    }
+
+    @Test func invalidTextThrows() {
+        #expect(throws: (any Error).self) { try JSONValue(jsonText: "[1,") }
+        #expect(throws: (any Error).self) { try JSONValue(jsonText: "1 2") }
+    }
+}

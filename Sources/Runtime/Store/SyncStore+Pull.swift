@@ -53,7 +53,7 @@ extension SyncStore {
                     }
                     values.removeAll(keepingCapacity: true)
                     try Self.appendServerRowValues(descriptor, row: row, version: change.version, to: &values)
-                    statement.setUncheckedArguments(StatementArguments(values))
+                    statement.setUncheckedArguments(StatementArguments(databaseValues: values))
                     try statement.execute()
                 case .remove:
                     let statement: Statement

@@ -40,7 +40,10 @@ extension SyncStore {
                 operations.append(PushOperation(
                     opId: row["opId"], entity: descriptor.name, kind: kind, key: key,
                     baseVersion: row["baseVersion"], values: values))
-                try db.executeCached(sql: "UPDATE syncwright_outbox SET sent = 1 WHERE sequence = ?", arguments: [sequence])
+            }
+            // The batch is the oldest entries: mark them all sent at once.
+            if let last = rows.last?["sequence"] as Int64? {
+                try db.executeCached(sql: "UPDATE syncwright_outbox SET sent = 1 WHERE sequence <= ? AND sent = 0", arguments: [last])
             }
             return operations
         }
@@ -244,7 +247,7 @@ extension SyncStore {
         values.reserveCapacity(descriptor.columns.count + 2)
         try appendServerRowValues(descriptor, row: row, version: version, to: &values)
         let statement = try db.cachedStatement(sql: PullStatements.upsertSQL(descriptor, keeping: keep))
-        statement.setUncheckedArguments(StatementArguments(values))
+        statement.setUncheckedArguments(StatementArguments(databaseValues: values))
         try statement.execute()
     }
 }
@@ -255,6 +258,21 @@ enum PullStatements {
     /// descriptor's columns, then `version`, then `updatedAt`. Columns in `keeping` are
     /// inserted for a new row but not overwritten on an existing one.
     static func upsertSQL(_ descriptor: SyncEntityDescriptor, keeping: Set<String> = []) -> String {
+        struct Key: Hashable {
+            var descriptor: SyncEntityDescriptor
+            var keeping: Set<String>
+        }
+        let key = Key(descriptor: descriptor, keeping: keeping)
+        if let cached = cache.withValue({ $0[key] }) { return cached }
+        let sql = makeUpsertSQL(descriptor, keeping: keeping)
+        cache.withValue { $0[key] = sql }
+        return sql
+    }
+
+    /// Built once per descriptor and kept column set: the push path upserts row by row.
+    private static let cache = Locked<[AnyHashable: String]>([:])
+
+    private static func makeUpsertSQL(_ descriptor: SyncEntityDescriptor, keeping: Set<String>) -> String {
         let names = descriptor.columns.map(\.name) + [SyncEntityDescriptor.versionColumn, SyncEntityDescriptor.updatedAtColumn]
         let quoted = names.map(\.quotedDatabaseIdentifier)
         let updates = names.filter { $0 != descriptor.keyColumn && !keeping.contains($0) }
@@ -272,5 +290,20 @@ extension Database {
     /// few statements for every operation.
     func executeCached(sql: String, arguments: StatementArguments = StatementArguments()) throws {
         try cachedStatement(sql: sql).execute(arguments: arguments)
+    }
+}
+
+extension StatementArguments {
+    /// Arguments from ready database values. GRDB's generic initializer maps them
+    /// through a key path, which costs more than binding them on the pull path.
+    init(databaseValues: [DatabaseValue]) {
+        self.init(databaseValues.map { $0 as (any DatabaseValueConvertible)? })
+    }
+}
+
+extension SyncStore {
+    @_spi(Profiling) public func nextPushBatchForProfiling(limit: Int) throws -> [PushOperation] { try nextPushBatch(limit: limit) }
+    @_spi(Profiling) public func applyPushResultsForProfiling(_ response: PushResponse, for operations: [PushOperation]) throws -> Int {
+        try applyPushResults(response, for: operations).applied
     }
 }

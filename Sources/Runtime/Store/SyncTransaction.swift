@@ -93,7 +93,7 @@ public struct SyncTransaction {
             let names = writable.map(\.name.quotedDatabaseIdentifier).joined(separator: ", ")
             try database.execute(
                 sql: "INSERT INTO \(table) (\(names)) VALUES (\(databaseQuestionMarks(count: writable.count)))",
-                arguments: StatementArguments(writable.map { change.values[$0.name] ?? .null }))
+                arguments: StatementArguments(databaseValues: writable.map { change.values[$0.name] ?? .null }))
             try record(descriptor, rowKey: rowKey, kind: .insert, changed: writable.map(\.name), baseVersion: nil)
         case .update:
             guard let current = try Row.fetchOne(database, sql: "SELECT * FROM \(table) WHERE \(keyColumn) = ?", arguments: [key]) else {
@@ -107,7 +107,7 @@ public struct SyncTransaction {
             let assignments = changed.map { "\($0.name.quotedDatabaseIdentifier) = ?" }.joined(separator: ", ")
             try database.execute(
                 sql: "UPDATE \(table) SET \(assignments) WHERE \(keyColumn) = ?",
-                arguments: StatementArguments(changed.map { change.values[$0.name] ?? .null } + [key]))
+                arguments: StatementArguments(databaseValues: changed.map { change.values[$0.name] ?? .null } + [key]))
             try record(descriptor, rowKey: rowKey, kind: .update, changed: changed.map(\.name),
                        baseVersion: current[SyncEntityDescriptor.versionColumn])
         case .delete:

@@ -45,16 +45,29 @@ public enum JSONValue: Sendable, Hashable, Codable, CustomStringConvertible {
 
     /// Compact JSON text with sorted keys: equal values give equal text, so the text
     /// can serve as a key.
+    ///
+    /// Written by hand rather than by `JSONEncoder` (it is on the push and pull paths):
+    /// the same text as `JSONEncoder` with `.sortedKeys` and `.withoutEscapingSlashes`.
     public var jsonText: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // Encoding a JSONValue can't fail: every case maps to a JSON value.
-        return String(decoding: (try? encoder.encode(self)) ?? Data("null".utf8), as: UTF8.self)
+        var out: [UInt8] = []
+        JSONTextWriter.write(self, to: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 
-    /// Parses JSON text.
+    /// Parses JSON text (RFC 8259, strict).
     public init(jsonText: String) throws {
-        self = try JSONDecoder().decode(JSONValue.self, from: Data(jsonText.utf8))
+        var text = jsonText
+        let result: Result<JSONValue, PullResponseDecoder.Failure> = text.withUTF8 { bytes in
+            var parser = JSONByteParser(bytes)
+            do throws(PullResponseDecoder.Failure) {
+                let value = try parser.value()
+                try parser.end()
+                return .success(value)
+            } catch {
+                return .failure(error)
+            }
+        }
+        self = try result.get()
     }
 
     public var description: String { jsonText }
@@ -72,6 +85,65 @@ public enum JSONValue: Sendable, Hashable, Codable, CustomStringConvertible {
         case .number(let value) where value.rounded() == value && abs(value) < 9.0e15: return Int64(value)
         default: return nil
         }
+    }
+}
+
+/// Compact JSON text with sorted object keys.
+enum JSONTextWriter {
+    static func write(_ value: JSONValue, to out: inout [UInt8]) {
+        switch value {
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let flag): out.append(contentsOf: (flag ? "true" : "false").utf8)
+        case .integer(let integer): out.append(contentsOf: String(integer).utf8)
+        case .number(let number):
+            if !number.isFinite {
+                out.append(contentsOf: "null".utf8)
+            } else if number == number.rounded(), abs(number) < 1e15 {
+                out.append(contentsOf: String(Int64(number)).utf8)
+            } else {
+                out.append(contentsOf: "\(number)".utf8)
+            }
+        case .string(let text): writeString(text, to: &out)
+        case .array(let items):
+            out.append(UInt8(ascii: "["))
+            for (index, item) in items.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                write(item, to: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        case .object(let members):
+            out.append(UInt8(ascii: "{"))
+            for (index, name) in members.keys.sorted().enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                writeString(name, to: &out)
+                out.append(UInt8(ascii: ":"))
+                write(members[name]!, to: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    private static let hex = Array("0123456789abcdef".utf8)
+
+    static func writeString(_ text: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case 0x08: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
+            case 0x0C: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
+            case 0x0A: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case 0x0D: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case 0x09: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0..<0x20:
+                out.append(contentsOf: "\\u00".utf8)
+                out.append(hex[Int(byte >> 4)])
+                out.append(hex[Int(byte & 0xF)])
+            default: out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
     }
 }
 

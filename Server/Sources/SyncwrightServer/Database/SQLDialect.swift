@@ -10,7 +10,8 @@ public enum SQLDialect: String, Sendable, Hashable {
 
     /// A double-quoted identifier.
     public func quote(_ identifier: String) -> String {
-        "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        guard identifier.utf8.contains(UInt8(ascii: "\"")) else { return "\"" + identifier + "\"" }
+        return "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
     /// The placeholder for the argument at 1-based `index`.

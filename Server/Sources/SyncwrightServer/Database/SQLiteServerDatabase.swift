@@ -17,6 +17,8 @@ public final class SQLiteServerDatabase: ServerDatabase {
         configuration.allowsUnsafeTransactions = true
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // Savepoints' statement journals stay in memory rather than temporary files.
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
@@ -108,9 +110,11 @@ extension SQLiteServerDatabase {
     }
 
     static func statementArguments(_ values: [SQLValue]) -> StatementArguments {
-        StatementArguments(values.map { value -> DatabaseValue in
+        // The existential form: GRDB's generic initializer maps through a key path,
+        // which costs more than the statement itself.
+        StatementArguments(values.map { value -> (any DatabaseValueConvertible)? in
             switch value {
-            case .null: .null
+            case .null: DatabaseValue.null
             case .integer(let integer): integer.databaseValue
             case .real(let number): number.databaseValue
             case .text(let text): text.databaseValue

@@ -86,7 +86,7 @@ public struct SyncHTTPResponder: HTTPResponder {
             let response = try await service.push(body, claims: claims)
             metadata["rejected"] = "\(response.results.filter { $0.status == .rejected }.count)"
             metadata["conflicts"] = "\(response.results.filter { $0.status == .conflict }.count)"
-            return try encode(response, request)
+            return respond(json: WireJSONWriter.json(response), request)
         case .pull:
             let claims = try await claims(request)
             let body = try await decode(PullRequest.self, request)

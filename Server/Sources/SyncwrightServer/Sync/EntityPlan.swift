@@ -80,10 +80,23 @@ struct EntityPlan: Sendable {
         outputs.append(OutputColumn(name: "updatedAt", type: .scalar(.timestamp),
                                     expression: dialect.read("t.updated_at", .timestamp)))
         self.outputs = outputs
+        table = dialect.quote(entity.tableName)
+        keyColumn = dialect.quote(entity.keyField.columnName)
+        selectList = (outputs.map(\.expression) + ["t.version"]).joined(separator: ", ")
+        includeNames = Set(subsetEntity.includes.map(\.name))
+        quotedColumns = selected.mapValues { dialect.quote($0.columnName) }
     }
 
-    var table: String { dialect.quote(entity.tableName) }
-    var keyColumn: String { dialect.quote(entity.keyField.columnName) }
+    /// The quoted table name.
+    let table: String
+    /// The quoted key column.
+    let keyColumn: String
+    /// The select list of a row: every output, then the version.
+    let selectList: String
+    /// The names of the includes, which devices never write.
+    let includeNames: Set<String>
+    /// Each selected field's quoted column, by field name.
+    let quotedColumns: [String: String]
 
     private static func columnExpression(
         _ path: FieldPath, aliases: [String: String], schema: SchemaModel, dialect: SQLDialect
@@ -93,10 +106,6 @@ struct EntityPlan: Sendable {
         return ("\(alias).\(dialect.quote(field.columnName))", field.type)
     }
 
-    /// The select list of a row: every output, then the version.
-    var selectList: String {
-        (outputs.map(\.expression) + ["t.version"]).joined(separator: ", ")
-    }
 
     /// Decodes the values of ``selectList`` starting at `offset`.
     func row(_ values: [SQLValue], from offset: Int) -> (row: [String: JSONValue], version: Int64?) {

@@ -24,7 +24,6 @@ extension SyncService {
         let clientId = request.clientId
         let results = try await database.write { connection in
             let previous = try await Self.storedResults(connection, dialect, clientId: clientId, opIds: request.ops.map(\.opId))
-            let encoder = JSONEncoder()
             var results: [PushResult] = []
             var fresh: [(opId: String, json: String)] = []
             var answered = previous
@@ -38,7 +37,7 @@ extension SyncService {
                 let operation = PushOperationApplier(op: op, plan: plans[op.entity], subset: subset,
                                                      parameters: parameters, connection: connection, dialect: dialect)
                 let result = try await operation.apply()
-                fresh.append((op.opId, String(decoding: try encoder.encode(result), as: UTF8.self)))
+                fresh.append((op.opId, WireJSONWriter.text(result)))
                 answered[op.opId] = result
                 results.append(result)
             }
@@ -150,10 +149,8 @@ struct PushOperationApplier {
         // Every value must be a writable, selected column of the right type.
         var assignments: [(field: Field, value: SQLValue)] = []
         if op.kind != .delete {
-            let includes = Set(plan.subsetEntity.includes.map(\.name))
-            for name in (op.values ?? [:]).keys.sorted() {
-                let value = op.values![name]!
-                if includes.contains(name) {
+            for (name, value) in (op.values ?? [:]).sorted(by: { $0.key < $1.key }) {
+                if plan.includeNames.contains(name) {
                     return rejected("include_not_writable", "\(name) is an include, read-only on devices")
                 }
                 if name == "version" || name == "updatedAt" {
@@ -193,7 +190,7 @@ struct PushOperationApplier {
             }
             var builder = SQLBuilder(dialect)
             let columns = [entity.keyField] + assignments.map(\.field)
-            builder.append("INSERT INTO \(plan.table) (\(columns.map { dialect.quote($0.columnName) }.joined(separator: ", "))) VALUES (")
+            builder.append("INSERT INTO \(plan.table) (\(columns.map { plan.quotedColumns[$0.name]! }.joined(separator: ", "))) VALUES (")
             builder.bind(key, entity.keyField.type.storage)
             for assignment in assignments {
                 builder.append(", ")
@@ -223,7 +220,7 @@ struct PushOperationApplier {
             builder.append("UPDATE \(plan.table) SET ")
             for (index, assignment) in assignments.enumerated() {
                 if index > 0 { builder.append(", ") }
-                builder.append("\(dialect.quote(assignment.field.columnName)) = ")
+                builder.append("\(plan.quotedColumns[assignment.field.name]!) = ")
                 builder.bind(assignment.value, assignment.field.type.storage)
             }
             builder.append(" WHERE \(plan.keyColumn) = ")

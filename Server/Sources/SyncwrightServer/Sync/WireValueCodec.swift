@@ -56,7 +56,7 @@ enum WireValueCodec {
         case (.bool, .bool(let flag)):
             return .bool(flag)
         case (.uuid, .string(let text)):
-            return UUID(uuidString: text).map { .text($0.uuidString.lowercased()) }
+            return canonicalUUID(text).map(SQLValue.text)
         case (.date, .string(let text)):
             return isDate(text) ? .text(text) : nil
         case (.timestamp, .string(let text)):
@@ -120,6 +120,29 @@ enum WireValueCodec {
             default: return .string(data.base64EncodedString())
             }
         }
+    }
+
+    /// A UUID in lower case, or nil when `text` isn't one (8-4-4-4-12 hex digits).
+    static func canonicalUUID(_ text: String) -> String? {
+        var utf8 = Array(text.utf8)
+        guard utf8.count == 36 else { return nil }
+        var lowered = false
+        for index in utf8.indices {
+            let byte = utf8[index]
+            switch index {
+            case 8, 13, 18, 23:
+                guard byte == UInt8(ascii: "-") else { return nil }
+            default:
+                switch byte {
+                case 48...57, 97...102: break
+                case 65...70:
+                    utf8[index] = byte + 32
+                    lowered = true
+                default: return nil
+                }
+            }
+        }
+        return lowered ? String(decoding: utf8, as: UTF8.self) : text
     }
 
     static func isDate(_ text: String) -> Bool {

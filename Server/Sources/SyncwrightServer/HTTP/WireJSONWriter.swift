@@ -1,0 +1,53 @@
+import Foundation
+import Syncwright
+
+/// Writes push results and push answers as JSON by hand, with the same fixed member
+/// order as ``PullResponseWriter``: a push of a thousand ops stores and sends a
+/// thousand results, and `JSONEncoder` would dominate its time.
+enum WireJSONWriter {
+    /// One result as JSON text, as it is stored for replays.
+    static func text(_ result: PushResult) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        write(result, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// A push answer.
+    static func json(_ response: PushResponse) -> Data {
+        var out: [UInt8] = []
+        out.reserveCapacity(64 + response.results.count * 200)
+        out.append(contentsOf: #"{"results":["#.utf8)
+        for (index, result) in response.results.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            write(result, to: &out)
+        }
+        out.append(contentsOf: "]}".utf8)
+        return Data(out)
+    }
+
+    static func write(_ result: PushResult, to out: inout [UInt8]) {
+        out.append(contentsOf: #"{"opId":"#.utf8)
+        PullResponseWriter.writeString(result.opId, to: &out)
+        out.append(contentsOf: #","status":""#.utf8)
+        out.append(contentsOf: result.status.rawValue.utf8)
+        out.append(UInt8(ascii: "\""))
+        if let version = result.version {
+            out.append(contentsOf: #","version":"#.utf8)
+            out.append(contentsOf: String(version).utf8)
+        }
+        if let row = result.row {
+            out.append(contentsOf: #","row":"#.utf8)
+            PullResponseWriter.write(.object(row), to: &out)
+        }
+        if let reason = result.reason {
+            out.append(contentsOf: #","reason":"#.utf8)
+            PullResponseWriter.writeString(reason, to: &out)
+        }
+        if let code = result.code {
+            out.append(contentsOf: #","code":"#.utf8)
+            PullResponseWriter.writeString(code, to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+}
