@@ -1,5 +1,5 @@
 import Foundation
-@testable import Syncwright
+@_spi(Server) @testable import Syncwright
 import Testing
 
 @Suite("PullResponseDecoder reads pages as JSONDecoder does")
@@ -88,5 +88,23 @@ struct JSONValueTextTests {
     @Test func invalidTextThrows() {
         #expect(throws: (any Error).self) { try JSONValue(jsonText: "[1,") }
         #expect(throws: (any Error).self) { try JSONValue(jsonText: "1 2") }
+    }
+}
+
+@Suite("Push requests written and read by hand")
+struct PushRequestCodingTests {
+    @Test func aPushRequestRoundTripsAndMatchesJSONDecoder() throws {
+        let request = PushRequest(clientId: "device \"1\"", subset: "technician", schemaHash: "abc", ops: [
+            PushOperation(opId: "1", entity: "WorkOrder", kind: .insert, key: .string("k"), baseVersion: nil,
+                          values: ["id": .string("k"), "n": .integer(3), "note": .null, "tags": .array([.bool(true)])]),
+            PushOperation(opId: "2", entity: "WorkOrder", kind: .update, key: .integer(7), baseVersion: 12, values: ["n": .number(1.5)]),
+            PushOperation(opId: "3", entity: "WorkOrder", kind: .delete, key: .string("k"), baseVersion: 13, values: nil),
+        ])
+        let data = PushRequestWriter.json(request)
+        #expect(try JSONDecoder().decode(PushRequest.self, from: data) == request)
+        #expect(try PushRequestDecoder.decode(data) == request)
+        #expect(throws: PullResponseDecoder.Failure.self) {
+            try PushRequestDecoder.decode(Data(#"{"clientId":"c","subset":"s","schemaHash":"h","ops":[{"opId":"1"}]}"#.utf8))
+        }
     }
 }

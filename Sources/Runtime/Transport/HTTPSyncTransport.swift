@@ -40,12 +40,14 @@ public struct HTTPSyncTransport: SyncTransport {
     }
 
     public func push(_ request: PushRequest) async throws -> PushResponse {
-        try await send("POST", "v1/push", body: request) { data throws in try PushResponseDecoder.decode(data) }
+        try await send("POST", "v1/push", body: request, encode: { PushRequestWriter.json(request) }) { data throws in
+            try PushResponseDecoder.decode(data)
+        }
     }
 
     public func pull(_ request: PullRequest) async throws -> PullResponse {
         // Pages are large: read them with the dedicated parser rather than JSONDecoder.
-        try await send("POST", "v1/pull", body: request) { data throws in try PullResponseDecoder.decode(data) }
+        try await send("POST", "v1/pull", body: request, decode: { data throws in try PullResponseDecoder.decode(data) })
     }
 
     public func schema() async throws -> SchemaResponse {
@@ -54,6 +56,7 @@ public struct HTTPSyncTransport: SyncTransport {
 
     private func send<Body: Encodable, Response: Decodable>(
         _ method: String, _ path: String, body: Body?,
+        encode: (() throws -> Data)? = nil,
         decode: (Data) throws -> Response = { try JSONDecoder().decode(Response.self, from: $0) }
     ) async throws -> Response {
         var request = URLRequest(url: baseURL.appendingPathComponent(path), timeoutInterval: timeout)
@@ -68,7 +71,7 @@ public struct HTTPSyncTransport: SyncTransport {
         }
         request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
         if let body {
-            var data = try JSONEncoder().encode(body)
+            var data = try encode?() ?? JSONEncoder().encode(body)
             if compressesRequests {
                 data = try Gzip.compress(data)
                 request.setValue("gzip", forHTTPHeaderField: "Content-Encoding")

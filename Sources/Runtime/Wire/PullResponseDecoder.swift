@@ -48,6 +48,62 @@ public enum PushResponseDecoder {
     }
 }
 
+/// Reads a `POST /v1/push` request from its bytes, for servers: the reference server
+/// reads a thousand operations per request.
+@_spi(Server) public enum PushRequestDecoder {
+    /// Decodes a push request; the error names the byte offset of the problem.
+    public static func decode(_ data: Data) throws(PullResponseDecoder.Failure) -> PushRequest {
+        let result: Result<PushRequest, PullResponseDecoder.Failure> = data.withUnsafeBytes { buffer in
+            var parser = JSONByteParser(buffer.bindMemory(to: UInt8.self))
+            do throws(PullResponseDecoder.Failure) {
+                let request = try parser.pushRequest()
+                try parser.end()
+                return .success(request)
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+}
+
+/// Writes a `POST /v1/push` request by hand, with the members in a fixed order.
+enum PushRequestWriter {
+    static func json(_ request: PushRequest) -> Data {
+        var out: [UInt8] = []
+        out.reserveCapacity(128 + request.ops.count * 256)
+        out.append(contentsOf: #"{"clientId":"#.utf8)
+        JSONTextWriter.writeString(request.clientId, to: &out)
+        out.append(contentsOf: #","subset":"#.utf8)
+        JSONTextWriter.writeString(request.subset, to: &out)
+        out.append(contentsOf: #","schemaHash":"#.utf8)
+        JSONTextWriter.writeString(request.schemaHash, to: &out)
+        out.append(contentsOf: #","ops":["#.utf8)
+        for (index, op) in request.ops.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: #"{"opId":"#.utf8)
+            JSONTextWriter.writeString(op.opId, to: &out)
+            out.append(contentsOf: #","entity":"#.utf8)
+            JSONTextWriter.writeString(op.entity, to: &out)
+            out.append(contentsOf: #","kind":""#.utf8)
+            out.append(contentsOf: op.kind.rawValue.utf8)
+            out.append(contentsOf: #"","key":"#.utf8)
+            JSONTextWriter.write(op.key, to: &out)
+            if let base = op.baseVersion {
+                out.append(contentsOf: #","baseVersion":"#.utf8)
+                out.append(contentsOf: String(base).utf8)
+            }
+            if let values = op.values {
+                out.append(contentsOf: #","values":"#.utf8)
+                JSONTextWriter.write(.object(values), to: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+        out.append(contentsOf: "]}".utf8)
+        return Data(out)
+    }
+}
+
 /// A JSON reader over UTF-8 bytes: strict (RFC 8259), iterative over whitespace,
 /// recursive over nesting up to a fixed depth.
 struct JSONByteParser {
@@ -66,7 +122,7 @@ struct JSONByteParser {
     }
 
     private func failure(_ message: String) -> Failure {
-        Failure(description: "the pull page is not valid JSON: \(message) at byte \(index)")
+        Failure(description: "not valid JSON: \(message) at byte \(index)")
     }
 
     private mutating func skipWhitespace() {
@@ -131,6 +187,73 @@ struct JSONByteParser {
             throw failure("a pull page needs changes, units and more")
         }
         return PullResponse(changes: changes, units: units, more: more, estimate: estimate)
+    }
+
+    mutating func pushRequest() throws(Failure) -> PushRequest {
+        var clientId: String?
+        var subset: String?
+        var schemaHash: String?
+        var ops: [PushOperation]?
+        try object { (parser: inout JSONByteParser, name: String) throws(Failure) in
+            switch name {
+            case "clientId", "subset", "schemaHash":
+                guard case .string(let text) = try parser.value() else { throw parser.failure("\(name) must be a string") }
+                switch name {
+                case "clientId": clientId = text
+                case "subset": subset = text
+                default: schemaHash = text
+                }
+            case "ops":
+                var list: [PushOperation] = []
+                try parser.array { (parser: inout JSONByteParser) throws(Failure) in list.append(try parser.pushOperation()) }
+                ops = list
+            default:
+                _ = try parser.value()
+            }
+        }
+        guard let clientId, let subset, let schemaHash, let ops else {
+            throw failure("a push needs clientId, subset, schemaHash and ops")
+        }
+        return PushRequest(clientId: clientId, subset: subset, schemaHash: schemaHash, ops: ops)
+    }
+
+    private mutating func pushOperation() throws(Failure) -> PushOperation {
+        var opId: String?
+        var entity: String?
+        var kind: OperationKind?
+        var key: JSONValue?
+        var baseVersion: Int64?
+        var values: [String: JSONValue]?
+        try object { (parser: inout JSONByteParser, name: String) throws(Failure) in
+            switch name {
+            case "opId", "entity":
+                guard case .string(let text) = try parser.value() else { throw parser.failure("\(name) must be a string") }
+                if name == "opId" { opId = text } else { entity = text }
+            case "kind":
+                guard case .string(let text) = try parser.value(), let parsed = OperationKind(rawValue: text) else {
+                    throw parser.failure("kind must be insert, update or delete")
+                }
+                kind = parsed
+            case "key":
+                key = try parser.value()
+            case "baseVersion":
+                switch try parser.value() {
+                case .integer(let value): baseVersion = value
+                case .null: baseVersion = nil
+                default: throw parser.failure("baseVersion must be an integer")
+                }
+            case "values":
+                if try parser.peek() == UInt8(ascii: "{") {
+                    values = try parser.row()
+                } else {
+                    guard case .null = try parser.value() else { throw parser.failure("values must be an object") }
+                }
+            default:
+                _ = try parser.value()
+            }
+        }
+        guard let opId, let entity, let kind, let key else { throw failure("an op needs opId, entity, kind and key") }
+        return PushOperation(opId: opId, entity: entity, kind: kind, key: key, baseVersion: baseVersion, values: values)
     }
 
     mutating func pushResponse() throws(Failure) -> PushResponse {

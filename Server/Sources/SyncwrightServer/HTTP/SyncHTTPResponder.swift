@@ -80,7 +80,13 @@ public struct SyncHTTPResponder: HTTPResponder {
             return try encode(service.schemaResponse, request)
         case .push:
             let claims = try await claims(request)
-            let body = try await decode(PushRequest.self, request)
+            let body = try await decode(PushRequest.self, request) { data throws(ProtocolError) in
+                do throws(PullResponseDecoder.Failure) {
+                    return try PushRequestDecoder.decode(data)
+                } catch {
+                    throw ProtocolError.invalidRequest("the body is not a valid PushRequest: \(error.description)")
+                }
+            }
             metadata["subset"] = "\(body.subset)"
             metadata["ops"] = "\(body.ops.count)"
             let response = try await service.push(body, claims: claims)
@@ -108,7 +114,9 @@ public struct SyncHTTPResponder: HTTPResponder {
         return try await verifier.claims(ofToken: String(parts[1]).trimmingCharacters(in: .whitespaces))
     }
 
-    private func decode<T: Decodable>(_ type: T.Type, _ request: Request) async throws -> T {
+    private func decode<T: Decodable>(
+        _ type: T.Type, _ request: Request, parse: ((Data) throws(ProtocolError) -> T)? = nil
+    ) async throws -> T {
         var data: Data
         do {
             let buffer = try await request.body.collect(upTo: limits.maximumBodyBytes)
@@ -126,6 +134,7 @@ public struct SyncHTTPResponder: HTTPResponder {
                 throw ProtocolError(status: 413, code: "body_too_large", message: "\(error)")
             }
         }
+        if let parse { return try parse(data) }
         do {
             return try JSONDecoder().decode(T.self, from: data)
         } catch let error as DecodingError {
