@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 //
 // Benchmarks for Syncwright, a separate package so the root package stays light.
 // Run everything:   swift run -c release --package-path Benchmarks syncwright-benchmarks
@@ -13,11 +13,13 @@ let rootPackage = URL(fileURLWithPath: Context.packageDirectory).deletingLastPat
 
 let package = Package(
     name: "SyncwrightBenchmarks",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v14)],
     dependencies: [
         .package(path: ".."),
+        .package(path: "../Server"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         .executableTarget(
@@ -26,8 +28,10 @@ let package = Package(
                 .product(name: "SyncwrightSchema", package: rootPackage),
                 .product(name: "Syncwright", package: rootPackage),
                 .product(name: "SyncwrightGenerator", package: rootPackage),
+                .product(name: "SyncwrightServer", package: "Server"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/SyncwrightBenchmarks"
         ),

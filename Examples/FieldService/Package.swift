@@ -1,7 +1,8 @@
 // swift-tools-version: 6.1
 //
 // The FieldService example: a technician device whose entity types are generated from
-// Sources/FieldServiceModel/syncwright.yaml by the Syncwright build plugin.
+// Sources/FieldServiceModel/syncwright.yaml by the Syncwright build plugin, and the
+// `fieldservice` command that plays that device (README.md's tour).
 
 import Foundation
 import PackageDescription
@@ -14,14 +15,24 @@ let syncwright = URL(fileURLWithPath: Context.packageDirectory)
 let package = Package(
     name: "FieldService",
     platforms: [.macOS(.v13), .iOS(.v16)],
-    products: [.library(name: "FieldServiceModel", targets: ["FieldServiceModel"])],
-    dependencies: [.package(path: "../..")],
+    products: [
+        .library(name: "FieldServiceModel", targets: ["FieldServiceModel"]),
+        .executable(name: "fieldservice", targets: ["fieldservice"]),
+    ],
+    dependencies: [
+        .package(path: "../.."),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
     targets: [
         .target(
             name: "FieldServiceModel",
             dependencies: [.product(name: "Syncwright", package: syncwright)],
             exclude: ["syncwright.yaml", "syncwright-config.yaml"],
             plugins: [.plugin(name: "SyncwrightPlugin", package: syncwright)]
+        ),
+        .executableTarget(
+            name: "fieldservice",
+            dependencies: ["FieldServiceModel", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "FieldServiceModelTests", dependencies: ["FieldServiceModel"]),
     ],

@@ -123,4 +123,12 @@ enum PeakMemory {
         return Int(usage.ru_maxrss)
         #endif
     }
+
+    /// Starts a new peak at the current resident size (Linux: `/proc/self/clear_refs`),
+    /// so the next figure is one benchmark's own.
+    static func reset() {
+        #if os(Linux)
+        try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
+        #endif
+    }
 }

@@ -6,7 +6,28 @@ import Foundation
 // exits non-zero when a promised target is missed. --smoke runs small sizes once,
 // to check that every benchmark still works.
 
+// The sync benchmarks' server runs in a child process: this executable with --serve.
+if CommandLine.arguments.count == 4, CommandLine.arguments[1] == "--serve" {
+    do {
+        try await SyncBenchmarks.serve(schema: CommandLine.arguments[2], database: CommandLine.arguments[3])
+        exit(0)
+    } catch {
+        print("error: \(error)")
+        exit(1)
+    }
+}
+
+if CommandLine.arguments.contains("--profile-client") { try await ProfileClient.run(); exit(0) }
+if CommandLine.arguments.contains("--profile-push") {
+    try await ProfilePush.run()
+    exit(0)
+}
 let smoke = CommandLine.arguments.contains("--smoke")
+/// `--only sync` (or apply, validate, generate, compile) runs one group.
+let only: String? = CommandLine.arguments.firstIndex(of: "--only").flatMap {
+    $0 + 1 < CommandLine.arguments.count ? CommandLine.arguments[$0 + 1] : nil
+}
+func selected(_ group: String) -> Bool { only == nil || only == group }
 #if DEBUG
 print("note: this is a debug build; figures mean little and targets are not checked; use -c release")
 /// Targets are checked only in release builds.
@@ -20,21 +41,33 @@ let compileTarget: Double? = 0.3
 #endif
 print("Syncwright benchmarks (\(smoke ? "smoke run" : "full run")) on \(ProcessInfo.processInfo.activeProcessorCount) cores")
 
-var runner = BenchmarkRunner(iterations: smoke ? 1 : 3)
-do {
-    if smoke {
-        // Apply first: its memory figure is the process's peak so far.
-        try ApplyBenchmarks.run(&runner, rows: 20_000, pageSize: 1_000, checkTargets: false)
-        try SchemaBenchmarks.run(&runner, entities: 50, fields: 20, targetSeconds: nil)
-        try GenerateBenchmarks.generation(&runner, entities: 50, targetSeconds: nil)
-        try GenerateBenchmarks.compileTime(&runner, entities: 10, targetPerEntity: nil)
-    } else {
-        // Apply first: its memory figure is the process's peak so far.
-        try ApplyBenchmarks.run(&runner, rows: 1_000_000, pageSize: 1_000, checkTargets: checkTargets)
-        try SchemaBenchmarks.run(&runner, entities: 1_000, fields: 20, targetSeconds: validateTarget)
-        try GenerateBenchmarks.generation(&runner, entities: 1_000, targetSeconds: validateTarget)
-        try GenerateBenchmarks.compileTime(&runner, entities: 200, targetPerEntity: compileTarget)
+func runBenchmarks() async throws -> BenchmarkRunner {
+    var runner = BenchmarkRunner(iterations: smoke ? 1 : 3)
+    let rows = smoke ? 20_000 : 1_000_000
+    let entities = smoke ? 50 : 1_000
+    // Apply first: its memory figure is the process's peak so far.
+    if selected("apply") {
+        try ApplyBenchmarks.run(&runner, rows: rows, pageSize: 1_000, checkTargets: checkTargets && !smoke)
     }
+    if selected("sync") {
+        try await SyncBenchmarks.run(&runner, rows: rows, changed: smoke ? 100 : 1_000, pushes: smoke ? 2_000 : 10_000,
+                                     pageSize: 1_000, checkTargets: checkTargets && !smoke)
+    }
+    if selected("validate") {
+        try SchemaBenchmarks.run(&runner, entities: entities, fields: 20, targetSeconds: smoke ? nil : validateTarget)
+    }
+    if selected("generate") {
+        try GenerateBenchmarks.generation(&runner, entities: entities, targetSeconds: smoke ? nil : validateTarget)
+    }
+    if selected("compile") {
+        try GenerateBenchmarks.compileTime(&runner, entities: smoke ? 10 : 200, targetPerEntity: smoke ? nil : compileTarget)
+    }
+    return runner
+}
+
+let runner: BenchmarkRunner
+do {
+    runner = try await runBenchmarks()
 } catch {
     print("error: \(error)")
     exit(1)

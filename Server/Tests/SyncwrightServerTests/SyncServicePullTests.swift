@@ -161,4 +161,21 @@ struct SyncServicePullTests {
         #expect(fresh.changes.keys("WorkOrderLine", .put).isEmpty)
         #expect(fresh.changes.keys("WorkOrder", .put) == [FieldService.id("e", 1)])
     }
+
+    @Test(arguments: DatabaseKind.allCases)
+    func theHTTPBodyIsTheSamePageWrittenStraightFromSQL(_ kind: DatabaseKind) async throws {
+        let service = try await FieldService.service(kind)
+        try await FieldService.seed(service.database)
+        try await FieldService.sql(service.database, "UPDATE work_orders SET notes = 'a \"quoted\" note' WHERE id = '\(FieldService.id("e", 1))'")
+        let start = try await service.pullAll("jobs", claims: FieldService.annClaims)
+        try await FieldService.sql(service.database, "DELETE FROM work_order_lines WHERE id = '\(FieldService.id("f", 1))'")
+        for cursor in [nil, start.cursor] {
+            let request = PullRequest(subset: "technician", schemaHash: service.schema.schemaHash, units: ["jobs": cursor], limit: 10)
+            let response = try await service.pull(request, claims: FieldService.annClaims)
+            let body = try await service.pullJSON(request, claims: FieldService.annClaims)
+            #expect(!response.changes.isEmpty)
+            #expect(body.body == PullResponseWriter.json(response))
+            #expect(try JSONDecoder().decode(PullResponse.self, from: body.body) == response)
+        }
+    }
 }

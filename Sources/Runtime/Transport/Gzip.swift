@@ -14,11 +14,12 @@ import Foundation
         data.count >= 2 && data[data.startIndex] == 0x1f && data[data.startIndex + 1] == 0x8b
     }
 
-    /// `data` gzip-compressed.
-    public static func compress(_ data: Data) throws -> Data {
+    /// `data` gzip-compressed at `level` (1, fastest, to 9, smallest; zlib's default 6
+    /// when nil).
+    public static func compress(_ data: Data, level: Int32? = nil) throws -> Data {
         var stream = z_stream()
         // windowBits 15 + 16: a gzip header and trailer instead of zlib's.
-        guard deflateInit2_(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY,
+        guard deflateInit2_(&stream, level ?? Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY,
                             ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK
         else { throw Failure(description: "deflateInit2 failed") }
         defer { deflateEnd(&stream) }

@@ -85,6 +85,16 @@ struct EntityPlan: Sendable {
         selectList = (outputs.map(\.expression) + ["t.version"]).joined(separator: ", ")
         includeNames = Set(subsetEntity.includes.map(\.name))
         quotedColumns = selected.mapValues { dialect.quote($0.columnName) }
+        var prefix = Array(#"{"entity":"#.utf8)
+        PullResponseWriter.writeString(entity.name, to: &prefix)
+        entityPrefix = prefix
+        outputKeys = outputs.map { output in
+            var key: [UInt8] = []
+            PullResponseWriter.writeString(output.name, to: &key)
+            key.append(UInt8(ascii: ":"))
+            return key
+        }
+        sortedOutputIndices = outputs.indices.sorted { outputs[$0].name < outputs[$1].name }
     }
 
     /// The quoted table name.
@@ -97,6 +107,11 @@ struct EntityPlan: Sendable {
     let includeNames: Set<String>
     /// Each selected field's quoted column, by field name.
     let quotedColumns: [String: String]
+    /// `{"entity":"Name"` as bytes, and each output's `"name":`, for writing pages.
+    let entityPrefix: [UInt8]
+    let outputKeys: [[UInt8]]
+    /// The outputs' indices in name order, the order rows are written in.
+    let sortedOutputIndices: [Int]
 
     private static func columnExpression(
         _ path: FieldPath, aliases: [String: String], schema: SchemaModel, dialect: SQLDialect

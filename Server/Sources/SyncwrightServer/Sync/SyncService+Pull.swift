@@ -1,3 +1,4 @@
+import Foundation
 import Syncwright
 import SyncwrightSchema
 
@@ -11,6 +12,18 @@ extension SyncService {
     /// `put`, a row that doesn't (deleted, filtered out, reassigned) is a `remove`.
     /// Cost follows what changed since the cursor, not the size of the tables.
     public func pull(_ request: PullRequest, claims: [String: JSONValue]) async throws -> PullResponse {
+        let page = try await pullRows(request, claims: claims)
+        return PullResponse(changes: page.rows.map { $0.change() }, units: page.units, more: page.more, estimate: page.estimate)
+    }
+
+    /// The same page as ``pull(_:claims:)``, as the JSON body: rows go from SQL values
+    /// to bytes without building dictionaries.
+    func pullJSON(_ request: PullRequest, claims: [String: JSONValue]) async throws -> (body: Data, changes: Int) {
+        let page = try await pullRows(request, claims: claims)
+        return (PullResponseWriter.json(page), page.rows.count)
+    }
+
+    func pullRows(_ request: PullRequest, claims: [String: JSONValue]) async throws -> PulledPage {
         let subset = try subset(named: request.subset, schemaHash: request.schemaHash)
         let parameters = try parameters(subset, claims: claims)
         guard request.limit > 0 else { throw ProtocolError.invalidRequest("limit must be at least 1") }
@@ -23,7 +36,7 @@ extension SyncService {
         let compacted = try await database.read(
             "SELECT value FROM syncwright_state WHERE name = 'compacted_through'", []).first?.first?.text.flatMap { Int64($0) } ?? 0
 
-        var changes: [PullChange] = []
+        var changes: [PulledRow] = []
         var cursors: [String: String] = [:]
         var more = false
         var estimate = 0
@@ -68,7 +81,7 @@ extension SyncService {
             estimate += next.estimate
             cursors[name] = next.encoded
         }
-        return PullResponse(changes: changes, units: cursors, more: more, estimate: more ? estimate : 0)
+        return PulledPage(rows: changes, units: cursors, more: more, estimate: more ? estimate : 0)
     }
 
     private func countChanges(_ unit: SyncUnit, after: Int64, through: Int64) async throws -> Int {
@@ -86,7 +99,7 @@ extension SyncService {
     }
 
     private struct Page {
-        var changes: [PullChange] = []
+        var changes: [PulledRow] = []
         var more = false
         var lastSequence: Int64 = 0
         /// Log entries looked at, sent or not.
@@ -97,7 +110,7 @@ extension SyncService {
         unit: SyncUnit, subset: Subset, parameters: SubsetParameters, cursor: PullCursor, high: Int64, limit: Int
     ) async throws -> Page {
         // Each entity's first `limit` entries, merged by sequence number.
-        var entries: [(sequence: Int64, change: PullChange?)] = []
+        var entries: [(sequence: Int64, change: PulledRow)] = []
         var anyFull = false
         for entityName in unit.entityNames {
             guard let plan = plans[subset.name]?[entityName] else { continue }
@@ -124,21 +137,39 @@ extension SyncService {
             for values in rows {
                 let sequence = values[0].integer ?? 0
                 let key = wireKey(values[1].text ?? "", plan.entity)
-                if values[2].integer == 1 {
-                    let (row, version) = plan.row(values, from: 3)
-                    entries.append((sequence, PullChange(entity: entityName, op: .put, key: key, row: row, version: version)))
-                } else {
-                    entries.append((sequence, PullChange(entity: entityName, op: .remove, key: key)))
-                }
+                entries.append((sequence, PulledRow(plan: plan, key: key, isPut: values[2].integer == 1, values: values)))
             }
         }
         entries.sort { $0.sequence < $1.sequence }
         var page = Page()
         page.more = anyFull || entries.count > limit
         let kept = entries.prefix(limit)
-        page.changes = kept.compactMap(\.change)
+        page.changes = kept.map(\.change)
         page.scanned = kept.count
         page.lastSequence = kept.last?.sequence ?? cursor.sequence
         return page
     }
+}
+
+/// One change of a page, still as the SQL values of its row.
+struct PulledRow: Sendable {
+    let plan: EntityPlan
+    let key: JSONValue
+    let isPut: Bool
+    /// `seq, key, matches`, then the plan's select list.
+    let values: [SQLValue]
+
+    func change() -> PullChange {
+        guard isPut else { return PullChange(entity: plan.entity.name, op: .remove, key: key) }
+        let (row, version) = plan.row(values, from: 3)
+        return PullChange(entity: plan.entity.name, op: .put, key: key, row: row, version: version)
+    }
+}
+
+/// A page before it is written out.
+struct PulledPage: Sendable {
+    var rows: [PulledRow]
+    var units: [String: String]
+    var more: Bool
+    var estimate: Int?
 }

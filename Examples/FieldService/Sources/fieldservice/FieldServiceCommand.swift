@@ -1,0 +1,218 @@
+import ArgumentParser
+import FieldServiceModel
+import Foundation
+import Syncwright
+
+/// `fieldservice`: a technician's device on the command line. It keeps its own SQLite
+/// store, works offline, and syncs with the reference server.
+@main
+struct FieldServiceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fieldservice",
+        abstract: "A technician's device: work orders kept offline, synced with a Syncwright server.",
+        subcommands: [List.self, Show.self, Edit.self, Complete.self, AddLine.self, Sync.self, Status.self,
+                      Conflicts.self, Rejected.self, Seed.self, Reassign.self]
+    )
+}
+
+/// Where the device keeps its data and which server and token it syncs with.
+struct DeviceOptions: ParsableArguments {
+    @Option(help: "The device's SQLite file.")
+    var store = "fieldservice.sqlite"
+
+    @Option(help: "The sync server.")
+    var server = "http://127.0.0.1:8080"
+
+    @Option(help: "The technician's token (or FIELDSERVICE_TOKEN).")
+    var token: String?
+
+    func openStore() throws -> SyncStore {
+        try openTechnicianStore(at: store)
+    }
+
+    func engine(_ store: SyncStore) throws -> SyncEngine {
+        guard let token = token ?? ProcessInfo.processInfo.environment["FIELDSERVICE_TOKEN"], !token.isEmpty else {
+            throw ValidationError("syncing needs a token: --token T or FIELDSERVICE_TOKEN (mint one with `syncwright-server token`)")
+        }
+        guard let url = URL(string: server), url.scheme != nil else { throw ValidationError("--server \(server) is not a URL") }
+        return SyncEngine(store: store, transport: HTTPSyncTransport(baseURL: url, timeout: 30) { token },
+                          configuration: SyncConfiguration(syncOnStart: false, syncOnReconnect: false,
+                                                           retry: RetryPolicy(maximumAttempts: 3, initialDelay: .milliseconds(200))))
+    }
+}
+
+func workOrder(_ store: SyncStore, number: Int) throws -> WorkOrder {
+    guard let order = try store.read({ try WorkOrder.filter(WorkOrder.Columns.number == number).fetchOne($0) }) else {
+        throw ValidationError("no work order \(number) on this device; `fieldservice list` shows them")
+    }
+    return order
+}
+
+struct List: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "The work orders on this device.")
+    @OptionGroup var device: DeviceOptions
+
+    func run() throws {
+        let store = try device.openStore()
+        let orders = try store.read { try WorkOrder.order(WorkOrder.Columns.number).fetchAll($0) }
+        let pending = Set(try store.pendingChanges().filter { $0.entity == "WorkOrder" }.compactMap(\.key.stringValue))
+        if orders.isEmpty {
+            print("no work orders on this device; run `fieldservice sync`")
+            return
+        }
+        for order in orders {
+            let mark = pending.contains(order.id.uuidString.lowercased()) ? " *" : ""
+            print("\(order.number)  \(order.status.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0))  \(order.customerName ?? "?")\(order.notes.map { "  — \($0)" } ?? "")\(mark)")
+        }
+        if !pending.isEmpty { print("* changed on this device, not yet synced") }
+    }
+}
+
+struct Show: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "One work order with its lines.")
+    @OptionGroup var device: DeviceOptions
+    @Argument(help: "The work order's number.") var number: Int
+
+    func run() throws {
+        let store = try device.openStore()
+        let order = try workOrder(store, number: number)
+        let lines = try store.read { try WorkOrderLine.filter(WorkOrderLine.Columns.workOrderId == order.id).fetchAll($0) }
+        print("work order \(order.number): \(order.status.rawValue)")
+        print("customer:  \(order.customerName ?? "?")\(order.customerPhone.map { ", \($0)" } ?? "")")
+        if let date = order.scheduledFor { print("scheduled: \(date)") }
+        if let notes = order.notes { print("notes:     \(notes)") }
+        for line in lines { print("  \(line.quantity) × \(line.productName ?? "?")") }
+    }
+}
+
+struct Edit: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Change a work order on this device (no network needed).")
+    @OptionGroup var device: DeviceOptions
+    @Argument(help: "The work order's number.") var number: Int
+    @Option(help: "New notes.") var notes: String?
+    @Option(help: "open, scheduled, inProgress, done or cancelled.") var status: String?
+    @Option(help: "YYYY-MM-DD.") var scheduledFor: String?
+
+    func run() throws {
+        let store = try device.openStore()
+        var order = try workOrder(store, number: number)
+        if let notes { order.notes = notes }
+        if let status {
+            guard let value = WorkOrder.Status(rawValue: status) else {
+                throw ValidationError("--status must be one of \(WorkOrder.Status.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            order.status = value
+        }
+        if let scheduledFor { order.scheduledFor = scheduledFor }
+        try store.write { try $0.update(order) }
+        print("work order \(number) changed on this device; \(try store.pendingChangeCount()) change(s) to sync")
+    }
+}
+
+struct Complete: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Mark a work order done.")
+    @OptionGroup var device: DeviceOptions
+    @Argument(help: "The work order's number.") var number: Int
+
+    func run() throws {
+        let store = try device.openStore()
+        var order = try workOrder(store, number: number)
+        order.status = .done
+        try store.write { try $0.update(order) }
+        print("work order \(number) done; \(try store.pendingChangeCount()) change(s) to sync")
+    }
+}
+
+struct AddLine: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "add-line", abstract: "Add a product used on a job.")
+    @OptionGroup var device: DeviceOptions
+    @Argument(help: "The work order's number.") var number: Int
+    @Option(help: "The product's SKU.") var sku: String
+    @Option(help: "How many.") var quantity = 1
+
+    func run() throws {
+        let store = try device.openStore()
+        let order = try workOrder(store, number: number)
+        guard let product = try store.read({ try Product.filter(Product.Columns.sku == sku).fetchOne($0) }) else {
+            throw ValidationError("no product with SKU \(sku) on this device")
+        }
+        try store.write { try $0.insert(WorkOrderLine(id: UUID(), workOrderId: order.id, productId: product.id, quantity: quantity)) }
+        print("added \(quantity) × \(product.name) to work order \(number)")
+    }
+}
+
+struct Sync: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Push this device's changes, then pull the server's.")
+    @OptionGroup var device: DeviceOptions
+
+    func run() async throws {
+        let store = try device.openStore()
+        let engine = try device.engine(store)
+        let progress = Task {
+            var last = ""
+            for await status in await engine.status {
+                let line: String
+                switch status.activity {
+                case .pushing(let done, let total): line = "pushed \(done)/\(total)"
+                case .pulling(let unit, let done, _): line = "pulled \(done) (\(unit))"
+                default: continue
+                }
+                if line != last { print(line) }
+                last = line
+            }
+        }
+        defer { progress.cancel() }
+        do {
+            let report = try await engine.sync()
+            progress.cancel()
+            let pulled = report.pulled.values.reduce(0, +)
+            print("synced: \(report.pushed) pushed, \(report.conflicts) conflicts, \(report.rejected) rejected, \(pulled) pulled")
+            if report.rejected > 0 { print("see `fieldservice rejected`") }
+        } catch {
+            throw ValidationError("sync failed: \(error); your changes stay on this device")
+        }
+    }
+}
+
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Pending changes and the last sync.")
+    @OptionGroup var device: DeviceOptions
+
+    func run() throws {
+        let store = try device.openStore()
+        print("pending changes: \(try store.pendingChangeCount())")
+        print("rejected changes: \(try store.rejectedChanges().count)")
+        print("conflicts: \(try store.conflicts().count)")
+        print("last synced: \(try store.lastSyncedAt().map { ISO8601DateFormatter().string(from: $0) } ?? "never")")
+    }
+}
+
+struct Conflicts: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Conflicts kept for you (entities with `conflict: manual`).")
+    @OptionGroup var device: DeviceOptions
+
+    func run() throws {
+        let conflicts = try device.openStore().conflicts()
+        if conflicts.isEmpty { print("no conflicts: the schema's policies resolved them") }
+        for conflict in conflicts {
+            print("\(conflict.entity) \(conflict.key): yours \(conflict.localValues.map { "\($0)" } ?? "deleted"), server's \(conflict.serverValues.map { "\($0)" } ?? "deleted")")
+        }
+    }
+}
+
+struct Rejected: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Changes the server refused, and why.")
+    @OptionGroup var device: DeviceOptions
+    @Flag(help: "Put the rows back as the server has them.") var discard = false
+
+    func run() throws {
+        let store = try device.openStore()
+        let rejected = try store.rejectedChanges()
+        if rejected.isEmpty { print("no rejected changes") }
+        for change in rejected {
+            print("\(change.kind.rawValue) \(change.entity) \(change.key): \(change.code) — \(change.reason)")
+            if discard { try store.discard(change) }
+        }
+        if discard && !rejected.isEmpty { print("discarded \(rejected.count); the next sync brings the server's rows") }
+    }
+}
