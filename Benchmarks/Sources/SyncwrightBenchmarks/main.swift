@@ -17,11 +17,6 @@ if CommandLine.arguments.count == 4, CommandLine.arguments[1] == "--serve" {
     }
 }
 
-if CommandLine.arguments.contains("--profile-client") { try await ProfileClient.run(); exit(0) }
-if CommandLine.arguments.contains("--profile-push") {
-    try await ProfilePush.run()
-    exit(0)
-}
 let smoke = CommandLine.arguments.contains("--smoke")
 /// `--only sync` (or apply, validate, generate, compile) runs one group.
 let only: String? = CommandLine.arguments.firstIndex(of: "--only").flatMap {
