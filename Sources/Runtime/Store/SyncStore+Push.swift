@@ -300,18 +300,3 @@ extension StatementArguments {
         self.init(databaseValues.map { $0 as (any DatabaseValueConvertible)? })
     }
 }
-
-extension StatementArguments {
-    /// Arguments from ready database values. GRDB's generic initializer maps them
-    /// through a key path, which costs more than binding them on the pull path.
-    init(databaseValues: [DatabaseValue]) {
-        self.init(databaseValues.map { $0 as (any DatabaseValueConvertible)? })
-    }
-}
-
-extension SyncStore {
-    @_spi(Profiling) public func nextPushBatchForProfiling(limit: Int) throws -> [PushOperation] { try nextPushBatch(limit: limit) }
-    @_spi(Profiling) public func applyPushResultsForProfiling(_ response: PushResponse, for operations: [PushOperation]) throws -> Int {
-        try applyPushResults(response, for: operations).applied
-    }
-}
