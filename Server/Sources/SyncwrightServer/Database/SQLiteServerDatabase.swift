@@ -48,6 +48,18 @@ public final class SQLiteServerDatabase: ServerDatabase {
         try await pool.read { db in try Self.fetch(db, sql, arguments) }
     }
 
+    /// Runs a read and hands each result row to `consume` as the raw SQLite statement,
+    /// for readers that turn columns into bytes without building Swift values.
+    func readRaw(_ sql: String, _ arguments: [SQLValue], _ consume: @escaping @Sendable (OpaquePointer) throws -> Void) async throws {
+        try await pool.read { db in
+            let statement = try db.cachedStatement(sql: sql)
+            let cursor = try Row.fetchCursor(statement, arguments: Self.statementArguments(arguments))
+            while try cursor.next() != nil {
+                try consume(statement.sqliteStatement)
+            }
+        }
+    }
+
     public func close() async throws {
         try pool.close()
     }

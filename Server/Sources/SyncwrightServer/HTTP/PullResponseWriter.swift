@@ -13,6 +13,10 @@ enum PullResponseWriter {
         out.append(contentsOf: #"{"changes":["#.utf8)
         for (index, row) in page.rows.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
+            if let json = row.json {
+                out.append(contentsOf: json)
+                continue
+            }
             out.append(contentsOf: row.plan.entityPrefix)
             if row.isPut {
                 out.append(contentsOf: #","op":"put","key":"#.utf8)

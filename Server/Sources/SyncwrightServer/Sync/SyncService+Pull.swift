@@ -1,4 +1,5 @@
 import Foundation
+import GRDBSQLite
 import Syncwright
 import SyncwrightSchema
 
@@ -19,11 +20,11 @@ extension SyncService {
     /// The same page as ``pull(_:claims:)``, as the JSON body: rows go from SQL values
     /// to bytes without building dictionaries.
     func pullJSON(_ request: PullRequest, claims: [String: JSONValue]) async throws -> (body: Data, changes: Int) {
-        let page = try await pullRows(request, claims: claims)
+        let page = try await pullRows(request, claims: claims, writingJSON: true)
         return (PullResponseWriter.json(page), page.rows.count)
     }
 
-    func pullRows(_ request: PullRequest, claims: [String: JSONValue]) async throws -> PulledPage {
+    func pullRows(_ request: PullRequest, claims: [String: JSONValue], writingJSON: Bool = false) async throws -> PulledPage {
         let subset = try subset(named: request.subset, schemaHash: request.schemaHash)
         let parameters = try parameters(subset, claims: claims)
         guard request.limit > 0 else { throw ProtocolError.invalidRequest("limit must be at least 1") }
@@ -71,7 +72,7 @@ extension SyncService {
                 cursor.estimate = try await countChanges(unit, after: 0, through: high)
             }
             let page = try await pullPage(unit: unit, subset: subset, parameters: parameters, cursor: cursor,
-                                          high: high, limit: remaining)
+                                          high: high, limit: remaining, writingJSON: writingJSON)
             changes += page.changes
             more = more || page.more
             var next = cursor
@@ -107,7 +108,8 @@ extension SyncService {
     }
 
     private func pullPage(
-        unit: SyncUnit, subset: Subset, parameters: SubsetParameters, cursor: PullCursor, high: Int64, limit: Int
+        unit: SyncUnit, subset: Subset, parameters: SubsetParameters, cursor: PullCursor, high: Int64, limit: Int,
+        writingJSON: Bool
     ) async throws -> Page {
         // Each entity's first `limit` entries, merged by sequence number.
         var entries: [(sequence: Int64, change: PulledRow)] = []
@@ -132,6 +134,24 @@ extension SyncService {
             }
             builder.append(" ORDER BY c.seq LIMIT ")
             builder.bind(.integer(Int64(limit)))
+            if writingJSON, let sqlite = database as? SQLiteServerDatabase {
+                // Rows go from SQLite's buffers to JSON bytes, nothing in between.
+                let writer = SQLiteRowWriter(plan: plan)
+                let written = Locked<[(Int64, [UInt8])]>([])
+                try await sqlite.readRaw(builder.sql, builder.arguments) { statement in
+                    var bytes: [UInt8] = []
+                    bytes.reserveCapacity(256)
+                    writer.write(statement, to: &bytes)
+                    let sequence = sqlite3_column_int64(statement, 0)
+                    written.withValue { $0.append((sequence, bytes)) }
+                }
+                let rows = written.withValue { $0 }
+                if rows.count == limit { anyFull = true }
+                for (sequence, bytes) in rows {
+                    entries.append((sequence, PulledRow(plan: plan, key: .null, isPut: true, values: [], json: bytes)))
+                }
+                continue
+            }
             let rows = try await database.read(builder.sql, builder.arguments)
             if rows.count == limit { anyFull = true }
             for values in rows {
@@ -158,6 +178,8 @@ struct PulledRow: Sendable {
     let isPut: Bool
     /// `seq, key, matches`, then the plan's select list.
     let values: [SQLValue]
+    /// The change already written as JSON, when the page was read that way.
+    var json: [UInt8]? = nil
 
     func change() -> PullChange {
         guard isPut else { return PullChange(entity: plan.entity.name, op: .remove, key: key) }
@@ -172,4 +194,16 @@ struct PulledPage: Sendable {
     var units: [String: String]
     var more: Bool
     var estimate: Int?
+}
+
+/// A value behind a lock, for collecting rows from a `@Sendable` callback.
+final class Locked<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+    init(_ value: Value) { self.value = value }
+    func withValue<T>(_ body: (inout Value) throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&value)
+    }
 }
