@@ -227,25 +227,43 @@ public actor SyncEngine {
         }
     }
 
+    /// Pushes the outbox batch by batch. While the server works on one batch, the next
+    /// is prepared and sent as soon as the answer comes, before that answer is applied
+    /// locally; a row whose change is in flight waits for its answer (see
+    /// `SyncStore.nextPushBatch(limit:after:)`).
     private func push(into report: inout SyncReport) async throws {
         let model = store.model
         var done = 0
         var total = try store.pendingChangeCount()
         guard total > 0 else { return }
         publish(.pushing(done: 0, total: total))
+        let transport = self.transport
+        let policy = configuration.retry
+        let clientID = store.clientID
+        func send(_ batch: [PushOperation]) -> Task<PushResponse, any Error> {
+            let request = PushRequest(clientId: clientID, subset: model.subset, schemaHash: model.schemaHash, ops: batch)
+            return Task.detached { try await Self.withRetry(policy) { try await transport.push(request) } }
+        }
+        var inFlight: (batch: [PushOperation], task: Task<PushResponse, any Error>)?
+        defer { inFlight?.task.cancel() }
         while true {
-            let batch = try store.nextPushBatch(limit: configuration.pushBatchSize)
-            if batch.isEmpty { break }
-            let request = PushRequest(clientId: store.clientID, subset: model.subset, schemaHash: model.schemaHash, ops: batch)
-            let response = try await withRetry { try await self.transport.push(request) }
-            let outcome = try store.applyPushResults(response, for: batch)
-            guard outcome.unanswered < batch.count else {
-                throw SyncFailure(SyncTransportError.invalidResponse("the server answered none of \(batch.count) pushed changes"))
+            if inFlight == nil {
+                let batch = try store.nextPushBatch(limit: configuration.pushBatchSize)
+                if batch.isEmpty { break }
+                inFlight = (batch, send(batch))
+            }
+            guard let current = inFlight else { break }
+            let next = try store.nextPushBatch(limit: configuration.pushBatchSize, after: current.batch)
+            let response = try await current.task.value
+            inFlight = next.isEmpty ? nil : (next, send(next))
+            let outcome = try store.applyPushResults(response, for: current.batch)
+            guard outcome.unanswered < current.batch.count else {
+                throw SyncFailure(SyncTransportError.invalidResponse("the server answered none of \(current.batch.count) pushed changes"))
             }
             report.pushed += outcome.applied
             report.conflicts += outcome.conflicts
             report.rejected += outcome.rejected
-            done += batch.count - outcome.unanswered
+            done += current.batch.count - outcome.unanswered
             total = max(total, done + (try store.pendingChangeCount()))
             publish(.pushing(done: done, total: total))
         }

@@ -9,15 +9,26 @@ extension SyncStore {
     /// The next operations to push, oldest first, marked as sent. Operations sent
     /// before but never answered come first, with their original op ids, so a retry
     /// can't apply a change twice.
-    func nextPushBatch(limit: Int) throws -> [PushOperation] {
-        try pool.write { db in
+    ///
+    /// - Parameter inFlight: A batch sent but not yet answered. Its operations are left
+    ///   out, and the batch stops before the first operation on one of its rows, so a
+    ///   row's changes still reach the server in order and each builds on the answer to
+    ///   the one before.
+    func nextPushBatch(limit: Int, after inFlight: [PushOperation] = []) throws -> [PushOperation] {
+        let sentIds = Set(inFlight.map(\.opId))
+        let busyRows = Set(inFlight.map { $0.entity + "\u{1}" + $0.key.jsonText })
+        return try pool.write { db in
             let rows = try Row.fetchAll(try db.cachedStatement(sql: """
                 SELECT sequence, opId, entity, rowKey, kind, baseVersion, changedColumns
                 FROM syncwright_outbox ORDER BY sequence LIMIT ?
-                """), arguments: [limit])
+                """), arguments: [limit + inFlight.count])
             var operations: [PushOperation] = []
+            var lastIncluded: Int64?
             for row in rows {
                 let sequence: Int64 = row["sequence"]
+                if sentIds.contains(row["opId"]) { continue }
+                if operations.count == limit { break }
+                if !busyRows.isEmpty, busyRows.contains((row["entity"] as String) + "\u{1}" + (row["rowKey"] as String)) { break }
                 guard let descriptor = entitiesByName[row["entity"]], let kind = OperationKind(rawValue: row["kind"]) else {
                     try db.executeCached(sql: "DELETE FROM syncwright_outbox WHERE sequence = ?", arguments: [sequence])
                     continue
@@ -40,10 +51,11 @@ extension SyncStore {
                 operations.append(PushOperation(
                     opId: row["opId"], entity: descriptor.name, kind: kind, key: key,
                     baseVersion: row["baseVersion"], values: values))
+                lastIncluded = sequence
             }
-            // The batch is the oldest entries: mark them all sent at once.
-            if let last = rows.last?["sequence"] as Int64? {
-                try db.executeCached(sql: "UPDATE syncwright_outbox SET sent = 1 WHERE sequence <= ? AND sent = 0", arguments: [last])
+            // The batch is the oldest unsent entries: mark them all sent at once.
+            if let lastIncluded {
+                try db.executeCached(sql: "UPDATE syncwright_outbox SET sent = 1 WHERE sequence <= ? AND sent = 0", arguments: [lastIncluded])
             }
             return operations
         }
