@@ -81,6 +81,7 @@ struct EntityPlan: Sendable {
                                     expression: dialect.read("t.updated_at", .timestamp)))
         self.outputs = outputs
         table = dialect.quote(entity.tableName)
+        filterUsesParameters = !(subsetEntity.rowFilter?.parameterNames.isEmpty ?? true)
         keyColumn = dialect.quote(entity.keyField.columnName)
         selectList = (outputs.map(\.expression) + ["t.version"]).joined(separator: ", ")
         includeNames = Set(subsetEntity.includes.map(\.name))
@@ -97,6 +98,9 @@ struct EntityPlan: Sendable {
         sortedOutputIndices = outputs.indices.sorted { outputs[$0].name < outputs[$1].name }
     }
 
+    /// Whether the row filter compares anything with a subset parameter, so a write
+    /// can hand a row to someone else.
+    let filterUsesParameters: Bool
     /// The quoted table name.
     let table: String
     /// The quoted key column.

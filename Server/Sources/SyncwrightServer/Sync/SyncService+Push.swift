@@ -112,15 +112,23 @@ struct PushOperationApplier {
                 try await connection.execute("RELEASE SAVEPOINT syncwright_op")
             }
             return result
-        } catch let error as ServerDatabaseError where wrote {
-            // A constraint the schema doesn't state (a database CHECK, say).
-            try await connection.execute("ROLLBACK TO SAVEPOINT syncwright_op")
-            try await connection.execute("RELEASE SAVEPOINT syncwright_op")
+        } catch let error as ServerDatabaseError {
+            // A constraint the schema doesn't state (a database CHECK, say). Without a
+            // savepoint (SQLite), the failed statement has already undone itself.
+            if wrote {
+                try await connection.execute("ROLLBACK TO SAVEPOINT syncwright_op")
+                try await connection.execute("RELEASE SAVEPOINT syncwright_op")
+            }
             return rejected("constraint_violation", error.message)
         }
     }
 
+    /// Opens the op's savepoint before its first write. SQLite needs none when the
+    /// entity's filter has no parameter, as nothing can then be rejected after writing
+    /// and a failing statement changes nothing; PostgreSQL always does, since any error
+    /// would abort the whole transaction.
     private func beginWrite(_ wrote: inout Bool) async throws {
+        guard dialect == .postgres || plan?.filterUsesParameters != false else { return }
         try await connection.execute("SAVEPOINT syncwright_op")
         wrote = true
     }
@@ -173,21 +181,15 @@ struct PushOperationApplier {
             }
         }
 
-        let current = try await currentRow(plan, key: key, mode: .full)
         switch op.kind {
         case .insert:
-            if let current {
-                guard current.matches else {
-                    return rejected("outside_subset", "a \(entity.name) with this key exists and is not in your subset")
-                }
-                return PushResult(opId: op.opId, status: .conflict, version: current.version, row: current.row)
-            }
             let given = Set(assignments.map(\.field.name))
             if let missing = entity.fields.first(where: {
                 $0.name != entity.keyFieldName && !$0.isNullable && $0.defaultValue == nil && !given.contains($0.name)
             }) {
                 return rejected("missing_value", "a new \(entity.name) needs a value for \(missing.name)")
             }
+            // Insert unless the key exists; only then is the existing row read.
             var builder = SQLBuilder(dialect)
             let columns = [entity.keyField] + assignments.map(\.field)
             builder.append("INSERT INTO \(plan.table) (\(columns.map { plan.quotedColumns[$0.name]! }.joined(separator: ", "))) VALUES (")
@@ -196,13 +198,21 @@ struct PushOperationApplier {
                 builder.append(", ")
                 builder.bind(assignment.value, assignment.field.type.storage)
             }
-            builder.append(")")
+            builder.append(") ON CONFLICT (\(plan.keyColumn)) DO NOTHING RETURNING \(plan.keyColumn)")
             try await beginWrite(&wrote)
-            try await connection.execute(builder.sql, builder.arguments)
-            return try await appliedResult(plan, key: key)
+            guard try await connection.query(builder.sql, builder.arguments).isEmpty else {
+                return try await appliedResult(plan, key: key)
+            }
+            guard let current = try await currentRow(plan, key: key, mode: .full) else {
+                return rejected("constraint_violation", "the row could not be inserted")
+            }
+            guard current.matches else {
+                return rejected("outside_subset", "a \(entity.name) with this key exists and is not in your subset")
+            }
+            return PushResult(opId: op.opId, status: .conflict, version: current.version, row: current.row)
 
         case .update:
-            guard let current else {
+            guard let current = try await currentRow(plan, key: key, mode: .full) else {
                 return try await isTombstone(plan, key: key)
                     ? PushResult(opId: op.opId, status: .conflict)
                     : rejected("not_found", "no \(entity.name) has this key")
@@ -230,7 +240,7 @@ struct PushOperationApplier {
             return try await appliedResult(plan, key: key)
 
         case .delete:
-            guard let current else {
+            guard let current = try await currentRow(plan, key: key, mode: .full) else {
                 return PushResult(opId: op.opId, status: .applied)
             }
             guard current.matches else {
