@@ -143,11 +143,12 @@ public struct DatabaseLayout: Sendable {
         }
     }
 
+    /// Reference columns are indexed: triggers and filters join through them. Nothing
+    /// reads rows by version (pulls read the change log), so it has no index to keep up.
     private func indexes(_ entity: Entity) -> [String] {
-        var statements = entity.fields.filter { $0.reference != nil }.map { field in
+        let statements = entity.fields.filter { $0.reference != nil }.map { field in
             "CREATE INDEX IF NOT EXISTS \(q("\(entity.tableName)_\(field.columnName)_idx")) ON \(q(entity.tableName)) (\(q(field.columnName)))"
         }
-        statements.append("CREATE INDEX IF NOT EXISTS \(q("\(entity.tableName)_version_idx")) ON \(q(entity.tableName)) (version)")
         return statements
     }
 
