@@ -75,9 +75,21 @@ extension SyncStore {
         let results = Dictionary(response.results.map { ($0.opId, $0) }, uniquingKeysWith: { first, _ in first })
         return try pool.write { db in
             var outcome = PushOutcome()
+            // The batch's outbox entries in one read per 500, rather than one per op.
+            var entries: [String: Row] = [:]
+            let opIds = operations.map(\.opId)
+            for start in stride(from: 0, to: opIds.count, by: 500) {
+                let chunk = Array(opIds[start..<min(start + 500, opIds.count)])
+                let rows = try Row.fetchAll(db, sql: """
+                    SELECT * FROM syncwright_outbox WHERE opId IN (\(databaseQuestionMarks(count: chunk.count)))
+                    """, arguments: StatementArguments(chunk))
+                for row in rows { entries[row["opId"]] = row }
+            }
+            // Conflicts are rare: look for one per row only when there is any.
+            let anyConflicts = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM syncwright_conflicts)") ?? false
             for operation in operations {
                 guard let result = results[operation.opId],
-                      let entry = try Row.fetchOne(try db.cachedStatement(sql: "SELECT * FROM syncwright_outbox WHERE opId = ?"), arguments: [operation.opId]),
+                      let entry = entries[operation.opId],
                       let descriptor = entitiesByName[operation.entity]
                 else {
                     outcome.unanswered += 1
@@ -90,10 +102,13 @@ extension SyncStore {
                     outcome.applied += 1
                     try db.executeCached(sql: "DELETE FROM syncwright_outbox WHERE sequence = ?", arguments: [sequence])
                     guard operation.kind != .delete, let version = result.version else { break }
-                    // Later changes to the row build on this one.
+                    // Later changes to the row build on this one; if there are any, the
+                    // device's values stay and only the version moves.
                     try db.executeCached(sql: "UPDATE syncwright_outbox SET baseVersion = ? WHERE entity = ? AND rowKey = ?",
                                    arguments: [version, descriptor.name, rowKey])
-                    if let row = result.row, try !Self.hasPendingChanges(db, entity: descriptor.name, rowKey: rowKey) {
+                    let laterChanges = db.changesCount > 0
+                    if let row = result.row, !laterChanges,
+                       try !anyConflicts || !Self.hasPendingChanges(db, entity: descriptor.name, rowKey: rowKey) {
                         try Self.upsert(db, descriptor, row: row, version: version)
                     } else {
                         try Self.setVersion(db, descriptor, key: operation.key, version: version)

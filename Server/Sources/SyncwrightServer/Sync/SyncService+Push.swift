@@ -24,6 +24,7 @@ extension SyncService {
         let clientId = request.clientId
         let results = try await database.write { connection in
             let previous = try await Self.storedResults(connection, dialect, clientId: clientId, opIds: request.ops.map(\.opId))
+            let statements = Locked<[String: SQLBuilder]>([:])
             var results: [PushResult] = []
             var fresh: [(opId: String, json: String)] = []
             var answered = previous
@@ -35,7 +36,8 @@ extension SyncService {
                     continue
                 }
                 let operation = PushOperationApplier(op: op, plan: plans[op.entity], subset: subset,
-                                                     parameters: parameters, connection: connection, dialect: dialect)
+                                                     parameters: parameters, connection: connection, dialect: dialect,
+                                                     statements: statements)
                 let result = try await operation.apply()
                 fresh.append((op.opId, WireJSONWriter.text(result)))
                 answered[op.opId] = result
@@ -96,6 +98,8 @@ struct PushOperationApplier {
     let parameters: SubsetParameters
     let connection: any SQLConnection
     let dialect: SQLDialect
+    /// Row queries built during this push, by entity and filter mode.
+    let statements: Locked<[String: SQLBuilder]>
 
     private func rejected(_ code: String, _ reason: String) -> PushResult {
         PushResult(opId: op.opId, status: .rejected, reason: reason, code: code)
@@ -277,10 +281,19 @@ struct PushOperationApplier {
     }
 
     private func currentRow(_ plan: EntityPlan, key: SQLValue, mode: EntityPlan.FilterMode) async throws -> CurrentRow? {
-        var builder = SQLBuilder(dialect)
-        builder.append("SELECT CASE WHEN ")
-        plan.appendFilter(to: &builder, parameters: parameters, mode: mode)
-        builder.append(" THEN 1 ELSE 0 END, \(plan.selectList) FROM \(plan.table) AS t\(plan.joins) WHERE t.\(plan.keyColumn) = ")
+        // The query differs between ops only in its last argument, the key: build it once a push.
+        let cacheKey = "\(plan.entity.name)\u{1}\(mode)"
+        var builder: SQLBuilder
+        if let cached = statements.withValue({ $0[cacheKey] }) {
+            builder = cached
+        } else {
+            builder = SQLBuilder(dialect)
+            builder.append("SELECT CASE WHEN ")
+            plan.appendFilter(to: &builder, parameters: parameters, mode: mode)
+            builder.append(" THEN 1 ELSE 0 END, \(plan.selectList) FROM \(plan.table) AS t\(plan.joins) WHERE t.\(plan.keyColumn) = ")
+            let prefix = builder
+            statements.withValue { $0[cacheKey] = prefix }
+        }
         builder.bind(key, plan.entity.keyField.type.storage)
         guard let values = try await connection.query(builder.sql, builder.arguments).first else { return nil }
         let (row, version) = plan.row(values, from: 1)
