@@ -135,7 +135,7 @@ enum SyncBenchmarks {
         guard held == rows else { throw BenchmarkFailure("the device holds \(held) rows after the initial sync, not \(rows)") }
 
         // The baseline: raw GRDB prepared upserts of the same rows, in the same pages.
-        let raw = try rawUpserts(rows: rows, pageSize: pageSize, path: folder.appending(path: "raw.sqlite").path())
+        let raw = try ApplyBenchmarks.rawUpserts(rows: rows, pageSize: pageSize, path: folder.appending(path: "raw.sqlite").path())
         runner.record(.init(
             name: "initial sync of \(rows) rows (UUID key + 6 columns) from a local server, pages of \(pageSize)",
             seconds: initial, baselineName: "raw GRDB prepared upserts of the same rows", baselineSeconds: raw,
@@ -182,31 +182,5 @@ enum SyncBenchmarks {
             name: String(format: "push of \(pushes) inserts, batches of 1000: %.0f ops/s, peak client memory %.1f MB",
                          rate, Double(pushPeak) / 1_048_576),
             seconds: push, target: "≥ 10,000 ops/s", meetsTarget: checkTargets ? rate >= 10_000 : nil))
-    }
-
-    static func rawUpserts(rows: Int, pageSize: Int, path: String) throws -> Double {
-        let descriptor = ApplyBenchmarks.descriptor
-        let pool = try DatabasePool(path: path)
-        try pool.write { db in try db.execute(sql: descriptor.createTableSQL) }
-        let columns = descriptor.columns.map(\.name) + ["version", "updatedAt"]
-        let sql = """
-            INSERT INTO item (\(columns.map { "\"\($0)\"" }.joined(separator: ", "))) \
-            VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", "))) \
-            ON CONFLICT("id") DO UPDATE SET \(columns.dropFirst().map { "\"\($0)\" = excluded.\"\($0)\"" }.joined(separator: ", "))
-            """
-        var total = 0.0
-        for number in 0..<(rows / pageSize) {
-            let page = ApplyBenchmarks.rawRows(number, size: pageSize)
-            let start = DispatchTime.now().uptimeNanoseconds
-            try pool.write { db in
-                let statement = try db.cachedStatement(sql: sql)
-                for row in page {
-                    statement.setUncheckedArguments(StatementArguments(row))
-                    try statement.execute()
-                }
-            }
-            total += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        }
-        return total
     }
 }

@@ -88,9 +88,12 @@ public enum JSONValue: Sendable, Hashable, Codable, CustomStringConvertible {
     }
 }
 
-/// Compact JSON text with sorted object keys.
-enum JSONTextWriter {
-    static func write(_ value: JSONValue, to out: inout [UInt8]) {
+/// Compact JSON text with sorted object keys, the same as `JSONEncoder` with
+/// `.sortedKeys` and `.withoutEscapingSlashes`. The reference server writes its answers
+/// with it too (`@_spi(Server)`).
+@_spi(Server) public enum JSONTextWriter {
+    /// Appends `value` to `out`.
+    public static func write(_ value: JSONValue, to out: inout [UInt8]) {
         switch value {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let flag): out.append(contentsOf: (flag ? "true" : "false").utf8)
@@ -125,7 +128,8 @@ enum JSONTextWriter {
 
     private static let hex = Array("0123456789abcdef".utf8)
 
-    static func writeString(_ text: String, to out: inout [UInt8]) {
+    /// Appends `text` as a JSON string to `out`.
+    public static func writeString(_ text: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         for byte in text.utf8 {
             switch byte {

@@ -1,9 +1,10 @@
 import Foundation
-import Syncwright
+@_spi(Server) import Syncwright
 
 /// Writes a pull page as JSON by hand: pages are the server's largest responses and
 /// `JSONEncoder` would spend most of a pull's time on them. Keys are written in a fixed
-/// order, so equal pages are equal bytes.
+/// order, so equal pages are equal bytes. Values go through the runtime's
+/// `JSONTextWriter`, so both ends spell JSON the same way.
 enum PullResponseWriter {
     /// A page straight from its SQL rows: each row's members are written in the plan's
     /// (sorted) output order, the same bytes as ``json(_:)`` of the equivalent response.
@@ -85,55 +86,7 @@ enum PullResponseWriter {
         return Data(out)
     }
 
-    static func write(_ value: JSONValue, to out: inout [UInt8]) {
-        switch value {
-        case .null: out.append(contentsOf: "null".utf8)
-        case .bool(let flag): out.append(contentsOf: (flag ? "true" : "false").utf8)
-        case .integer(let integer): out.append(contentsOf: String(integer).utf8)
-        case .number(let number):
-            if number.isFinite {
-                out.append(contentsOf: (number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) + ".0" : "\(number)").utf8)
-            } else {
-                out.append(contentsOf: "null".utf8)
-            }
-        case .string(let text): writeString(text, to: &out)
-        case .array(let items):
-            out.append(UInt8(ascii: "["))
-            for (index, item) in items.enumerated() {
-                if index > 0 { out.append(UInt8(ascii: ",")) }
-                write(item, to: &out)
-            }
-            out.append(UInt8(ascii: "]"))
-        case .object(let members):
-            out.append(UInt8(ascii: "{"))
-            for (index, name) in members.keys.sorted().enumerated() {
-                if index > 0 { out.append(UInt8(ascii: ",")) }
-                writeString(name, to: &out)
-                out.append(UInt8(ascii: ":"))
-                write(members[name]!, to: &out)
-            }
-            out.append(UInt8(ascii: "}"))
-        }
-    }
+    static func write(_ value: JSONValue, to out: inout [UInt8]) { JSONTextWriter.write(value, to: &out) }
 
-    private static let hex = Array("0123456789abcdef".utf8)
-
-    static func writeString(_ text: String, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-            case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case 0x0A: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            case 0x0D: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-            case 0x09: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-            case 0..<0x20:
-                out.append(contentsOf: "\\u00".utf8)
-                out.append(hex[Int(byte >> 4)])
-                out.append(hex[Int(byte & 0xF)])
-            default: out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
-    }
+    static func writeString(_ text: String, to out: inout [UInt8]) { JSONTextWriter.writeString(text, to: &out) }
 }
