@@ -25,24 +25,36 @@ extension SyncService {
         let results = try await database.write { connection in
             let previous = try await Self.storedResults(connection, dialect, clientId: clientId, opIds: request.ops.map(\.opId))
             let statements = Locked<[String: SQLBuilder]>([:])
+            // Rows written once in this push whose filter has no parameter can't be
+            // rejected after writing: they are read back together at the end.
+            var writes: [String: Int] = [:]
+            for op in request.ops { writes[op.entity + "\u{1}" + op.key.jsonText, default: 0] += 1 }
+            var readBack: [(index: Int, plan: EntityPlan, key: SQLValue)] = []
             var results: [PushResult] = []
-            var fresh: [(opId: String, json: String)] = []
             var answered = previous
+            var isFresh: [Bool] = []
             results.reserveCapacity(request.ops.count)
             for op in request.ops {
                 if let stored = answered[op.opId] {
                     // A replay: the first result, and nothing changes.
                     results.append(stored)
+                    isFresh.append(false)
                     continue
                 }
-                let operation = PushOperationApplier(op: op, plan: plans[op.entity], subset: subset,
+                let plan = plans[op.entity]
+                let deferRead = plan.map { !$0.filterUsesParameters } == true
+                    && writes[op.entity + "\u{1}" + op.key.jsonText] == 1
+                let operation = PushOperationApplier(op: op, plan: plan, subset: subset,
                                                      parameters: parameters, connection: connection, dialect: dialect,
-                                                     statements: statements)
-                let result = try await operation.apply()
-                fresh.append((op.opId, WireJSONWriter.text(result)))
+                                                     statements: statements, defersReadBack: deferRead)
+                let (result, written) = try await operation.apply()
+                if let written, let plan { readBack.append((results.count, plan, written)) }
                 answered[op.opId] = result
                 results.append(result)
+                isFresh.append(true)
             }
+            try await Self.readBack(readBack, into: &results, connection: connection, dialect: dialect, parameters: parameters)
+            let fresh = zip(results, isFresh).filter(\.1).map { (opId: $0.0.opId, json: WireJSONWriter.text($0.0)) }
             // Each result is stored in the same transaction as the change it describes.
             for chunk in stride(from: 0, to: fresh.count, by: 300).map({ Array(fresh[$0..<min($0 + 300, fresh.count)]) }) {
                 var builder = SQLBuilder(dialect)
@@ -61,6 +73,43 @@ extension SyncService {
             return results
         }
         return PushResponse(results: results)
+    }
+
+    /// Fills in the row and version of applied results whose read was put off, with
+    /// one query per entity and 500 rows.
+    private static func readBack(
+        _ pending: [(index: Int, plan: EntityPlan, key: SQLValue)], into results: inout [PushResult],
+        connection: any SQLConnection, dialect: SQLDialect, parameters: SubsetParameters
+    ) async throws {
+        let byEntity = Dictionary(grouping: pending, by: { $0.plan.entity.name })
+        for (_, entries) in byEntity.sorted(by: { $0.key < $1.key }) {
+            let plan = entries[0].plan
+            for start in stride(from: 0, to: entries.count, by: 500) {
+                let chunk = entries[start..<min(start + 500, entries.count)]
+                var builder = SQLBuilder(dialect)
+                builder.append("SELECT \(plan.keyText), 1, \(plan.selectList) FROM \(plan.table) AS t\(plan.joins) WHERE t.\(plan.keyColumn) IN (")
+                for (position, entry) in chunk.enumerated() {
+                    if position > 0 { builder.append(", ") }
+                    builder.bind(entry.key, plan.entity.keyField.type.storage)
+                }
+                builder.append(")")
+                var rows: [String: [SQLValue]] = [:]
+                for values in try await connection.query(builder.sql, builder.arguments) {
+                    if let key = values[0].text { rows[key] = values }
+                }
+                for entry in chunk {
+                    let keyText: String = switch entry.key {
+                    case .integer(let integer): String(integer)
+                    case .text(let text): text
+                    default: "\(entry.key)"
+                    }
+                    guard let values = rows[keyText] else { continue }
+                    let (row, version) = plan.row(values, from: 2)
+                    results[entry.index].row = row
+                    results[entry.index].version = version
+                }
+            }
+        }
     }
 
     /// The results already stored for any of `opIds` from this client.
@@ -100,6 +149,8 @@ struct PushOperationApplier {
     let dialect: SQLDialect
     /// Row queries built during this push, by entity and filter mode.
     let statements: Locked<[String: SQLBuilder]>
+    /// Whether an applied insert or update leaves reading the row back to the caller.
+    let defersReadBack: Bool
 
     private func rejected(_ code: String, _ reason: String) -> PushResult {
         PushResult(opId: op.opId, status: .rejected, reason: reason, code: code)
@@ -107,15 +158,17 @@ struct PushOperationApplier {
 
     /// Checks and applies the op. Its writes run inside a savepoint: a rejection after
     /// writing (the row would change owner) or a database error rolls back this op alone.
-    func apply() async throws -> PushResult {
+    /// The result, and the key of a row written whose read is left to the caller.
+    func apply() async throws -> (PushResult, SQLValue?) {
         var wrote = false
+        var deferred: SQLValue?
         do {
-            let result = try await check(wrote: &wrote)
+            let result = try await check(wrote: &wrote, deferred: &deferred)
             if wrote {
                 if result.status == .rejected { try await connection.execute("ROLLBACK TO SAVEPOINT syncwright_op") }
                 try await connection.execute("RELEASE SAVEPOINT syncwright_op")
             }
-            return result
+            return (result, result.status == .applied ? deferred : nil)
         } catch let error as ServerDatabaseError {
             // A constraint the schema doesn't state (a database CHECK, say). Without a
             // savepoint (SQLite), the failed statement has already undone itself.
@@ -123,7 +176,7 @@ struct PushOperationApplier {
                 try await connection.execute("ROLLBACK TO SAVEPOINT syncwright_op")
                 try await connection.execute("RELEASE SAVEPOINT syncwright_op")
             }
-            return rejected("constraint_violation", error.message)
+            return (rejected("constraint_violation", error.message), nil)
         }
     }
 
@@ -137,7 +190,7 @@ struct PushOperationApplier {
         wrote = true
     }
 
-    private func check(wrote: inout Bool) async throws -> PushResult {
+    private func check(wrote: inout Bool, deferred: inout SQLValue?) async throws -> PushResult {
         guard let plan else {
             return rejected("unknown_entity", "\(op.entity) is not an entity of the \(subset.name) subset")
         }
@@ -205,7 +258,7 @@ struct PushOperationApplier {
             builder.append(") ON CONFLICT (\(plan.keyColumn)) DO NOTHING RETURNING \(plan.keyColumn)")
             try await beginWrite(&wrote)
             guard try await connection.query(builder.sql, builder.arguments).isEmpty else {
-                return try await appliedResult(plan, key: key)
+                return try await appliedResult(plan, key: key, deferred: &deferred)
             }
             guard let current = try await currentRow(plan, key: key, mode: .full) else {
                 return rejected("constraint_violation", "the row could not be inserted")
@@ -241,7 +294,7 @@ struct PushOperationApplier {
             builder.bind(key, entity.keyField.type.storage)
             try await beginWrite(&wrote)
             try await connection.execute(builder.sql, builder.arguments)
-            return try await appliedResult(plan, key: key)
+            return try await appliedResult(plan, key: key, deferred: &deferred)
 
         case .delete:
             guard let current = try await currentRow(plan, key: key, mode: .full) else {
@@ -264,7 +317,11 @@ struct PushOperationApplier {
 
     /// After a write: the row must still belong to the caller (it may leave the subset
     /// by its own conditions, never to another owner).
-    private func appliedResult(_ plan: EntityPlan, key: SQLValue) async throws -> PushResult {
+    private func appliedResult(_ plan: EntityPlan, key: SQLValue, deferred: inout SQLValue?) async throws -> PushResult {
+        if defersReadBack {
+            deferred = key
+            return PushResult(opId: op.opId, status: .applied)
+        }
         guard let written = try await currentRow(plan, key: key, mode: .ownership) else {
             return rejected("constraint_violation", "the row could not be read back after writing it")
         }
