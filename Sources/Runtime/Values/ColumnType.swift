@@ -136,7 +136,9 @@ public enum ColumnType: String, Sendable, Hashable, Codable, CaseIterable {
         return utf8.enumerated().allSatisfy { $0.offset == 4 || $0.offset == 7 || (48...57).contains($0.element) }
     }
 
-    static func isDecimal(_ text: String) -> Bool {
+    /// Whether `text` is a decimal as the wire writes one: an optional `-`, digits and at
+    /// most one `.`. The reference server checks pushed values with it too.
+    @_spi(Server) public static func isDecimal(_ text: String) -> Bool {
         var seenDigit = false
         var seenPoint = false
         for (index, byte) in text.utf8.enumerated() {

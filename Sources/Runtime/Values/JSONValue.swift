@@ -57,15 +57,8 @@ public enum JSONValue: Sendable, Hashable, Codable, CustomStringConvertible {
     /// Parses JSON text (RFC 8259, strict).
     public init(jsonText: String) throws {
         var text = jsonText
-        let result: Result<JSONValue, PullResponseDecoder.Failure> = text.withUTF8 { bytes in
-            var parser = JSONByteParser(bytes)
-            do throws(PullResponseDecoder.Failure) {
-                let value = try parser.value()
-                try parser.end()
-                return .success(value)
-            } catch {
-                return .failure(error)
-            }
+        let result = text.withUTF8 { bytes in
+            JSONByteParser.parseResult(bytes) { (parser: inout JSONByteParser) throws(PullResponseDecoder.Failure) in try parser.value() }
         }
         self = try result.get()
     }

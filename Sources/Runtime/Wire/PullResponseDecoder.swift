@@ -15,17 +15,7 @@ public enum PullResponseDecoder {
 
     /// Decodes a page.
     public static func decode(_ data: Data) throws(Failure) -> PullResponse {
-        let result: Result<PullResponse, Failure> = data.withUnsafeBytes { buffer in
-            var parser = JSONByteParser(buffer.bindMemory(to: UInt8.self))
-            do throws(Failure) {
-                let response = try parser.pullResponse()
-                try parser.end()
-                return .success(response)
-            } catch {
-                return .failure(error)
-            }
-        }
-        return try result.get()
+        try JSONByteParser.parse(data) { (parser: inout JSONByteParser) throws(PullResponseDecoder.Failure) in try parser.pullResponse() }
     }
 }
 
@@ -34,17 +24,7 @@ public enum PullResponseDecoder {
 public enum PushResponseDecoder {
     /// Decodes a push answer.
     public static func decode(_ data: Data) throws(PullResponseDecoder.Failure) -> PushResponse {
-        let result: Result<PushResponse, PullResponseDecoder.Failure> = data.withUnsafeBytes { buffer in
-            var parser = JSONByteParser(buffer.bindMemory(to: UInt8.self))
-            do throws(PullResponseDecoder.Failure) {
-                let response = try parser.pushResponse()
-                try parser.end()
-                return .success(response)
-            } catch {
-                return .failure(error)
-            }
-        }
-        return try result.get()
+        try JSONByteParser.parse(data) { (parser: inout JSONByteParser) throws(PullResponseDecoder.Failure) in try parser.pushResponse() }
     }
 }
 
@@ -53,17 +33,7 @@ public enum PushResponseDecoder {
 @_spi(Server) public enum PushRequestDecoder {
     /// Decodes a push request; the error names the byte offset of the problem.
     public static func decode(_ data: Data) throws(PullResponseDecoder.Failure) -> PushRequest {
-        let result: Result<PushRequest, PullResponseDecoder.Failure> = data.withUnsafeBytes { buffer in
-            var parser = JSONByteParser(buffer.bindMemory(to: UInt8.self))
-            do throws(PullResponseDecoder.Failure) {
-                let request = try parser.pushRequest()
-                try parser.end()
-                return .success(request)
-            } catch {
-                return .failure(error)
-            }
-        }
-        return try result.get()
+        try JSONByteParser.parse(data) { (parser: inout JSONByteParser) throws(PullResponseDecoder.Failure) in try parser.pushRequest() }
     }
 }
 
@@ -143,6 +113,28 @@ struct JSONByteParser {
     private mutating func expect(_ byte: UInt8) throws(Failure) {
         guard try peek() == byte else { throw failure("expected '\(Character(UnicodeScalar(byte)))'") }
         index += 1
+    }
+
+    /// Reads a whole document from `data` with `read`, refusing anything after it.
+    static func parse<T>(_ data: Data, _ read: (inout JSONByteParser) throws(Failure) -> T) throws(Failure) -> T {
+        let result: Result<T, Failure> = data.withUnsafeBytes { buffer in
+            parseResult(buffer.bindMemory(to: UInt8.self), read)
+        }
+        return try result.get()
+    }
+
+    /// Reads a whole document from `bytes`, as a result so it can leave a closure.
+    static func parseResult<T>(
+        _ bytes: UnsafeBufferPointer<UInt8>, _ read: (inout JSONByteParser) throws(Failure) -> T
+    ) -> Result<T, Failure> {
+        var parser = JSONByteParser(bytes)
+        do throws(Failure) {
+            let value = try read(&parser)
+            try parser.end()
+            return .success(value)
+        } catch {
+            return .failure(error)
+        }
     }
 
     mutating func end() throws(Failure) {

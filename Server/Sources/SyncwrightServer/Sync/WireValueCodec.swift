@@ -1,5 +1,5 @@
 import Foundation
-import Syncwright
+@_spi(Server) import Syncwright
 import SyncwrightSchema
 
 /// Why a value can't be stored in a field.
@@ -153,20 +153,9 @@ enum WireValueCodec {
         return (1...12).contains(month) && (1...31).contains(day)
     }
 
+    /// The runtime's decimal check, with a bound on the length a server stores.
     static func isDecimal(_ text: String) -> Bool {
-        var seenDigit = false
-        var seenPoint = false
-        for (index, byte) in text.utf8.enumerated() {
-            switch byte {
-            case UInt8(ascii: "-") where index == 0: continue
-            case UInt8(ascii: "."):
-                if seenPoint { return false }
-                seenPoint = true
-            case 48...57: seenDigit = true
-            default: return false
-            }
-        }
-        return seenDigit && text.utf8.count <= 64
+        text.utf8.count <= 64 && ColumnType.isDecimal(text)
     }
 
     /// `YYYY-MM-DDTHH:MM:SS.sssZ` for any ISO 8601 timestamp with an offset; nil for
