@@ -18,6 +18,7 @@ extension SyncStore {
         let sentIds = Set(inFlight.map(\.opId))
         let busyRows = Set(inFlight.map { $0.entity + "\u{1}" + $0.key.jsonText })
         return try pool.write { db in
+            // Columns by position: name lookups in a `Row` cost more than the rest of the loop.
             let rows = try Row.fetchAll(try db.cachedStatement(sql: """
                 SELECT sequence, opId, entity, rowKey, kind, baseVersion, changedColumns
                 FROM syncwright_outbox ORDER BY sequence LIMIT ?
@@ -25,32 +26,38 @@ extension SyncStore {
             var operations: [PushOperation] = []
             var lastIncluded: Int64?
             for row in rows {
-                let sequence: Int64 = row["sequence"]
-                if sentIds.contains(row["opId"]) { continue }
+                let sequence: Int64 = row[0]
+                let opId: String = row[1]
+                let entity: String = row[2]
+                let rowKey: String = row[3]
+                if sentIds.contains(opId) { continue }
                 if operations.count == limit { break }
-                if !busyRows.isEmpty, busyRows.contains((row["entity"] as String) + "\u{1}" + (row["rowKey"] as String)) { break }
-                guard let descriptor = entitiesByName[row["entity"]], let kind = OperationKind(rawValue: row["kind"]) else {
+                if !busyRows.isEmpty, busyRows.contains(entity + "\u{1}" + rowKey) { break }
+                guard let statements = pushStatements[entity], let kind = OperationKind(rawValue: row[4]) else {
                     try db.executeCached(sql: "DELETE FROM syncwright_outbox WHERE sequence = ?", arguments: [sequence])
                     continue
                 }
-                let key = try JSONValue(jsonText: row["rowKey"])
+                let descriptor = statements.descriptor
+                let key = try JSONValue(jsonText: rowKey)
                 var values: [String: JSONValue]?
                 if kind != .delete {
-                    guard let current = try Self.localRow(db, descriptor, key: key) else {
+                    let select = try db.cachedStatement(sql: statements.selectWritable)
+                    guard let current = try Row.fetchOne(select, arguments: [try Self.keyValue(descriptor, key)]) else {
                         // The row is gone without a delete (a purge): nothing left to send.
                         try db.executeCached(sql: "DELETE FROM syncwright_outbox WHERE sequence = ?", arguments: [sequence])
                         continue
                     }
-                    let changed = Set(Self.decodeColumns(row["changedColumns"]))
+                    let changed = kind == .insert ? [] : Set(Self.decodeColumns(row[6]))
                     var selected: [String: JSONValue] = [:]
-                    for column in descriptor.writableColumns where kind == .insert || changed.contains(column.name) {
-                        selected[column.name] = column.type.wireValue(fromDatabase: current[column.name] ?? .null)
+                    selected.reserveCapacity(statements.writable.count)
+                    for (index, column) in statements.writable.enumerated() where kind == .insert || changed.contains(column.name) {
+                        selected[column.name] = column.type.wireValue(fromDatabase: current[index])
                     }
                     values = selected
                 }
                 operations.append(PushOperation(
-                    opId: row["opId"], entity: descriptor.name, kind: kind, key: key,
-                    baseVersion: row["baseVersion"], values: values))
+                    opId: opId, entity: descriptor.name, kind: kind, key: key,
+                    baseVersion: row[5], values: values))
                 lastIncluded = sequence
             }
             // The batch is the oldest unsent entries: mark them all sent at once.
@@ -80,36 +87,46 @@ extension SyncStore {
             let opIds = operations.map(\.opId)
             for start in stride(from: 0, to: opIds.count, by: 500) {
                 let chunk = Array(opIds[start..<min(start + 500, opIds.count)])
+                // sequence and rowKey first, read by position on the hot path below.
                 let rows = try Row.fetchAll(db, sql: """
-                    SELECT * FROM syncwright_outbox WHERE opId IN (\(databaseQuestionMarks(count: chunk.count)))
+                    SELECT sequence, rowKey, opId, * FROM syncwright_outbox WHERE opId IN (\(databaseQuestionMarks(count: chunk.count)))
                     """, arguments: StatementArguments(chunk))
-                for row in rows { entries[row["opId"]] = row }
+                for row in rows { entries[row[2]] = row }
             }
             // Conflicts are rare: look for one per row only when there is any.
             let anyConflicts = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM syncwright_conflicts)") ?? false
+            var values: [DatabaseValue] = []
+            var appliedSequences: [Int64] = []
             for operation in operations {
                 guard let result = results[operation.opId],
                       let entry = entries[operation.opId],
-                      let descriptor = entitiesByName[operation.entity]
+                      let statements = pushStatements[operation.entity]
                 else {
                     outcome.unanswered += 1
                     continue
                 }
-                let sequence: Int64 = entry["sequence"]
-                let rowKey: String = entry["rowKey"]
+                let descriptor = statements.descriptor
+                let sequence: Int64 = entry[0]
+                let rowKey: String = entry[1]
                 switch result.status {
                 case .applied:
                     outcome.applied += 1
-                    try db.executeCached(sql: "DELETE FROM syncwright_outbox WHERE sequence = ?", arguments: [sequence])
+                    // Deleted together at the end.
+                    appliedSequences.append(sequence)
                     guard operation.kind != .delete, let version = result.version else { break }
                     // Later changes to the row build on this one; if there are any, the
                     // device's values stay and only the version moves.
-                    try db.executeCached(sql: "UPDATE syncwright_outbox SET baseVersion = ? WHERE entity = ? AND rowKey = ?",
-                                   arguments: [version, descriptor.name, rowKey])
+                    try db.executeCached(sql: """
+                        UPDATE syncwright_outbox SET baseVersion = ? WHERE entity = ? AND rowKey = ? AND sequence <> ?
+                        """, arguments: [version, descriptor.name, rowKey, sequence])
                     let laterChanges = db.changesCount > 0
                     if let row = result.row, !laterChanges,
-                       try !anyConflicts || !Self.hasPendingChanges(db, entity: descriptor.name, rowKey: rowKey) {
-                        try Self.upsert(db, descriptor, row: row, version: version)
+                       try !anyConflicts || !Self.hasPendingChanges(db, entity: descriptor.name, rowKey: rowKey, besides: sequence) {
+                        values.removeAll(keepingCapacity: true)
+                        try Self.appendServerRowValues(descriptor, row: row, version: version, to: &values)
+                        let statement = try db.cachedStatement(sql: statements.upsert)
+                        statement.setUncheckedArguments(StatementArguments(databaseValues: values))
+                        try statement.execute()
                     } else {
                         try Self.setVersion(db, descriptor, key: operation.key, version: version)
                     }
@@ -122,6 +139,11 @@ extension SyncStore {
                                             reason: result.reason ?? "rejected by the server", code: result.code ?? "rejected",
                                             serverRow: result.row, serverVersion: result.version)
                 }
+            }
+            for start in stride(from: 0, to: appliedSequences.count, by: 500) {
+                let chunk = appliedSequences[start..<min(start + 500, appliedSequences.count)]
+                try db.execute(sql: "DELETE FROM syncwright_outbox WHERE sequence IN (\(databaseQuestionMarks(count: chunk.count)))",
+                               arguments: StatementArguments(Array(chunk)))
             }
             return outcome
         }
@@ -223,11 +245,12 @@ extension SyncStore {
             """), arguments: [try keyValue(descriptor, key)])
     }
 
-    static func hasPendingChanges(_ db: Database, entity: String, rowKey: String) throws -> Bool {
+    /// Whether the row has an outbox entry other than `sequence`, or a manual conflict.
+    static func hasPendingChanges(_ db: Database, entity: String, rowKey: String, besides sequence: Int64) throws -> Bool {
         try Bool.fetchOne(try db.cachedStatement(sql: """
-            SELECT EXISTS (SELECT 1 FROM syncwright_outbox WHERE entity = ? AND rowKey = ?)
+            SELECT EXISTS (SELECT 1 FROM syncwright_outbox WHERE entity = ? AND rowKey = ? AND sequence <> ?)
                 OR EXISTS (SELECT 1 FROM syncwright_conflicts WHERE entity = ? AND rowKey = ?)
-            """), arguments: [entity, rowKey, entity, rowKey]) ?? false
+            """), arguments: [entity, rowKey, sequence, entity, rowKey]) ?? false
     }
 
     static func setVersion(_ db: Database, _ descriptor: SyncEntityDescriptor, key: JSONValue, version: Int64) throws {
@@ -276,6 +299,28 @@ extension SyncStore {
         let statement = try db.cachedStatement(sql: PullStatements.upsertSQL(descriptor, keeping: keep))
         statement.setUncheckedArguments(StatementArguments(databaseValues: values))
         try statement.execute()
+    }
+}
+
+/// One entity's SQL on the push path, built when the store opens.
+struct PushStatements: Sendable {
+    let descriptor: SyncEntityDescriptor
+    /// The columns a device writes, in the order `selectWritable` reads them.
+    let writable: [SyncColumn]
+    /// `SELECT <writable columns> FROM <table> WHERE <key> = ?`.
+    let selectWritable: String
+    /// The upsert of a whole server row (``PullStatements/upsertSQL(_:keeping:)``).
+    let upsert: String
+
+    init(_ descriptor: SyncEntityDescriptor) {
+        self.descriptor = descriptor
+        writable = descriptor.writableColumns
+        let columns = writable.map(\.name.quotedDatabaseIdentifier).joined(separator: ", ")
+        selectWritable = """
+            SELECT \(columns) FROM \(descriptor.tableName.quotedDatabaseIdentifier) \
+            WHERE \(descriptor.keyColumn.quotedDatabaseIdentifier) = ?
+            """
+        upsert = PullStatements.upsertSQL(descriptor)
     }
 }
 

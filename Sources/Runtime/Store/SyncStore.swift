@@ -20,6 +20,8 @@ public final class SyncStore: Sendable {
 
     let pool: DatabasePool
     let entitiesByName: [String: SyncEntityDescriptor]
+    /// Each entity's push-path SQL and column lists, built once.
+    let pushStatements: [String: PushStatements]
     private let localWriteObservers = Locked<[UUID: @Sendable () -> Void]>([:])
 
     /// Opens (or creates) the store at `path` and migrates it to `model`.
@@ -34,6 +36,7 @@ public final class SyncStore: Sendable {
         var entities: [String: SyncEntityDescriptor] = [:]
         for entity in model.entities { entities[entity.name] = entity }
         self.entitiesByName = entities
+        self.pushStatements = entities.mapValues(PushStatements.init)
         var configuration = Configuration()
         configuration.label = "Syncwright.\(model.schemaName).\(model.subset)"
         pool = try DatabasePool(path: path, configuration: configuration)

@@ -95,10 +95,28 @@ public enum ColumnType: String, Sendable, Hashable, Codable, CaseIterable {
         case .blob(let data):
             switch self {
             case .uuid where data.count == 16:
-                return .string(data.withUnsafeBytes { UUID(uuid: $0.load(as: uuid_t.self)) }.uuidString.lowercased())
+                return .string(Self.uuidText(data))
             default:
                 return .string(data.base64EncodedString())
             }
+        }
+    }
+
+    /// 16 bytes as a UUID in lowercase hex digits, `8-4-4-4-12`.
+    static func uuidText(_ data: Data) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        return String(unsafeUninitializedCapacity: 36) { target in
+            var position = 0
+            for (index, byte) in data.enumerated() {
+                if index == 4 || index == 6 || index == 8 || index == 10 {
+                    target[position] = UInt8(ascii: "-")
+                    position += 1
+                }
+                target[position] = digits[Int(byte >> 4)]
+                target[position + 1] = digits[Int(byte & 0x0F)]
+                position += 2
+            }
+            return position
         }
     }
 
@@ -222,8 +240,15 @@ enum TimestampFormat {
 
     /// `2024-01-31 09:30:00.125` → `2024-01-31T09:30:00.125Z`.
     static func wireText(fromStorage text: String) -> String? {
-        guard text.utf8.count == 23 else { return nil }
-        return text.replacingOccurrences(of: " ", with: "T") + "Z"
+        var text = text
+        return text.withUTF8 { source -> String? in
+            guard source.count == 23, source[10] == UInt8(ascii: " ") else { return nil }
+            return String(unsafeUninitializedCapacity: 24) { target in
+                for index in 0..<23 { target[index] = index == 10 ? UInt8(ascii: "T") : source[index] }
+                target[23] = UInt8(ascii: "Z")
+                return 24
+            }
+        }
     }
 }
 
