@@ -19,6 +19,12 @@ public final class SQLiteServerDatabase: ServerDatabase {
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             // Savepoints' statement journals stay in memory rather than temporary files.
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
+            // Up to 64 MiB of pages per connection: a push touches pages all over the
+            // key indexes of large tables.
+            try db.execute(sql: "PRAGMA cache_size = -65536")
+            // Checkpoint every ~40 MB of log rather than every 4 MB: pushes commit often,
+            // and a page changed by several of them is copied back once.
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 10000")
         }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)

@@ -34,7 +34,18 @@ extension SyncService {
             var answered = previous
             var isFresh: [Bool] = []
             results.reserveCapacity(request.ops.count)
+            // Inserts that can't be rejected after writing wait here and go in together,
+            // one statement for many rows.
+            var inserts = InsertBatch()
+            func flushInserts() async throws {
+                for (index, outcome) in try await inserts.flush(connection: connection, dialect: dialect) {
+                    results[index] = outcome.result
+                    answered[outcome.result.opId] = outcome.result
+                    if let written = outcome.written { readBack.append((index, written.plan, written.key)) }
+                }
+            }
             for op in request.ops {
+                if inserts.holds(opId: op.opId) { try await flushInserts() }
                 if let stored = answered[op.opId] {
                     // A replay: the first result, and nothing changes.
                     results.append(stored)
@@ -47,12 +58,21 @@ extension SyncService {
                 let operation = PushOperationApplier(op: op, plan: plan, subset: subset,
                                                      parameters: parameters, connection: connection, dialect: dialect,
                                                      statements: statements, defersReadBack: deferRead)
+                if dialect == .sqlite, deferRead, op.kind == .insert, case .success(let validated) = operation.validate() {
+                    if !inserts.accepts(validated) { try await flushInserts() }
+                    inserts.append(index: results.count, operation: operation, validated: validated)
+                    results.append(PushResult(opId: op.opId, status: .applied))
+                    isFresh.append(true)
+                    continue
+                }
+                try await flushInserts()
                 let (result, written) = try await operation.apply()
                 if let written, let plan { readBack.append((results.count, plan, written)) }
                 answered[op.opId] = result
                 results.append(result)
                 isFresh.append(true)
             }
+            try await flushInserts()
             try await Self.readBack(readBack, into: &results, connection: connection, dialect: dialect, parameters: parameters)
             let fresh = zip(results, isFresh).filter(\.1).map { (opId: $0.0.opId, json: WireJSONWriter.text($0.0)) }
             // Each result is stored in the same transaction as the change it describes.
@@ -139,6 +159,95 @@ extension SyncService {
     }
 }
 
+/// Validated inserts into one entity with the same columns, waiting to be written by
+/// one multi-row `INSERT … ON CONFLICT DO NOTHING RETURNING`. Only inserts that can't be
+/// rejected after writing (the filter has no parameter) and whose key appears once in
+/// the push wait here, so writing them together changes no answer.
+struct InsertBatch {
+    private var entries: [(index: Int, operation: PushOperationApplier, validated: PushOperationApplier.ValidatedOperation)] = []
+    private var opIds: Set<String> = []
+
+    /// The most rows one statement writes (SQLite allows 32,766 arguments).
+    static let maximumRows = 500
+
+    func holds(opId: String) -> Bool { opIds.contains(opId) }
+
+    /// Whether `operation` can join the waiting inserts: same entity, same columns.
+    func accepts(_ operation: PushOperationApplier.ValidatedOperation) -> Bool {
+        guard let first = entries.first?.validated else { return true }
+        return entries.count < Self.maximumRows
+            && first.plan.entity.name == operation.plan.entity.name
+            && first.assignments.map(\.field.name) == operation.assignments.map(\.field.name)
+    }
+
+    mutating func append(index: Int, operation: PushOperationApplier, validated: PushOperationApplier.ValidatedOperation) {
+        entries.append((index, operation, validated))
+        opIds.insert(operation.op.opId)
+    }
+
+    struct Outcome {
+        var result: PushResult
+        /// The row written, whose read is left to the caller.
+        var written: (plan: EntityPlan, key: SQLValue)?
+    }
+
+    /// Writes the waiting inserts and answers each, by its index in the push. A key
+    /// already taken answers as a single insert would; a statement that fails (a
+    /// constraint the schema doesn't state) changes nothing, and its rows are then
+    /// applied one by one so only the offending op is rejected.
+    mutating func flush(connection: any SQLConnection, dialect: SQLDialect) async throws -> [(Int, Outcome)] {
+        guard let first = entries.first?.validated else { return [] }
+        defer {
+            entries.removeAll(keepingCapacity: true)
+            opIds.removeAll(keepingCapacity: true)
+        }
+        let plan = first.plan
+        let entity = plan.entity
+        let columns = [entity.keyField] + first.assignments.map(\.field)
+        var builder = SQLBuilder(dialect)
+        builder.append("INSERT INTO \(plan.table) (\(columns.map { plan.quotedColumns[$0.name]! }.joined(separator: ", "))) VALUES ")
+        for (position, entry) in entries.enumerated() {
+            builder.append(position == 0 ? "(" : ", (")
+            builder.bind(entry.validated.key, entity.keyField.type.storage)
+            for assignment in entry.validated.assignments {
+                builder.append(", ")
+                builder.bind(assignment.value, assignment.field.type.storage)
+            }
+            builder.append(")")
+        }
+        builder.append(" ON CONFLICT (\(plan.keyColumn)) DO NOTHING RETURNING \(plan.keyColumn)")
+        let inserted: Set<SQLValue>
+        do {
+            inserted = Set(try await connection.query(builder.sql, builder.arguments).compactMap(\.first))
+        } catch is ServerDatabaseError {
+            var outcomes: [(Int, Outcome)] = []
+            for entry in entries {
+                let (result, written) = try await entry.operation.apply()
+                outcomes.append((entry.index, Outcome(result: result, written: written.map { (plan, $0) })))
+            }
+            return outcomes
+        }
+        var outcomes: [(Int, Outcome)] = []
+        outcomes.reserveCapacity(entries.count)
+        for entry in entries {
+            let key = entry.validated.key
+            if inserted.contains(key) {
+                outcomes.append((entry.index, Outcome(result: PushResult(opId: entry.operation.op.opId, status: .applied),
+                                                      written: (plan, key))))
+            } else {
+                let result: PushResult
+                do {
+                    result = try await entry.operation.existingRowResult(plan, key: key)
+                } catch let error as ServerDatabaseError {
+                    result = PushResult(opId: entry.operation.op.opId, status: .rejected, reason: error.message, code: "constraint_violation")
+                }
+                outcomes.append((entry.index, Outcome(result: result, written: nil)))
+            }
+        }
+        return outcomes
+    }
+}
+
 /// Checks and applies one operation inside the push's transaction.
 struct PushOperationApplier {
     let op: PushOperation
@@ -154,6 +263,15 @@ struct PushOperationApplier {
 
     private func rejected(_ code: String, _ reason: String) -> PushResult {
         PushResult(opId: op.opId, status: .rejected, reason: reason, code: code)
+    }
+
+    /// A rejection found before writing.
+    struct RejectedOperation: Error {
+        var result: PushResult
+    }
+
+    private func rejection(_ code: String, _ reason: String) -> RejectedOperation {
+        RejectedOperation(result: rejected(code, reason))
     }
 
     /// Checks and applies the op. Its writes run inside a savepoint: a rejection after
@@ -190,16 +308,26 @@ struct PushOperationApplier {
         wrote = true
     }
 
-    private func check(wrote: inout Bool, deferred: inout SQLValue?) async throws -> PushResult {
+    /// An op that passed every check made before touching the database.
+    struct ValidatedOperation {
+        var plan: EntityPlan
+        var key: SQLValue
+        /// The values to write, by field, in the op's name order (the key excluded).
+        var assignments: [(field: Field, value: SQLValue)]
+    }
+
+    /// The checks that need no database: the entity, its access, the key, and every
+    /// value's column and type. Either the op to apply or its rejection.
+    func validate() -> Result<ValidatedOperation, RejectedOperation> {
         guard let plan else {
-            return rejected("unknown_entity", "\(op.entity) is not an entity of the \(subset.name) subset")
+            return .failure(rejection("unknown_entity", "\(op.entity) is not an entity of the \(subset.name) subset"))
         }
         let entity = plan.entity
         switch (plan.subsetEntity.access, op.kind) {
         case (.readOnly, _):
-            return rejected("read_only", "\(entity.name) is read-only in the \(subset.name) subset")
+            return .failure(rejection("read_only", "\(entity.name) is read-only in the \(subset.name) subset"))
         case (.insertOnly, .update), (.insertOnly, .delete):
-            return rejected("insert_only", "\(entity.name) is insert-only in the \(subset.name) subset: rows can't be changed or deleted")
+            return .failure(rejection("insert_only", "\(entity.name) is insert-only in the \(subset.name) subset: rows can't be changed or deleted"))
         default:
             break
         }
@@ -207,45 +335,57 @@ struct PushOperationApplier {
         do {
             key = try WireValueCodec.sqlValue(op.key, for: entity.keyField)
         } catch {
-            return rejected("invalid_key", "the key \(op.key) is not a valid \(entity.keyField.type)")
+            return .failure(rejection("invalid_key", "the key \(op.key) is not a valid \(entity.keyField.type)"))
         }
-        if key.isNull { return rejected("invalid_key", "the key can't be null") }
+        if key.isNull { return .failure(rejection("invalid_key", "the key can't be null")) }
 
         // Every value must be a writable, selected column of the right type.
         var assignments: [(field: Field, value: SQLValue)] = []
         if op.kind != .delete {
             for (name, value) in (op.values ?? [:]).sorted(by: { $0.key < $1.key }) {
                 if plan.includeNames.contains(name) {
-                    return rejected("include_not_writable", "\(name) is an include, read-only on devices")
+                    return .failure(rejection("include_not_writable", "\(name) is an include, read-only on devices"))
                 }
                 if name == "version" || name == "updatedAt" {
-                    return rejected("server_managed", "\(name) is set by the server")
+                    return .failure(rejection("server_managed", "\(name) is set by the server"))
                 }
                 guard let field = plan.selectedFields[name] else {
-                    return rejected("column_not_in_subset", "\(entity.name).\(name) is not a column of the \(subset.name) subset")
+                    return .failure(rejection("column_not_in_subset", "\(entity.name).\(name) is not a column of the \(subset.name) subset"))
                 }
                 if name == entity.keyFieldName {
                     guard (try? WireValueCodec.sqlValue(value, for: field)) == key else {
-                        return rejected("key_mismatch", "the values' \(name) differs from the op's key; keys can't change")
+                        return .failure(rejection("key_mismatch", "the values' \(name) differs from the op's key; keys can't change"))
                     }
                     continue
                 }
                 do {
                     assignments.append((field, try WireValueCodec.sqlValue(value, for: field)))
                 } catch {
-                    return rejected(error.code, error.reason)
+                    return .failure(rejection(error.code, error.reason))
                 }
             }
         }
-
-        switch op.kind {
-        case .insert:
+        if op.kind == .insert {
             let given = Set(assignments.map(\.field.name))
             if let missing = entity.fields.first(where: {
                 $0.name != entity.keyFieldName && !$0.isNullable && $0.defaultValue == nil && !given.contains($0.name)
             }) {
-                return rejected("missing_value", "a new \(entity.name) needs a value for \(missing.name)")
+                return .failure(rejection("missing_value", "a new \(entity.name) needs a value for \(missing.name)"))
             }
+        }
+        return .success(ValidatedOperation(plan: plan, key: key, assignments: assignments))
+    }
+
+    private func check(wrote: inout Bool, deferred: inout SQLValue?) async throws -> PushResult {
+        let validated: ValidatedOperation
+        switch validate() {
+        case .success(let operation): validated = operation
+        case .failure(let rejection): return rejection.result
+        }
+        let plan = validated.plan, key = validated.key, assignments = validated.assignments
+        let entity = plan.entity
+        switch op.kind {
+        case .insert:
             // Insert unless the key exists; only then is the existing row read.
             var builder = SQLBuilder(dialect)
             let columns = [entity.keyField] + assignments.map(\.field)
@@ -260,13 +400,7 @@ struct PushOperationApplier {
             guard try await connection.query(builder.sql, builder.arguments).isEmpty else {
                 return try await appliedResult(plan, key: key, deferred: &deferred)
             }
-            guard let current = try await currentRow(plan, key: key, mode: .full) else {
-                return rejected("constraint_violation", "the row could not be inserted")
-            }
-            guard current.matches else {
-                return rejected("outside_subset", "a \(entity.name) with this key exists and is not in your subset")
-            }
-            return PushResult(opId: op.opId, status: .conflict, version: current.version, row: current.row)
+            return try await existingRowResult(plan, key: key)
 
         case .update:
             guard let current = try await currentRow(plan, key: key, mode: .full) else {
@@ -313,6 +447,18 @@ struct PushOperationApplier {
             try await connection.execute(builder.sql, builder.arguments)
             return PushResult(opId: op.opId, status: .applied)
         }
+    }
+
+    /// The answer to an insert whose key is taken: a conflict with the row there, or a
+    /// rejection when that row isn't the caller's.
+    func existingRowResult(_ plan: EntityPlan, key: SQLValue) async throws -> PushResult {
+        guard let current = try await currentRow(plan, key: key, mode: .full) else {
+            return rejected("constraint_violation", "the row could not be inserted")
+        }
+        guard current.matches else {
+            return rejected("outside_subset", "a \(plan.entity.name) with this key exists and is not in your subset")
+        }
+        return PushResult(opId: op.opId, status: .conflict, version: current.version, row: current.row)
     }
 
     /// After a write: the row must still belong to the caller (it may leave the subset
