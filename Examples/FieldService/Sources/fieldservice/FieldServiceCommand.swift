@@ -154,7 +154,7 @@ struct Sync: AsyncParsableCommand {
                 let line: String
                 switch status.activity {
                 case .pushing(let done, let total): line = "pushed \(done)/\(total)"
-                case .pulling(let unit, let done, _): line = "pulled \(done) (\(unit))"
+                case .pulling(let unit, let done, _) where done > 0: line = "pulled \(done) (\(unit))"
                 default: continue
                 }
                 if line != last { print(line) }
