@@ -86,6 +86,9 @@ struct EntityPlan: Sendable {
         selectList = (outputs.map(\.expression) + ["t.version"]).joined(separator: ", ")
         includeNames = Set(subsetEntity.includes.map(\.name))
         quotedColumns = selected.mapValues { dialect.quote($0.columnName) }
+        requiredOnInsert = entity.fields
+            .filter { $0.name != entity.keyFieldName && !$0.isNullable && $0.defaultValue == nil }
+            .map(\.name)
         var prefix = Array(#"{"entity":"#.utf8)
         PullResponseWriter.writeString(entity.name, to: &prefix)
         entityPrefix = prefix
@@ -111,6 +114,8 @@ struct EntityPlan: Sendable {
     let includeNames: Set<String>
     /// Each selected field's quoted column, by field name.
     let quotedColumns: [String: String]
+    /// The fields a new row needs a value for: not the key, not nullable, no default.
+    let requiredOnInsert: [String]
     /// `{"entity":"Name"` as bytes, and each output's `"name":`, for writing pages.
     let entityPrefix: [UInt8]
     let outputKeys: [[UInt8]]

@@ -366,11 +366,8 @@ struct PushOperationApplier {
             }
         }
         if op.kind == .insert {
-            let given = Set(assignments.map(\.field.name))
-            if let missing = entity.fields.first(where: {
-                $0.name != entity.keyFieldName && !$0.isNullable && $0.defaultValue == nil && !given.contains($0.name)
-            }) {
-                return .failure(rejection("missing_value", "a new \(entity.name) needs a value for \(missing.name)"))
+            if let missing = plan.requiredOnInsert.first(where: { name in !assignments.contains { $0.field.name == name } }) {
+                return .failure(rejection("missing_value", "a new \(entity.name) needs a value for \(missing)"))
             }
         }
         return .success(ValidatedOperation(plan: plan, key: key, assignments: assignments))
