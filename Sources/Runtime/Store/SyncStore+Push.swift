@@ -96,7 +96,6 @@ extension SyncStore {
             // Conflicts are rare: look for one per row only when there is any.
             let anyConflicts = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM syncwright_conflicts)") ?? false
             var values: [DatabaseValue] = []
-            var appliedSequences: [Int64] = []
             for operation in operations {
                 guard let result = results[operation.opId],
                       let entry = entries[operation.opId],
@@ -111,17 +110,15 @@ extension SyncStore {
                 switch result.status {
                 case .applied:
                     outcome.applied += 1
-                    // Deleted together at the end.
-                    appliedSequences.append(sequence)
+                    try db.executeCached(sql: "DELETE FROM syncwright_outbox WHERE sequence = ?", arguments: [sequence])
                     guard operation.kind != .delete, let version = result.version else { break }
                     // Later changes to the row build on this one; if there are any, the
                     // device's values stay and only the version moves.
-                    try db.executeCached(sql: """
-                        UPDATE syncwright_outbox SET baseVersion = ? WHERE entity = ? AND rowKey = ? AND sequence <> ?
-                        """, arguments: [version, descriptor.name, rowKey, sequence])
+                    try db.executeCached(sql: "UPDATE syncwright_outbox SET baseVersion = ? WHERE entity = ? AND rowKey = ?",
+                                         arguments: [version, descriptor.name, rowKey])
                     let laterChanges = db.changesCount > 0
                     if let row = result.row, !laterChanges,
-                       try !anyConflicts || !Self.hasPendingChanges(db, entity: descriptor.name, rowKey: rowKey, besides: sequence) {
+                       try !anyConflicts || !Self.hasPendingChanges(db, entity: descriptor.name, rowKey: rowKey) {
                         values.removeAll(keepingCapacity: true)
                         try Self.appendServerRowValues(descriptor, row: row, version: version, to: &values)
                         let statement = try db.cachedStatement(sql: statements.upsert)
@@ -139,11 +136,6 @@ extension SyncStore {
                                             reason: result.reason ?? "rejected by the server", code: result.code ?? "rejected",
                                             serverRow: result.row, serverVersion: result.version)
                 }
-            }
-            for start in stride(from: 0, to: appliedSequences.count, by: 500) {
-                let chunk = appliedSequences[start..<min(start + 500, appliedSequences.count)]
-                try db.execute(sql: "DELETE FROM syncwright_outbox WHERE sequence IN (\(databaseQuestionMarks(count: chunk.count)))",
-                               arguments: StatementArguments(Array(chunk)))
             }
             return outcome
         }
@@ -245,12 +237,11 @@ extension SyncStore {
             """), arguments: [try keyValue(descriptor, key)])
     }
 
-    /// Whether the row has an outbox entry other than `sequence`, or a manual conflict.
-    static func hasPendingChanges(_ db: Database, entity: String, rowKey: String, besides sequence: Int64) throws -> Bool {
+    static func hasPendingChanges(_ db: Database, entity: String, rowKey: String) throws -> Bool {
         try Bool.fetchOne(try db.cachedStatement(sql: """
-            SELECT EXISTS (SELECT 1 FROM syncwright_outbox WHERE entity = ? AND rowKey = ? AND sequence <> ?)
+            SELECT EXISTS (SELECT 1 FROM syncwright_outbox WHERE entity = ? AND rowKey = ?)
                 OR EXISTS (SELECT 1 FROM syncwright_conflicts WHERE entity = ? AND rowKey = ?)
-            """), arguments: [entity, rowKey, sequence, entity, rowKey]) ?? false
+            """), arguments: [entity, rowKey, entity, rowKey]) ?? false
     }
 
     static func setVersion(_ db: Database, _ descriptor: SyncEntityDescriptor, key: JSONValue, version: Int64) throws {
