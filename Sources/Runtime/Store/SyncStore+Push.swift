@@ -119,11 +119,7 @@ extension SyncStore {
                     let laterChanges = db.changesCount > 0
                     if let row = result.row, !laterChanges,
                        try !anyConflicts || !Self.hasPendingChanges(db, entity: descriptor.name, rowKey: rowKey) {
-                        values.removeAll(keepingCapacity: true)
-                        try Self.appendServerRowValues(descriptor, row: row, version: version, to: &values)
-                        let statement = try db.cachedStatement(sql: statements.upsert)
-                        statement.setUncheckedArguments(StatementArguments(databaseValues: values))
-                        try statement.execute()
+                        try Self.executeUpsert(db, sql: statements.upsert, descriptor, row: row, version: version, buffer: &values)
                     } else {
                         try Self.setVersion(db, descriptor, key: operation.key, version: version)
                     }
@@ -285,9 +281,20 @@ extension SyncStore {
         _ db: Database, _ descriptor: SyncEntityDescriptor, row: [String: JSONValue], version: Int64?, keep: Set<String>
     ) throws {
         var values: [DatabaseValue] = []
+        try executeUpsert(db, sql: PullStatements.upsertSQL(descriptor, keeping: keep), descriptor, row: row, version: version,
+                          buffer: &values)
+    }
+
+    /// Runs an upsert built by ``PullStatements/upsertSQL(_:keeping:)`` for a server row,
+    /// binding its values through `buffer`, which callers that upsert many rows reuse.
+    static func executeUpsert(
+        _ db: Database, sql: String, _ descriptor: SyncEntityDescriptor, row: [String: JSONValue], version: Int64?,
+        buffer values: inout [DatabaseValue]
+    ) throws {
+        values.removeAll(keepingCapacity: true)
         values.reserveCapacity(descriptor.columns.count + 2)
         try appendServerRowValues(descriptor, row: row, version: version, to: &values)
-        let statement = try db.cachedStatement(sql: PullStatements.upsertSQL(descriptor, keeping: keep))
+        let statement = try db.cachedStatement(sql: sql)
         statement.setUncheckedArguments(StatementArguments(databaseValues: values))
         try statement.execute()
     }
