@@ -86,6 +86,38 @@ struct HTTPSyncTransportTests {
         #expect(try JSONDecoder().decode(PushRequest.self, from: try Gzip.decompress(sent.body)) == request)
     }
 
+    @Test("a prepared push carries its compressed body, is sent as it is, and can be sent again")
+    func preparedPush() async throws {
+        let token = UUID().uuidString
+        let response = PushResponse(results: [PushResult(opId: "op-2", status: .applied, version: 3)])
+        let transport = transport(token: token, reply: .init(status: 200, body: try JSONEncoder().encode(response)))
+        let request = PushRequest(clientId: "c", subset: "member", schemaHash: "h", ops: [
+            PushOperation(opId: "op-2", entity: "TaskItem", kind: .update, key: .string("k"), baseVersion: 2,
+                          values: ["title": .string("renamed")]),
+        ])
+        let prepared = try transport.prepare(request)
+        let body = try #require(prepared.body)
+        #expect(prepared.headers["Content-Encoding"] == "gzip")
+        #expect(try JSONDecoder().decode(PushRequest.self, from: try Gzip.decompress(body)) == request)
+        for _ in 0..<2 {
+            #expect(try await transport.push(prepared) == response)
+            let sent = try #require(recorded(token: token))
+            #expect(sent.body == body)
+            #expect(sent.headers["Content-Encoding"] == "gzip")
+            #expect(sent.headers["Content-Type"] == "application/json")
+        }
+        #expect(StubURLProtocol.recorded.withValue { $0.filter { $0.headers["Authorization"] == "Bearer \(token)" }.count } == 2)
+    }
+
+    @Test("without compression a prepared push is plain JSON")
+    func uncompressedPreparedPush() throws {
+        let transport = HTTPSyncTransport(baseURL: URL(string: "http://127.0.0.1:9")!, compressRequests: false) { "t" }
+        let request = PushRequest(clientId: "c", subset: "member", schemaHash: "h", ops: [])
+        let prepared = try transport.prepare(request)
+        #expect(prepared.headers["Content-Encoding"] == nil)
+        #expect(try JSONDecoder().decode(PushRequest.self, from: try #require(prepared.body)) == request)
+    }
+
     @Test("a gzip response body is decompressed")
     func gzipResponse() async throws {
         let token = UUID().uuidString

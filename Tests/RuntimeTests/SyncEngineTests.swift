@@ -64,6 +64,30 @@ struct SyncEngineTests {
         #expect(try harness.store.lastSyncedAt() != nil)
     }
 
+    @Test("each batch is prepared while the server works on the one before, and sent as prepared")
+    func preparedWhileInFlight() async throws {
+        let model = TestModel.model(conflictPolicy: .serverWins)
+        let temporary = try TemporaryStore(model: model)
+        let transport = PreparingTransport(server: TestServer(model: model))
+        let engine = SyncEngine(store: temporary.store, transport: transport,
+                                configuration: SyncConfiguration(pushBatchSize: 2, pullPageSize: 1000))
+        for index in 1...5 { try await temporary.store.write { try $0.insert(TaskItem(title: "Task \(index)")) } }
+
+        let report = try await engine.sync()
+
+        #expect(report.pushed == 5)
+        #expect(await transport.server.rowCount("TaskItem") == 5)
+        let events = transport.events.withValue { $0 }
+        // Three batches, each prepared once and sent as prepared; the second was prepared
+        // before the first was answered, the third before the second was.
+        #expect(events.filter { $0.hasPrefix("prepare") }.count == 3)
+        #expect(events.filter { $0.hasPrefix("send") } == ["send 1", "send 2", "send 3"])
+        #expect(!events.contains("unprepared"))
+        let position = { (event: String) in events.firstIndex(of: event) ?? Int.max }
+        #expect(position("prepare 2") < position("answer 1"))
+        #expect(position("prepare 3") < position("answer 2"))
+    }
+
     @Test("a push whose answer was lost is retried with the same op ids and changes nothing twice")
     func replayedPush() async throws {
         let harness = try Harness()
@@ -429,4 +453,46 @@ struct SyncEngineTests {
         await #expect(throws: SyncStoreError.self) { try await harness.engine.sync(units: ["nope"]) }
         #expect(await harness.server.pullRequests.isEmpty)
     }
+}
+
+/// Wraps the server double, numbering the pushes it prepares and recording when each is
+/// prepared, sent and answered. A push is answered only once the next one has been
+/// prepared (or after five seconds), so the test sees whether the engine prepares ahead.
+final class PreparingTransport: SyncTransport {
+    let server: TestServer
+    let events = Locked<[String]>([])
+    private let prepared = Locked(0)
+
+    init(server: TestServer) {
+        self.server = server
+    }
+
+    func prepare(_ request: PushRequest) throws -> PreparedPush {
+        let number = prepared.withValue { count in
+            count += 1
+            return count
+        }
+        events.withValue { $0.append("prepare \(number)") }
+        return PreparedPush(request: request, body: Data("\(number)".utf8))
+    }
+
+    func push(_ prepared: PreparedPush) async throws -> PushResponse {
+        let number = Int(String(decoding: prepared.body ?? Data(), as: UTF8.self)) ?? 0
+        events.withValue { $0.append("send \(number)") }
+        let response = try await server.push(prepared.request)
+        let deadline = ContinuousClock.now + .seconds(5)
+        while self.prepared.withValue({ $0 }) <= number, self.prepared.withValue({ $0 }) < 3, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        events.withValue { $0.append("answer \(number)") }
+        return response
+    }
+
+    func push(_ request: PushRequest) async throws -> PushResponse {
+        events.withValue { $0.append("unprepared") }
+        return try await server.push(request)
+    }
+
+    func pull(_ request: PullRequest) async throws -> PullResponse { try await server.pull(request) }
+    func schema() async throws -> SchemaResponse { try await server.schema() }
 }

@@ -228,9 +228,9 @@ public actor SyncEngine {
     }
 
     /// Pushes the outbox batch by batch. While the server works on one batch, the next
-    /// is prepared and sent as soon as the answer comes, before that answer is applied
-    /// locally; a row whose change is in flight waits for its answer (see
-    /// `SyncStore.nextPushBatch(limit:after:)`).
+    /// is read and its request prepared (encoded and compressed), then sent as soon as
+    /// the answer comes, before that answer is applied locally; a row whose change is in
+    /// flight waits for its answer (see `SyncStore.nextPushBatch(limit:after:)`).
     private func push(into report: inout SyncReport) async throws {
         let model = store.model
         var done = 0
@@ -240,9 +240,11 @@ public actor SyncEngine {
         let transport = self.transport
         let policy = configuration.retry
         let clientID = store.clientID
-        func send(_ batch: [PushOperation]) -> Task<PushResponse, any Error> {
-            let request = PushRequest(clientId: clientID, subset: model.subset, schemaHash: model.schemaHash, ops: batch)
-            return Task.detached { try await Self.withRetry(policy) { try await transport.push(request) } }
+        func prepare(_ batch: [PushOperation]) throws -> PreparedPush {
+            try transport.prepare(PushRequest(clientId: clientID, subset: model.subset, schemaHash: model.schemaHash, ops: batch))
+        }
+        func send(_ prepared: PreparedPush) -> Task<PushResponse, any Error> {
+            Task.detached { try await Self.withRetry(policy) { try await transport.push(prepared) } }
         }
         var inFlight: (batch: [PushOperation], task: Task<PushResponse, any Error>)?
         defer { inFlight?.task.cancel() }
@@ -250,12 +252,13 @@ public actor SyncEngine {
             if inFlight == nil {
                 let batch = try store.nextPushBatch(limit: configuration.pushBatchSize)
                 if batch.isEmpty { break }
-                inFlight = (batch, send(batch))
+                inFlight = (batch, send(try prepare(batch)))
             }
             guard let current = inFlight else { break }
             let next = try store.nextPushBatch(limit: configuration.pushBatchSize, after: current.batch)
+            let prepared = next.isEmpty ? nil : try prepare(next)
             let response = try await current.task.value
-            inFlight = next.isEmpty ? nil : (next, send(next))
+            inFlight = prepared.map { (next, send($0)) }
             let outcome = try store.applyPushResults(response, for: current.batch)
             guard outcome.unanswered < current.batch.count else {
                 throw SyncFailure(SyncTransportError.invalidResponse("the server answered none of \(current.batch.count) pushed changes"))

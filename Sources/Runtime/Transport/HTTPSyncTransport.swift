@@ -40,7 +40,19 @@ public struct HTTPSyncTransport: SyncTransport {
     }
 
     public func push(_ request: PushRequest) async throws -> PushResponse {
-        try await send("POST", "v1/push", body: request, encode: { PushRequestWriter.json(request) }) { data throws in
+        try await push(try prepare(request))
+    }
+
+    /// Encodes the request's body, and compresses it unless `compressRequests` is off.
+    public func prepare(_ request: PushRequest) throws -> PreparedPush {
+        let (body, headers) = try encodeBody { PushRequestWriter.json(request) }
+        return PreparedPush(request: request, body: body, headers: headers)
+    }
+
+    public func push(_ prepared: PreparedPush) async throws -> PushResponse {
+        let (body, headers) = try prepared.body.map { ($0, prepared.headers) }
+            ?? encodeBody { PushRequestWriter.json(prepared.request) }
+        return try await send("POST", "v1/push", encodedBody: body, headers: headers) { data throws in
             try PushResponseDecoder.decode(data)
         }
     }
@@ -54,9 +66,27 @@ public struct HTTPSyncTransport: SyncTransport {
         try await send("GET", "v1/schema", body: Optional<PullRequest>.none)
     }
 
+    /// A request body as sent: JSON, gzip-compressed when `compressesRequests`, and its headers.
+    private func encodeBody(_ encode: () throws -> Data) throws -> (Data, [String: String]) {
+        var data = try encode()
+        var headers = ["Content-Type": "application/json"]
+        if compressesRequests {
+            data = try Gzip.compress(data)
+            headers["Content-Encoding"] = "gzip"
+        }
+        return (data, headers)
+    }
+
     private func send<Body: Encodable, Response: Decodable>(
         _ method: String, _ path: String, body: Body?,
-        encode: (() throws -> Data)? = nil,
+        decode: (Data) throws -> Response = { try JSONDecoder().decode(Response.self, from: $0) }
+    ) async throws -> Response {
+        let encoded = try body.map { body in try encodeBody { try JSONEncoder().encode(body) } }
+        return try await send(method, path, encodedBody: encoded?.0, headers: encoded?.1 ?? [:], decode: decode)
+    }
+
+    private func send<Response: Decodable>(
+        _ method: String, _ path: String, encodedBody: Data?, headers: [String: String],
         decode: (Data) throws -> Response = { try JSONDecoder().decode(Response.self, from: $0) }
     ) async throws -> Response {
         var request = URLRequest(url: baseURL.appendingPathComponent(path), timeoutInterval: timeout)
@@ -70,14 +100,9 @@ public struct HTTPSyncTransport: SyncTransport {
             throw SyncTransportError.unauthorized("the token provider failed: \(error)")
         }
         request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
-        if let body {
-            var data = try encode?() ?? JSONEncoder().encode(body)
-            if compressesRequests {
-                data = try Gzip.compress(data)
-                request.setValue("gzip", forHTTPHeaderField: "Content-Encoding")
-            }
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            request.httpBody = data
+        if let encodedBody {
+            for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+            request.httpBody = encodedBody
         }
 
         let data: Data

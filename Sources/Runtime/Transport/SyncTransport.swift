@@ -1,12 +1,50 @@
+import Foundation
+
 /// How the engine talks to a server. ``HTTPSyncTransport`` is the real one; tests and
 /// other protocols provide their own.
 public protocol SyncTransport: Sendable {
     /// Sends local changes.
     func push(_ request: PushRequest) async throws -> PushResponse
+    /// Does the work of sending `request` that needs no network, such as encoding and
+    /// compressing its body. The engine prepares a batch while the server still works on
+    /// the one before, then sends it with `push(_:)` of the prepared push. The default keeps
+    /// the request as it is.
+    func prepare(_ request: PushRequest) throws -> PreparedPush
+    /// Sends a prepared push; the same as sending its request. The default sends
+    /// `prepared.request` with `push(_:)` of the request.
+    func push(_ prepared: PreparedPush) async throws -> PushResponse
     /// Fetches one page of changes.
     func pull(_ request: PullRequest) async throws -> PullResponse
     /// Fetches the server's schema hash and subsets.
     func schema() async throws -> SchemaResponse
+}
+
+/// A push request with whatever a transport made of it before sending, such as its
+/// encoded body. It can be sent more than once (the engine retries with it).
+public struct PreparedPush: Sendable {
+    /// The request.
+    public let request: PushRequest
+    /// The body as the transport sends it; nil when the transport prepares nothing.
+    public let body: Data?
+    /// Headers that go with `body`, such as its content encoding.
+    public let headers: [String: String]
+
+    /// Creates a prepared push.
+    public init(request: PushRequest, body: Data? = nil, headers: [String: String] = [:]) {
+        self.request = request
+        self.body = body
+        self.headers = headers
+    }
+}
+
+extension SyncTransport {
+    public func prepare(_ request: PushRequest) throws -> PreparedPush {
+        PreparedPush(request: request)
+    }
+
+    public func push(_ prepared: PreparedPush) async throws -> PushResponse {
+        try await push(prepared.request)
+    }
 }
 
 /// Why a request to the server failed.
