@@ -77,6 +77,38 @@ struct SyncStoreTests {
         #expect(try await temporary.store.read { try TaskItem.fetchOne($0, key: task.id) } == task)
     }
 
+    @Test("op ids are version 7 UUIDs: the time in milliseconds first, so later ids sort later")
+    func operationIDs() throws {
+        // Halfway into each millisecond, so rounding can't put two in the same one.
+        let ids = (0..<50).map { OperationID.make(at: Date(timeIntervalSince1970: (1_790_000_000_123 + Double($0) + 0.5) / 1000)) }
+        let start = Date(timeIntervalSince1970: 1_790_000_000.1235)
+        #expect(ids == ids.sorted())
+        #expect(Set(ids).count == ids.count)
+        for id in ids {
+            let uuid = try #require(UUID(uuidString: id))
+            #expect(id == id.lowercased())
+            #expect(uuid.uuid.6 >> 4 == 7)
+            #expect(uuid.uuid.8 >> 6 == 0b10)
+        }
+        // The first 48 bits are the milliseconds: 1,790,000,000,123 is 0x01a0c4506c7b.
+        #expect(ids[0].hasPrefix("01a0c450-6c7b-7"))
+        // Within one millisecond the random bits still make each id new.
+        let same = (0..<1_000).map { _ in OperationID.make(at: start) }
+        #expect(Set(same).count == same.count)
+    }
+
+    @Test("the outbox's op ids are made in order")
+    func outboxOperationIDsInOrder() throws {
+        let temporary = try TemporaryStore()
+        for index in 0..<5 {
+            try temporary.store.write { try $0.insert(TaskItem(title: "Task \(index)")) }
+            Thread.sleep(forTimeInterval: 0.002)
+        }
+        let ids = try temporary.store.pendingChanges().map(\.opID)
+        #expect(ids.count == 5)
+        #expect(ids == ids.sorted())
+    }
+
     @Test("an update that changes nothing records nothing")
     func unchangedUpdate() throws {
         let temporary = try TemporaryStore()

@@ -184,7 +184,7 @@ extension SyncStore {
             try db.executeCached(sql: """
                 UPDATE syncwright_outbox SET opId = ?, kind = ?, changedColumns = ?, baseVersion = ?, sent = 0,
                 conflictRetries = conflictRetries + 1 WHERE sequence = ?
-                """, arguments: [UUID().uuidString.lowercased(), kind.rawValue, Self.encodeColumns(columns),
+                """, arguments: [OperationID.make(), kind.rawValue, Self.encodeColumns(columns),
                                  result.version, sequence])
         case .manual:
             let local = try Self.localRow(db, descriptor, key: operation.key)

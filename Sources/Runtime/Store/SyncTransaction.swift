@@ -190,7 +190,7 @@ enum OutboxEntry {
         try db.execute(sql: """
             INSERT INTO syncwright_outbox (opId, entity, rowKey, kind, baseVersion, changedColumns, createdAt)
             VALUES (?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [UUID().uuidString.lowercased(), entity, rowKey, kind.rawValue, baseVersion,
+            """, arguments: [OperationID.make(), entity, rowKey, kind.rawValue, baseVersion,
                              SyncStore.encodeColumns(changed), Date().timeIntervalSince1970])
     }
 }
