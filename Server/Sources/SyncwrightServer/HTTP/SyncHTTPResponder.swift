@@ -89,10 +89,10 @@ public struct SyncHTTPResponder: HTTPResponder {
             }
             metadata["subset"] = "\(body.subset)"
             metadata["ops"] = "\(body.ops.count)"
-            let response = try await service.push(body, claims: claims)
-            metadata["rejected"] = "\(response.results.filter { $0.status == .rejected }.count)"
-            metadata["conflicts"] = "\(response.results.filter { $0.status == .conflict }.count)"
-            return respond(json: WireJSONWriter.json(response), request)
+            let answer = try await service.pushJSON(body, claims: claims)
+            metadata["rejected"] = "\(answer.results.filter { $0.status == .rejected }.count)"
+            metadata["conflicts"] = "\(answer.results.filter { $0.status == .conflict }.count)"
+            return respond(json: answer.body, request)
         case .pull:
             let claims = try await claims(request)
             let body = try await decode(PullRequest.self, request)

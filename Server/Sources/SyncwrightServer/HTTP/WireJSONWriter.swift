@@ -1,9 +1,10 @@
 import Foundation
 import Syncwright
 
-/// Writes push results and push answers as JSON by hand, with the same fixed member
-/// order as ``PullResponseWriter``: a push of a thousand ops stores and sends a
-/// thousand results, and `JSONEncoder` would dominate its time.
+/// Writes push results as JSON by hand, with the same fixed member order as
+/// ``PullResponseWriter``: a push of a thousand ops stores and sends a thousand
+/// results, and `JSONEncoder` would dominate its time. The push answer is made of the
+/// same texts as are stored for replays.
 enum WireJSONWriter {
     /// One result as JSON text, as it is stored for replays.
     static func text(_ result: PushResult) -> String {
@@ -11,19 +12,6 @@ enum WireJSONWriter {
         out.reserveCapacity(256)
         write(result, to: &out)
         return String(decoding: out, as: UTF8.self)
-    }
-
-    /// A push answer.
-    static func json(_ response: PushResponse) -> Data {
-        var out: [UInt8] = []
-        out.reserveCapacity(64 + response.results.count * 200)
-        out.append(contentsOf: #"{"results":["#.utf8)
-        for (index, result) in response.results.enumerated() {
-            if index > 0 { out.append(UInt8(ascii: ",")) }
-            write(result, to: &out)
-        }
-        out.append(contentsOf: "]}".utf8)
-        return Data(out)
     }
 
     static func write(_ result: PushResult, to out: inout [UInt8]) {

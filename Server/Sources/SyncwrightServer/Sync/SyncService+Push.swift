@@ -8,6 +8,31 @@ extension SyncService {
     /// a replayed op returns its first result and changes nothing. A rejected op is rolled
     /// back alone (a savepoint) and never fails the rest of the batch.
     public func push(_ request: PushRequest, claims: [String: JSONValue]) async throws -> PushResponse {
+        PushResponse(results: try await pushAnswer(request, claims: claims).results)
+    }
+
+    /// The same answer as ``push(_:claims:)``, with its JSON body made of the results'
+    /// texts, the very ones stored for replays.
+    func pushJSON(_ request: PushRequest, claims: [String: JSONValue]) async throws -> (body: Data, results: [PushResult]) {
+        let answer = try await pushAnswer(request, claims: claims)
+        var body: [UInt8] = []
+        body.reserveCapacity(16 + answer.texts.reduce(0) { $0 + $1.utf8.count + 1 })
+        body.append(contentsOf: #"{"results":["#.utf8)
+        for (index, text) in answer.texts.enumerated() {
+            if index > 0 { body.append(UInt8(ascii: ",")) }
+            body.append(contentsOf: text.utf8)
+        }
+        body.append(contentsOf: "]}".utf8)
+        return (Data(body), answer.results)
+    }
+
+    /// Each op's result, and its JSON text.
+    private struct PushAnswer {
+        var results: [PushResult]
+        var texts: [String]
+    }
+
+    private func pushAnswer(_ request: PushRequest, claims: [String: JSONValue]) async throws -> PushAnswer {
         let subset = try subset(named: request.subset, schemaHash: request.schemaHash)
         let parameters = try parameters(subset, claims: claims)
         guard !request.clientId.isEmpty, request.clientId.utf8.count <= 200 else {
@@ -22,7 +47,7 @@ extension SyncService {
         let plans = self.plans[subset.name] ?? [:]
         let dialect = self.dialect
         let clientId = request.clientId
-        let results = try await database.write { connection in
+        return try await database.write { connection in
             let previous = try await Self.storedResults(connection, dialect, clientId: clientId, opIds: request.ops.map(\.opId))
             let statements = Locked<[String: SQLBuilder]>([:])
             // Rows written once in this push whose filter has no parameter can't be
@@ -31,7 +56,7 @@ extension SyncService {
             for op in request.ops { writes[op.entity + "\u{1}" + op.key.jsonText, default: 0] += 1 }
             var readBack: [(index: Int, plan: EntityPlan, key: SQLValue)] = []
             var results: [PushResult] = []
-            var answered = previous
+            var answered = previous.mapValues(\.result)
             var isFresh: [Bool] = []
             results.reserveCapacity(request.ops.count)
             // Inserts that can't be rejected after writing wait here and go in together,
@@ -74,7 +99,12 @@ extension SyncService {
             }
             try await flushInserts()
             try await Self.readBack(readBack, into: &results, connection: connection, dialect: dialect, parameters: parameters)
-            let fresh = zip(results, isFresh).filter(\.1).map { (opId: $0.0.opId, json: WireJSONWriter.text($0.0)) }
+            // A replayed op answers with the text stored the first time.
+            let texts = results.indices.map { index in
+                isFresh[index] ? WireJSONWriter.text(results[index])
+                    : previous[results[index].opId]?.text ?? WireJSONWriter.text(results[index])
+            }
+            let fresh = results.indices.filter { isFresh[$0] }.map { (opId: results[$0].opId, json: texts[$0]) }
             // Each result is stored in the same transaction as the change it describes.
             for chunk in stride(from: 0, to: fresh.count, by: 300).map({ Array(fresh[$0..<min($0 + 300, fresh.count)]) }) {
                 var builder = SQLBuilder(dialect)
@@ -90,9 +120,8 @@ extension SyncService {
                 }
                 try await connection.execute(builder.sql, builder.arguments)
             }
-            return results
+            return PushAnswer(results: results, texts: texts)
         }
-        return PushResponse(results: results)
     }
 
     /// Fills in the row and version of applied results whose read was put off, with
@@ -132,11 +161,11 @@ extension SyncService {
         }
     }
 
-    /// The results already stored for any of `opIds` from this client.
+    /// The results already stored for any of `opIds` from this client, with their texts.
     private static func storedResults(
         _ connection: any SQLConnection, _ dialect: SQLDialect, clientId: String, opIds: [String]
-    ) async throws -> [String: PushResult] {
-        var stored: [String: PushResult] = [:]
+    ) async throws -> [String: (result: PushResult, text: String)] {
+        var stored: [String: (result: PushResult, text: String)] = [:]
         let decoder = JSONDecoder()
         for chunk in stride(from: 0, to: opIds.count, by: 500).map({ Array(opIds[$0..<min($0 + 500, opIds.count)]) }) {
             var builder = SQLBuilder(dialect)
@@ -151,7 +180,7 @@ extension SyncService {
             for row in try await connection.query(builder.sql, builder.arguments) {
                 if let opId = row[0].text, let text = row[1].text,
                    let result = try? decoder.decode(PushResult.self, from: Data(text.utf8)) {
-                    stored[opId] = result
+                    stored[opId] = (result, text)
                 }
             }
         }
