@@ -4,7 +4,8 @@ import SyncwrightSchema
 /// How one entity of one subset is read: the joins its includes and filter need, the
 /// columns a device receives, and the filter compiled to SQL. Identifiers come only
 /// from the schema; the caller's claims are only ever bound as arguments.
-struct EntityPlan: Sendable {
+/// A class: every op of a push and every row read back refers to its entity's plan.
+final class EntityPlan: Sendable {
     /// A value a device receives: a selected field, an include, or `updatedAt`.
     struct OutputColumn: Sendable {
         var name: String
