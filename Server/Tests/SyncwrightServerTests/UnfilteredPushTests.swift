@@ -53,6 +53,12 @@ struct UnfilteredPushTests {
         let pulled = try await service.pull(PullRequest(subset: "everyone", schemaHash: schema.schemaHash, units: ["Note": nil], limit: 10),
                                             claims: [:])
         #expect(Set(pulled.changes.compactMap { $0.row?["text"] }) == [.string("first"), .string("changed")])
+        // An answer's row is the row a pull delivers, updatedAt and version included.
+        let pulledByKey = Dictionary(uniqueKeysWithValues: pulled.changes.map { ($0.key, $0) })
+        #expect(pulledByKey[.string(a)]?.row == results[0].row)
+        #expect(pulledByKey[.string(a)]?.version == results[0].version)
+        #expect(pulledByKey[.string(b)]?.row == results[2].row)
+        #expect(pulledByKey[.string(b)]?.version == results[2].version)
     }
 
     /// Inserts that can't be rejected after writing go in many rows to a statement on

@@ -73,7 +73,7 @@ public final class SQLiteServerDatabase: ServerDatabase {
     /// Statements inside a write transaction, each run on GRDB's writer connection.
     /// They are synchronous calls: a statement takes microseconds, less than a hop to
     /// another executor would, and pushes run many of them.
-    fileprivate struct Connection: SQLConnection {
+    struct Connection: SQLConnection {
         let pool: DatabasePool
 
         func execute(_ sql: String, _ arguments: [SQLValue]) async throws {
@@ -90,6 +90,22 @@ public final class SQLiteServerDatabase: ServerDatabase {
         func query(_ sql: String, _ arguments: [SQLValue]) async throws -> SQLRows {
             do {
                 return try Self.run(pool) { db in try SQLiteServerDatabase.fetch(db, sql, arguments) }
+            } catch let error as DatabaseError {
+                throw ServerDatabaseError("SQLite: \(error.message ?? error.description)")
+            }
+        }
+
+        /// Runs a query in the transaction and hands each result row to `consume` as the
+        /// raw SQLite statement, like ``SQLiteServerDatabase/readRaw(_:_:_:)``.
+        func queryRaw(_ sql: String, _ arguments: [SQLValue], _ consume: (OpaquePointer) throws -> Void) throws {
+            do {
+                try Self.run(pool) { db in
+                    let statement = try db.cachedStatement(sql: sql)
+                    let cursor = try Row.fetchCursor(statement, arguments: SQLiteServerDatabase.statementArguments(arguments))
+                    while try cursor.next() != nil {
+                        try consume(statement.sqliteStatement)
+                    }
+                }
             } catch let error as DatabaseError {
                 throw ServerDatabaseError("SQLite: \(error.message ?? error.description)")
             }

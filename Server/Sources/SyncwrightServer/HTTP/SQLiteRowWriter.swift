@@ -3,7 +3,8 @@ import GRDBSQLite
 import Syncwright
 import SyncwrightSchema
 
-/// Writes one pulled row as JSON straight from SQLite's column buffers. Values already
+/// Writes one pulled row (or a pushed row read back) as JSON straight from SQLite's
+/// column buffers. Values already
 /// in the server's canonical forms (lower-case UUIDs, `…Z` timestamps, text decimals)
 /// are copied with escaping only; anything else goes through ``WireValueCodec``.
 struct SQLiteRowWriter {
@@ -22,20 +23,28 @@ struct SQLiteRowWriter {
             writeText(statement, 1, to: &out)
         }
         if isPut {
-            out.append(contentsOf: #","row":{"#.utf8)
-            for (position, index) in plan.sortedOutputIndices.enumerated() {
-                if position > 0 { out.append(UInt8(ascii: ",")) }
-                out.append(contentsOf: plan.outputKeys[index])
-                writeValue(statement, Int32(3 + index), plan.outputs[index].type, to: &out)
-            }
-            out.append(UInt8(ascii: "}"))
-            let versionColumn = Int32(3 + plan.outputs.count)
-            if sqlite3_column_type(statement, versionColumn) == SQLITE_INTEGER {
+            out.append(contentsOf: #","row":"#.utf8)
+            if let version = writeRow(statement, from: 3, to: &out) {
                 out.append(contentsOf: #","version":"#.utf8)
-                out.append(contentsOf: String(sqlite3_column_int64(statement, versionColumn)).utf8)
+                out.append(contentsOf: String(version).utf8)
             }
         }
         out.append(UInt8(ascii: "}"))
+    }
+
+    /// Writes the row object whose values are the plan's select list from column
+    /// `first` on, and returns the version that follows them.
+    func writeRow(_ statement: OpaquePointer, from first: Int32, to out: inout [UInt8]) -> Int64? {
+        out.append(UInt8(ascii: "{"))
+        for (position, index) in plan.sortedOutputIndices.enumerated() {
+            if position > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: plan.outputKeys[index])
+            writeValue(statement, first + Int32(index), plan.outputs[index].type, to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+        let versionColumn = first + Int32(plan.outputs.count)
+        guard sqlite3_column_type(statement, versionColumn) == SQLITE_INTEGER else { return nil }
+        return sqlite3_column_int64(statement, versionColumn)
     }
 
     private func writeValue(_ statement: OpaquePointer, _ column: Int32, _ type: FieldType, to out: inout [UInt8]) {

@@ -14,6 +14,24 @@ enum WireJSONWriter {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// The text of an applied result whose row is already JSON, in the member order of
+    /// ``write(_:to:)``.
+    static func appliedText(opId: String, version: Int64?, row: [UInt8]) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(row.count + opId.utf8.count + 64)
+        out.append(contentsOf: #"{"opId":"#.utf8)
+        PullResponseWriter.writeString(opId, to: &out)
+        out.append(contentsOf: #","status":"applied""#.utf8)
+        if let version {
+            out.append(contentsOf: #","version":"#.utf8)
+            out.append(contentsOf: String(version).utf8)
+        }
+        out.append(contentsOf: #","row":"#.utf8)
+        out.append(contentsOf: row)
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
+    }
+
     static func write(_ result: PushResult, to out: inout [UInt8]) {
         out.append(contentsOf: #"{"opId":"#.utf8)
         PullResponseWriter.writeString(result.opId, to: &out)

@@ -1,4 +1,5 @@
 import Foundation
+import GRDBSQLite
 import Syncwright
 import SyncwrightSchema
 
@@ -7,12 +8,14 @@ extension SyncService {
     /// result is stored under the client's id and the op id in that same transaction, so
     /// a replayed op returns its first result and changes nothing. A rejected op is rolled
     /// back alone (a savepoint) and never fails the rest of the batch.
+    ///
+    /// The answer is the one a device reads: decoded from the body `POST /v1/push` sends.
     public func push(_ request: PushRequest, claims: [String: JSONValue]) async throws -> PushResponse {
-        PushResponse(results: try await pushAnswer(request, claims: claims).results)
+        try PushResponseDecoder.decode(try await pushJSON(request, claims: claims).body)
     }
 
-    /// The same answer as ``push(_:claims:)``, with its JSON body made of the results'
-    /// texts, the very ones stored for replays.
+    /// The answer's JSON body, made of the results' texts, the very ones stored for
+    /// replays; and the results, whose rows may be only in the texts.
     func pushJSON(_ request: PushRequest, claims: [String: JSONValue]) async throws -> (body: Data, results: [PushResult]) {
         let answer = try await pushAnswer(request, claims: claims)
         var body: [UInt8] = []
@@ -98,11 +101,11 @@ extension SyncService {
                 isFresh.append(true)
             }
             try await flushInserts()
-            try await Self.readBack(readBack, into: &results, connection: connection, dialect: dialect, parameters: parameters)
+            var written = [String?](repeating: nil, count: results.count)
+            try await Self.readBack(readBack, into: &results, texts: &written, connection: connection, dialect: dialect)
             // A replayed op answers with the text stored the first time.
             let texts = results.indices.map { index in
-                isFresh[index] ? WireJSONWriter.text(results[index])
-                    : previous[results[index].opId]?.text ?? WireJSONWriter.text(results[index])
+                written[index] ?? (isFresh[index] ? nil : previous[results[index].opId]?.text) ?? WireJSONWriter.text(results[index])
             }
             let fresh = results.indices.filter { isFresh[$0] }.map { (opId: results[$0].opId, json: texts[$0]) }
             // Each result is stored in the same transaction as the change it describes.
@@ -124,12 +127,20 @@ extension SyncService {
         }
     }
 
-    /// Fills in the row and version of applied results whose read was put off, with
-    /// one query per entity and 500 rows.
+    /// Fills in applied results whose read was put off, with one query per entity and
+    /// 500 rows. On SQLite each row goes from SQLite's buffers straight into the result's
+    /// text (the result gets its version); elsewhere the result gets its row and version.
     private static func readBack(
         _ pending: [(index: Int, plan: EntityPlan, key: SQLValue)], into results: inout [PushResult],
-        connection: any SQLConnection, dialect: SQLDialect, parameters: SubsetParameters
+        texts: inout [String?], connection: any SQLConnection, dialect: SQLDialect
     ) async throws {
+        func keyText(_ key: SQLValue) -> String {
+            switch key {
+            case .integer(let integer): String(integer)
+            case .text(let text): text
+            default: "\(key)"
+            }
+        }
         let byEntity = Dictionary(grouping: pending, by: { $0.plan.entity.name })
         for (_, entries) in byEntity.sorted(by: { $0.key < $1.key }) {
             let plan = entries[0].plan
@@ -142,17 +153,29 @@ extension SyncService {
                     builder.bind(entry.key, plan.entity.keyField.type.storage)
                 }
                 builder.append(")")
+                if let sqlite = connection as? SQLiteServerDatabase.Connection {
+                    let writer = SQLiteRowWriter(plan: plan)
+                    var rows: [String: (version: Int64?, json: [UInt8])] = [:]
+                    try sqlite.queryRaw(builder.sql, builder.arguments) { statement in
+                        guard let key = sqlite3_column_text(statement, 0) else { return }
+                        var json: [UInt8] = []
+                        json.reserveCapacity(256)
+                        let version = writer.writeRow(statement, from: 2, to: &json)
+                        rows[String(cString: key)] = (version, json)
+                    }
+                    for entry in chunk {
+                        guard let (version, json) = rows[keyText(entry.key)] else { continue }
+                        results[entry.index].version = version
+                        texts[entry.index] = WireJSONWriter.appliedText(opId: results[entry.index].opId, version: version, row: json)
+                    }
+                    continue
+                }
                 var rows: [String: [SQLValue]] = [:]
                 for values in try await connection.query(builder.sql, builder.arguments) {
                     if let key = values[0].text { rows[key] = values }
                 }
                 for entry in chunk {
-                    let keyText: String = switch entry.key {
-                    case .integer(let integer): String(integer)
-                    case .text(let text): text
-                    default: "\(entry.key)"
-                    }
-                    guard let values = rows[keyText] else { continue }
+                    guard let values = rows[keyText(entry.key)] else { continue }
                     let (row, version) = plan.row(values, from: 2)
                     results[entry.index].row = row
                     results[entry.index].version = version
