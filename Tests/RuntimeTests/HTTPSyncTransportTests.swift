@@ -69,15 +69,22 @@ struct HTTPSyncTransportTests {
         StubURLProtocol.recorded.withValue { $0.last { $0.headers["Authorization"] == "Bearer \(token)" } }
     }
 
+    /// A request of one op, and a transport whose server answers it as applied at `version`.
+    private func pushFixture(
+        _ op: PushOperation, version: Int64
+    ) throws -> (token: String, transport: HTTPSyncTransport, request: PushRequest, response: PushResponse) {
+        let token = UUID().uuidString
+        let response = PushResponse(results: [PushResult(opId: op.opId, status: .applied, version: version)])
+        let transport = transport(token: token, reply: .init(status: 200, body: try JSONEncoder().encode(response)))
+        return (token, transport, PushRequest(clientId: "c", subset: "member", schemaHash: "h", ops: [op]), response)
+    }
+
     @Test("a push sends a gzip JSON body with the bearer token and decodes the results")
     func push() async throws {
-        let token = UUID().uuidString
-        let response = PushResponse(results: [PushResult(opId: "op-1", status: .applied, version: 12)])
-        let transport = transport(token: token, reply: .init(status: 200, body: try JSONEncoder().encode(response)))
-        let request = PushRequest(clientId: "c", subset: "member", schemaHash: "h", ops: [
+        let (token, transport, request, response) = try pushFixture(
             PushOperation(opId: "op-1", entity: "TaskItem", kind: .insert, key: .string("k"), baseVersion: nil,
                           values: ["title": .string(String(repeating: "long ", count: 200))]),
-        ])
+            version: 12)
         #expect(try await transport.push(request) == response)
         let sent = try #require(recorded(token: token))
         #expect(sent.method == "POST")
@@ -88,13 +95,10 @@ struct HTTPSyncTransportTests {
 
     @Test("a prepared push carries its compressed body, is sent as it is, and can be sent again")
     func preparedPush() async throws {
-        let token = UUID().uuidString
-        let response = PushResponse(results: [PushResult(opId: "op-2", status: .applied, version: 3)])
-        let transport = transport(token: token, reply: .init(status: 200, body: try JSONEncoder().encode(response)))
-        let request = PushRequest(clientId: "c", subset: "member", schemaHash: "h", ops: [
+        let (token, transport, request, response) = try pushFixture(
             PushOperation(opId: "op-2", entity: "TaskItem", kind: .update, key: .string("k"), baseVersion: 2,
                           values: ["title": .string("renamed")]),
-        ])
+            version: 3)
         let prepared = try transport.prepare(request)
         let body = try #require(prepared.body)
         #expect(prepared.headers["Content-Encoding"] == "gzip")
