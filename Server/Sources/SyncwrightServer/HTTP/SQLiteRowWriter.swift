@@ -88,10 +88,7 @@ struct SQLiteRowWriter {
             }
             return true
         }
-        guard text.count == 24, text[10] == UInt8(ascii: "T"), text[23] == UInt8(ascii: "Z"), text[19] == UInt8(ascii: ".") else {
-            return false
-        }
-        return WireValueCodec.canonicalTimestamp(String(decoding: text, as: UTF8.self)) != nil
+        return WireValueCodec.isCanonicalTimestamp(text)
     }
 
     private func writeText(_ statement: OpaquePointer, _ column: Int32, to out: inout [UInt8]) {

@@ -153,6 +153,25 @@ enum WireValueCodec {
         return (1...12).contains(month) && (1...31).contains(day)
     }
 
+    /// Whether `bytes` are a timestamp in the canonical form `YYYY-MM-DDTHH:MM:SS.sssZ`
+    /// (month 1–12, day 1–31), checked byte by byte: pulls check every timestamp they
+    /// send.
+    static func isCanonicalTimestamp(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard bytes.count == 24 else { return false }
+        func digit(_ index: Int) -> Int { Int(bytes[index]) - 48 }
+        for (index, byte) in bytes.enumerated() {
+            switch index {
+            case 4, 7: if byte != UInt8(ascii: "-") { return false }
+            case 10: if byte != UInt8(ascii: "T") { return false }
+            case 13, 16: if byte != UInt8(ascii: ":") { return false }
+            case 19: if byte != UInt8(ascii: ".") { return false }
+            case 23: if byte != UInt8(ascii: "Z") { return false }
+            default: if !(48...57).contains(byte) { return false }
+            }
+        }
+        return (1...12).contains(digit(5) * 10 + digit(6)) && (1...31).contains(digit(8) * 10 + digit(9))
+    }
+
     /// The runtime's decimal check, with a bound on the length a server stores.
     static func isDecimal(_ text: String) -> Bool {
         text.utf8.count <= 64 && ColumnType.isDecimal(text)
@@ -161,13 +180,9 @@ enum WireValueCodec {
     /// `YYYY-MM-DDTHH:MM:SS.sssZ` for any ISO 8601 timestamp with an offset; nil for
     /// anything else.
     static func canonicalTimestamp(_ text: String) -> String? {
-        let bytes = Array(text.utf8)
         // The canonical form itself, the common case, needs no parsing.
-        if bytes.count == 24, bytes[10] == UInt8(ascii: "T"), bytes[23] == UInt8(ascii: "Z"), bytes[19] == UInt8(ascii: "."),
-           isDate(String(decoding: bytes[0..<10], as: UTF8.self)),
-           bytes[11...22].enumerated().allSatisfy({ index, byte in
-               index == 2 || index == 5 ? byte == UInt8(ascii: ":") : index == 8 ? byte == UInt8(ascii: ".") : (48...57).contains(byte)
-           }) {
+        var text = text
+        if text.withUTF8({ isCanonicalTimestamp($0) }) {
             return text
         }
         let withFraction = ISO8601DateFormatter()
