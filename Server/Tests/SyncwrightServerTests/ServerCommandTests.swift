@@ -58,7 +58,9 @@ struct ServerCommandTests {
             to: directory.appendingPathComponent("broken.yaml"), atomically: true, encoding: .utf8)
         let (status, output) = try Self.run(["--schema", "broken.yaml", "--jwt-secret", LiveServer.secret], in: directory)
         #expect(status == 1)
-        #expect(output.contains("broken.yaml:6:"), "\(output)")
+        // A summary, then each problem on a line of its own, its position first.
+        #expect(output.contains("error: broken.yaml has 1 error"), "\(output)")
+        #expect(output.contains("\nbroken.yaml:6:"), "\(output)")
         #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("syncwright.sqlite").path))
         let noSecret = try Self.run(["--schema", "broken.yaml"], in: directory)
         #expect(noSecret.status != 0)

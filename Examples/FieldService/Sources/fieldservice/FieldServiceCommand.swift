@@ -15,6 +15,16 @@ struct FieldServiceCommand: AsyncParsableCommand {
     )
 }
 
+/// A command that could not do its work (not a mistake in how it was called): printed as
+/// `Error: …` without the usage, and the command exits with status 1.
+struct CommandFailure: Error, CustomStringConvertible {
+    var description: String
+
+    init(_ description: String) {
+        self.description = description
+    }
+}
+
 /// Where the device keeps its data and which server and token it syncs with.
 struct DeviceOptions: ParsableArguments {
     @Option(help: "The device's SQLite file.")
@@ -43,7 +53,7 @@ struct DeviceOptions: ParsableArguments {
 
 func workOrder(_ store: SyncStore, number: Int) throws -> WorkOrder {
     guard let order = try store.read({ try WorkOrder.filter(WorkOrder.Columns.number == number).fetchOne($0) }) else {
-        throw ValidationError("no work order \(number) on this device; `fieldservice list` shows them")
+        throw CommandFailure("no work order \(number) on this device; `fieldservice list` shows them")
     }
     return order
 }
@@ -134,7 +144,7 @@ struct AddLine: ParsableCommand {
         let store = try device.openStore()
         let order = try workOrder(store, number: number)
         guard let product = try store.read({ try Product.filter(Product.Columns.sku == sku).fetchOne($0) }) else {
-            throw ValidationError("no product with SKU \(sku) on this device")
+            throw CommandFailure("no product with SKU \(sku) on this device")
         }
         try store.write { try $0.insert(WorkOrderLine(id: UUID(), workOrderId: order.id, productId: product.id, quantity: quantity)) }
         print("added \(quantity) × \(product.name) to work order \(number)")
@@ -150,7 +160,7 @@ struct Sync: AsyncParsableCommand {
         let engine = try device.engine(store)
         let progress = Task {
             var last = ""
-            for await status in await engine.status {
+            for await status in engine.status {
                 let line: String
                 switch status.activity {
                 case .pushing(let done, let total): line = "pushed \(done)/\(total)"
@@ -169,7 +179,7 @@ struct Sync: AsyncParsableCommand {
             print("synced: \(report.pushed) pushed, \(report.conflicts) conflicts, \(report.rejected) rejected, \(pulled) pulled")
             if report.rejected > 0 { print("see `fieldservice rejected`") }
         } catch {
-            throw ValidationError("sync failed: \(error); your changes stay on this device")
+            throw CommandFailure("sync failed: \(error); your changes stay on this device")
         }
     }
 }

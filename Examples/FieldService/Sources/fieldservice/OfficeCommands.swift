@@ -10,13 +10,13 @@ struct OfficeOptions: ParsableArguments {
 
     func open() throws -> DatabaseQueue {
         guard FileManager.default.fileExists(atPath: database) else {
-            throw ValidationError("\(database) doesn't exist; start syncwright-server once (in this folder) to create it")
+            throw CommandFailure("\(database) doesn't exist; start syncwright-server once (in this folder) to create it")
         }
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         let queue = try DatabaseQueue(path: database, configuration: configuration)
         let ready = try queue.read { try $0.tableExists("work_orders") && $0.tableExists("syncwright_changes") }
-        guard ready else { throw ValidationError("\(database) has no FieldService tables; start syncwright-server with its schema first") }
+        guard ready else { throw CommandFailure("\(database) has no FieldService tables; start syncwright-server with its schema first") }
         return queue
     }
 }
@@ -86,7 +86,7 @@ struct Reassign: ParsableCommand {
             try db.execute(sql: "UPDATE work_orders SET assignee_id = ? WHERE number = ?", arguments: [technician, number])
             return db.changesCount
         }
-        guard changed == 1 else { throw ValidationError("no work order \(number) in \(office.database)") }
+        guard changed == 1 else { throw CommandFailure("no work order \(number) in \(office.database)") }
         print("work order \(number) is now assigned to \(to)")
     }
 }

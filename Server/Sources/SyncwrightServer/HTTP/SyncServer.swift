@@ -54,8 +54,10 @@ public enum SyncServer {
         let result = SchemaLoader.load(file)
         guard let model = result.model else {
             let errors = result.diagnostics.filter { $0.severity == .error }
-            throw ServerStartError(DiagnosticFormatter.format(errors, as: .text)
-                + "\(path) has \(errors.count) error\(errors.count == 1 ? "" : "s"); run `syncwright validate \(path)`")
+            // The summary first: the caller prints it after "error: ", then each problem
+            // on lines of its own, positions first.
+            throw ServerStartError("\(path) has \(errors.count) error\(errors.count == 1 ? "" : "s") (`syncwright validate \(path)` shows them too):\n"
+                + DiagnosticFormatter.format(errors, as: .text).trimmingCharacters(in: .newlines))
         }
         return model
     }
