@@ -357,6 +357,35 @@ struct SyncEngineTests {
         #expect(statuses.last?.lastSyncedAt != nil)
     }
 
+    @Test("status streams finish when the engine is released")
+    func statusStreamsFinish() async throws {
+        let model = TestModel.model(conflictPolicy: .serverWins)
+        let temporary = try TemporaryStore(model: model)
+        var engine: SyncEngine? = SyncEngine(store: temporary.store, transport: TestServer(model: model))
+        let stream = try #require(engine).status
+        _ = try await engine?.sync()
+        weak let released = engine
+        engine = nil
+        #expect(released == nil)
+        // The statuses published so far, then the end: the loop finishes.
+        let listening = Task {
+            var count = 0
+            for await _ in stream { count += 1 }
+            return count
+        }
+        let received = await withTaskGroup(of: Int?.self) { group in
+            group.addTask { await listening.value }
+            group.addTask { try? await Task.sleep(for: .seconds(5)); return nil }
+            let first = await group.next() ?? nil
+            // Whichever came first, stop the other (a loop that never ends, too).
+            listening.cancel()
+            group.cancelAll()
+            return first
+        }
+        let count = try #require(received, "the status stream did not finish within 5 s of the engine's release")
+        #expect(count >= 2)
+    }
+
     @Test("requests run one at a time in order, and equal queued requests merge")
     func requestQueue() async throws {
         let harness = try Harness()

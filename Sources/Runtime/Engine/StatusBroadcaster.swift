@@ -13,6 +13,13 @@ final class StatusBroadcaster: Sendable {
         state = Locked(State(current: initial))
     }
 
+    /// Every stream finishes when the engine that owns the broadcaster goes away, so a
+    /// `for await` over it ends instead of waiting forever.
+    deinit {
+        let continuations = state.withValue { Array($0.continuations.values) }
+        for continuation in continuations { continuation.finish() }
+    }
+
     var current: SyncStatus { state.withValue { $0.current } }
 
     func stream() -> AsyncStream<SyncStatus> {

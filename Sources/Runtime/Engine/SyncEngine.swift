@@ -60,7 +60,8 @@ public actor SyncEngine {
     }
 
     /// Status changes as they happen, starting with the current status. Each call
-    /// returns a new sequence; any number may be listened to at once.
+    /// returns a new sequence; any number may be listened to at once. The sequences
+    /// finish when the engine is released.
     public nonisolated var status: AsyncStream<SyncStatus> { broadcaster.stream() }
 
     /// The status now.
