@@ -43,7 +43,7 @@ struct Serve: AsyncParsableCommand {
             completion: .file(extensions: ["pem"]))
     var jwtPublicKey: String?
 
-    @Option(help: "Days to keep tombstones of deleted rows; devices that last synced earlier resync.")
+    @Option(help: "Days to keep tombstones of deleted rows (older ones are dropped at start and every hour); devices that last synced earlier resync.")
     var tombstoneDays = 30
 
     @Option(help: "trace, debug, info, notice, warning, error or critical.")

@@ -162,6 +162,34 @@ struct SyncServicePullTests {
         #expect(fresh.changes.keys("WorkOrder", .put) == [FieldService.id("e", 1)])
     }
 
+    /// A running server drops old tombstones on its own, not only when it starts.
+    @Test func tombstonesAreDroppedPeriodicallyWhileTheServerRuns() async throws {
+        let service = try await FieldService.service(.sqlite)
+        try await FieldService.seed(service.database)
+        try await FieldService.sql(service.database, "DELETE FROM work_order_lines WHERE id = '\(FieldService.id("f", 1))'")
+        func tombstones() async throws -> Int64 {
+            try await service.database.read("SELECT count(*) FROM syncwright_changes WHERE removed = 1", []).first?.first?.integer ?? -1
+        }
+        #expect(try await tombstones() == 1)
+        let finished = Locked(false)
+        let compaction = Task {
+            await SyncServer.compactPeriodically(service, retention: .seconds(0), every: .milliseconds(20), logger: TestDatabases.logger)
+            finished.withValue { $0 = true }
+        }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while try await tombstones() > 0, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(try await tombstones() == 0)
+        // Cancelled, it returns promptly.
+        compaction.cancel()
+        let stopDeadline = ContinuousClock.now + .seconds(5)
+        while !finished.withValue({ $0 }), ContinuousClock.now < stopDeadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(finished.withValue { $0 })
+    }
+
     @Test(arguments: DatabaseKind.allCases)
     func theHTTPBodyIsTheSamePageWrittenStraightFromSQL(_ kind: DatabaseKind) async throws {
         let service = try await FieldService.service(kind)

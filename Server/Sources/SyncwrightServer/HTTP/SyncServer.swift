@@ -20,10 +20,14 @@ public struct SyncServerConfiguration: Sendable {
     public var limits: ServerLimits
     /// How long tombstones are kept; devices that last synced before that resync.
     public var tombstoneRetention: Duration
+    /// How often the running server drops the tombstones older than the retention (it
+    /// also does at every start).
+    public var compactionInterval: Duration
 
     /// Creates a configuration.
     public init(schemaPath: String, database: String = "sqlite:syncwright.sqlite", host: String = "127.0.0.1", port: Int = 8080,
-                verifier: TokenVerifier, limits: ServerLimits = ServerLimits(), tombstoneRetention: Duration = .seconds(30 * 86_400)) {
+                verifier: TokenVerifier, limits: ServerLimits = ServerLimits(), tombstoneRetention: Duration = .seconds(30 * 86_400),
+                compactionInterval: Duration = .seconds(3_600)) {
         self.schemaPath = schemaPath
         self.database = database
         self.host = host
@@ -31,6 +35,7 @@ public struct SyncServerConfiguration: Sendable {
         self.verifier = verifier
         self.limits = limits
         self.tombstoneRetention = tombstoneRetention
+        self.compactionInterval = compactionInterval
     }
 }
 
@@ -85,6 +90,24 @@ public enum SyncServer {
             logger: logger)
     }
 
+    /// Drops the tombstones older than `retention` every `interval` until cancelled. A
+    /// failed round is logged and the next one tries again.
+    static func compactPeriodically(_ service: SyncService, retention: Duration, every interval: Duration, logger: Logger) async {
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: interval)
+            } catch {
+                return
+            }
+            do {
+                let dropped = try await service.compactRemovals(before: Date().addingTimeInterval(-Double(retention.components.seconds)))
+                if dropped > 0 { logger.info("tombstones dropped", metadata: ["tombstonesDropped": "\(dropped)"]) }
+            } catch {
+                logger.error("dropping old tombstones failed; the next round tries again", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
     /// Runs the server until SIGINT or SIGTERM, then shuts down cleanly.
     public static func run(_ configuration: SyncServerConfiguration, logger: Logger) async throws {
         let schema = try loadSchema(configuration.schemaPath)
@@ -102,7 +125,16 @@ public enum SyncServer {
                                   port: configuration.port, limits: configuration.limits, logger: logger) { port in
                 logger.info("listening", metadata: ["address": "http://\(configuration.host):\(port)"])
             }
-            try await app.runService()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await app.runService() }
+                group.addTask {
+                    await compactPeriodically(service, retention: configuration.tombstoneRetention,
+                                              every: configuration.compactionInterval, logger: logger)
+                }
+                // The server has stopped (a signal) or failed: stop compacting too.
+                try await group.next()
+                group.cancelAll()
+            }
             logger.info("stopped")
         } catch {
             try? await database.close()
