@@ -25,6 +25,15 @@ struct WireValueCodecTests {
         #expect(text.withUTF8 { WireValueCodec.isCanonicalTimestamp($0) } == isCanonical)
     }
 
+    @Test("a date is YYYY-MM-DD with a month and a day in range", arguments: [
+        ("2024-05-01", true), ("1999-12-31", true), ("2024-13-01", false), ("2024-00-10", false),
+        ("2024-05-32", false), ("2024-05-00", false), ("2024/05/01", false), ("2024-5-01", false),
+        ("2024-05-0a", false), ("2024-05-011", false), ("", false),
+    ])
+    func dates(_ text: String, _ isDate: Bool) {
+        #expect(WireValueCodec.isDate(text) == isDate)
+    }
+
     @Test("any ISO 8601 timestamp with an offset is brought to the canonical form", arguments: [
         ("2024-05-01T10:00:00.000Z", "2024-05-01T10:00:00.000Z"),
         ("2024-05-01T10:00:00Z", "2024-05-01T10:00:00.000Z"),

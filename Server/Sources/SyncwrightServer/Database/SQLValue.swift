@@ -27,6 +27,16 @@ public enum SQLValue: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// A key as the change log stores it (``SQLDialect/keyText(_:_:)`` in SQL): an
+    /// integer in decimal, text as it is.
+    var keyText: String {
+        switch self {
+        case .integer(let integer): String(integer)
+        case .text(let text): text
+        default: "\(self)"
+        }
+    }
+
     /// Whether the value is SQL NULL.
     public var isNull: Bool {
         if case .null = self { return true }

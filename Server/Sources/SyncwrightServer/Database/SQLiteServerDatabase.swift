@@ -57,13 +57,7 @@ public final class SQLiteServerDatabase: ServerDatabase {
     /// Runs a read and hands each result row to `consume` as the raw SQLite statement,
     /// for readers that turn columns into bytes without building Swift values.
     func readRaw(_ sql: String, _ arguments: [SQLValue], _ consume: @escaping @Sendable (OpaquePointer) throws -> Void) async throws {
-        try await pool.read { db in
-            let statement = try db.cachedStatement(sql: sql)
-            let cursor = try Row.fetchCursor(statement, arguments: Self.statementArguments(arguments))
-            while try cursor.next() != nil {
-                try consume(statement.sqliteStatement)
-            }
-        }
+        try await pool.read { db in try Self.forEachRow(db, sql, arguments, consume) }
     }
 
     public func close() async throws {
@@ -99,13 +93,7 @@ public final class SQLiteServerDatabase: ServerDatabase {
         /// raw SQLite statement, like ``SQLiteServerDatabase/readRaw(_:_:_:)``.
         func queryRaw(_ sql: String, _ arguments: [SQLValue], _ consume: (OpaquePointer) throws -> Void) throws {
             do {
-                try Self.run(pool) { db in
-                    let statement = try db.cachedStatement(sql: sql)
-                    let cursor = try Row.fetchCursor(statement, arguments: SQLiteServerDatabase.statementArguments(arguments))
-                    while try cursor.next() != nil {
-                        try consume(statement.sqliteStatement)
-                    }
-                }
+                try Self.run(pool) { db in try SQLiteServerDatabase.forEachRow(db, sql, arguments, consume) }
             } catch let error as DatabaseError {
                 throw ServerDatabaseError("SQLite: \(error.message ?? error.description)")
             }
@@ -141,6 +129,15 @@ extension SQLiteServerDatabase {
             rows.append(values)
         }
         return rows
+    }
+
+    /// Steps through a query's rows, handing each to `consume` as the raw statement.
+    static func forEachRow(_ db: Database, _ sql: String, _ arguments: [SQLValue], _ consume: (OpaquePointer) throws -> Void) throws {
+        let statement = try db.cachedStatement(sql: sql)
+        let cursor = try Row.fetchCursor(statement, arguments: statementArguments(arguments))
+        while try cursor.next() != nil {
+            try consume(statement.sqliteStatement)
+        }
     }
 
     static func statementArguments(_ values: [SQLValue]) -> StatementArguments {

@@ -4,9 +4,9 @@ import Syncwright
 import SyncwrightSchema
 
 /// Writes one pulled row (or a pushed row read back) as JSON straight from SQLite's
-/// column buffers. Values already
-/// in the server's canonical forms (lower-case UUIDs, `…Z` timestamps, text decimals)
-/// are copied with escaping only; anything else goes through ``WireValueCodec``.
+/// column buffers. Values already in the server's canonical forms (lower-case UUIDs,
+/// `…Z` timestamps, text decimals) are copied with escaping only; anything else goes
+/// through ``WireValueCodec``.
 struct SQLiteRowWriter {
     let plan: EntityPlan
 

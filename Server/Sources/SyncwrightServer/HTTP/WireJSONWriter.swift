@@ -14,6 +14,19 @@ enum WireJSONWriter {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// A push answer made of its results' texts.
+    static func answer(_ texts: [String]) -> Data {
+        var body: [UInt8] = []
+        body.reserveCapacity(16 + texts.reduce(0) { $0 + $1.utf8.count + 1 })
+        body.append(contentsOf: #"{"results":["#.utf8)
+        for (index, text) in texts.enumerated() {
+            if index > 0 { body.append(UInt8(ascii: ",")) }
+            body.append(contentsOf: text.utf8)
+        }
+        body.append(contentsOf: "]}".utf8)
+        return Data(body)
+    }
+
     /// The text of an applied result whose row is already JSON, in the member order of
     /// ``write(_:to:)``.
     static func appliedText(opId: String, version: Int64?, row: [UInt8]) -> String {

@@ -18,15 +18,7 @@ extension SyncService {
     /// replays; and the results, whose rows may be only in the texts.
     func pushJSON(_ request: PushRequest, claims: [String: JSONValue]) async throws -> (body: Data, results: [PushResult]) {
         let answer = try await pushAnswer(request, claims: claims)
-        var body: [UInt8] = []
-        body.reserveCapacity(16 + answer.texts.reduce(0) { $0 + $1.utf8.count + 1 })
-        body.append(contentsOf: #"{"results":["#.utf8)
-        for (index, text) in answer.texts.enumerated() {
-            if index > 0 { body.append(UInt8(ascii: ",")) }
-            body.append(contentsOf: text.utf8)
-        }
-        body.append(contentsOf: "]}".utf8)
-        return (Data(body), answer.results)
+        return (WireJSONWriter.answer(answer.texts), answer.results)
     }
 
     /// Each op's result, and its JSON text.
@@ -134,13 +126,6 @@ extension SyncService {
         _ pending: [(index: Int, plan: EntityPlan, key: SQLValue)], into results: inout [PushResult],
         texts: inout [String?], connection: any SQLConnection, dialect: SQLDialect
     ) async throws {
-        func keyText(_ key: SQLValue) -> String {
-            switch key {
-            case .integer(let integer): String(integer)
-            case .text(let text): text
-            default: "\(key)"
-            }
-        }
         let byEntity = Dictionary(grouping: pending, by: { $0.plan.entity.name })
         for (_, entries) in byEntity.sorted(by: { $0.key < $1.key }) {
             let plan = entries[0].plan
@@ -164,7 +149,7 @@ extension SyncService {
                         rows[String(cString: key)] = (version, json)
                     }
                     for entry in chunk {
-                        guard let (version, json) = rows[keyText(entry.key)] else { continue }
+                        guard let (version, json) = rows[entry.key.keyText] else { continue }
                         results[entry.index].version = version
                         texts[entry.index] = WireJSONWriter.appliedText(opId: results[entry.index].opId, version: version, row: json)
                     }
@@ -175,7 +160,7 @@ extension SyncService {
                     if let key = values[0].text { rows[key] = values }
                 }
                 for entry in chunk {
-                    guard let values = rows[keyText(entry.key)] else { continue }
+                    guard let values = rows[entry.key.keyText] else { continue }
                     let (row, version) = plan.row(values, from: 2)
                     results[entry.index].row = row
                     results[entry.index].version = version
@@ -553,14 +538,9 @@ struct PushOperationApplier {
     }
 
     private func isTombstone(_ plan: EntityPlan, key: SQLValue) async throws -> Bool {
-        let text: String = switch key {
-        case .integer(let integer): String(integer)
-        case .text(let text): text
-        default: "\(key)"
-        }
         let rows = try await connection.query(
             "SELECT removed FROM syncwright_changes WHERE entity = \(dialect.placeholder(1)) AND key = \(dialect.placeholder(2))",
-            [.text(plan.entity.name), .text(text)])
+            [.text(plan.entity.name), .text(key.keyText)])
         return rows.first?.first?.bool == true
     }
 }
