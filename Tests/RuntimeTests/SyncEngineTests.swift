@@ -105,6 +105,62 @@ struct SyncEngineTests {
         #expect(harness.sleeps.delays.withValue { $0.count } == 1)
     }
 
+    @Test("an edit made after a push whose answer was lost is never a conflict with the device's own write",
+          arguments: [SyncConflictPolicy.serverWins, .clientWins, .lastWriteWins, .manual])
+    func editAfterLostAnswer(policy: SyncConflictPolicy) async throws {
+        let harness = try Harness(conflictPolicy: policy)
+        var task = TaskItem(title: "Original", priority: 1)
+        try harness.write { try $0.insert(task) }
+        try await harness.engine.sync()
+
+        // Edit A reaches the server, but every answer to it is lost: the sync fails.
+        task.title = "A"
+        try harness.write { try $0.update(task) }
+        await harness.server.configure { $0.losePushResponses = 4 }
+        await #expect(throws: (any Error).self) { try await harness.engine.sync() }
+        #expect(await harness.server.row("TaskItem", task.id)?.row["title"] == .string("A"))
+
+        // Edit B (another column, and the same one) is its own entry: A's was sent.
+        task.title = "B"
+        task.priority = 7
+        try harness.write { try $0.update(task) }
+        #expect(try harness.store.pendingChangeCount() == 2)
+        let report = try await harness.engine.sync()
+
+        #expect(report.conflicts == 0)
+        #expect(report.pushed == 2)
+        #expect(try harness.store.conflicts().isEmpty)
+        #expect(try harness.store.rejectedChanges().isEmpty)
+        #expect(try harness.store.pendingChangeCount() == 0)
+        let server = try #require(await harness.server.row("TaskItem", task.id))
+        #expect(server.row["title"] == .string("B"))
+        #expect(server.row["priority"] == .integer(7))
+        let local = try #require(try harness.store.tasks().first)
+        #expect(local.title == "B")
+        #expect(local.priority == 7)
+        // A went alone (replayed), then B in a batch of its own, based on A's version.
+        let batches = await harness.server.pushedBatches
+        #expect(batches.suffix(2).map(\.count) == [1, 1])
+    }
+
+    @Test("an update after an insert whose answer was lost waits for the insert's answer")
+    func updateAfterLostInsert() async throws {
+        let harness = try Harness()
+        var task = TaskItem(title: "New")
+        try harness.write { try $0.insert(task) }
+        await harness.server.configure { $0.losePushResponses = 4 }
+        await #expect(throws: (any Error).self) { try await harness.engine.sync() }
+        task.done = true
+        try harness.write { try $0.update(task) }
+
+        let report = try await harness.engine.sync()
+
+        #expect(report.conflicts == 0)
+        #expect(await harness.server.row("TaskItem", task.id)?.row["done"] == .bool(true))
+        #expect(try harness.store.tasks().first?.done == true)
+        #expect(try harness.store.pendingChangeCount() == 0)
+    }
+
     @Test("a rejected change is set aside with the server's reason and the queue goes on")
     func rejected() async throws {
         let harness = try Harness()
@@ -130,6 +186,39 @@ struct SyncEngineTests {
         // Discarding an insert removes the local row.
         try harness.store.discard(try #require(rejected.first))
         #expect(try harness.store.tasks().map(\.title) == ["fine"])
+        #expect(try harness.store.rejectedChanges().isEmpty)
+    }
+
+    @Test("after discard, the unit's re-download leaves exactly the rows the server still sends")
+    func discardResyncRemovesRowsThatLeft() async throws {
+        let harness = try Harness()
+        await harness.server.configure { $0.snapshotInitialPulls = true }
+        let kept = UUID(), refused = UUID(), reassigned = UUID()
+        for (id, title) in [(kept, "kept"), (refused, "refused"), (reassigned, "reassigned")] {
+            await harness.server.write("TaskItem", taskRow(id, title: title))
+        }
+        try await harness.engine.sync()
+        #expect(try harness.store.tasks().map(\.title) == ["kept", "reassigned", "refused"])
+
+        // The device edits a row the server no longer lets it write; meanwhile another
+        // row leaves the device's subset (the double's log keeps its removal, but a
+        // download from scratch doesn't send removals).
+        var edited = try #require(try harness.store.tasks().first { $0.id == refused })
+        edited.title = "mine now"
+        try harness.write { try $0.update(edited) }
+        await harness.server.configure { server in
+            server.rejection = { _ in ("outside_subset", "the row belongs to another user") }
+        }
+        await harness.server.delete("TaskItem", key: harness.key(reassigned))
+        try await harness.engine.sync(units: [])
+        let rejected = try #require(try harness.store.rejectedChanges().first)
+        #expect(rejected.code == "outside_subset")
+
+        try harness.store.discard(rejected)
+        #expect(try harness.store.cursor(forUnit: "work") == nil)
+        try await harness.engine.sync()
+
+        #expect(try harness.store.tasks().map(\.title) == ["kept", "refused"])
         #expect(try harness.store.rejectedChanges().isEmpty)
     }
 

@@ -12,7 +12,7 @@ struct SyncStoreTests {
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
         }
         #expect(tables == ["comment", "grdb_migrations", "project", "syncwright_conflicts", "syncwright_cursors",
-                           "syncwright_metadata", "syncwright_outbox", "syncwright_rejected", "task_item"])
+                           "syncwright_metadata", "syncwright_outbox", "syncwright_rejected", "syncwright_resync", "task_item"])
         let columns = try temporary.store.read { db in try db.columns(in: "task_item").map(\.name) }
         #expect(columns == ["id", "title", "done", "priority", "dueOn", "projectId", "projectName", "version", "updatedAt"])
         let journal = try temporary.store.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
@@ -282,5 +282,41 @@ struct SyncStoreTests {
         #expect(try reopened.pendingChangeCount() == 1)
         #expect(try reopened.cursor(forUnit: "work") == nil)
         #expect(reopened.clientID == temporary.store.clientID)
+    }
+
+    @Test("a download from scratch, interrupted and resumed, ends with exactly the rows it delivered and the pending ones")
+    func resyncRemovesRowsNotDeliveredAgain() throws {
+        let temporary = try TemporaryStore()
+        let delivered = UUID(), left = UUID(), pending = UUID()
+        let put = { (id: UUID, title: String) in
+            PullChange(entity: "TaskItem", op: .put, key: .string(id.uuidString.lowercased()), row: taskRow(id, title: title), version: 1)
+        }
+        try temporary.store.applyPulledPage(PullResponse(
+            changes: [put(delivered, "delivered"), put(left, "left"), put(pending, "pending")],
+            units: ["work": "3"], more: false), unit: "work")
+        var edited = try #require(try temporary.store.tasks().first { $0.id == pending })
+        edited.done = true
+        try temporary.store.write { try $0.update(edited) }
+
+        // A new model resets every cursor: the next pull starts from scratch.
+        let model = TestModel.model(hash: "test-hash-2")
+        var store = try SyncStore(path: temporary.path, model: model)
+        try store.applyPulledPage(PullResponse(changes: [put(delivered, "delivered again")], units: ["work": "a"], more: true),
+                                  unit: "work")
+        // Nothing goes before the download ends.
+        #expect(try store.tasks().count == 3)
+
+        // The device is killed and reopened; the download resumes from its cursor.
+        store = try SyncStore(path: temporary.path, model: model)
+        try store.applyPulledPage(PullResponse(changes: [], units: ["work": "b"], more: false), unit: "work")
+
+        #expect(try store.tasks().map(\.title) == ["delivered again", "pending"])
+        #expect(try store.tasks().first { $0.id == pending }?.done == true)
+        #expect(try store.pendingChangeCount() == 1)
+        #expect(try store.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM syncwright_resync") } == 0)
+
+        // An incremental pull afterwards removes nothing it isn't told to.
+        try store.applyPulledPage(PullResponse(changes: [], units: ["work": "c"], more: false), unit: "work")
+        #expect(try store.tasks().count == 2)
     }
 }

@@ -36,6 +36,9 @@ actor TestServer: SyncTransport {
     /// While true, pulls wait until ``releasePulls()``.
     var holdPulls = false
     private var heldPulls: [CheckedContinuation<Void, Never>] = []
+    /// When true, a pull without a cursor answers as the protocol lets a server answer a
+    /// download from scratch: the rows it holds now, in one page, and no removals.
+    var snapshotInitialPulls = false
     /// Rejects an op when this returns a code and reason.
     var rejection: (@Sendable (PushOperation) -> (code: String, reason: String)?)?
 
@@ -142,6 +145,15 @@ actor TestServer: SyncTransport {
         }
         guard let (unit, cursor) = request.units.first else { return PullResponse(changes: [], units: [:], more: false) }
         let entities = Set(model.entities.filter { $0.unit == unit }.map(\.name))
+        if cursor == nil, snapshotInitialPulls {
+            let changes = model.entities.filter { entities.contains($0.name) }.flatMap { entity in
+                (tables[entity.name] ?? [:]).sorted { $0.key < $1.key }.map { key, stored in
+                    PullChange(entity: entity.name, op: .put, key: (try? JSONValue(jsonText: key)) ?? .null,
+                               row: stored.row, version: stored.version)
+                }
+            }
+            return PullResponse(changes: changes, units: [unit: String(log.count)], more: false)
+        }
         let start = cursor.flatMap { Int($0) } ?? 0
         let remaining = log.filter { $0.sequence > start && entities.contains($0.entity) }
         let page = remaining.prefix(request.limit)

@@ -50,6 +50,18 @@ enum StoreMigrations {
                 CREATE TABLE syncwright_cursors (unit TEXT PRIMARY KEY NOT NULL, cursor TEXT NOT NULL);
                 """)
         }
+        migrator.registerMigration("syncwright-bookkeeping-2") { db in
+            // Rows a unit held when it started downloading from scratch and that the
+            // download hasn't delivered again yet (see `SyncStore.applyPulledPage`).
+            try db.execute(sql: """
+                CREATE TABLE syncwright_resync (
+                    unit TEXT NOT NULL,
+                    entity TEXT NOT NULL,
+                    key NOT NULL,
+                    PRIMARY KEY (unit, entity, key)
+                ) WITHOUT ROWID;
+                """)
+        }
         migrator.registerMigration("syncwright-schema-\(model.schemaHash)") { db in
             for entity in model.entities {
                 if try db.tableExists(entity.tableName) {

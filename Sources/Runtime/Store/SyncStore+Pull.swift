@@ -5,6 +5,14 @@ extension SyncStore {
     /// Applies one pulled page and saves the unit's new cursor in the same transaction,
     /// so an interrupted pull resumes after the last page that was applied.
     ///
+    /// A download from scratch (no cursor: the first sync, or a resync after `discard`,
+    /// a `410 resync_required` or a new model) sends the rows the subset holds now and
+    /// no removals. So its first page notes the keys the unit's tables hold, each page
+    /// crosses off the rows it delivers, and the page that finishes the download
+    /// (`more` false) deletes the rows never delivered again, except those with pending
+    /// changes or manual conflicts. The notes live in the store, so a download that is
+    /// interrupted and resumed still ends with exactly the subset's rows.
+    ///
     /// Rows go in through cached prepared statements with positional arguments (no
     /// `Codable` records). A row with pending local changes is never overwritten: for
     /// a pending update, the server's values land in the columns the device didn't
@@ -18,6 +26,11 @@ extension SyncStore {
     public func applyPulledPage(_ page: PullResponse, unit: String) throws -> Int {
         try pool.write { db in
             let pending = try Self.pendingRows(db)
+            if try Self.cursor(db, unit: unit) == nil {
+                try noteRowsBeforeDownload(db, unit: unit)
+            }
+            let resyncing = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM syncwright_resync WHERE unit = ?)",
+                                              arguments: [unit]) ?? false
             var upserts: [String: Statement] = [:]
             var deletes: [String: Statement] = [:]
             var values: [DatabaseValue] = []
@@ -29,6 +42,10 @@ extension SyncStore {
                 }
                 guard let descriptor = current else {
                     throw SyncStoreError.invalidServerData("unknown entity '\(change.entity)'")
+                }
+                if resyncing, change.op == .put {
+                    try db.executeCached(sql: "DELETE FROM syncwright_resync WHERE unit = ? AND entity = ? AND key = ?",
+                                         arguments: [unit, descriptor.name, try Self.keyValue(descriptor, change.key)])
                 }
                 if !pending.isEmpty {
                     let rowKey = descriptor.key.type.wireValue(fromDatabase: try Self.keyValue(descriptor, change.key)).jsonText
@@ -74,8 +91,45 @@ extension SyncStore {
                 try db.execute(sql: "INSERT OR REPLACE INTO syncwright_cursors (unit, cursor) VALUES (?, ?)",
                                arguments: [unit, cursor])
             }
+            if resyncing, !page.more {
+                try removeRowsNotDeliveredAgain(db, unit: unit)
+            }
             return page.changes.count
         }
+    }
+
+    /// Notes every row the unit's tables hold before a download from scratch.
+    private func noteRowsBeforeDownload(_ db: Database, unit: String) throws {
+        try db.execute(sql: "DELETE FROM syncwright_resync WHERE unit = ?", arguments: [unit])
+        for name in model.units.first(where: { $0.name == unit })?.entityNames ?? [] {
+            guard let entity = entitiesByName[name] else { continue }
+            try db.execute(sql: """
+                INSERT OR IGNORE INTO syncwright_resync (unit, entity, key)
+                SELECT ?, ?, \(entity.keyColumn.quotedDatabaseIdentifier) FROM \(entity.tableName.quotedDatabaseIdentifier)
+                """, arguments: [unit, name])
+        }
+    }
+
+    /// Ends a download from scratch: rows it didn't deliver have left the subset.
+    /// Rows with pending changes, manual conflicts or rejected changes the app hasn't
+    /// retried or discarded yet stay until those are settled.
+    private func removeRowsNotDeliveredAgain(_ db: Database, unit: String) throws {
+        let leftOver = try Row.fetchAll(db, sql: "SELECT entity, key FROM syncwright_resync WHERE unit = ?", arguments: [unit])
+        let unsettled = try db.cachedStatement(sql: """
+            SELECT EXISTS (SELECT 1 FROM syncwright_outbox WHERE entity = ?1 AND rowKey = ?2)
+                OR EXISTS (SELECT 1 FROM syncwright_conflicts WHERE entity = ?1 AND rowKey = ?2)
+                OR EXISTS (SELECT 1 FROM syncwright_rejected WHERE entity = ?1 AND rowKey = ?2)
+            """)
+        for row in leftOver {
+            guard let entity = entitiesByName[row[0] as String] else { continue }
+            let key: DatabaseValue = row[1]
+            let rowKey = entity.key.type.wireValue(fromDatabase: key).jsonText
+            if try Bool.fetchOne(unsettled, arguments: [entity.name, rowKey]) ?? false { continue }
+            try db.execute(sql: """
+                DELETE FROM \(entity.tableName.quotedDatabaseIdentifier) WHERE \(entity.keyColumn.quotedDatabaseIdentifier) = ?
+                """, arguments: [key])
+        }
+        try db.execute(sql: "DELETE FROM syncwright_resync WHERE unit = ?", arguments: [unit])
     }
 
     struct PendingRowKey: Hashable {
@@ -187,7 +241,8 @@ extension SyncStore {
 
     /// Drops a rejected change and puts the row back as the server has it: the server's
     /// row when the rejection carried it; otherwise an inserted row is removed and the
-    /// unit's cursor is reset so the next sync restores the row.
+    /// unit's cursor is reset so the next sync downloads the unit again, which restores
+    /// the row or, when it has left the subset, removes it (see ``applyPulledPage(_:unit:)``).
     public func discard(_ rejected: RejectedChange) throws {
         try pool.write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM syncwright_rejected WHERE id = ?", arguments: [rejected.id]) else {

@@ -10,13 +10,21 @@ extension SyncStore {
     /// before but never answered come first, with their original op ids, so a retry
     /// can't apply a change twice.
     ///
+    /// A batch holds at most one operation per row: it stops before a second one. A row
+    /// has two entries only when the first was sent and its answer never came (a later
+    /// edit never joins a sent entry), and the second was based on the version before
+    /// the first; sent together, the server would judge it against the first's result
+    /// and call the device's own edit a conflict. Sent in the next batch, it is rebased
+    /// on the version the first one's answer carries (``applyPushResults(_:for:)``).
+    ///
     /// - Parameter inFlight: A batch sent but not yet answered. Its operations are left
     ///   out, and the batch stops before the first operation on one of its rows, so a
     ///   row's changes still reach the server in order and each builds on the answer to
     ///   the one before.
     func nextPushBatch(limit: Int, after inFlight: [PushOperation] = []) throws -> [PushOperation] {
         let sentIds = Set(inFlight.map(\.opId))
-        let busyRows = Set(inFlight.map { $0.entity + "\u{1}" + $0.key.jsonText })
+        // Rows in flight or already in this batch: the batch stops at another change to one.
+        var heldRows = Set(inFlight.map { $0.entity + "\u{1}" + $0.key.jsonText })
         return try pool.write { db in
             // Columns by position: name lookups in a `Row` cost more than the rest of the loop.
             let rows = try Row.fetchAll(try db.cachedStatement(sql: """
@@ -32,7 +40,7 @@ extension SyncStore {
                 let rowKey: String = row[3]
                 if sentIds.contains(opId) { continue }
                 if operations.count == limit { break }
-                if !busyRows.isEmpty, busyRows.contains(entity + "\u{1}" + rowKey) { break }
+                guard heldRows.insert(entity + "\u{1}" + rowKey).inserted else { break }
                 guard let statements = pushStatements[entity], let kind = OperationKind(rawValue: row[4]) else {
                     try db.executeCached(sql: "DELETE FROM syncwright_outbox WHERE sequence = ?", arguments: [sequence])
                     continue

@@ -191,6 +191,7 @@ public final class SyncStore: Sendable {
                 }
             }
             try db.execute(sql: "DELETE FROM syncwright_cursors WHERE unit = ?", arguments: [unit])
+            try db.execute(sql: "DELETE FROM syncwright_resync WHERE unit = ?", arguments: [unit])
         }
     }
 
