@@ -533,7 +533,8 @@ struct SyncEngineTests {
         #expect(try harness.store.tasks().map(\.title) == ["From the server"])
         #expect(await harness.server.pullRequests.count >= 6)
         await harness.engine.stop()
-        try await Task.sleep(for: .milliseconds(100))
+        // Waits for the sync that may be running (this one pulls no unit).
+        try await harness.engine.sync(units: [])
         let settled = await harness.server.pullRequests.count
         try await Task.sleep(for: .milliseconds(150))
         #expect(await harness.server.pullRequests.count == settled)

@@ -101,9 +101,11 @@ public actor SyncEngine {
         if configuration.syncOnStart { requestSync() }
     }
 
-    /// Stops automatic syncing; a sync already running finishes.
+    /// Stops automatic syncing; a sync already running finishes, and syncs queued but
+    /// not started that nobody waits for (automatic ones, `requestSync`) are dropped.
     public func stop() {
         isStarted = false
+        queue.removeAll { $0.waiters.isEmpty }
         localWriteObservation?.cancel()
         localWriteObservation = nil
         periodicTask?.cancel()
