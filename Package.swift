@@ -2,6 +2,8 @@
 //
 // The root package: what an app adds. Keep it light: Yams, ArgumentParser and GRDB;
 // no web server, database driver or crypto dependencies here (those live in Server/).
+// AsyncHTTPClient is used only by the SyncwrightAsyncHTTPClient product, so an app that
+// doesn't add that product never resolves it.
 
 import PackageDescription
 
@@ -10,6 +12,7 @@ let package = Package(
     platforms: [.macOS(.v13), .iOS(.v16), .tvOS(.v16), .watchOS(.v9)],
     products: [
         .library(name: "Syncwright", targets: ["Syncwright"]),
+        .library(name: "SyncwrightAsyncHTTPClient", targets: ["SyncwrightAsyncHTTPClient"]),
         .library(name: "SyncwrightSchema", targets: ["SyncwrightSchema"]),
         .library(name: "SyncwrightGenerator", targets: ["SyncwrightGenerator"]),
         .executable(name: "syncwright", targets: ["syncwright"]),
@@ -21,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         .target(
@@ -42,6 +47,16 @@ let package = Package(
             name: "Syncwright",
             dependencies: [.product(name: "GRDB", package: "GRDB.swift"), "CZlib"],
             path: "Sources/Runtime"
+        ),
+        .target(
+            name: "SyncwrightAsyncHTTPClient",
+            dependencies: [
+                "Syncwright",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Sources/AsyncHTTPClientTransport"
         ),
         .executableTarget(
             name: "syncwright",
@@ -76,6 +91,16 @@ let package = Package(
             name: "SyncwrightTests",
             dependencies: ["Syncwright", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Tests/RuntimeTests"
+        ),
+        .testTarget(
+            name: "SyncwrightAsyncHTTPClientTests",
+            dependencies: [
+                "SyncwrightAsyncHTTPClient", "Syncwright",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Tests/AsyncHTTPClientTests"
         ),
         .testTarget(
             name: "SyncwrightGeneratorTests",

@@ -32,7 +32,11 @@ let package = Package(
         ),
         .executableTarget(
             name: "fieldservice",
-            dependencies: ["FieldServiceModel", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "FieldServiceModel",
+                .product(name: "SyncwrightAsyncHTTPClient", package: syncwright),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
         .testTarget(name: "FieldServiceModelTests", dependencies: ["FieldServiceModel"]),
     ],

@@ -3,9 +3,11 @@ import Foundation
 import FoundationNetworking
 #endif
 
-/// The protocol of docs/protocol.md over HTTP with URLSession: JSON bodies, gzip in
-/// both directions, a bearer token from an async provider, and every failure mapped to
-/// a ``SyncTransportError``.
+/// The protocol of docs/protocol.md over HTTP: JSON bodies, gzip in both directions, a
+/// bearer token from an async provider, and every failure mapped to a
+/// ``SyncTransportError``. A ``SyncHTTPClient`` moves the bytes: URLSession unless
+/// another is given. On Linux give it `AsyncHTTPSyncClient` (the
+/// `SyncwrightAsyncHTTPClient` product), see ``URLSessionSyncHTTPClient``.
 public struct HTTPSyncTransport: SyncTransport {
     /// Supplies the bearer token for each request; called every time, so it can refresh.
     public typealias TokenProvider = @Sendable () async throws -> String
@@ -13,11 +15,33 @@ public struct HTTPSyncTransport: SyncTransport {
     /// The server's base URL, such as `https://sync.example.com`.
     public let baseURL: URL
     private let tokenProvider: TokenProvider
-    private let session: URLSession
+    private let client: any SyncHTTPClient
     private let timeout: TimeInterval
     private let compressesRequests: Bool
 
-    /// Creates a transport.
+    /// Creates a transport that sends its requests with `client`.
+    ///
+    /// - Parameters:
+    ///   - baseURL: The server; requests go to `/v1/push`, `/v1/pull` and `/v1/schema` under it.
+    ///   - timeout: Seconds a request may take.
+    ///   - compressRequests: Send bodies gzip-compressed (`Content-Encoding: gzip`).
+    ///   - client: What moves the bytes.
+    ///   - tokenProvider: The bearer token for each request.
+    public init(
+        baseURL: URL,
+        timeout: TimeInterval = 60,
+        compressRequests: Bool = true,
+        client: any SyncHTTPClient,
+        tokenProvider: @escaping TokenProvider
+    ) {
+        self.baseURL = baseURL
+        self.timeout = timeout
+        self.compressesRequests = compressRequests
+        self.client = client
+        self.tokenProvider = tokenProvider
+    }
+
+    /// Creates a transport that sends its requests with URLSession.
     ///
     /// - Parameters:
     ///   - baseURL: The server; requests go to `/v1/push`, `/v1/pull` and `/v1/schema` under it.
@@ -32,11 +56,8 @@ public struct HTTPSyncTransport: SyncTransport {
         session: URLSession = URLSession(configuration: .ephemeral),
         tokenProvider: @escaping TokenProvider
     ) {
-        self.baseURL = baseURL
-        self.timeout = timeout
-        self.compressesRequests = compressRequests
-        self.session = session
-        self.tokenProvider = tokenProvider
+        self.init(baseURL: baseURL, timeout: timeout, compressRequests: compressRequests,
+                  client: URLSessionSyncHTTPClient(session: session), tokenProvider: tokenProvider)
     }
 
     public func push(_ request: PushRequest) async throws -> PushResponse {
@@ -89,35 +110,21 @@ public struct HTTPSyncTransport: SyncTransport {
         _ method: String, _ path: String, encodedBody: Data?, headers: [String: String],
         decode: (Data) throws -> Response = { try JSONDecoder().decode(Response.self, from: $0) }
     ) async throws -> Response {
-        var request = URLRequest(url: baseURL.appendingPathComponent(path), timeoutInterval: timeout)
-        request.httpMethod = method
-        request.setValue("application/json", forHTTPHeaderField: "Accept")
-        request.setValue("gzip", forHTTPHeaderField: "Accept-Encoding")
+        var fields = ["Accept": "application/json", "Accept-Encoding": "gzip"]
         let token: String
         do {
             token = try await tokenProvider()
         } catch {
             throw SyncTransportError.unauthorized("the token provider failed: \(error)")
         }
-        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
-        if let encodedBody {
-            for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-            request.httpBody = encodedBody
+        fields["Authorization"] = "Bearer \(token)"
+        if encodedBody != nil {
+            for (name, value) in headers { fields[name] = value }
         }
-
-        let data: Data
-        let response: URLResponse
-        do {
-            (data, response) = try await session.data(for: request)
-        } catch let error as URLError where error.code == .timedOut {
-            throw SyncTransportError.timeout("\(method) \(path) took longer than \(Int(timeout)) s")
-        } catch {
-            throw SyncTransportError.network("\(method) \(path): \(error.localizedDescription)")
-        }
-        guard let http = response as? HTTPURLResponse else {
-            throw SyncTransportError.invalidResponse("\(method) \(path): not an HTTP response")
-        }
-        var body = data
+        let response = try await client.send(
+            SyncHTTPRequest(method: method, url: baseURL.appendingPathComponent(path), headers: fields, body: encodedBody),
+            timeout: .milliseconds(Int64(timeout * 1000)))
+        var body = response.body
         if Gzip.isCompressed(body) {
             do {
                 body = try Gzip.decompress(body)
@@ -125,10 +132,10 @@ public struct HTTPSyncTransport: SyncTransport {
                 throw SyncTransportError.invalidResponse("\(method) \(path): \(error)")
             }
         }
-        guard (200..<300).contains(http.statusCode) else {
+        guard (200..<300).contains(response.status) else {
             let message = (try? JSONDecoder().decode(ErrorResponse.self, from: body))?.message
                 ?? String(decoding: body.prefix(500), as: UTF8.self)
-            throw Self.error(status: http.statusCode, message: message)
+            throw Self.error(status: response.status, message: message)
         }
         do {
             return try decode(body)

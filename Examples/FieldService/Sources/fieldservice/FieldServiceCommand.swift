@@ -2,6 +2,7 @@ import ArgumentParser
 import FieldServiceModel
 import Foundation
 import Syncwright
+import SyncwrightAsyncHTTPClient
 
 /// `fieldservice`: a technician's device on the command line. It keeps its own SQLite
 /// store, works offline, and syncs with the reference server.
@@ -45,7 +46,10 @@ struct DeviceOptions: ParsableArguments {
             throw ValidationError("syncing needs a token: --token T or FIELDSERVICE_TOKEN (mint one with `syncwright-server token`)")
         }
         guard let url = URL(string: server), url.scheme != nil else { throw ValidationError("--server \(server) is not a URL") }
-        return SyncEngine(store: store, transport: HTTPSyncTransport(baseURL: url, timeout: 30) { token },
+        // AsyncHTTPClient rather than URLSession: on Linux, URLSession stops the process
+        // when a connection closes inside an answer's headers.
+        let transport = HTTPSyncTransport(baseURL: url, timeout: 30, client: AsyncHTTPSyncClient()) { token }
+        return SyncEngine(store: store, transport: transport,
                           configuration: SyncConfiguration(syncOnStart: false, syncOnReconnect: false,
                                                            retry: RetryPolicy(maximumAttempts: 3, initialDelay: .milliseconds(200))))
     }

@@ -1,0 +1,42 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Sends requests with a `URLSession`: the client to use on Apple platforms.
+///
+/// On Linux, swift-corelibs-foundation's URLSession stops the process (`Transfer
+/// completed, but there's no response`) when a connection closes inside the response's
+/// headers, which no caller can catch; use `AsyncHTTPSyncClient` from the
+/// `SyncwrightAsyncHTTPClient` product there.
+public struct URLSessionSyncHTTPClient: SyncHTTPClient {
+    private let session: URLSession
+
+    /// Creates a client.
+    ///
+    /// - Parameter session: The URL session; an ephemeral one unless given.
+    public init(session: URLSession = URLSession(configuration: .ephemeral)) {
+        self.session = session
+    }
+
+    public func send(_ request: SyncHTTPRequest, timeout: Duration) async throws -> SyncHTTPResponse {
+        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+        var urlRequest = URLRequest(url: request.url, timeoutInterval: seconds)
+        urlRequest.httpMethod = request.method
+        for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
+        urlRequest.httpBody = request.body
+        let data: Data
+        let response: URLResponse
+        do {
+            (data, response) = try await session.data(for: urlRequest)
+        } catch let error as URLError where error.code == .timedOut {
+            throw SyncTransportError.timeout("\(request.summary) took longer than \(Int(seconds)) s")
+        } catch {
+            throw SyncTransportError.network("\(request.summary): \(error.localizedDescription)")
+        }
+        guard let http = response as? HTTPURLResponse else {
+            throw SyncTransportError.invalidResponse("\(request.summary): not an HTTP response")
+        }
+        return SyncHTTPResponse(status: http.statusCode, body: data)
+    }
+}

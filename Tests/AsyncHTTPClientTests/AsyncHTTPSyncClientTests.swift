@@ -1,0 +1,73 @@
+import Foundation
+import GRDB
+import Testing
+import Syncwright
+import SyncwrightAsyncHTTPClient
+
+@Suite("AsyncHTTPClient transport")
+struct AsyncHTTPSyncClientTests {
+    static let pullAnswer = CuttingServer.httpAnswer(json: #"{"changes":[],"units":{"notes":"7"},"more":false}"#)
+    static let request = PullRequest(subset: "member", schemaHash: "hash-1", units: ["notes": nil], limit: 100)
+
+    private func transport(_ server: CuttingServer) -> HTTPSyncTransport {
+        HTTPSyncTransport(baseURL: server.url, timeout: 10, client: AsyncHTTPSyncClient()) { "token" }
+    }
+
+    @Test("a whole answer is read and decoded")
+    func wholeAnswer() async throws {
+        let server = try await CuttingServer(answer: Self.pullAnswer.bytes, cut: Self.pullAnswer.bytes.count)
+        defer { Task { try? await server.stop() } }
+        let page = try await transport(server).pull(Self.request)
+        #expect(page.units == ["notes": "7"])
+        #expect(page.more == false)
+    }
+
+    @Test("a connection closed at any byte of the answer's headers fails the request cleanly")
+    func cutInsideHeaders() async throws {
+        let answer = Self.pullAnswer
+        var failures = 0
+        // Every cut from no byte at all to the last byte before the body, then a few inside it.
+        for cut in Array(0...answer.headerEnd) + [answer.headerEnd + 1, answer.bytes.count - 1] {
+            let server = try await CuttingServer(answer: answer.bytes, cut: cut)
+            do {
+                _ = try await transport(server).pull(Self.request)
+                Issue.record("a pull cut after \(cut) of \(answer.bytes.count) bytes succeeded")
+            } catch let error as SyncTransportError {
+                // The status line came whole only from byte 17 on; before that nothing was answered.
+                #expect(error.isTransient || error.status == nil, "cut \(cut): \(error)")
+                failures += 1
+            } catch {
+                Issue.record("cut \(cut): not a SyncTransportError: \(error)")
+            }
+            try await server.stop()
+        }
+        #expect(failures == answer.headerEnd + 3)
+    }
+
+    @Test("a sync whose push answer is cut fails with the error and keeps every pending change", arguments: [0, 17, 40])
+    func syncFailsCleanly(cut: Int) async throws {
+        let folder = FileManager.default.temporaryDirectory.appending(path: "syncwright-ahc-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = try SyncStore(path: folder.appending(path: "store.sqlite").path(), model: NoteModel.model)
+        try await store.write { try $0.apply(LocalChange(entity: "Note", kind: .insert, values: ["id": "n1".databaseValue, "text": "hi".databaseValue])) }
+        let push = CuttingServer.httpAnswer(json: #"{"results":[]}"#)
+        let server = try await CuttingServer(answer: push.bytes, cut: cut)
+        defer { Task { try? await server.stop() } }
+        let engine = SyncEngine(store: store, transport: transport(server), configuration: SyncConfiguration(
+            retry: RetryPolicy(maximumAttempts: 2, initialDelay: .milliseconds(1), maximumDelay: .milliseconds(2))))
+
+        await #expect(throws: (any Error).self) { try await engine.sync() }
+        #expect(try store.pendingChangeCount() == 1)
+    }
+}
+
+/// A one-entity model for the engine test.
+enum NoteModel {
+    static let model = SyncModel(
+        schemaName: "Notes", subset: "member", schemaHash: "hash-1",
+        entities: [SyncEntityDescriptor(
+            name: "Note", tableName: "note", keyColumn: "id",
+            columns: [SyncColumn("id", .string), SyncColumn("text", .string)],
+            access: .readWrite, unit: "notes")])
+}
