@@ -143,6 +143,29 @@ struct SyncEngineTests {
         #expect(batches.suffix(2).map(\.count) == [1, 1])
     }
 
+    @Test("a row deleted after its update's answer was lost: the update is resent as it was sent, and the delete lands",
+          arguments: [SyncConflictPolicy.serverWins, .clientWins, .lastWriteWins, .manual])
+    func deleteAfterLostAnswer(policy: SyncConflictPolicy) async throws {
+        let harness = try Harness(conflictPolicy: policy)
+        var task = TaskItem(title: "Original")
+        try harness.write { try $0.insert(task) }
+        try await harness.engine.sync()
+        task.title = "A"
+        try harness.write { try $0.update(task) }
+        await harness.server.configure { $0.losePushResponses = 4 }
+        await #expect(throws: (any Error).self) { try await harness.engine.sync() }
+        try harness.write { try $0.delete(task) }
+
+        let report = try await harness.engine.sync()
+
+        #expect(report.conflicts == 0)
+        #expect(report.pushed == 2)
+        #expect(await harness.server.row("TaskItem", task.id) == nil)
+        #expect(try harness.store.tasks().isEmpty)
+        #expect(try harness.store.conflicts().isEmpty)
+        #expect(try harness.store.pendingChangeCount() == 0)
+    }
+
     @Test("an update after an insert whose answer was lost waits for the insert's answer")
     func updateAfterLostInsert() async throws {
         let harness = try Harness()

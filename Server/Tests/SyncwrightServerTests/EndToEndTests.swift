@@ -86,6 +86,36 @@ struct EndToEndTests {
     }
 
     @Test(arguments: DatabaseKind.allCases)
+    func discardingARefusalLeavesExactlyTheSubset(_ kind: DatabaseKind) async throws {
+        let server = try await LiveServer.start(kind)
+        try await FieldService.seed(server.database)
+        let ann = try await Device(server: server, claims: FieldService.annClaims)
+        _ = try await ann.engine.sync()
+        #expect(try ann.keys("work_orders") == [FieldService.id("e", 1)])
+        #expect(try ann.keys("work_order_lines") == [FieldService.id("f", 1)])
+
+        // The office hands Ann's order to Bob while she edits it offline; her push is
+        // refused and, pushing only, she still holds the order and its line.
+        try await FieldService.sql(server.database,
+            "UPDATE work_orders SET assignee_id = '\(FieldService.bob)' WHERE id = '\(FieldService.id("e", 1))'")
+        try await ann.update("WorkOrder", id: FieldService.id("e", 1), ["notes": "on my way".databaseValue])
+        let report = try await ann.engine.sync(units: [])
+        #expect(report.rejected == 1)
+        let rejected = try #require(try ann.store.rejectedChanges().first)
+        #expect(rejected.code == "outside_subset")
+
+        // Discarding it downloads the unit again, which sends no removals: the order and
+        // its line go because they didn't come back.
+        try ann.store.discard(rejected)
+        _ = try await ann.engine.sync()
+        #expect(try ann.keys("work_orders").isEmpty)
+        #expect(try ann.keys("work_order_lines").isEmpty)
+        #expect(try ann.keys("customers") == [FieldService.id("c", 1)])
+        #expect(try ann.store.pendingChangeCount() == 0)
+        await server.stop()
+    }
+
+    @Test(arguments: DatabaseKind.allCases)
     func aReplayedPushChangesNothing(_ kind: DatabaseKind) async throws {
         let server = try await LiveServer.start(kind)
         try await FieldService.seed(server.database)

@@ -52,7 +52,9 @@ enum StoreMigrations {
         }
         migrator.registerMigration("syncwright-bookkeeping-2") { db in
             // Rows a unit held when it started downloading from scratch and that the
-            // download hasn't delivered again yet (see `SyncStore.applyPulledPage`).
+            // download hasn't delivered again yet (see `SyncStore.applyPulledPage`);
+            // and the values an operation was first sent with, which every resend of
+            // it repeats (see `SyncStore.nextPushBatch`).
             try db.execute(sql: """
                 CREATE TABLE syncwright_resync (
                     unit TEXT NOT NULL,
@@ -60,6 +62,7 @@ enum StoreMigrations {
                     key NOT NULL,
                     PRIMARY KEY (unit, entity, key)
                 ) WITHOUT ROWID;
+                ALTER TABLE syncwright_outbox ADD COLUMN sentValues TEXT;
                 """)
         }
         migrator.registerMigration("syncwright-schema-\(model.schemaHash)") { db in

@@ -7,8 +7,10 @@ extension SyncStore {
     static let maximumConflictRetries = 3
 
     /// The next operations to push, oldest first, marked as sent. Operations sent
-    /// before but never answered come first, with their original op ids, so a retry
-    /// can't apply a change twice.
+    /// before but never answered come first, with their original op ids and the values
+    /// they were first sent with (kept in the entry), so a retry is the same operation
+    /// even when the row changed or was deleted locally since, and can't apply a
+    /// change twice.
     ///
     /// A batch holds at most one operation per row: it stops before a second one. A row
     /// has two entries only when the first was sent and its answer never came (a later
@@ -28,7 +30,7 @@ extension SyncStore {
         return try pool.write { db in
             // Columns by position: name lookups in a `Row` cost more than the rest of the loop.
             let rows = try Row.fetchAll(try db.cachedStatement(sql: """
-                SELECT sequence, opId, entity, rowKey, kind, baseVersion, changedColumns
+                SELECT sequence, opId, entity, rowKey, kind, baseVersion, changedColumns, sent, sentValues
                 FROM syncwright_outbox ORDER BY sequence LIMIT ?
                 """), arguments: [limit + inFlight.count])
             var operations: [PushOperation] = []
@@ -48,7 +50,10 @@ extension SyncStore {
                 let descriptor = statements.descriptor
                 let key = try JSONValue(jsonText: rowKey)
                 var values: [String: JSONValue]?
-                if kind != .delete {
+                if let sentValues: String = row[8], case .object(let object)? = try? JSONValue(jsonText: sentValues) {
+                    // Sent before: the same values again.
+                    values = object
+                } else if kind != .delete {
                     let select = try db.cachedStatement(sql: statements.selectWritable)
                     guard let current = try Row.fetchOne(select, arguments: [try Self.keyValue(descriptor, key)]) else {
                         // The row is gone without a delete (a purge): nothing left to send.
@@ -62,6 +67,11 @@ extension SyncStore {
                         selected[column.name] = column.type.wireValue(fromDatabase: current[index])
                     }
                     values = selected
+                    let wasSent: Bool = row[7]
+                    if !wasSent {
+                        try db.executeCached(sql: "UPDATE syncwright_outbox SET sentValues = ? WHERE sequence = ?",
+                                             arguments: [JSONValue.object(selected).jsonText, sequence])
+                    }
                 }
                 operations.append(PushOperation(
                     opId: opId, entity: descriptor.name, kind: kind, key: key,
@@ -191,7 +201,7 @@ extension SyncStore {
             }
             try db.executeCached(sql: """
                 UPDATE syncwright_outbox SET opId = ?, kind = ?, changedColumns = ?, baseVersion = ?, sent = 0,
-                conflictRetries = conflictRetries + 1 WHERE sequence = ?
+                sentValues = NULL, conflictRetries = conflictRetries + 1 WHERE sequence = ?
                 """, arguments: [OperationID.make(), kind.rawValue, Self.encodeColumns(columns),
                                  result.version, sequence])
         case .manual:
