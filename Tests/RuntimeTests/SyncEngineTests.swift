@@ -37,6 +37,12 @@ struct Harness {
     }
 
     func key(_ id: UUID) -> JSONValue { .string(id.uuidString.lowercased()) }
+
+    /// A sync whose push the server applies while every answer to it is lost, so it fails.
+    func syncLosingEveryAnswer() async {
+        await server.configure { $0.losePushResponses = 4 }
+        await #expect(throws: (any Error).self) { try await engine.sync() }
+    }
 }
 
 @Suite("Sync engine")
@@ -116,8 +122,7 @@ struct SyncEngineTests {
         // Edit A reaches the server, but every answer to it is lost: the sync fails.
         task.title = "A"
         try harness.write { try $0.update(task) }
-        await harness.server.configure { $0.losePushResponses = 4 }
-        await #expect(throws: (any Error).self) { try await harness.engine.sync() }
+        await harness.syncLosingEveryAnswer()
         #expect(await harness.server.row("TaskItem", task.id)?.row["title"] == .string("A"))
 
         // Edit B (another column, and the same one) is its own entry: A's was sent.
@@ -152,8 +157,7 @@ struct SyncEngineTests {
         try await harness.engine.sync()
         task.title = "A"
         try harness.write { try $0.update(task) }
-        await harness.server.configure { $0.losePushResponses = 4 }
-        await #expect(throws: (any Error).self) { try await harness.engine.sync() }
+        await harness.syncLosingEveryAnswer()
         try harness.write { try $0.delete(task) }
 
         let report = try await harness.engine.sync()
@@ -171,8 +175,7 @@ struct SyncEngineTests {
         let harness = try Harness()
         var task = TaskItem(title: "New")
         try harness.write { try $0.insert(task) }
-        await harness.server.configure { $0.losePushResponses = 4 }
-        await #expect(throws: (any Error).self) { try await harness.engine.sync() }
+        await harness.syncLosingEveryAnswer()
         task.done = true
         try harness.write { try $0.update(task) }
 
