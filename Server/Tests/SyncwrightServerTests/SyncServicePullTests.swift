@@ -35,6 +35,43 @@ struct SyncServicePullTests {
     }
 
     @Test(arguments: DatabaseKind.allCases)
+    func aRowThatLeavesDuringADownloadFromScratchArrivesAsARemove(_ kind: DatabaseKind) async throws {
+        let service = try await FieldService.service(kind)
+        try await FieldService.seed(service.database)
+        // The first page of Ann's download delivers her order; it is handed to Bob
+        // before the download ends.
+        let first = try await service.pull(PullRequest(subset: "technician", schemaHash: service.schema.schemaHash,
+                                                       units: ["jobs": nil], limit: 1), claims: FieldService.annClaims)
+        #expect(first.changes.keys("WorkOrder", .put) == [FieldService.id("e", 1)])
+        #expect(first.more)
+        try await FieldService.sql(service.database,
+            "UPDATE work_orders SET assignee_id = '\(FieldService.bob)' WHERE id = '\(FieldService.id("e", 1))'")
+
+        let rest = try await service.pullAll("jobs", claims: FieldService.annClaims, cursor: first.units["jobs"], limit: 1)
+
+        // Applied in order, the download leaves Ann with nothing of the unit.
+        var held = Set(first.changes.map { RowKey($0) })
+        for change in rest.changes {
+            if change.op == .put { held.insert(RowKey(change)) } else { held.remove(RowKey(change)) }
+        }
+        #expect(held.isEmpty)
+        #expect(rest.changes.keys("WorkOrder", .remove) == [FieldService.id("e", 1)])
+        #expect(rest.changes.keys("WorkOrder", .put).isEmpty)
+        // And a download that starts now sends nothing of it.
+        #expect(try await service.pullAll("jobs", claims: FieldService.annClaims).changes.isEmpty)
+    }
+
+    /// An entity and key, to replay pulled changes.
+    private struct RowKey: Hashable {
+        var entity: String
+        var key: String
+        init(_ change: PullChange) {
+            entity = change.entity
+            key = change.key.jsonText
+        }
+    }
+
+    @Test(arguments: DatabaseKind.allCases)
     func reassignedOrderLeavesOneDeviceAndReachesTheOther(_ kind: DatabaseKind) async throws {
         let service = try await FieldService.service(kind)
         try await FieldService.seed(service.database)

@@ -2,19 +2,25 @@ import Foundation
 
 /// A unit's position in the change log, opaque to clients: a version tag, the last
 /// sequence number delivered, whether the unit's first full download is still under
-/// way, the remaining-change estimate, and a fingerprint of the claims it was made
-/// for (so a changed claim answers `resync_required`).
+/// way (and the log position it covers), the remaining-change estimate, and a
+/// fingerprint of the claims it was made for (so a changed claim answers
+/// `resync_required`).
 struct PullCursor: Sendable, Hashable {
     var sequence: Int64
-    /// True until the first download completes: rows outside the subset are skipped
-    /// rather than sent as removals, since the device holds none yet.
+    /// True during a download from scratch: rows outside the subset are skipped rather
+    /// than sent as removals, since the device holds none of them yet.
     var isInitial: Bool
+    /// The log's newest entry when the download from scratch started. Only entries up
+    /// to it are read the initial way; later ones are ordinary changes, so a row the
+    /// download already delivered and that left the subset since arrives as a `remove`.
+    var initialThrough: Int64
     var estimate: Int
     var fingerprint: String
 
-    init(sequence: Int64, isInitial: Bool, estimate: Int, fingerprint: String) {
+    init(sequence: Int64, isInitial: Bool, initialThrough: Int64 = .max, estimate: Int, fingerprint: String) {
         self.sequence = sequence
         self.isInitial = isInitial
+        self.initialThrough = initialThrough
         self.estimate = estimate
         self.fingerprint = fingerprint
     }
@@ -26,13 +32,23 @@ struct PullCursor: Sendable, Hashable {
         guard encoded.count <= 200, let data = Data(base64Encoded: base64) else { return nil }
         let parts = String(decoding: data, as: UTF8.self).split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 5, parts[0] == "c1", let sequence = Int64(parts[1]), sequence >= 0,
-              parts[2] == "i" || parts[2] == "c", let estimate = Int(parts[3]), estimate >= 0
+              let estimate = Int(parts[3]), estimate >= 0
         else { return nil }
-        self.init(sequence: sequence, isInitial: parts[2] == "i", estimate: estimate, fingerprint: String(parts[4]))
+        // "c": an ordinary cursor; "i<seq>": a download from scratch that started at log
+        // entry <seq>; a bare "i" (cursors made before) covers the whole log.
+        let phase = parts[2]
+        if phase == "c" {
+            self.init(sequence: sequence, isInitial: false, estimate: estimate, fingerprint: String(parts[4]))
+        } else if phase.first == "i", let through = phase.count == 1 ? .max : Int64(phase.dropFirst()), through >= 0 {
+            self.init(sequence: sequence, isInitial: true, initialThrough: through, estimate: estimate, fingerprint: String(parts[4]))
+        } else {
+            return nil
+        }
     }
 
     var encoded: String {
-        Data("c1:\(sequence):\(isInitial ? "i" : "c"):\(estimate):\(fingerprint)".utf8).base64EncodedString()
+        let phase = !isInitial ? "c" : initialThrough == .max ? "i" : "i\(initialThrough)"
+        return Data("c1:\(sequence):\(phase):\(estimate):\(fingerprint)".utf8).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
     }

@@ -49,7 +49,7 @@ extension SyncService {
             guard let unit = units.first(where: { $0.name == name }) else {
                 throw ProtocolError.invalidRequest("unknown unit \"\(name)\" in subset \(subset.name); it has \(units.map(\.name).joined(separator: ", "))")
             }
-            var cursor = PullCursor(sequence: 0, isInitial: true, estimate: 0, fingerprint: fingerprint)
+            var cursor = PullCursor(sequence: 0, isInitial: true, initialThrough: high, estimate: 0, fingerprint: fingerprint)
             if let encoded = request.units[name] ?? nil {
                 guard let decoded = PullCursor(encoded: encoded) else {
                     throw ProtocolError.invalidRequest("the cursor of unit \(name) is not one this server made")
@@ -71,14 +71,18 @@ extension SyncService {
             if request.units[name] ?? nil == nil {
                 cursor.estimate = try await countChanges(unit, after: 0, through: high)
             }
+            // A download from scratch reads the log the initial way only up to where it
+            // started; what changed after comes as ordinary changes once it has caught up.
+            let through = cursor.isInitial ? min(high, cursor.initialThrough) : high
             let page = try await pullPage(unit: unit, subset: subset, parameters: parameters, cursor: cursor,
-                                          high: high, limit: remaining, writingJSON: writingJSON)
+                                          high: through, limit: remaining, writingJSON: writingJSON)
             changes += page.changes
-            more = more || page.more
+            let unitMore = page.more || through < high
+            more = more || unitMore
             var next = cursor
-            next.sequence = page.more ? page.lastSequence : high
+            next.sequence = page.more ? page.lastSequence : through
             next.isInitial = cursor.isInitial && page.more
-            next.estimate = page.more ? max(0, cursor.estimate - page.scanned) : 0
+            next.estimate = unitMore ? max(0, cursor.estimate - page.scanned) : 0
             estimate += next.estimate
             cursors[name] = next.encoded
         }
