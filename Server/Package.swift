@@ -17,6 +17,8 @@ let package = Package(
     products: [
         .library(name: "SyncwrightServer", targets: ["SyncwrightServer"]),
         .executable(name: "syncwright-server", targets: ["syncwright-server"]),
+        .library(name: "SyncwrightTesting", targets: ["SyncwrightTesting"]),
+        .executable(name: "syncwright-simulate", targets: ["syncwright-simulate"]),
     ],
     dependencies: [
         .package(path: ".."),
@@ -45,6 +47,25 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(
+            name: "SyncwrightTesting",
+            dependencies: [
+                "SyncwrightServer",
+                .product(name: "SyncwrightSchema", package: rootPackage),
+                .product(name: "Syncwright", package: rootPackage),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "syncwright-simulate",
+            dependencies: [
+                "SyncwrightTesting", "SyncwrightServer",
+                .product(name: "Syncwright", package: rootPackage),
+                .product(name: "SyncwrightSchema", package: rootPackage),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         .executableTarget(
             name: "syncwright-server",
             dependencies: [
@@ -54,8 +75,16 @@ let package = Package(
         ),
         .testTarget(
             name: "SyncwrightServerTests",
-            dependencies: ["SyncwrightServer", "syncwright-server", .product(name: "JWTKit", package: "jwt-kit")],
+            dependencies: ["SyncwrightServer", "SyncwrightTesting", "syncwright-server", .product(name: "JWTKit", package: "jwt-kit")],
             exclude: ["Keys"]
+        ),
+        .testTarget(
+            name: "SyncwrightTestingTests",
+            dependencies: [
+                "SyncwrightTesting", "SyncwrightServer", "syncwright-simulate",
+                .product(name: "Syncwright", package: rootPackage),
+                .product(name: "SyncwrightSchema", package: rootPackage),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]
