@@ -1,0 +1,48 @@
+import Foundation
+import Testing
+@testable import Syncwright
+
+/// The engine's queue against a model of it: while one sync runs (its pull held), random
+/// requests for one unit or the other, some discarding what is queued; then the held
+/// pull is released. The syncs that run, in order, must be the model's: a request equal
+/// to one queued joins it, a discarding request empties the queue first, and nothing runs
+/// twice or loops.
+@Suite("Engine queue against its model")
+struct EngineQueuePropertyTests {
+    static var seeds: [UInt64] {
+        if let count = ProcessInfo.processInfo.environment["SYNCWRIGHT_PROPERTY_SEEDS"].flatMap(Int.init) {
+            let start = UInt64.random(in: 0..<UInt64.max / 2)
+            return (0..<UInt64(count)).map { start + $0 }
+        }
+        return Array(1...20)
+    }
+
+    @Test("queued syncs run as the model says", arguments: seeds)
+    func queueFollowsModel(seed: UInt64) async throws {
+        var random = SeededGenerator(seed: seed)
+        let harness = try Harness()
+        await harness.server.configure { $0.holdPulls = true }
+        let running = Task { try await harness.engine.sync(units: ["work"]) }
+        for _ in 0..<400 where await harness.server.waitingPulls == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(await harness.server.waitingPulls == 1)
+
+        var model: [String] = []
+        var requests: [String] = []
+        for _ in 0..<Int.random(in: 1...12, using: &random) {
+            let unit = Bool.random(using: &random) ? "work" : "comments"
+            let discard = Int.random(in: 0..<5, using: &random) == 0
+            requests.append("\(unit)\(discard ? " (discarding)" : "")")
+            await harness.engine.requestSync(units: [unit], discardPending: discard)
+            if discard { model.removeAll() }
+            if !model.contains(unit) { model.append(unit) }
+        }
+        await harness.server.releasePulls()
+        _ = try await running.value
+
+        let expected = ["work"] + model
+        for _ in 0..<400 where await harness.server.pullRequests.count < expected.count { try await Task.sleep(for: .milliseconds(5)) }
+        try await Task.sleep(for: .milliseconds(30))
+        let ran = await harness.server.pullRequests.flatMap { $0.units.keys.sorted() }
+        #expect(ran == expected, "seed \(seed), requests while the first sync ran: \(requests)")
+    }
+}
