@@ -49,6 +49,9 @@ public struct FaultSimulator: Sendable {
     /// for the others.
     public struct Faults: Sendable {
         public var dropRequest: Double
+        /// A push that reaches the server only rounds later, after the device gave up
+        /// on it (a timeout) and maybe sent its ops again.
+        public var delayPush: Double
         public var dropAnswer: Double
         public var duplicateRequest: Double
         public var replayLatePush: Double
@@ -60,10 +63,11 @@ public struct FaultSimulator: Sendable {
 
         /// Creates a fault mix; the defaults make about one request in four fail.
         public init(
-            dropRequest: Double = 0.06, dropAnswer: Double = 0.08, duplicateRequest: Double = 0.05,
+            dropRequest: Double = 0.06, delayPush: Double = 0.04, dropAnswer: Double = 0.08, duplicateRequest: Double = 0.05,
             replayLatePush: Double = 0.05, killDevice: Double = 0.06, restartServer: Double = 0.03, systemWrite: Double = 0.15
         ) {
             self.dropRequest = dropRequest
+            self.delayPush = delayPush
             self.dropAnswer = dropAnswer
             self.duplicateRequest = duplicateRequest
             self.replayLatePush = replayLatePush
@@ -73,7 +77,7 @@ public struct FaultSimulator: Sendable {
         }
 
         /// No faults at all: only the devices' own edits and syncs.
-        public static let none = Faults(dropRequest: 0, dropAnswer: 0, duplicateRequest: 0, replayLatePush: 0,
+        public static let none = Faults(dropRequest: 0, delayPush: 0, dropAnswer: 0, duplicateRequest: 0, replayLatePush: 0,
                                         killDevice: 0, restartServer: 0, systemWrite: 0)
     }
 
@@ -185,8 +189,10 @@ public struct FaultSimulator: Sendable {
     /// One round: one device edits, one syncs, or the world acts.
     private func step(world: SimulationWorld, devices: inout [SimulatedDevice]) async throws {
         let faults = configuration.faults
+        let delayedPushesWait = world.hasDelayedPushes
         let (action, device) = world.draw { random -> (Int, Int) in
             let device = Int.random(in: 0..<devices.count, using: &random)
+            if delayedPushesWait, random.chance(0.3) { return (5, device) }
             if random.chance(faults.restartServer) { return (0, device) }
             if random.chance(faults.systemWrite) { return (1, device) }
             if random.chance(faults.killDevice) { return (2, device) }
@@ -207,6 +213,8 @@ public struct FaultSimulator: Sendable {
             world.count(\.deviceKills)
         case 3:
             try await devices[device].editSomething()
+        case 5:
+            try await world.deliverDelayedPushes()
         default:
             if try await !devices[device].sync() {
                 try devices[device].reopen()

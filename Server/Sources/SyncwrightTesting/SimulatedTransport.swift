@@ -24,6 +24,10 @@ final class SimulatedTransport: SyncTransport {
     func push(_ request: PushRequest) async throws -> PushResponse {
         let fault = world.nextFault(device: device, isPush: true)
         try fault.before(world, device: device)
+        if fault.delay {
+            world.delay(device: device, request: request)
+            throw SyncTransportError.timeout("simulated: the push took too long")
+        }
         if fault.replayStale, let stale = world.stalePush(device: device) {
             world.trace(device, "late copy of an earlier push (\(stale.ops.count) ops)")
             let replay = try await callServer { try await $0.push(stale, claims: self.claims) }
@@ -79,6 +83,7 @@ final class SimulatedTransport: SyncTransport {
 struct TransportFault: Sendable {
     var killBefore = false
     var dropRequest = false
+    var delay = false
     var replayStale = false
     var duplicate = false
     var dropAnswer = false

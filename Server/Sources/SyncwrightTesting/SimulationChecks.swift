@@ -10,6 +10,7 @@ struct SimulationChecks {
         world.faultsOn.withValue { $0 = false }
         world.setRound(0)
         world.trace(nil, "healing: no more faults")
+        try await world.deliverDelayedPushes()
         // Each device pushes what it holds; then the app settles what the server refused
         // or kept for it, and every device syncs twice more so all see the last writes.
         for _ in 0..<2 {

@@ -16,10 +16,11 @@ public struct SimulationReport: Sendable, Hashable, CustomStringConvertible {
     public var applied = 0
     public var conflicts = 0
     public var rejected = 0
-    /// Faults: requests lost, answers lost after the server acted, requests sent twice
-    /// or replayed late.
+    /// Faults: requests lost, answers lost after the server acted, pushes delivered
+    /// rounds late, requests sent twice or replayed late.
     public var droppedRequests = 0
     public var droppedAnswers = 0
+    public var delayedPushes = 0
     public var duplicates = 0
     /// Changes received by pulls.
     public var pulledChanges = 0
@@ -32,7 +33,7 @@ public struct SimulationReport: Sendable, Hashable, CustomStringConvertible {
         \(rounds) rounds: \(localChanges) local changes, \(syncs) syncs (\(failedSyncs) failed), \
         \(deviceKills) device kills, \(serverRestarts) server restarts, \(systemWrites) writes by another system; \
         ops \(applied) applied, \(conflicts) conflicts, \(rejected) rejected; \
-        faults: \(droppedRequests) requests lost, \(droppedAnswers) answers lost, \(duplicates) replays; \
+        faults: \(droppedRequests) requests lost, \(droppedAnswers) answers lost, \(delayedPushes) pushes delayed, \(duplicates) replays; \
         \(pulledChanges) changes pulled, \(removalsOfKeysNeverHeld) removals of keys never held
         """
     }

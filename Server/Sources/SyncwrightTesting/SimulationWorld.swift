@@ -45,6 +45,8 @@ final class SimulationWorld: Sendable {
         var firstResults: [String: PushResult] = [:]
         /// Per device: the last push it sent, for a late copy.
         var lastPush: [Int: PushRequest] = [:]
+        /// Pushes on their way to the server, which the devices gave up on.
+        var delayed: [(device: Int, request: PushRequest)] = []
         /// Per device: every key it received as a put.
         var received: [Int: Set<RowID>] = [:]
         var round = 0
@@ -78,6 +80,7 @@ final class SimulationWorld: Sendable {
             var fault = TransportFault()
             fault.killBefore = random.chance(faults.killDevice / 2)
             fault.dropRequest = random.chance(faults.dropRequest)
+            fault.delay = isPush && random.chance(faults.delayPush)
             fault.replayStale = isPush && random.chance(faults.replayLatePush)
             fault.duplicate = isPush && random.chance(faults.duplicateRequest)
             fault.dropAnswer = random.chance(faults.dropAnswer)
@@ -151,6 +154,33 @@ final class SimulationWorld: Sendable {
 
     func stalePush(device: Int) -> PushRequest? {
         state.withValue { $0.lastPush[device] }
+    }
+
+    var hasDelayedPushes: Bool { state.withValue { !$0.delayed.isEmpty } }
+
+    /// Holds a push back; it reaches the server in a later round.
+    func delay(device: Int, request: PushRequest) {
+        trace(device, "push of \(request.ops.count) ops delayed: the device gives up waiting")
+        count(\.delayedPushes)
+        state.withValue { $0.delayed.append((device, request)) }
+    }
+
+    /// The delayed pushes reach the server now, in the order they were sent; their
+    /// answers go nowhere (the devices stopped waiting).
+    func deliverDelayedPushes() async throws {
+        let delayed = state.withValue { state in
+            defer { state.delayed.removeAll() }
+            return state.delayed
+        }
+        for (device, request) in delayed {
+            trace(device, "its delayed push of \(request.ops.count) ops reaches the server")
+            do {
+                let response = try await service.push(request, claims: claims(device: device))
+                observePush(device: device, request: request, response: response)
+            } catch {
+                trace(device, "its delayed push was refused whole: \(error)")
+            }
+        }
     }
 
     /// A replayed request must get the first answers and change nothing.

@@ -15,7 +15,7 @@ public enum FieldServiceScenario {
 
     /// Three times the default fault rates.
     public static let heavyFaults = FaultSimulator.Faults(
-        dropRequest: 0.15, dropAnswer: 0.25, duplicateRequest: 0.15, replayLatePush: 0.15, killDevice: 0.2,
+        dropRequest: 0.15, delayPush: 0.12, dropAnswer: 0.25, duplicateRequest: 0.15, replayLatePush: 0.15, killDevice: 0.2,
         restartServer: 0.05, systemWrite: 0.15)
 
     /// The simulation of `rounds` rounds from `seed`.
