@@ -22,9 +22,11 @@ struct AsyncHTTPSyncClientTests {
         #expect(page.more == false)
     }
 
-    @Test("a connection closed at any byte of the answer's headers fails the request cleanly")
+    @Test("a connection closed at any byte of the answer's headers fails the request, and the sync, cleanly")
     func cutInsideHeaders() async throws {
         let answer = Self.pullAnswer
+        let (store, folder) = try Self.storeWithOnePendingChange()
+        defer { try? FileManager.default.removeItem(at: folder) }
         var failures = 0
         // Every cut from no byte at all to the last byte before the body, then a few inside it.
         for cut in Array(0...answer.headerEnd) + [answer.headerEnd + 1, answer.bytes.count - 1] {
@@ -33,24 +35,34 @@ struct AsyncHTTPSyncClientTests {
                 _ = try await transport(server).pull(Self.request)
                 Issue.record("a pull cut after \(cut) of \(answer.bytes.count) bytes succeeded")
             } catch let error as SyncTransportError {
-                // The status line came whole only from byte 17 on; before that nothing was answered.
                 #expect(error.isTransient || error.status == nil, "cut \(cut): \(error)")
                 failures += 1
             } catch {
                 Issue.record("cut \(cut): not a SyncTransportError: \(error)")
             }
+            // A whole sync through the same broken connection fails and keeps its change.
+            let engine = SyncEngine(store: store, transport: transport(server), configuration: SyncConfiguration(
+                retry: RetryPolicy(maximumAttempts: 1, initialDelay: .milliseconds(1), maximumDelay: .milliseconds(1))))
+            await #expect(throws: (any Error).self, "cut \(cut)") { try await engine.sync() }
+            #expect(try store.pendingChangeCount() == 1)
             try await server.stop()
         }
         #expect(failures == answer.headerEnd + 3)
     }
 
-    @Test("a sync whose push answer is cut fails with the error and keeps every pending change", arguments: [0, 17, 40])
-    func syncFailsCleanly(cut: Int) async throws {
+    /// A store of the one-entity model holding one unsent insert.
+    static func storeWithOnePendingChange() throws -> (SyncStore, URL) {
         let folder = FileManager.default.temporaryDirectory.appending(path: "syncwright-ahc-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
         let store = try SyncStore(path: folder.appending(path: "store.sqlite").path(), model: NoteModel.model)
-        try await store.write { try $0.apply(LocalChange(entity: "Note", kind: .insert, values: ["id": "n1".databaseValue, "text": "hi".databaseValue])) }
+        try store.write { try $0.apply(LocalChange(entity: "Note", kind: .insert, values: ["id": "n1".databaseValue, "text": "hi".databaseValue])) }
+        return (store, folder)
+    }
+
+    @Test("a sync whose push answer is cut fails with the error and keeps every pending change", arguments: [0, 17, 40])
+    func syncFailsCleanly(cut: Int) async throws {
+        let (store, folder) = try Self.storeWithOnePendingChange()
+        defer { try? FileManager.default.removeItem(at: folder) }
         let push = CuttingServer.httpAnswer(json: #"{"results":[]}"#)
         let server = try await CuttingServer(answer: push.bytes, cut: cut)
         defer { Task { try? await server.stop() } }
