@@ -17,13 +17,14 @@ let package = Package(
     platforms: [.macOS(.v13)],
     dependencies: [.package(path: "..")],
     targets: [
+        .target(name: "FuzzDriver"),
         .executableTarget(
             name: "fuzz-schema",
-            dependencies: [.product(name: "SyncwrightSchema", package: root)]
+            dependencies: ["FuzzDriver", .product(name: "SyncwrightSchema", package: root)]
         ),
         .executableTarget(
             name: "fuzz-wire",
-            dependencies: [.product(name: "Syncwright", package: root)]
+            dependencies: ["FuzzDriver", .product(name: "Syncwright", package: root)]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -9,13 +9,7 @@ import Testing
 /// twice or loops.
 @Suite("Engine queue against its model")
 struct EngineQueuePropertyTests {
-    static var seeds: [UInt64] {
-        if let count = ProcessInfo.processInfo.environment["SYNCWRIGHT_PROPERTY_SEEDS"].flatMap(Int.init) {
-            let start = UInt64.random(in: 0..<UInt64.max / 2)
-            return (0..<UInt64(count)).map { start + $0 }
-        }
-        return Array(1...20)
-    }
+    static var seeds: [UInt64] { SeededGenerator.seeds(default: 1...20) }
 
     @Test("queued syncs run as the model says", arguments: seeds)
     func queueFollowsModel(seed: UInt64) async throws {

@@ -26,11 +26,11 @@ final class SimulationWorld: Sendable {
     let configuration: FaultSimulator.Configuration
     let folder: URL
     let devices: [FaultSimulator.DeviceIdentity]
-    private let random: Shared<SimulationRandom>
-    private let serviceBox: Shared<SyncService>
-    private let state = Shared(State())
+    private let random: Locked<SimulationRandom>
+    private let serviceBox: Locked<SyncService>
+    private let state = Locked(State())
     /// Faults happen only while this is on; healing turns it off.
-    let faultsOn = Shared(true)
+    let faultsOn = Locked(true)
 
     struct State {
         var trace: [String] = []
@@ -56,8 +56,8 @@ final class SimulationWorld: Sendable {
         self.configuration = configuration
         self.folder = folder
         self.devices = devices
-        random = Shared(SimulationRandom(seed: configuration.seed))
-        serviceBox = Shared(service)
+        random = Locked(SimulationRandom(seed: configuration.seed))
+        serviceBox = Locked(service)
         state.withValue { $0.ledgers = Array(repeating: [:], count: devices.count) }
     }
 
