@@ -319,4 +319,27 @@ struct SyncStoreTests {
         try store.applyPulledPage(PullResponse(changes: [], units: ["work": "c"], more: false), unit: "work")
         #expect(try store.tasks().count == 2)
     }
+
+    @Test("a resent operation repeats the values it was first sent with, after the row changed or was deleted")
+    func resendRepeatsSentValues() throws {
+        let temporary = try TemporaryStore()
+        let store = temporary.store
+        var task = TaskItem(title: "First")
+        try store.write { try $0.insert(task) }
+        let sent = try store.nextPushBatch(limit: 10)
+        #expect(sent.first?.values?["title"] == .string("First"))
+
+        // The answer never comes; the row changes, then goes.
+        task.title = "Second"
+        try store.write { try $0.update(task) }
+        var resent = try store.nextPushBatch(limit: 10)
+        #expect(resent.map(\.opId) == [sent[0].opId])
+        #expect(resent.first?.values == sent.first?.values)
+        try store.write { try $0.delete(task) }
+        resent = try store.nextPushBatch(limit: 10)
+        #expect(resent.map(\.opId) == [sent[0].opId])
+        #expect(resent.first?.values == sent.first?.values)
+        // insert + (update, delete coalesced into the delete after it): two entries remain.
+        #expect(try store.outboxSummary().count == 2)
+    }
 }

@@ -8,9 +8,10 @@ extension SyncStore {
 
     /// The next operations to push, oldest first, marked as sent. Operations sent
     /// before but never answered come first, with their original op ids and the values
-    /// they were first sent with (kept in the entry), so a retry is the same operation
-    /// even when the row changed or was deleted locally since, and can't apply a
-    /// change twice.
+    /// they were first sent with, so a retry is the same operation even when the row
+    /// changed or was deleted locally since, and can't apply a change twice. (Until the
+    /// row changes, its columns hold those values; a local write to a row with a sent
+    /// entry first copies them into the entry, see `SyncTransaction`.)
     ///
     /// A batch holds at most one operation per row: it stops before a second one. A row
     /// has two entries only when the first was sent and its answer never came (a later
@@ -30,7 +31,7 @@ extension SyncStore {
         return try pool.write { db in
             // Columns by position: name lookups in a `Row` cost more than the rest of the loop.
             let rows = try Row.fetchAll(try db.cachedStatement(sql: """
-                SELECT sequence, opId, entity, rowKey, kind, baseVersion, changedColumns, sent, sentValues
+                SELECT sequence, opId, entity, rowKey, kind, baseVersion, changedColumns, sentValues
                 FROM syncwright_outbox ORDER BY sequence LIMIT ?
                 """), arguments: [limit + inFlight.count])
             var operations: [PushOperation] = []
@@ -50,7 +51,7 @@ extension SyncStore {
                 let descriptor = statements.descriptor
                 let key = try JSONValue(jsonText: rowKey)
                 var values: [String: JSONValue]?
-                if let sentValues: String = row[8], case .object(let object)? = try? JSONValue(jsonText: sentValues) {
+                if let sentValues: String = row[7], case .object(let object)? = try? JSONValue(jsonText: sentValues) {
                     // Sent before: the same values again.
                     values = object
                 } else if kind != .delete {
@@ -67,11 +68,6 @@ extension SyncStore {
                         selected[column.name] = column.type.wireValue(fromDatabase: current[index])
                     }
                     values = selected
-                    let wasSent: Bool = row[7]
-                    if !wasSent {
-                        try db.executeCached(sql: "UPDATE syncwright_outbox SET sentValues = ? WHERE sequence = ?",
-                                             arguments: [JSONValue.object(selected).jsonText, sequence])
-                    }
                 }
                 operations.append(PushOperation(
                     opId: opId, entity: descriptor.name, kind: kind, key: key,

@@ -104,6 +104,7 @@ public struct SyncTransaction {
                     && change.values[column.name] != (current[column.name] as DatabaseValue?)
             }
             guard !changed.isEmpty else { return }
+            try keepSentValues(descriptor, rowKey: rowKey, current: current)
             let assignments = changed.map { "\($0.name.quotedDatabaseIdentifier) = ?" }.joined(separator: ", ")
             try database.execute(
                 sql: "UPDATE \(table) SET \(assignments) WHERE \(keyColumn) = ?",
@@ -111,14 +112,13 @@ public struct SyncTransaction {
             try record(descriptor, rowKey: rowKey, kind: .update, changed: changed.map(\.name),
                        baseVersion: current[SyncEntityDescriptor.versionColumn])
         case .delete:
-            guard let version = try Row.fetchOne(
-                database, sql: "SELECT \(SyncEntityDescriptor.versionColumn.quotedDatabaseIdentifier) FROM \(table) WHERE \(keyColumn) = ?",
-                arguments: [key])
-            else {
+            guard let current = try Row.fetchOne(database, sql: "SELECT * FROM \(table) WHERE \(keyColumn) = ?", arguments: [key]) else {
                 throw SyncStoreError.rowNotFound(entity: descriptor.name, key: rowKey)
             }
+            try keepSentValues(descriptor, rowKey: rowKey, current: current)
             try database.execute(sql: "DELETE FROM \(table) WHERE \(keyColumn) = ?", arguments: [key])
-            try record(descriptor, rowKey: rowKey, kind: .delete, changed: [], baseVersion: version[0])
+            try record(descriptor, rowKey: rowKey, kind: .delete, changed: [],
+                       baseVersion: current[SyncEntityDescriptor.versionColumn])
         }
         recorder.count += 1
     }
@@ -128,6 +128,27 @@ public struct SyncTransaction {
             SELECT EXISTS (SELECT 1 FROM \(descriptor.tableName.quotedDatabaseIdentifier) \
             WHERE \(descriptor.keyColumn.quotedDatabaseIdentifier) = ?)
             """, arguments: [key]) ?? false
+    }
+
+    /// Before the row changes: an operation on it that was sent and not answered keeps
+    /// the values it was sent with (the row's columns until now), so a resend repeats
+    /// them rather than the row's new values.
+    private func keepSentValues(_ descriptor: SyncEntityDescriptor, rowKey: String, current: Row) throws {
+        let sent = try Row.fetchAll(database.cachedStatement(sql: """
+            SELECT sequence, kind, changedColumns FROM syncwright_outbox
+            WHERE entity = ? AND rowKey = ? AND sent = 1 AND sentValues IS NULL AND kind != 'delete'
+            """), arguments: [descriptor.name, rowKey])
+        for entry in sent {
+            let changed = Set(SyncStore.decodeColumns(entry[2]))
+            let columns = OperationKind(rawValue: entry[1]) == .insert
+                ? descriptor.writableColumns
+                : descriptor.writableColumns.filter { changed.contains($0.name) }
+            let values = JSONValue.object(Dictionary(uniqueKeysWithValues: columns.map {
+                ($0.name, $0.type.wireValue(fromDatabase: current[$0.name] ?? .null))
+            }))
+            try database.execute(sql: "UPDATE syncwright_outbox SET sentValues = ? WHERE sequence = ?",
+                                 arguments: [values.jsonText, entry[0] as Int64])
+        }
     }
 
     /// Records a change in the outbox, coalescing it with the row's unsent operation.
