@@ -10,8 +10,9 @@ extension SyncStore {
     /// no removals. So its first page notes the keys the unit's tables hold, each page
     /// crosses off the rows it delivers, and the page that finishes the download
     /// (`more` false) deletes the rows never delivered again, except those with pending
-    /// changes or manual conflicts. The notes live in the store, so a download that is
-    /// interrupted and resumed still ends with exactly the subset's rows.
+    /// changes, manual conflicts or rejected changes the app hasn't settled. The notes
+    /// live in the store, so a download that is interrupted and resumed still ends with
+    /// exactly the subset's rows.
     ///
     /// Rows go in through cached prepared statements with positional arguments (no
     /// `Codable` records). A row with pending local changes is never overwritten: for
