@@ -45,8 +45,6 @@ public struct AsyncHTTPSyncClient: SyncHTTPClient {
             return SyncHTTPResponse(status: Int(response.status.code), body: Data(bytes))
         } catch let error as HTTPClientError where [.deadlineExceeded, .readTimeout, .writeTimeout, .connectTimeout].contains(error) {
             throw SyncTransportError.timeout("\(request.method) \(request.url.path) took longer than \(timeout): \(error)")
-        } catch let error as SyncTransportError {
-            throw error
         } catch is CancellationError {
             throw CancellationError()
         } catch {

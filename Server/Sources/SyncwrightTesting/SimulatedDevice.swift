@@ -104,7 +104,7 @@ final class SimulatedDevice {
         let current = try localRow(descriptor, key: key)
         let changed = values.filter { $0.key != descriptor.keyColumn && current?[$0.key] != $0.value }
         guard !changed.isEmpty else { return }
-        try await write(descriptor, kind: .update, key: key, values: values.filter { changed[$0.key] != nil || $0.key == descriptor.keyColumn })
+        try await write(descriptor, kind: .update, key: key, values: changed.merging([descriptor.keyColumn: key]) { new, _ in new })
     }
 
     private func delete(_ descriptor: SyncEntityDescriptor, key: JSONValue) async throws {
@@ -122,8 +122,10 @@ final class SimulatedDevice {
         }
         let change = LocalChange(entity: descriptor.name, kind: kind, values: database)
         try await store.write { try $0.apply(change) }
-        let row = RowID(entity: descriptor.name, key: descriptor.key.type.wireValue(fromDatabase: try descriptor.key.type.databaseValue(fromWire: key)).jsonText)
-        if kind == .insert { wire[descriptor.keyColumn] = try descriptor.key.type.wireValue(fromDatabase: descriptor.key.type.databaseValue(fromWire: key)) }
+        // The key as the store writes it in its outbox, and as the server answers with it.
+        let canonicalKey = descriptor.key.type.wireValue(fromDatabase: try descriptor.key.type.databaseValue(fromWire: key))
+        let row = RowID(entity: descriptor.name, key: canonicalKey.jsonText)
+        if kind == .insert { wire[descriptor.keyColumn] = canonicalKey }
         world.recordLocal(device: index, row: row, kind: kind, values: wire)
         world.count(\.localChanges)
         world.trace(index, "\(kind.rawValue) \(row) \(wire.filter { $0.key != descriptor.keyColumn }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.jsonText)" }.joined(separator: " "))")

@@ -138,14 +138,6 @@ final class SimulationWorld: Sendable {
         state.withValue { $0.ledgers[device][row] = nil }
     }
 
-    /// A local delete whose row the server doesn't hold is settled either way.
-    func settleDelete(device: Int, row: RowID) {
-        state.withValue { state in
-            if state.ledgers[device][row]?.deleted == true { state.ledgers[device][row]?.deleted = false }
-            if state.ledgers[device][row]?.isEmpty == true { state.ledgers[device][row] = nil }
-        }
-    }
-
     // MARK: - What the server answered
 
     func rememberPush(device: Int, request: PushRequest) {
