@@ -77,11 +77,12 @@ struct ValidateCommandTests {
         let run = try syncwright("validate", url.path())
         #expect(run.status == 1)
         let lines = run.standardOutput.split(separator: "\n").map(String.init)
-        #expect(lines.count == 4, "\(run.standardOutput)")
+        #expect(lines.count == 5, "\(run.standardOutput)")
         #expect(lines[0] == "\(url.path()):7:14: error: unknown type 'strng'; did you mean 'string'? [unknown-type]")
         #expect(lines[1].hasPrefix("\(url.path()):7:14: note: scalar types are"))
-        #expect(lines[2] == "\(url.path()):12:30: error: column 'title' is listed twice [duplicate-column]")
-        #expect(lines[3] == "\(url.path()):12:23: note: 'title' is first listed here")
+        #expect(lines[2].hasPrefix("\(url.path()):11:7: warning: every signed-in user can read all rows of Item in subset 'clerk'"))
+        #expect(lines[3] == "\(url.path()):12:30: error: column 'title' is listed twice [duplicate-column]")
+        #expect(lines[4] == "\(url.path()):12:23: note: 'title' is first listed here")
     }
 
     @Test("--format json prints one document")
@@ -93,7 +94,7 @@ struct ValidateCommandTests {
         let object = try #require(try JSONSerialization.jsonObject(with: Data(run.standardOutput.utf8)) as? [String: Any])
         #expect(object["errors"] as? Int == 2)
         let rules = (object["diagnostics"] as? [[String: Any]])?.compactMap { $0["rule"] as? String }
-        #expect(rules == ["unknown-type", "duplicate-column"])
+        #expect(rules == ["unknown-type", "subset-open-to-all", "duplicate-column"])
     }
 
     @Test("--format github prints workflow commands")

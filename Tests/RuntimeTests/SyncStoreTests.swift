@@ -133,6 +133,26 @@ struct SyncStoreTests {
         #expect(pending.last?.opID != batch.first?.opId)
     }
 
+    @Test("an applied change that left the subset removes the local row, unless more changes wait")
+    func appliedChangeThatLeftTheSubset() throws {
+        let temporary = try TemporaryStore()
+        let gone = TaskItem(title: "Archived at once")
+        var kept = TaskItem(title: "Edited again")
+        try temporary.store.write {
+            try $0.insert(gone)
+            try $0.insert(kept)
+        }
+        let batch = try temporary.store.nextPushBatch(limit: 10)
+        #expect(batch.count == 2)
+        kept.title = "Edited after sending"
+        try temporary.store.write { try $0.update(kept) }
+        let results = batch.map { PushResult(opId: $0.opId, status: .applied, version: 7, leftSubset: true) }
+        _ = try temporary.store.applyPushResults(PushResponse(results: results), for: batch)
+        let titles = try temporary.store.tasks().map(\.title)
+        #expect(titles == ["Edited after sending"])
+        #expect(try temporary.store.pendingChangeCount() == 1)
+    }
+
     @Test("a failing transaction leaves neither the row nor its outbox entry")
     func atomicity() throws {
         struct Abort: Error {}

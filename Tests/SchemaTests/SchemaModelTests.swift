@@ -35,7 +35,8 @@ struct SchemaModelTests {
     func subset() throws {
         let model = try fieldService()
         let subset = try #require(model.subset(named: "technician"))
-        #expect(subset.parameters.map(\.name) == ["userId", "region"])
+        #expect(subset.parameters.map(\.name) == ["userId", "region", "role"])
+        #expect(subset.allow?.description == "$role == \"technician\"")
         #expect(subset.parameters.first?.type == .uuid)
         let product = try #require(subset.entity(named: "Product"))
         #expect(product.columns == ["id", "sku", "name", "unitPrice"])

@@ -25,9 +25,9 @@ public enum FieldServiceScenario {
         FaultSimulator.Configuration(
             schema: try SyncServer.loadSchema(schemaPath), model: FieldServiceTechnician.model,
             users: [
-                .init(name: "ann", claims: ["sub": .string(Seed.ann), "region": .string("north")], devices: 2),
-                .init(name: "bob", claims: ["sub": .string(Seed.bob), "region": .string("south")], devices: 2),
-                .init(name: "cy", claims: ["sub": .string(Seed.cy), "region": .string("north")], devices: 1),
+                .init(name: "ann", claims: ["sub": .string(Seed.ann), "region": .string("north"), "role": .string("technician")], devices: 2),
+                .init(name: "bob", claims: ["sub": .string(Seed.bob), "region": .string("south"), "role": .string("technician")], devices: 2),
+                .init(name: "cy", claims: ["sub": .string(Seed.cy), "region": .string("north"), "role": .string("technician")], devices: 1),
             ],
             seed: seed, rounds: rounds, faults: faults, seedData: Seed.write)
     }

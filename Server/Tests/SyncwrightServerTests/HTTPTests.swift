@@ -101,6 +101,15 @@ struct HTTPTests {
         let inflated = try await Self.send(server, "POST", "/v1/push", token: token, headers: ["Content-Encoding": "gzip"], body: bomb)
         #expect(inflated.status == 413)
         #expect(inflated.error == "body_too_large")
+        // A body labelled gzip that isn't gzip, or is cut short, is malformed, not too large.
+        let notGzip = try await Self.send(server, "POST", "/v1/pull", token: token, headers: ["Content-Encoding": "gzip"],
+                                          body: try Self.pullBody(server))
+        #expect(notGzip.status == 422)
+        #expect(notGzip.error == "invalid_request")
+        let compressed = try Gzip.compress(try Self.pullBody(server))
+        let truncated = try await Self.send(server, "POST", "/v1/pull", token: token, headers: ["Content-Encoding": "gzip"],
+                                            body: compressed.prefix(compressed.count / 2))
+        #expect(truncated.status == 422)
         // gzip both ways works.
         let gzipped = try await Self.send(server, "POST", "/v1/pull", token: token,
                                           headers: ["Content-Encoding": "gzip", "Accept-Encoding": "gzip"],
@@ -123,7 +132,7 @@ struct HTTPTests {
         #expect(expiredReply.message == "the token expired")
         // An unsigned token ("alg": "none") is never accepted.
         let header = Data(#"{"alg":"none","typ":"JWT"}"#.utf8).base64EncodedString()
-        let payload = Data(#"{"sub":"\#(FieldService.ann)","region":"north"}"#.utf8).base64EncodedString()
+        let payload = Data(#"{"sub":"\#(FieldService.ann)","region":"north","role":"technician"}"#.utf8).base64EncodedString()
         let unsigned = try await Self.send(server, "POST", "/v1/pull", token: "\(header).\(payload).", body: body)
         #expect(unsigned.status == 401)
         #expect(unsigned.message.contains("accepts HS256"))

@@ -205,9 +205,9 @@ struct SyncServicePullTests {
         try await FieldService.seed(service.database)
         try await FieldService.sql(service.database, "DELETE FROM work_order_lines WHERE id = '\(FieldService.id("f", 1))'")
         func tombstones() async throws -> Int64 {
-            try await service.database.read("SELECT count(*) FROM syncwright_changes WHERE removed = 1", []).first?.first?.integer ?? -1
+            try await service.database.read("SELECT count(*) FROM syncwright_log WHERE removed = 1", []).first?.first?.integer ?? -1
         }
-        #expect(try await tombstones() == 1)
+        #expect(try await tombstones() >= 1)
         let finished = Locked(false)
         let compaction = Task {
             await SyncServer.compactPeriodically(service, retention: .seconds(0), every: .milliseconds(20), logger: TestDatabases.logger)

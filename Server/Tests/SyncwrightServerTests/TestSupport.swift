@@ -78,8 +78,8 @@ enum FieldService {
 
     static let ann = "a0000000-0000-4000-8000-000000000001"
     static let bob = "b0000000-0000-4000-8000-000000000002"
-    static let annClaims: [String: JSONValue] = ["sub": .string(ann), "region": .string("north")]
-    static let bobClaims: [String: JSONValue] = ["sub": .string(bob), "region": .string("south")]
+    static let annClaims: [String: JSONValue] = ["sub": .string(ann), "region": .string("north"), "role": .string("technician")]
+    static let bobClaims: [String: JSONValue] = ["sub": .string(bob), "region": .string("south"), "role": .string("technician")]
 
     static func id(_ prefix: Character, _ number: Int) -> String {
         String(repeating: prefix, count: 8) + "-0000-4000-8000-" + String(format: "%012d", number)

@@ -131,7 +131,15 @@ extension SyncStore {
                     try db.executeCached(sql: "UPDATE syncwright_outbox SET baseVersion = ? WHERE entity = ? AND rowKey = ?",
                                          arguments: [version, descriptor.name, rowKey])
                     let laterChanges = db.changesCount > 0
-                    if let row = result.row, !laterChanges,
+                    if result.leftSubset == true {
+                        // The row left the subset by the device's own change: no pull
+                        // will remove it, so the answer does (unless more changes wait).
+                        if try !Self.hasPendingChanges(db, entity: descriptor.name, rowKey: rowKey) {
+                            try Self.deleteLocalRow(db, descriptor, key: operation.key)
+                        } else {
+                            try Self.setVersion(db, descriptor, key: operation.key, version: version)
+                        }
+                    } else if let row = result.row, !laterChanges,
                        try !anyConflicts || !Self.hasPendingChanges(db, entity: descriptor.name, rowKey: rowKey) {
                         try Self.executeUpsert(db, sql: statements.upsert, descriptor, row: row, version: version, buffer: &values)
                     } else {

@@ -7,6 +7,8 @@ import Foundation
     /// Why a body couldn't be compressed or decompressed.
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
+        /// Whether the data was fine but would grow past the limit.
+        public var isTooLarge = false
     }
 
     /// Whether `data` starts with the gzip magic number.
@@ -64,7 +66,7 @@ import Foundation
                 }
                 output.append(contentsOf: chunk[0..<(chunk.count - Int(stream.avail_out))])
                 guard output.count <= limit else {
-                    throw Failure(description: "the body is larger than \(limit) bytes once decompressed")
+                    throw Failure(description: "the body is larger than \(limit) bytes once decompressed", isTooLarge: true)
                 }
             } while status != Z_STREAM_END && (stream.avail_in > 0 || stream.avail_out == 0)
         }

@@ -270,8 +270,15 @@ struct JSONByteParser {
         var row: [String: JSONValue]?
         var reason: String?
         var code: String?
+        var leftSubset: Bool?
         try object { (parser: inout JSONByteParser, name: String) throws(Failure) in
             switch name {
+            case "leftSubset":
+                switch try parser.value() {
+                case .bool(let flag): leftSubset = flag
+                case .null: break
+                default: throw parser.failure("leftSubset must be a boolean")
+                }
             case "opId":
                 guard case .string(let text) = try parser.value() else { throw parser.failure("opId must be a string") }
                 opId = text
@@ -303,7 +310,8 @@ struct JSONByteParser {
             }
         }
         guard let opId, let status else { throw failure("a push result needs opId and status") }
-        return PushResult(opId: opId, status: status, version: version, row: row, reason: reason, code: code)
+        return PushResult(opId: opId, status: status, version: version, row: row, reason: reason, code: code,
+                          leftSubset: leftSubset)
     }
 
     private mutating func change() throws(Failure) -> PullChange {

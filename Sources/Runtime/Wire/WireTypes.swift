@@ -94,16 +94,21 @@ public struct PushResult: Sendable, Hashable, Codable {
     public var reason: String?
     /// Why a change was rejected, for programs: `read_only`, `outside_subset`, …
     public var code: String?
+    /// `true` when the change was applied and left the row outside the caller's subset
+    /// by the row's own conditions (an order written as `cancelled` where the subset
+    /// keeps open ones): the device removes its copy, as no pull will.
+    public var leftSubset: Bool?
 
     /// Creates a result.
     public init(opId: String, status: Status, version: Int64? = nil, row: [String: JSONValue]? = nil,
-                reason: String? = nil, code: String? = nil) {
+                reason: String? = nil, code: String? = nil, leftSubset: Bool? = nil) {
         self.opId = opId
         self.status = status
         self.version = version
         self.row = row
         self.reason = reason
         self.code = code
+        self.leftSubset = leftSubset
     }
 }
 

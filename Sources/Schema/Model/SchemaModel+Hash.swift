@@ -18,6 +18,7 @@ extension SchemaModel {
         }
         for subset in subsets.sorted(by: { $0.name < $1.name }) {
             lines.append("subset \(subset.name)")
+            if let allow = subset.allow { lines.append("  allow \(allow)") }
             for parameter in subset.parameters.sorted(by: { $0.name < $1.name }) {
                 lines.append("  parameter \(parameter.name) claim=\(parameter.claim) type=\(parameter.isList ? "[\(parameter.type)]" : parameter.type.rawValue)")
             }

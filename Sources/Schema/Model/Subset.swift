@@ -4,6 +4,8 @@ public struct Subset: Sendable, Hashable {
     public var name: String
     /// Per-user values taken from verified token claims.
     public var parameters: [Parameter]
+    /// Who may use the subset; nil lets every valid token use it.
+    public var allow: SubsetCondition?
     /// The entities the device keeps, in file order.
     public var entities: [SubsetEntity]
     /// Where the subset's name is written.

@@ -145,7 +145,8 @@ struct SchemaSyntaxReader {
         var subset = SubsetSyntax(name: name)
         let context = "subset '\(name.value)'"
         guard let pairs = mapping(node, expected: "a mapping with 'entities'") else { return subset }
-        let entries = keyed(pairs, in: context, allowed: ["parameters", "entities"])
+        let entries = keyed(pairs, in: context, allowed: ["parameters", "allow", "entities"])
+        if let allowNode = entries["allow"] { subset.allow = expression(allowNode, expected: "a condition on the subset's parameters") }
         if let parametersNode = entries["parameters"] {
             for pair in mapping(parametersNode, expected: "a mapping of parameter names to claims", allowNull: true) ?? [] {
                 guard let parameterName = key(pair) else { continue }

@@ -60,6 +60,8 @@ public struct SubsetSyntax: Sendable, Hashable {
     public var name: Located<String>
     /// The parameters, in file order.
     public var parameters: [ParameterSyntax] = []
+    /// `allow:`, if given.
+    public var allow: ExpressionSyntax?
     /// The subset's entities, in file order.
     public var entities: [SubsetEntitySyntax] = []
 }

@@ -31,11 +31,42 @@ extension SchemaValidator {
                 subsetEntities.append(resolved)
             }
         }
+        var allow: SubsetCondition?
+        if let allowSyntax = syntax.allow {
+            do {
+                if let parsed = try ConditionParser.parse(allowSyntax.text) {
+                    var checker = ConditionTypeChecker(
+                        subsetName: subsetName, parameters: parameters, declaredParameterNames: declaredNames, expression: allowSyntax)
+                    allow = checker.check(parsed)
+                    diagnostics += checker.diagnostics
+                    usedParameters.formUnion(allow?.parameterNames ?? [])
+                    if allow == nil && checker.diagnostics.isEmpty {
+                        // Parameters that failed to resolve were reported where declared.
+                        usedParameters.formUnion(declaredNames)
+                    }
+                }
+            } catch {
+                diagnostics.append(Rules.AllowSyntax.diagnostic(error.message, at: allowSyntax.location(ofOffset: error.offset)))
+                usedParameters.formUnion(declaredNames)
+            }
+        }
         for parameter in syntax.parameters where !usedParameters.contains(parameter.name.value) {
             diagnostics.append(Rules.UnusedParameter.diagnostic(
                 parameter.name.value, subset: subsetName, at: parameter.name.location))
         }
-        return Subset(name: subsetName, parameters: orderedParameters, entities: subsetEntities, location: syntax.name.location)
+        if syntax.allow == nil {
+            // Entities whose filter didn't check are left out: their errors come first.
+            let written = Dictionary(syntax.entities.map { ($0.name.value, $0.rows != nil) }, uniquingKeysWith: { $0 || $1 })
+            for entity in subsetEntities {
+                let dependsOnCaller = !(entity.rowFilter?.parameterNames.isEmpty ?? true)
+                let filterFailed = entity.rowFilter == nil && written[entity.entityName] == true
+                if !dependsOnCaller && !filterFailed {
+                    diagnostics.append(Rules.SubsetOpenToAll.diagnostic(entity: entity.entityName, subset: subsetName, at: entity.location))
+                }
+            }
+        }
+        return Subset(name: subsetName, parameters: orderedParameters, allow: allow, entities: subsetEntities,
+                      location: syntax.name.location)
     }
 
     private mutating func resolveParameter(_ syntax: ParameterSyntax) -> Parameter? {
@@ -126,6 +157,9 @@ extension SchemaValidator {
                     parameters: parameters, declaredParameterNames: declaredParameterNames, expression: rows)
                 filter = checker.check(parsed)
                 diagnostics += checker.diagnostics
+                if let filter {
+                    diagnostics += bucketDiagnostics(filter, entity: entity, paths: checker.paths, rows: rows)
+                }
                 usedParameters.formUnion(Self.parameterNames(in: parsed))
                 if access.allowsWrites, let columns {
                     for (path, location) in checker.paths where !columns.contains(path.firstFieldName) {
@@ -273,5 +307,26 @@ extension SchemaValidator {
             }
             diagnostics += registry.register(typeName, for: subset.name, as: "the Swift type '\(typeName)'")
         }
+    }
+
+    /// Warnings for branches whose buckets the caller's parameters can't pick, and the
+    /// error for a filter with too many branches.
+    private func bucketDiagnostics(
+        _ filter: FilterExpression, entity: Entity, paths: [(FieldPath, SourceLocation)], rows: ExpressionSyntax
+    ) -> [Diagnostic] {
+        let probe = SubsetEntity(entityName: entity.name, columns: [], rowFilter: filter, includes: [], access: .readOnly,
+                                 conflictPolicy: .serverWins, unit: entity.name, priority: 1, location: rows.location)
+        guard let branches = probe.bucketBranches else {
+            return [Rules.FilterTooComplex.diagnostic(at: rows.location(ofOffset: 0))]
+        }
+        var reported: Set<String> = []
+        var diagnostics: [Diagnostic] = []
+        for binding in branches.flatMap(\.bindings) where !binding.isDirect {
+            let text = binding.expression.description
+            guard reported.insert(text).inserted else { continue }
+            let location = paths.first { $0.0 == binding.path }?.1 ?? rows.location(ofOffset: 0)
+            diagnostics.append(Rules.FilterNotBucketed.diagnostic(text, entity: entity.name, at: location))
+        }
+        return diagnostics
     }
 }

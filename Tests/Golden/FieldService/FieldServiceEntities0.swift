@@ -48,11 +48,11 @@ public struct WorkOrder: UpdatableSyncEntity, Codable, Sendable, Hashable {
     public var photo: Data?
 
     /// `customer.name`, read-only: kept current by the server.
-    /// - Remark: Generated from subsets.technician.entities.WorkOrder.include.customerName (syncwright.yaml:73)
+    /// - Remark: Generated from subsets.technician.entities.WorkOrder.include.customerName (syncwright.yaml:77)
     public let customerName: String?
 
     /// `customer.phone`, read-only: kept current by the server.
-    /// - Remark: Generated from subsets.technician.entities.WorkOrder.include.customerPhone (syncwright.yaml:74)
+    /// - Remark: Generated from subsets.technician.entities.WorkOrder.include.customerPhone (syncwright.yaml:78)
     public let customerPhone: String?
 
     /// Creates a value; includes are filled in by the server.

@@ -27,7 +27,7 @@ public struct WorkOrderLine: UpdatableSyncEntity, Codable, Sendable, Hashable {
     public var quantity: Int
 
     /// `product.name`, read-only: kept current by the server.
-    /// - Remark: Generated from subsets.technician.entities.WorkOrderLine.include.productName (syncwright.yaml:82)
+    /// - Remark: Generated from subsets.technician.entities.WorkOrderLine.include.productName (syncwright.yaml:86)
     public let productName: String?
 
     /// Creates a value; includes are filled in by the server.

@@ -16,7 +16,7 @@ private typealias _SyncwrightRuntimeAPIVersionCheck = SyncwrightRuntimeAPIVersio
 /// - Remark: Generated from subsets.technician (syncwright.yaml)
 public enum FieldServiceTechnician {
     /// The schema hash the server checks on every request.
-    public static let schemaHash = "af353b5dda14b0c04948d824342230450596eeda12bc43b663e4300d13f56dc1"
+    public static let schemaHash = "3562e830012458f3fc7216c1568fa52a1156b4e4363422ca0b3ea1383eb95521"
 
     /// The model registry.
     public static let model = SyncModel(

@@ -25,11 +25,11 @@ internal struct Extension: InsertableSyncEntity, Codable, Sendable, Hashable {
     internal var `init`: Data?
 
     /// `owner.class`, read-only: kept current by the server.
-    /// - Remark: Generated from subsets.static.entities.Extension.include.ownerClass (syncwright.yaml:37)
+    /// - Remark: Generated from subsets.static.entities.Extension.include.ownerClass (syncwright.yaml:40)
     internal let ownerClass: String?
 
     /// `owner.is`, read-only: kept current by the server.
-    /// - Remark: Generated from subsets.static.entities.Extension.include.ownerIs (syncwright.yaml:37)
+    /// - Remark: Generated from subsets.static.entities.Extension.include.ownerIs (syncwright.yaml:40)
     internal let ownerIs: String?
 
     /// Creates a value; includes are filled in by the server.

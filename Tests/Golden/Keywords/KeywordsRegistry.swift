@@ -16,7 +16,7 @@ private typealias _SyncwrightRuntimeAPIVersionCheck = SyncwrightRuntimeAPIVersio
 /// - Remark: Generated from subsets.static (syncwright.yaml)
 internal enum KeywordsStatic {
     /// The schema hash the server checks on every request.
-    internal static let schemaHash = "00f4093d8c2f36bdd696f1606c27c13f8e8375313152118476899e9571a6acbf"
+    internal static let schemaHash = "cef0ecb3d3e84ac9c8ecd5a7ec776ac9a1ba9a39b0580119aae268cd4be4d769"
 
     /// The model registry.
     internal static let model = SyncModel(

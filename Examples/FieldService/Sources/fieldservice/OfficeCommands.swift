@@ -15,7 +15,7 @@ struct OfficeOptions: ParsableArguments {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         let queue = try DatabaseQueue(path: database, configuration: configuration)
-        let ready = try queue.read { try $0.tableExists("work_orders") && $0.tableExists("syncwright_changes") }
+        let ready = try queue.read { try $0.tableExists("work_orders") && $0.tableExists("syncwright_log") }
         guard ready else { throw CommandFailure("\(database) has no FieldService tables; start syncwright-server with its schema first") }
         return queue
     }

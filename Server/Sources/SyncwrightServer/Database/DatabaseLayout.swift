@@ -1,21 +1,29 @@
+import Crypto
+import Foundation
 import SyncwrightSchema
 
 /// The server's tables, indexes and triggers for one schema, in one dialect.
 ///
 /// Every entity gets a table with its declared fields (snake_case columns), `version`
 /// and `updated_at`. Triggers — not the server's own code — assign versions and keep
-/// the change log, so rows that other systems write straight into the tables sync too:
+/// the change log, so rows that other systems write straight into the tables sync too.
 ///
-/// - `syncwright_changes` holds one entry per row: the latest change's sequence number,
-///   and whether the row was deleted (the tombstone). Sequence numbers only grow.
-/// - A change to a row also re-logs the rows that read it through a reference in a
-///   subset's filter or include (renaming a Customer re-logs its WorkOrders; reassigning
-///   a WorkOrder re-logs its lines), so devices receive new includes and removals.
+/// The change log, `syncwright_log`, is partitioned by bucket (see ``BucketDefinition``):
+/// it holds one entry per (bucket, row), the row's latest change in that bucket — a
+/// `put` while the row is in the bucket, a `remove` once it left or was deleted. The
+/// log's `put`s are therefore also the index of which buckets each row is in now: when
+/// a row changes, the trigger files it into the buckets its new values select (a new
+/// `put` in each) and turns its `put`s in every other bucket into `remove`s. A change to
+/// a row also files again the rows that read it through a reference in a subset's
+/// filter or include (renaming a Customer refiles its WorkOrders; reassigning a
+/// WorkOrder refiles its lines), so devices receive new includes and removals.
 public struct DatabaseLayout: Sendable {
     /// The schema the tables come from.
     public let schema: SchemaModel
     /// The SQL dialect.
     public let dialect: SQLDialect
+    /// Every subset entity's buckets, by entity name.
+    let buckets: [String: [BucketDefinition]]
 
     /// The advisory lock every writer of the synced tables holds until it commits
     /// (PostgreSQL), so change-log sequence numbers become visible in order.
@@ -25,10 +33,11 @@ public struct DatabaseLayout: Sendable {
     public init(schema: SchemaModel, dialect: SQLDialect) {
         self.schema = schema
         self.dialect = dialect
+        self.buckets = BucketDefinition.all(schema: schema, dialect: dialect)
     }
 
     /// Every statement that brings a database up to this schema: idempotent, so it
-    /// runs on every start.
+    /// runs on every start. The log itself is filled by ``refileStatements``.
     public var statements: [String] {
         var statements = bookkeepingTables
         for entity in schema.entities {
@@ -41,6 +50,23 @@ public struct DatabaseLayout: Sendable {
         return statements
     }
 
+    /// A digest of everything that decides which bucket a row is in: when it differs
+    /// from the one a database was filed with, the log is filed again from the rows.
+    var bucketFingerprint: String {
+        let text = schema.entities.flatMap { entity in
+            (buckets[entity.name] ?? []).map { "\($0.prefix)\n\($0.bucketRows(where: "1 = 1"))" }
+        }.joined(separator: "\n")
+        return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Statements that put every row in its buckets, for a log that was just emptied.
+    var refileStatements: [String] {
+        schema.entities.compactMap { entity in
+            guard let select = bucketRows(entity, where: "1 = 1") else { return nil }
+            return insertPuts(entity.name, from: select)
+        }
+    }
+
     private func q(_ name: String) -> String { dialect.quote(name) }
 
     // MARK: - Tables
@@ -50,22 +76,27 @@ public struct DatabaseLayout: Sendable {
         case .sqlite:
             return [
                 """
-                CREATE TABLE IF NOT EXISTS syncwright_changes (
+                CREATE TABLE IF NOT EXISTS syncwright_log (
                     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    bucket TEXT NOT NULL,
                     entity TEXT NOT NULL,
                     key TEXT NOT NULL,
                     removed INTEGER NOT NULL,
                     changed_at TEXT NOT NULL,
-                    UNIQUE (entity, key))
+                    UNIQUE (bucket, key))
                 """,
-                "CREATE INDEX IF NOT EXISTS syncwright_changes_entity_seq ON syncwright_changes (entity, seq)",
+                "CREATE INDEX IF NOT EXISTS syncwright_log_bucket_seq ON syncwright_log (bucket, seq)",
+                "CREATE INDEX IF NOT EXISTS syncwright_log_row ON syncwright_log (entity, key)",
+                "CREATE TABLE IF NOT EXISTS syncwright_clock (id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL)",
+                "INSERT OR IGNORE INTO syncwright_clock (id, value) VALUES (1, 0)",
                 """
                 CREATE TABLE IF NOT EXISTS syncwright_push_results (
+                    owner TEXT NOT NULL,
                     client_id TEXT NOT NULL,
                     op_id TEXT NOT NULL,
                     result TEXT NOT NULL,
                     applied_at TEXT NOT NULL,
-                    PRIMARY KEY (client_id, op_id))
+                    PRIMARY KEY (owner, client_id, op_id))
                 """,
                 "CREATE TABLE IF NOT EXISTS syncwright_state (name TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)",
             ]
@@ -73,22 +104,25 @@ public struct DatabaseLayout: Sendable {
             return [
                 "CREATE SEQUENCE IF NOT EXISTS syncwright_seq",
                 """
-                CREATE TABLE IF NOT EXISTS syncwright_changes (
+                CREATE TABLE IF NOT EXISTS syncwright_log (
                     seq bigint PRIMARY KEY,
+                    bucket text COLLATE "C" NOT NULL,
                     entity text NOT NULL,
                     key text NOT NULL,
                     removed boolean NOT NULL,
                     changed_at timestamptz NOT NULL,
-                    UNIQUE (entity, key))
+                    UNIQUE (bucket, key))
                 """,
-                "CREATE INDEX IF NOT EXISTS syncwright_changes_entity_seq ON syncwright_changes (entity, seq)",
+                "CREATE INDEX IF NOT EXISTS syncwright_log_bucket_seq ON syncwright_log (bucket, seq)",
+                "CREATE INDEX IF NOT EXISTS syncwright_log_row ON syncwright_log (entity, key)",
                 """
                 CREATE TABLE IF NOT EXISTS syncwright_push_results (
+                    owner text NOT NULL,
                     client_id text NOT NULL,
                     op_id text NOT NULL,
                     result text NOT NULL,
                     applied_at timestamptz NOT NULL,
-                    PRIMARY KEY (client_id, op_id))
+                    PRIMARY KEY (owner, client_id, op_id))
                 """,
                 "CREATE TABLE IF NOT EXISTS syncwright_state (name text PRIMARY KEY, value text NOT NULL)",
                 """
@@ -191,8 +225,9 @@ public struct DatabaseLayout: Sendable {
         return order.map { merged[$0]! }
     }
 
-    /// `SELECT <dependent key as text> FROM … WHERE <last hop's reference> = <row>.<key>`.
-    private func dependentKeys(_ dependent: Dependent, sourceKey: String) -> String? {
+    /// The keys of the rows of `dependent.entity` that read the source row whose key is
+    /// `sourceKey`: as text (the log's form) or as the key column's values.
+    private func dependentKeys(_ dependent: Dependent, sourceKey: String, asText: Bool) -> String? {
         guard let root = schema.entity(named: dependent.entity) else { return nil }
         var joins = "\(q(root.tableName)) AS d0"
         var holder = root
@@ -203,8 +238,85 @@ public struct DatabaseLayout: Sendable {
         }
         guard let last = dependent.chain.last, let reference = holder.field(named: last.fieldName) else { return nil }
         let alias = "d\(dependent.chain.count - 1)"
-        let key = dialect.keyText("d0.\(q(root.keyField.columnName))", root.keyField.type.storage)
-        return "SELECT \(key) AS dependent_key FROM \(joins) WHERE \(alias).\(q(reference.columnName)) = \(sourceKey)"
+        let column = "d0.\(q(root.keyField.columnName))"
+        let key = asText ? dialect.keyText(column, root.keyField.type.storage) : column
+        return "SELECT \(key) FROM \(joins) WHERE \(alias).\(q(reference.columnName)) = \(sourceKey)"
+    }
+
+    // MARK: - Filing rows into buckets
+
+    /// `SELECT bucket, key` of the rows of `entity` meeting `condition` (on alias `t`),
+    /// over every branch of every subset; nil when no subset keeps the entity.
+    private func bucketRows(_ entity: Entity, where condition: String) -> String? {
+        guard let definitions = buckets[entity.name], !definitions.isEmpty else { return nil }
+        return definitions.map { $0.bucketRows(where: condition) }.joined(separator: " UNION ALL ")
+    }
+
+    private func entityLiteral(_ name: String) -> String {
+        "'" + name.replacingOccurrences(of: "'", with: "''") + "'"
+    }
+
+    /// Writes (or rewrites) log entries from `select`, a query of
+    /// `bucket, entity, key, removed`, each with a new sequence number.
+    /// With `when`, only when that condition holds.
+    private func writeEntries(_ select: String, when condition: String? = nil) -> String {
+        let filter = condition.map { " WHERE \($0)" } ?? ""
+        switch dialect {
+        case .sqlite:
+            return "INSERT OR REPLACE INTO syncwright_log (bucket, entity, key, removed, changed_at) "
+                + "SELECT e.bucket, e.entity, e.key, e.removed, \(dialect.now) FROM (\(select)) AS e\(filter);"
+        case .postgres:
+            return "INSERT INTO syncwright_log (seq, bucket, entity, key, removed, changed_at) "
+                + "SELECT nextval('syncwright_seq'), e.bucket, e.entity, e.key, e.removed, clock_timestamp() FROM (\(select)) AS e\(filter) "
+                + "ON CONFLICT (bucket, key) DO UPDATE SET seq = excluded.seq, entity = excluded.entity, "
+                + "removed = excluded.removed, changed_at = excluded.changed_at;"
+        }
+    }
+
+    private func insertPuts(_ entity: String, from bucketRows: String, when condition: String? = nil) -> String {
+        writeEntries("SELECT b.bucket, \(entityLiteral(entity)) AS entity, b.key, \(dialect.boolean(false)) AS removed FROM (\(bucketRows)) AS b",
+                     when: condition)
+    }
+
+    /// Statements that file the rows of `entity` meeting `condition` (on alias `t`) again:
+    /// their entries in buckets they are no longer in become `remove`s, and each bucket
+    /// they are in gets a new `put`. `keys` lists the same rows' keys as text.
+    private func refile(_ entity: Entity, where condition: String, keys: String, when: String? = nil) -> [String] {
+        guard let rows = bucketRows(entity, where: condition) else { return [] }
+        let name = entityLiteral(entity.name)
+        let left = "SELECT l.bucket, l.entity, l.key, \(dialect.boolean(true)) AS removed FROM syncwright_log AS l "
+            + "WHERE l.entity = \(name) AND l.key IN (\(keys)) AND l.removed = \(dialect.boolean(false)) "
+            + "AND NOT EXISTS (SELECT 1 FROM (\(rows)) AS b WHERE b.bucket = l.bucket AND b.key = l.key)"
+        return [writeEntries(left, when: when), insertPuts(entity.name, from: rows, when: when)]
+    }
+
+    /// A statement turning every `put` of the row keyed `keyText` into a `remove`.
+    private func removeEverywhere(_ entity: Entity, keyText: String, when: String? = nil) -> [String] {
+        guard buckets[entity.name]?.isEmpty == false else { return [] }
+        return [writeEntries(
+            "SELECT l.bucket, l.entity, l.key, \(dialect.boolean(true)) AS removed FROM syncwright_log AS l "
+                + "WHERE l.entity = \(entityLiteral(entity.name)) AND l.key = \(keyText) AND l.removed = \(dialect.boolean(false))",
+            when: when)]
+    }
+
+    /// Statements refiling the rows that read `entity`'s row `row` (`NEW` or `OLD`); with
+    /// `changedOnly`, only when a column they read changed; with `when`, only when that
+    /// condition holds.
+    private func refileDependents(of entity: Entity, _ row: String, changedOnly: Bool, when: String? = nil) -> [String] {
+        let keyColumn = q(entity.keyField.columnName)
+        return dependents.filter { $0.source == entity.name }.flatMap { dependent -> [String] in
+            guard let dependentEntity = schema.entity(named: dependent.entity),
+                  let raw = dependentKeys(dependent, sourceKey: "\(row).\(keyColumn)", asText: false),
+                  let text = dependentKeys(dependent, sourceKey: "\(row).\(keyColumn)", asText: true) else { return [] }
+            var conditions: [String] = when.map { [$0] } ?? []
+            if changedOnly {
+                conditions.append("(" + dependent.watchedColumns.sorted().map { column in
+                    dialect == .sqlite ? "OLD.\(q(column)) IS NOT NEW.\(q(column))" : "OLD.\(q(column)) IS DISTINCT FROM NEW.\(q(column))"
+                }.joined(separator: " OR ") + ")")
+            }
+            return refile(dependentEntity, where: "t.\(q(dependentEntity.keyField.columnName)) IN (\(raw))", keys: text,
+                          when: conditions.isEmpty ? nil : conditions.joined(separator: " AND "))
+        }
     }
 
     // MARK: - Triggers
@@ -221,40 +333,22 @@ public struct DatabaseLayout: Sendable {
         let keyColumn = q(entity.keyField.columnName)
         let keyType = entity.keyField.type.storage
         let name = entity.tableName
-        let entityLiteral = "'" + entity.name.replacingOccurrences(of: "'", with: "''") + "'"
-        let now = dialect.now
-
-        func logRow(_ row: String, removed: Bool) -> [String] {
-            let key = dialect.keyText("\(row).\(keyColumn)", keyType)
-            return [
-                "DELETE FROM syncwright_changes WHERE entity = \(entityLiteral) AND key = \(key);",
-                "INSERT INTO syncwright_changes (entity, key, removed, changed_at) VALUES (\(entityLiteral), \(key), \(removed ? 1 : 0), \(now));",
-            ]
-        }
-        func stamp(_ row: String) -> String {
-            "UPDATE \(table) SET version = last_insert_rowid(), updated_at = \(now) WHERE \(keyColumn) = \(row).\(keyColumn);"
-        }
-        func relogDependents(_ row: String, onlyWhenChanged: Bool) -> [String] {
-            dependents.filter { $0.source == entity.name }.flatMap { dependent -> [String] in
-                guard let select = dependentKeys(dependent, sourceKey: "\(row).\(keyColumn)") else { return [] }
-                let change = onlyWhenChanged
-                    ? " AND (" + dependent.watchedColumns.sorted().map { "OLD.\(q($0)) IS NOT NEW.\(q($0))" }.joined(separator: " OR ") + ")"
-                    : ""
-                let literal = "'" + dependent.entity.replacingOccurrences(of: "'", with: "''") + "'"
-                return [
-                    "DELETE FROM syncwright_changes WHERE entity = \(literal) AND key IN (\(select)\(change));",
-                    "INSERT INTO syncwright_changes (entity, key, removed, changed_at) SELECT \(literal), dependent_key, 0, \(now) FROM (\(select)\(change)) AS dependents;",
-                ]
-            }
-        }
+        let stamp = [
+            "UPDATE syncwright_clock SET value = value + 1 WHERE id = 1;",
+            "UPDATE \(table) SET version = (SELECT value FROM syncwright_clock WHERE id = 1), updated_at = \(dialect.now) WHERE \(keyColumn) = NEW.\(keyColumn);",
+        ]
+        let newKey = dialect.keyText("NEW.\(keyColumn)", keyType)
+        let oldKey = dialect.keyText("OLD.\(keyColumn)", keyType)
+        let refileNew = refile(entity, where: "t.\(keyColumn) = NEW.\(keyColumn)", keys: newKey)
+        let insertBody = stamp + refileNew + refileDependents(of: entity, "NEW", changedOnly: false)
+        // A changed key: the old key's entries become removes, and so do those of the rows
+        // that referenced it (they now point at nothing).
+        let changedKey = "OLD.\(keyColumn) IS NOT NEW.\(keyColumn)"
+        let keyChanged = removeEverywhere(entity, keyText: oldKey, when: changedKey)
+        let oldDependents = refileDependents(of: entity, "OLD", changedOnly: false, when: changedKey)
+        let updateBody = stamp + keyChanged + refileNew + refileDependents(of: entity, "NEW", changedOnly: true) + oldDependents
+        let deleteBody = removeEverywhere(entity, keyText: oldKey) + refileDependents(of: entity, "OLD", changedOnly: false)
         let declared = entity.fields.map { q($0.columnName) }.joined(separator: ", ")
-        let insertBody = logRow("NEW", removed: false) + [stamp("NEW")] + relogDependents("NEW", onlyWhenChanged: false)
-        let keyChanged = "OLD.\(keyColumn) IS NOT NEW.\(keyColumn)"
-        let updateBody = [
-            "DELETE FROM syncwright_changes WHERE entity = \(entityLiteral) AND key = \(dialect.keyText("OLD.\(keyColumn)", keyType)) AND \(keyChanged);",
-            "INSERT INTO syncwright_changes (entity, key, removed, changed_at) SELECT \(entityLiteral), \(dialect.keyText("OLD.\(keyColumn)", keyType)), 1, \(now) WHERE \(keyChanged);",
-        ] + logRow("NEW", removed: false) + [stamp("NEW")] + relogDependents("NEW", onlyWhenChanged: true)
-        let deleteBody = logRow("OLD", removed: true) + relogDependents("OLD", onlyWhenChanged: false)
         func trigger(_ suffix: String, _ event: String, _ body: [String]) -> [String] {
             let triggerName = q("syncwright_\(name)_\(suffix)")
             return [
@@ -271,38 +365,27 @@ public struct DatabaseLayout: Sendable {
     private func postgresTriggers(_ entity: Entity) -> [String] {
         let table = q(entity.tableName)
         let keyColumn = q(entity.keyField.columnName)
+        let keyType = entity.keyField.type.storage
         let name = entity.tableName
-        let entityLiteral = "'" + entity.name.replacingOccurrences(of: "'", with: "''") + "'"
-        let upsert = "ON CONFLICT (entity, key) DO UPDATE SET seq = excluded.seq, removed = excluded.removed, changed_at = excluded.changed_at"
-        func relogDependents(_ row: String, onlyWhenChanged: Bool) -> [String] {
-            dependents.filter { $0.source == entity.name }.flatMap { dependent -> [String] in
-                guard let select = dependentKeys(dependent, sourceKey: "\(row).\(keyColumn)") else { return [] }
-                let literal = "'" + dependent.entity.replacingOccurrences(of: "'", with: "''") + "'"
-                let insert = "INSERT INTO syncwright_changes (seq, entity, key, removed, changed_at) "
-                    + "SELECT nextval('syncwright_seq'), \(literal), dependent_key, FALSE, clock_timestamp() FROM (\(select)) AS dependents \(upsert);"
-                guard onlyWhenChanged else { return [insert] }
-                let change = dependent.watchedColumns.sorted().map { "OLD.\(q($0)) IS DISTINCT FROM NEW.\(q($0))" }.joined(separator: " OR ")
-                return ["IF \(change) THEN", "    " + insert, "END IF;"]
-            }
-        }
+        let newKey = dialect.keyText("NEW.\(keyColumn)", keyType)
+        let oldKey = dialect.keyText("OLD.\(keyColumn)", keyType)
+        func indented(_ lines: [String]) -> [String] { lines.map { "    " + $0 } }
         let function = q("syncwright_\(name)_log")
         let body = [
             "PERFORM pg_advisory_xact_lock(\(Self.postgresWriteLock));",
             "IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND OLD.\(keyColumn) IS DISTINCT FROM NEW.\(keyColumn)) THEN",
-            "    INSERT INTO syncwright_changes (seq, entity, key, removed, changed_at) VALUES (nextval('syncwright_seq'), \(entityLiteral), OLD.\(keyColumn)::text, TRUE, clock_timestamp()) \(upsert);",
+        ] + indented(removeEverywhere(entity, keyText: oldKey) + refileDependents(of: entity, "OLD", changedOnly: false)) + [
             "END IF;",
             "IF TG_OP = 'DELETE' THEN",
-            "    NULL;",
-        ] + relogDependents("OLD", onlyWhenChanged: false).map { "    " + $0 } + [
             "    RETURN NULL;",
             "END IF;",
-            "INSERT INTO syncwright_changes (seq, entity, key, removed, changed_at) VALUES (NEW.version, \(entityLiteral), NEW.\(keyColumn)::text, FALSE, NEW.updated_at) \(upsert);",
+        ] + refile(entity, where: "t.\(keyColumn) = NEW.\(keyColumn)", keys: newKey) + [
             "IF TG_OP = 'INSERT' THEN",
             "    NULL;",
-        ] + relogDependents("NEW", onlyWhenChanged: false).map { "    " + $0 } + [
+        ] + indented(refileDependents(of: entity, "NEW", changedOnly: false)) + [
             "ELSE",
             "    NULL;",
-        ] + relogDependents("NEW", onlyWhenChanged: true).map { "    " + $0 } + [
+        ] + indented(refileDependents(of: entity, "NEW", changedOnly: true)) + [
             "END IF;",
             "RETURN NULL;",
         ]

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// The default storage: one SQLite file through GRDB, in WAL mode so pulls read while a
 /// push writes. Write transactions are serialized by the server (`BEGIN IMMEDIATE`).
@@ -73,8 +74,8 @@ public final class SQLiteServerDatabase: ServerDatabase {
         func execute(_ sql: String, _ arguments: [SQLValue]) async throws {
             do {
                 try Self.run(pool) { db in
-                    let statement = try db.cachedStatement(sql: sql)
-                    try statement.execute(arguments: SQLiteServerDatabase.statementArguments(arguments))
+                    let statement = try SQLiteServerDatabase.prepared(db, sql, arguments)
+                    try statement.execute()
                 }
             } catch let error as DatabaseError {
                 throw ServerDatabaseError("SQLite: \(error.message ?? error.description)")
@@ -110,20 +111,49 @@ extension SQLiteServerDatabase.Connection {
 }
 
 extension SQLiteServerDatabase {
-    static func fetch(_ db: Database, _ sql: String, _ arguments: [SQLValue]) throws -> SQLRows {
+    /// SQLite's "copy the value now" destructor.
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    /// A cached statement with `arguments` bound. Text is bound with its length, so a NUL
+    /// inside a value, a claim or an op id is part of it (GRDB binds text up to the first
+    /// NUL).
+    static func prepared(_ db: Database, _ sql: String, _ arguments: [SQLValue]) throws -> Statement {
         let statement = try db.cachedStatement(sql: sql)
-        let cursor = try Row.fetchCursor(statement, arguments: statementArguments(arguments))
+        try statement.setArguments(statementArguments(arguments))
+        for (index, value) in arguments.enumerated() {
+            guard case .text(let text) = value, text.utf8.contains(0) else { continue }
+            let bytes = Array(text.utf8)
+            let code = bytes.withUnsafeBufferPointer { buffer in
+                buffer.withMemoryRebound(to: CChar.self) {
+                    sqlite3_bind_text(statement.sqliteStatement, Int32(index + 1), $0.baseAddress, Int32($0.count), transient)
+                }
+            }
+            guard code == SQLITE_OK else { throw ServerDatabaseError("binding argument \(index + 1) failed (\(code))") }
+        }
+        return statement
+    }
+
+    static func fetch(_ db: Database, _ sql: String, _ arguments: [SQLValue]) throws -> SQLRows {
+        let statement = try prepared(db, sql, arguments)
+        let cursor = try Row.fetchCursor(statement)
         var rows: SQLRows = []
-        while let row = try cursor.next() {
+        let raw = statement.sqliteStatement
+        let count = sqlite3_column_count(raw)
+        while try cursor.next() != nil {
             var values: [SQLValue] = []
-            values.reserveCapacity(row.count)
-            for value in row.databaseValues {
-                switch value.storage {
-                case .null: values.append(.null)
-                case .int64(let integer): values.append(.integer(integer))
-                case .double(let number): values.append(.real(number))
-                case .string(let text): values.append(.text(text))
-                case .blob(let data): values.append(.blob(data))
+            values.reserveCapacity(Int(count))
+            for column in 0..<count {
+                switch sqlite3_column_type(raw, column) {
+                case SQLITE_NULL: values.append(.null)
+                case SQLITE_INTEGER: values.append(.integer(sqlite3_column_int64(raw, column)))
+                case SQLITE_FLOAT: values.append(.real(sqlite3_column_double(raw, column)))
+                case SQLITE_TEXT:
+                    // Read with its length: NULs stay, invalid UTF-8 becomes U+FFFD.
+                    let bytes = UnsafeBufferPointer(start: sqlite3_column_text(raw, column), count: Int(sqlite3_column_bytes(raw, column)))
+                    values.append(.text(String(decoding: bytes, as: UTF8.self)))
+                default:
+                    let count = Int(sqlite3_column_bytes(raw, column))
+                    values.append(.blob(count == 0 ? Data() : Data(bytes: sqlite3_column_blob(raw, column), count: count)))
                 }
             }
             rows.append(values)
@@ -133,8 +163,8 @@ extension SQLiteServerDatabase {
 
     /// Steps through a query's rows, handing each to `consume` as the raw statement.
     static func forEachRow(_ db: Database, _ sql: String, _ arguments: [SQLValue], _ consume: (OpaquePointer) throws -> Void) throws {
-        let statement = try db.cachedStatement(sql: sql)
-        let cursor = try Row.fetchCursor(statement, arguments: statementArguments(arguments))
+        let statement = try prepared(db, sql, arguments)
+        let cursor = try Row.fetchCursor(statement)
         while try cursor.next() != nil {
             try consume(statement.sqliteStatement)
         }

@@ -93,6 +93,15 @@ struct SQLiteRowWriter {
 
     private func writeText(_ statement: OpaquePointer, _ column: Int32, to out: inout [UInt8]) {
         let text = bytes(statement, column)
+        if text.contains(where: { $0 >= 0x80 }) {
+            // Text another system wrote may not be UTF-8: invalid sequences become U+FFFD,
+            // so the page stays valid JSON.
+            let decoded = String(decoding: text, as: UTF8.self)
+            if !decoded.utf8.elementsEqual(text) {
+                PullResponseWriter.writeString(decoded, to: &out)
+                return
+            }
+        }
         out.append(UInt8(ascii: "\""))
         var start = 0
         for (index, byte) in text.enumerated() where byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 {

@@ -130,8 +130,11 @@ public struct SyncHTTPResponder: HTTPResponder {
             }
             do {
                 data = try Gzip.decompress(data, limit: limits.maximumDecompressedBodyBytes)
+            } catch let failure as Gzip.Failure where failure.isTooLarge {
+                throw ProtocolError(status: 413, code: "body_too_large", message: "\(failure)")
             } catch {
-                throw ProtocolError(status: 413, code: "body_too_large", message: "\(error)")
+                // Not gzip, corrupt or cut short: the body is malformed, not too large.
+                throw ProtocolError(status: 422, code: "invalid_request", message: "Content-Encoding is gzip, but \(error)")
             }
         }
         if let parse { return try parse(data) }

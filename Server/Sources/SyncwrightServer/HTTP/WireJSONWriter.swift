@@ -29,7 +29,7 @@ enum WireJSONWriter {
 
     /// The text of an applied result whose row is already JSON, in the member order of
     /// ``write(_:to:)``.
-    static func appliedText(opId: String, version: Int64?, row: [UInt8]) -> String {
+    static func appliedText(opId: String, version: Int64?, row: [UInt8], leftSubset: Bool = false) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(row.count + opId.utf8.count + 64)
         out.append(contentsOf: #"{"opId":"#.utf8)
@@ -41,6 +41,7 @@ enum WireJSONWriter {
         }
         out.append(contentsOf: #","row":"#.utf8)
         out.append(contentsOf: row)
+        if leftSubset { out.append(contentsOf: #","leftSubset":true"#.utf8) }
         out.append(UInt8(ascii: "}"))
         return String(decoding: out, as: UTF8.self)
     }
@@ -67,6 +68,7 @@ enum WireJSONWriter {
             out.append(contentsOf: #","code":"#.utf8)
             PullResponseWriter.writeString(code, to: &out)
         }
+        if result.leftSubset == true { out.append(contentsOf: #","leftSubset":true"#.utf8) }
         out.append(UInt8(ascii: "}"))
     }
 }

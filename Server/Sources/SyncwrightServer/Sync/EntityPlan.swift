@@ -83,6 +83,8 @@ final class EntityPlan: Sendable {
         self.outputs = outputs
         table = dialect.quote(entity.tableName)
         filterUsesParameters = !(subsetEntity.rowFilter?.parameterNames.isEmpty ?? true)
+        // The validator refuses filters with too many branches (`filter-too-complex`).
+        bucketBranches = subsetEntity.bucketBranches ?? []
         keyColumn = dialect.quote(entity.keyField.columnName)
         selectList = (outputs.map(\.expression) + ["t.version"]).joined(separator: ", ")
         includeNames = Set(subsetEntity.includes.map(\.name))
@@ -105,6 +107,8 @@ final class EntityPlan: Sendable {
     /// Whether the row filter compares anything with a subset parameter, so a write
     /// can hand a row to someone else.
     let filterUsesParameters: Bool
+    /// The filter's branches, by which the change log files rows into buckets.
+    let bucketBranches: [BucketBranch]
     /// The quoted table name.
     let table: String
     /// The quoted key column.
@@ -142,7 +146,17 @@ final class EntityPlan: Sendable {
         return (row, values[offset + outputs.count].integer)
     }
 
+    /// The column expression and type of a path the filter reads.
+    func filterColumn(_ path: FieldPath) -> (expression: String, type: FieldType)? {
+        filterColumns[path].map { ($0.0, $0.1) }
+    }
+
     // MARK: - Filter
+
+    /// Appends `expression`, a filter without parameters, as a boolean SQL expression.
+    func appendCondition(_ expression: FilterExpression, to builder: inout SQLBuilder) {
+        append(expression, to: &builder, parameters: SubsetParameters(values: [:]), mode: .full, positive: true)
+    }
 
     /// Which part of the filter to compile.
     enum FilterMode {

@@ -19,6 +19,7 @@ public struct ProtocolError: Error, Sendable, Hashable, CustomStringConvertible 
 
     static func unauthorized(_ message: String) -> Self { Self(status: 401, code: "unauthorized", message: message) }
     static func claimMissing(_ message: String) -> Self { Self(status: 403, code: "claim_missing", message: message) }
+    static func subsetForbidden(_ message: String) -> Self { Self(status: 403, code: "subset_forbidden", message: message) }
     static func invalidRequest(_ message: String) -> Self { Self(status: 422, code: "invalid_request", message: message) }
     static func schemaHashUnknown(_ hash: String, expected: String) -> Self {
         Self(status: 409, code: "schema_hash_unknown",

@@ -7,11 +7,14 @@ extension SyncService {
     /// `POST /v1/pull`: one page of changes to the requested units, for the caller's
     /// subset only.
     ///
-    /// The page reads the change log after each unit's cursor, up to the log's newest
-    /// committed entry at the start of the request. Each logged row is joined with its
-    /// current values and checked against the caller's filter: a row that matches is a
-    /// `put`, a row that doesn't (deleted, filtered out, reassigned) is a `remove`.
-    /// Cost follows what changed since the cursor, not the size of the tables.
+    /// The page reads only the caller's buckets of the change log (see
+    /// ``BucketDefinition``), after each unit's cursor, up to the log's newest committed
+    /// entry at the start of the request, merged in sequence order. A `put` entry is
+    /// sent with the row's current values; a `remove` entry only when the row isn't in
+    /// the caller's subset any more (it may have moved to another of the caller's
+    /// buckets). Cost follows the caller's changes since its cursor and the number of
+    /// its buckets, not the size of the tables or other users' changes, and a device
+    /// never hears of a row that wasn't in one of its buckets.
     public func pull(_ request: PullRequest, claims: [String: JSONValue]) async throws -> PullResponse {
         let page = try await pullRows(request, claims: claims)
         return PullResponse(changes: page.rows.map { $0.change() }, units: page.units, more: page.more, estimate: page.estimate)
@@ -33,9 +36,11 @@ extension SyncService {
         let units = subset.units
         let fingerprint = fingerprint(subset, parameters)
 
-        let high = try await database.read("SELECT coalesce(max(seq), 0) FROM syncwright_changes", []).first?.first?.integer ?? 0
         let compacted = try await database.read(
             "SELECT value FROM syncwright_state WHERE name = 'compacted_through'", []).first?.first?.text.flatMap { Int64($0) } ?? 0
+        let newest = try await database.read("SELECT coalesce(max(seq), 0) FROM syncwright_log", []).first?.first?.integer ?? 0
+        let high = max(newest, compacted)
+        var callerBuckets: [String: [String]] = [:]
 
         var changes: [PulledRow] = []
         var cursors: [String: String] = [:]
@@ -68,14 +73,17 @@ extension SyncService {
                 cursors[name] = cursor.encoded
                 continue
             }
+            for entityName in unit.entityNames where callerBuckets[entityName] == nil {
+                callerBuckets[entityName] = try await buckets(of: entityName, in: subset, parameters)
+            }
             if request.units[name] ?? nil == nil {
-                cursor.estimate = try await countChanges(unit, after: 0, through: high)
+                cursor.estimate = try await countChanges(unit, buckets: callerBuckets, after: 0, through: high, putsOnly: true)
             }
             // A download from scratch reads the log the initial way only up to where it
             // started; what changed after comes as ordinary changes once it has caught up.
             let through = cursor.isInitial ? min(high, cursor.initialThrough) : high
-            let page = try await pullPage(unit: unit, subset: subset, parameters: parameters, cursor: cursor,
-                                          high: through, limit: remaining, writingJSON: writingJSON)
+            let page = try await pullPage(unit: unit, subset: subset, parameters: parameters, buckets: callerBuckets,
+                                          cursor: cursor, high: through, limit: remaining, writingJSON: writingJSON)
             changes += page.changes
             let unitMore = page.more || through < high
             more = more || unitMore
@@ -89,17 +97,51 @@ extension SyncService {
         return PulledPage(rows: changes, units: cursors, more: more, estimate: more ? estimate : 0)
     }
 
-    private func countChanges(_ unit: SyncUnit, after: Int64, through: Int64) async throws -> Int {
-        var builder = SQLBuilder(dialect)
-        builder.append("SELECT count(*) FROM syncwright_changes WHERE entity IN (")
-        for (index, entity) in unit.entityNames.enumerated() {
-            if index > 0 { builder.append(", ") }
-            builder.bind(.text(entity))
+    /// The caller's buckets of `entityName` in `subset`.
+    func buckets(of entityName: String, in subset: Subset, _ parameters: SubsetParameters) async throws -> [String] {
+        var ids: [String] = []
+        for definition in bucketDefinitions[subset.name]?[entityName] ?? [] {
+            if let direct = try definition.callerBuckets(parameters) {
+                ids += direct
+                continue
+            }
+            // Not direct: list the branch's buckets and keep those the caller reads.
+            let prefix = definition.prefix
+            let listed = try await database.read(
+                "SELECT DISTINCT bucket FROM syncwright_log WHERE bucket > \(dialect.placeholder(1)) AND bucket < \(dialect.placeholder(2))",
+                [.text(prefix + "/"), .text(prefix + "0")])
+            ids += listed.compactMap { $0.first?.text }.filter { definition.callerReads($0, parameters) }
+            if ids.count > BucketDefinition.maximumCallerBuckets * 4 {
+                throw ProtocolError.claimMissing("the token's claims select more than \(BucketDefinition.maximumCallerBuckets * 4) buckets of \(entityName) in subset \(subset.name)")
+            }
         }
-        builder.append(") AND seq > ")
+        return ids
+    }
+
+    /// Appends `bucket IN (…)` for `column`.
+    private func appendBuckets(_ buckets: [String], column: String, to builder: inout SQLBuilder) {
+        builder.append("\(column) IN (")
+        for (index, bucket) in buckets.enumerated() {
+            if index > 0 { builder.append(", ") }
+            builder.bind(.text(bucket))
+        }
+        builder.append(")")
+    }
+
+    /// The log entries of the caller's buckets of `unit` in `(after, through]`.
+    private func countChanges(
+        _ unit: SyncUnit, buckets: [String: [String]], after: Int64, through: Int64, putsOnly: Bool
+    ) async throws -> Int {
+        let all = unit.entityNames.flatMap { buckets[$0] ?? [] }
+        guard !all.isEmpty else { return 0 }
+        var builder = SQLBuilder(dialect)
+        builder.append("SELECT count(*) FROM syncwright_log WHERE ")
+        appendBuckets(all, column: "bucket", to: &builder)
+        builder.append(" AND seq > ")
         builder.bind(.integer(after))
         builder.append(" AND seq <= ")
         builder.bind(.integer(through))
+        if putsOnly { builder.append(" AND removed = \(dialect.boolean(false))") }
         return Int(try await database.read(builder.sql, builder.arguments).first?.first?.integer ?? 0)
     }
 
@@ -112,29 +154,42 @@ extension SyncService {
     }
 
     private func pullPage(
-        unit: SyncUnit, subset: Subset, parameters: SubsetParameters, cursor: PullCursor, high: Int64, limit: Int,
-        writingJSON: Bool
+        unit: SyncUnit, subset: Subset, parameters: SubsetParameters, buckets: [String: [String]], cursor: PullCursor,
+        high: Int64, limit: Int, writingJSON: Bool
     ) async throws -> Page {
         // Each entity's first `limit` entries, merged by sequence number.
         var entries: [(sequence: Int64, change: PulledRow)] = []
         var anyFull = false
         for entityName in unit.entityNames {
-            guard let plan = plans[subset.name]?[entityName] else { continue }
+            guard let plan = plans[subset.name]?[entityName], let entityBuckets = buckets[entityName],
+                  !entityBuckets.isEmpty else { continue }
             var builder = SQLBuilder(dialect)
             let keyMatch = dialect.keyFromText("c.key", plan.entity.keyField.type.storage)
-            builder.append("SELECT c.seq, c.key, CASE WHEN t.\(plan.keyColumn) IS NOT NULL AND ")
-            plan.appendFilter(to: &builder, parameters: parameters, mode: .full)
-            builder.append(" THEN 1 ELSE 0 END, \(plan.selectList) FROM syncwright_changes AS c ")
-            builder.append("LEFT JOIN \(plan.table) AS t ON t.\(plan.keyColumn) = \(keyMatch)\(plan.joins) WHERE c.entity = ")
-            builder.bind(.text(entityName))
+            func appendMatches() {
+                builder.append("(t.\(plan.keyColumn) IS NOT NULL AND ")
+                plan.appendFilter(to: &builder, parameters: parameters, mode: .full)
+                builder.append(")")
+            }
+            builder.append("SELECT c.seq, c.key, CASE WHEN c.removed = \(dialect.boolean(false)) THEN 1 ELSE 0 END, ")
+            builder.append("\(plan.selectList) FROM syncwright_log AS c ")
+            builder.append("LEFT JOIN \(plan.table) AS t ON t.\(plan.keyColumn) = \(keyMatch)\(plan.joins) WHERE ")
+            appendBuckets(entityBuckets, column: "c.bucket", to: &builder)
             builder.append(" AND c.seq > ")
             builder.bind(.integer(cursor.sequence))
             builder.append(" AND c.seq <= ")
             builder.bind(.integer(high))
             if cursor.isInitial {
                 // The device holds nothing of this unit yet: send only rows it keeps.
-                builder.append(" AND t.\(plan.keyColumn) IS NOT NULL AND ")
-                plan.appendFilter(to: &builder, parameters: parameters, mode: .full)
+                builder.append(" AND c.removed = \(dialect.boolean(false)) AND ")
+                appendMatches()
+            } else {
+                // A put while the row is in the caller's subset; a remove only once it
+                // isn't (it may have moved to another of the caller's buckets).
+                builder.append(" AND ((c.removed = \(dialect.boolean(false)) AND ")
+                appendMatches()
+                builder.append(") OR (c.removed = \(dialect.boolean(true)) AND NOT ")
+                appendMatches()
+                builder.append("))")
             }
             builder.append(" ORDER BY c.seq LIMIT ")
             builder.bind(.integer(Int64(limit)))

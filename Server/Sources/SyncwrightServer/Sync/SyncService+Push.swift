@@ -36,14 +36,20 @@ extension SyncService {
         guard request.ops.count <= Self.maximumPushOperations else {
             throw ProtocolError.invalidRequest("a push may hold at most \(Self.maximumPushOperations) ops; this one has \(request.ops.count)")
         }
+        if dialect == .postgres, request.clientId.utf8.contains(0) || request.ops.contains(where: { $0.opId.utf8.contains(0) }) {
+            throw ProtocolError.invalidRequest("clientId and op ids may not hold U+0000 on this server")
+        }
         if let bad = request.ops.first(where: { $0.opId.isEmpty || $0.opId.utf8.count > 200 }) {
             throw ProtocolError.invalidRequest("op id \"\(bad.opId.prefix(40))\" must be 1 to 200 bytes")
         }
         let plans = self.plans[subset.name] ?? [:]
+        let buckets = self.bucketDefinitions[subset.name] ?? [:]
         let dialect = self.dialect
         let clientId = request.clientId
+        let resultOwner = self.owner(subset, parameters, claims: claims)
         return try await database.write { connection in
-            let previous = try await Self.storedResults(connection, dialect, clientId: clientId, opIds: request.ops.map(\.opId))
+            let previous = try await Self.storedResults(connection, dialect, owner: resultOwner, clientId: clientId,
+                                                        opIds: request.ops.map(\.opId))
             let statements = Locked<[String: SQLBuilder]>([:])
             // Rows written once in this push whose filter has no parameter can't be
             // rejected after writing: they are read back together at the end.
@@ -76,7 +82,8 @@ extension SyncService {
                 let deferRead = plan.map { !$0.filterUsesParameters } == true
                     && writes[op.entity + "\u{1}" + op.key.jsonText] == 1
                 let operation = PushOperationApplier(op: op, plan: plan, subset: subset,
-                                                     parameters: parameters, connection: connection, dialect: dialect,
+                                                     parameters: parameters, buckets: buckets[op.entity] ?? [],
+                                                     connection: connection, dialect: dialect,
                                                      statements: statements, defersReadBack: deferRead)
                 if dialect == .sqlite, deferRead, op.kind == .insert, case .success(let validated) = operation.validate() {
                     if !inserts.accepts(validated) { try await flushInserts() }
@@ -94,7 +101,8 @@ extension SyncService {
             }
             try await flushInserts()
             var written = [String?](repeating: nil, count: results.count)
-            try await Self.readBack(readBack, into: &results, texts: &written, connection: connection, dialect: dialect)
+            try await Self.readBack(readBack, into: &results, texts: &written, parameters: parameters,
+                                    connection: connection, dialect: dialect)
             // A replayed op answers with the text stored the first time.
             let texts = results.indices.map { index in
                 written[index] ?? (isFresh[index] ? nil : previous[results[index].opId]?.text) ?? WireJSONWriter.text(results[index])
@@ -103,9 +111,11 @@ extension SyncService {
             // Each result is stored in the same transaction as the change it describes.
             for chunk in stride(from: 0, to: fresh.count, by: 300).map({ Array(fresh[$0..<min($0 + 300, fresh.count)]) }) {
                 var builder = SQLBuilder(dialect)
-                builder.append("INSERT INTO syncwright_push_results (client_id, op_id, result, applied_at) VALUES ")
+                builder.append("INSERT INTO syncwright_push_results (owner, client_id, op_id, result, applied_at) VALUES ")
                 for (index, entry) in chunk.enumerated() {
                     builder.append(index == 0 ? "(" : ", (")
+                    builder.bind(.text(resultOwner))
+                    builder.append(", ")
                     builder.bind(.text(clientId))
                     builder.append(", ")
                     builder.bind(.text(entry.opId))
@@ -124,7 +134,7 @@ extension SyncService {
     /// text (the result gets its version); elsewhere the result gets its row and version.
     private static func readBack(
         _ pending: [(index: Int, plan: EntityPlan, key: SQLValue)], into results: inout [PushResult],
-        texts: inout [String?], connection: any SQLConnection, dialect: SQLDialect
+        texts: inout [String?], parameters: SubsetParameters, connection: any SQLConnection, dialect: SQLDialect
     ) async throws {
         let byEntity = Dictionary(grouping: pending, by: { $0.plan.entity.name })
         for (_, entries) in byEntity.sorted(by: { $0.key < $1.key }) {
@@ -132,7 +142,9 @@ extension SyncService {
             for start in stride(from: 0, to: entries.count, by: 500) {
                 let chunk = entries[start..<min(start + 500, entries.count)]
                 var builder = SQLBuilder(dialect)
-                builder.append("SELECT \(plan.keyText), 1, \(plan.selectList) FROM \(plan.table) AS t\(plan.joins) WHERE t.\(plan.keyColumn) IN (")
+                builder.append("SELECT \(plan.keyText), CASE WHEN ")
+                plan.appendFilter(to: &builder, parameters: parameters, mode: .full)
+                builder.append(" THEN 1 ELSE 0 END, \(plan.selectList) FROM \(plan.table) AS t\(plan.joins) WHERE t.\(plan.keyColumn) IN (")
                 for (position, entry) in chunk.enumerated() {
                     if position > 0 { builder.append(", ") }
                     builder.bind(entry.key, plan.entity.keyField.type.storage)
@@ -140,18 +152,20 @@ extension SyncService {
                 builder.append(")")
                 if let sqlite = connection as? SQLiteServerDatabase.Connection {
                     let writer = SQLiteRowWriter(plan: plan)
-                    var rows: [String: (version: Int64?, json: [UInt8])] = [:]
+                    var rows: [String: (version: Int64?, json: [UInt8], inSubset: Bool)] = [:]
                     try sqlite.queryRaw(builder.sql, builder.arguments) { statement in
                         guard let key = sqlite3_column_text(statement, 0) else { return }
                         var json: [UInt8] = []
                         json.reserveCapacity(256)
                         let version = writer.writeRow(statement, from: 2, to: &json)
-                        rows[String(cString: key)] = (version, json)
+                        rows[String(cString: key)] = (version, json, sqlite3_column_int64(statement, 1) == 1)
                     }
                     for entry in chunk {
-                        guard let (version, json) = rows[entry.key.keyText] else { continue }
+                        guard let (version, json, inSubset) = rows[entry.key.keyText] else { continue }
                         results[entry.index].version = version
-                        texts[entry.index] = WireJSONWriter.appliedText(opId: results[entry.index].opId, version: version, row: json)
+                        if !inSubset { results[entry.index].leftSubset = true }
+                        texts[entry.index] = WireJSONWriter.appliedText(
+                            opId: results[entry.index].opId, version: version, row: json, leftSubset: !inSubset)
                     }
                     continue
                 }
@@ -164,20 +178,24 @@ extension SyncService {
                     let (row, version) = plan.row(values, from: 2)
                     results[entry.index].row = row
                     results[entry.index].version = version
+                    if values[1].integer != 1 && values[1].bool != true { results[entry.index].leftSubset = true }
                 }
             }
         }
     }
 
-    /// The results already stored for any of `opIds` from this client, with their texts.
+    /// The results already stored for any of `opIds` from this client and owner, with
+    /// their texts.
     private static func storedResults(
-        _ connection: any SQLConnection, _ dialect: SQLDialect, clientId: String, opIds: [String]
+        _ connection: any SQLConnection, _ dialect: SQLDialect, owner: String, clientId: String, opIds: [String]
     ) async throws -> [String: (result: PushResult, text: String)] {
         var stored: [String: (result: PushResult, text: String)] = [:]
         let decoder = JSONDecoder()
         for chunk in stride(from: 0, to: opIds.count, by: 500).map({ Array(opIds[$0..<min($0 + 500, opIds.count)]) }) {
             var builder = SQLBuilder(dialect)
-            builder.append("SELECT op_id, result FROM syncwright_push_results WHERE client_id = ")
+            builder.append("SELECT op_id, result FROM syncwright_push_results WHERE owner = ")
+            builder.bind(.text(owner))
+            builder.append(" AND client_id = ")
             builder.bind(.text(clientId))
             builder.append(" AND op_id IN (")
             for (index, opId) in chunk.enumerated() {
@@ -291,6 +309,8 @@ struct PushOperationApplier {
     let plan: EntityPlan?
     let subset: Subset
     let parameters: SubsetParameters
+    /// The buckets of the op's entity in the subset.
+    let buckets: [BucketDefinition]
     let connection: any SQLConnection
     let dialect: SQLDialect
     /// Row queries built during this push, by entity and filter mode.
@@ -375,6 +395,9 @@ struct PushOperationApplier {
             return .failure(rejection("invalid_key", "the key \(op.key) is not a valid \(entity.keyField.type)"))
         }
         if key.isNull { return .failure(rejection("invalid_key", "the key can't be null")) }
+        if dialect == .postgres, key.text?.utf8.contains(0) == true {
+            return .failure(rejection("invalid_key", "the key holds U+0000, which PostgreSQL text can't store"))
+        }
 
         // Every value must be a writable, selected column of the right type.
         var assignments: [(field: Field, value: SQLValue)] = []
@@ -396,7 +419,12 @@ struct PushOperationApplier {
                     continue
                 }
                 do {
-                    assignments.append((field, try WireValueCodec.sqlValue(value, for: field)))
+                    let converted = try WireValueCodec.sqlValue(value, for: field)
+                    if dialect == .postgres, converted.text?.utf8.contains(0) == true {
+                        // SQLite keeps such text whole; PostgreSQL can't store it at all.
+                        return .failure(rejection("type_mismatch", "\(name) holds U+0000, which PostgreSQL text can't store"))
+                    }
+                    assignments.append((field, converted))
                 } catch {
                     return .failure(rejection(error.code, error.reason))
                 }
@@ -508,11 +536,15 @@ struct PushOperationApplier {
         guard written.matches else {
             return rejected("owner_mismatch", "the \(plan.entity.name) would belong to someone else; it must stay in your subset")
         }
-        return PushResult(opId: op.opId, status: .applied, version: written.version, row: written.row)
+        return PushResult(opId: op.opId, status: .applied, version: written.version, row: written.row,
+                          leftSubset: written.inSubset ? nil : true)
     }
 
     private struct CurrentRow {
+        /// Whether the row meets the filter in the mode asked for.
         var matches: Bool
+        /// Whether the row meets the whole filter: it is in the caller's subset.
+        var inSubset: Bool
         var row: [String: JSONValue]
         var version: Int64?
     }
@@ -527,20 +559,33 @@ struct PushOperationApplier {
             builder = SQLBuilder(dialect)
             builder.append("SELECT CASE WHEN ")
             plan.appendFilter(to: &builder, parameters: parameters, mode: mode)
+            builder.append(" THEN 1 ELSE 0 END, CASE WHEN ")
+            plan.appendFilter(to: &builder, parameters: parameters, mode: .full)
             builder.append(" THEN 1 ELSE 0 END, \(plan.selectList) FROM \(plan.table) AS t\(plan.joins) WHERE t.\(plan.keyColumn) = ")
             let prefix = builder
             statements.withValue { $0[cacheKey] = prefix }
         }
         builder.bind(key, plan.entity.keyField.type.storage)
         guard let values = try await connection.query(builder.sql, builder.arguments).first else { return nil }
-        let (row, version) = plan.row(values, from: 1)
-        return CurrentRow(matches: values[0].integer == 1, row: row, version: version)
+        let (row, version) = plan.row(values, from: 2)
+        return CurrentRow(matches: values[0].integer == 1, inSubset: values[1].integer == 1, row: row, version: version)
     }
 
+    /// Whether the row was deleted from one of the caller's buckets (a change to it is
+    /// then a conflict); a row the caller never saw is `not_found`, whoever deleted it.
     private func isTombstone(_ plan: EntityPlan, key: SQLValue) async throws -> Bool {
         let rows = try await connection.query(
-            "SELECT removed FROM syncwright_changes WHERE entity = \(dialect.placeholder(1)) AND key = \(dialect.placeholder(2))",
+            "SELECT bucket FROM syncwright_log WHERE entity = \(dialect.placeholder(1)) AND key = \(dialect.placeholder(2)) AND removed = \(dialect.boolean(true))",
             [.text(plan.entity.name), .text(key.keyText)])
-        return rows.first?.first?.bool == true
+        for bucket in rows.compactMap({ $0.first?.text }) {
+            for definition in buckets {
+                if let direct = try? definition.callerBuckets(parameters) {
+                    if direct.contains(bucket) { return true }
+                } else if definition.callerReads(bucket, parameters) {
+                    return true
+                }
+            }
+        }
+        return false
     }
 }

@@ -13,6 +13,8 @@ public final class SyncService: Sendable {
     /// Where rows live.
     public let database: any ServerDatabase
     let plans: [String: [String: EntityPlan]]
+    /// Every subset entity's buckets, by subset and entity name.
+    let bucketDefinitions: [String: [String: [BucketDefinition]]]
     let logger: Logger
 
     /// The most changes one pull page may hold.
@@ -33,14 +35,32 @@ public final class SyncService: Sendable {
             }
         }
         self.plans = plans
+        var definitions: [String: [String: [BucketDefinition]]] = [:]
+        for (subset, entities) in plans {
+            for (entity, plan) in entities {
+                definitions[subset, default: [:]][entity] = plan.bucketBranches.enumerated().map {
+                    BucketDefinition(subset: subset, plan: plan, index: $0.offset, branch: $0.element)
+                }
+            }
+        }
+        self.bucketDefinitions = definitions
     }
 
     var dialect: SQLDialect { database.dialect }
 
     /// Creates or updates the tables, indexes and triggers; safe on every start.
+    ///
+    /// When the buckets rows are filed by differ from the ones the database was filed
+    /// with (a new database, one made by a server before the log was partitioned by
+    /// bucket, or a changed filter), the log is filed again from the rows, and cursors
+    /// from before answer `410 resync_required`.
     public func prepare() async throws {
-        let statements = DatabaseLayout(schema: schema, dialect: dialect).statements
+        let layout = DatabaseLayout(schema: schema, dialect: dialect)
+        let statements = layout.statements
+        let dialect = self.dialect
+        let logger = self.logger
         try await database.write { connection in
+            try await Self.addPushResultOwners(connection, dialect)
             for statement in statements {
                 do {
                     try await connection.execute(statement)
@@ -48,7 +68,74 @@ public final class SyncService: Sendable {
                     throw ServerDatabaseError("preparing the database failed at:\n\(statement)\n\(error)")
                 }
             }
+            let fingerprint = layout.bucketFingerprint
+            let filed = try await connection.query("SELECT value FROM syncwright_state WHERE name = 'bucket_layout'", [])
+            guard filed.first?.first?.text != fingerprint else { return }
+            try await Self.refile(layout, connection, dialect)
+            try await Self.setState("bucket_layout", fingerprint, connection, dialect)
+            logger.info("filed every row into its buckets", metadata: ["layout": "\(fingerprint.prefix(12))"])
         }
+    }
+
+    /// Databases made before stored push results had an owner: the old results are kept
+    /// under the owner `""`, which no caller has, so nobody's replay reads them.
+    private static func addPushResultOwners(_ connection: any SQLConnection, _ dialect: SQLDialect) async throws {
+        let columns = dialect == .sqlite
+            ? "SELECT name FROM pragma_table_info('syncwright_push_results')"
+            : "SELECT column_name FROM information_schema.columns WHERE table_name = 'syncwright_push_results' AND table_schema = current_schema()"
+        let names = try await connection.query(columns, []).compactMap { $0.first?.text }
+        guard !names.isEmpty, !names.contains("owner") else { return }
+        try await connection.execute("ALTER TABLE syncwright_push_results RENAME TO syncwright_push_results_unowned")
+        try await connection.execute(
+            "CREATE TABLE syncwright_push_results (owner \(dialect.columnType(.string)) NOT NULL, client_id \(dialect.columnType(.string)) NOT NULL, "
+                + "op_id \(dialect.columnType(.string)) NOT NULL, result \(dialect.columnType(.string)) NOT NULL, "
+                + "applied_at \(dialect.columnType(.timestamp)) NOT NULL, PRIMARY KEY (owner, client_id, op_id))")
+        try await connection.execute(
+            "INSERT INTO syncwright_push_results (owner, client_id, op_id, result, applied_at) "
+                + "SELECT '', client_id, op_id, result, applied_at FROM syncwright_push_results_unowned")
+        try await connection.execute("DROP TABLE syncwright_push_results_unowned")
+    }
+
+    /// Empties the log and files every row again, past every sequence number and
+    /// version used before.
+    private static func refile(_ layout: DatabaseLayout, _ connection: any SQLConnection, _ dialect: SQLDialect) async throws {
+        func integer(_ sql: String) async throws -> Int64 {
+            try await connection.query(sql, []).first?.first?.integer ?? 0
+        }
+        var high = max(try await integer("SELECT coalesce(max(seq), 0) FROM syncwright_log"),
+                       try await compactedThrough(connection, dialect))
+        let oldLogExists = dialect == .sqlite
+            ? "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'syncwright_changes'"
+            : "SELECT count(*) FROM information_schema.tables WHERE table_name = 'syncwright_changes' AND table_schema = current_schema()"
+        if try await integer(oldLogExists) > 0 {
+            high = max(high, try await integer("SELECT coalesce(max(seq), 0) FROM syncwright_changes"))
+            try await connection.execute("DROP TABLE syncwright_changes")
+        }
+        for entity in layout.schema.entities {
+            high = max(high, try await integer("SELECT coalesce(max(version), 0) FROM \(dialect.quote(entity.tableName))"))
+        }
+        try await connection.execute("DELETE FROM syncwright_log")
+        let start = high + 1
+        switch dialect {
+        case .sqlite:
+            try await connection.execute("DELETE FROM sqlite_sequence WHERE name = 'syncwright_log'")
+            try await connection.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('syncwright_log', ?)", [.integer(start)])
+            try await connection.execute("UPDATE syncwright_clock SET value = max(value, ?) WHERE id = 1", [.integer(start)])
+        case .postgres:
+            try await connection.execute(
+                "SELECT setval('syncwright_seq', greatest($1::bigint, (SELECT last_value FROM syncwright_seq)))", [.integer(start)])
+        }
+        for statement in layout.refileStatements {
+            try await connection.execute(statement)
+        }
+        try await setState("compacted_through", String(start), connection, dialect)
+    }
+
+    static func setState(_ name: String, _ value: String, _ connection: any SQLConnection, _ dialect: SQLDialect) async throws {
+        try await connection.execute("DELETE FROM syncwright_state WHERE name = \(dialect.placeholder(1))", [.text(name)])
+        try await connection.execute(
+            "INSERT INTO syncwright_state (name, value) VALUES (\(dialect.placeholder(1)), \(dialect.placeholder(2)))",
+            [.text(name), .text(value)])
     }
 
     /// `GET /v1/schema`.
@@ -69,18 +156,43 @@ public final class SyncService: Sendable {
         return subset
     }
 
+    /// The caller's parameter values, once the token may use the subset at all: its
+    /// claims hold every parameter and pass the subset's `allow:` condition.
     func parameters(_ subset: Subset, claims: [String: JSONValue]) throws(ProtocolError) -> SubsetParameters {
+        let parameters: SubsetParameters
         do {
-            return try SubsetParameters(subset: subset, claims: claims)
+            parameters = try SubsetParameters(subset: subset, claims: claims)
         } catch {
             throw .claimMissing(error.message)
         }
+        if dialect == .postgres {
+            for (name, value) in parameters.values {
+                let texts: [SQLValue] = switch value {
+                case .single(let single): [single]
+                case .list(let items): items
+                }
+                if texts.contains(where: { $0.text?.utf8.contains(0) == true }) {
+                    throw .claimMissing("the token's claim for $\(name) holds U+0000, which this server's database can't compare")
+                }
+            }
+        }
+        if let allow = subset.allow, !parameters.allow(allow, in: subset) {
+            throw .subsetForbidden("the token may not use subset \(subset.name): its claims don't meet `allow: \(allow)`")
+        }
+        return parameters
     }
 
     /// A short digest of the caller's parameter values, carried in cursors.
     func fingerprint(_ subset: Subset, _ parameters: SubsetParameters) -> String {
         let digest = SHA256.hash(data: Data((subset.name + "\n" + parameters.fingerprint).utf8))
         return digest.prefix(8).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Who a push's stored results belong to: a digest of the token's `sub` claim and the
+    /// caller's subset parameters. A replay answers only to the same owner.
+    func owner(_ subset: Subset, _ parameters: SubsetParameters, claims: [String: JSONValue]) -> String {
+        let text = "sub=\(claims["sub"]?.jsonText ?? "")\n\(subset.name)\n\(parameters.fingerprint)"
+        return SHA256.hash(data: Data(text.utf8)).prefix(16).map { String(format: "%02x", $0) }.joined()
     }
 
     /// The key as it travels on the wire, from the change log's text.
@@ -100,14 +212,14 @@ public final class SyncService: Sendable {
         let dialect = self.dialect
         return try await database.write { connection in
             var builder = SQLBuilder(dialect)
-            builder.append("SELECT coalesce(max(seq), 0), count(*) FROM syncwright_changes WHERE removed = \(dialect.boolean(true)) AND changed_at < ")
+            builder.append("SELECT coalesce(max(seq), 0), count(*) FROM syncwright_log WHERE removed = \(dialect.boolean(true)) AND changed_at < ")
             builder.bind(.text(cutoff), .timestamp)
             let row = try await connection.query(builder.sql, builder.arguments).first ?? []
             let through = row.first?.integer ?? 0
             let count = Int(row.last?.integer ?? 0)
             guard count > 0 else { return 0 }
             try await connection.execute(
-                "DELETE FROM syncwright_changes WHERE removed = \(dialect.boolean(true)) AND seq <= \(dialect.placeholder(1))",
+                "DELETE FROM syncwright_log WHERE removed = \(dialect.boolean(true)) AND seq <= \(dialect.placeholder(1))",
                 [.integer(through)])
             let previous = try await Self.compactedThrough(connection, dialect)
             try await connection.execute("DELETE FROM syncwright_state WHERE name = 'compacted_through'")
