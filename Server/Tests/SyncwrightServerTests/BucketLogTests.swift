@@ -163,6 +163,35 @@ struct BucketLogTests {
         #expect(kept.first?.leftSubset == nil)
     }
 
+    @Test(arguments: DatabaseKind.allCases)
+    func aWrittenReferenceMustPointInsideTheSubset(_ kind: DatabaseKind) async throws {
+        let service = try await FieldService.service(kind)
+        try await FieldService.seed(service.database)
+        func order(_ number: Int, customer: String) -> PushOperation {
+            op(.insert, "WorkOrder", FieldService.id("8", number), [
+                "number": .integer(Int64(number)), "customerId": .string(customer),
+                "assigneeId": .string(FieldService.ann), "status": .string("open"),
+            ])
+        }
+        // Globex is in the south: Ann's subset doesn't hold it, so she can't read its
+        // name and phone through an order's includes.
+        let results = try await service.push([order(1, customer: FieldService.id("c", 2)), order(2, customer: FieldService.id("c", 1))],
+                                             claims: FieldService.annClaims)
+        #expect(results.map(\.status) == [.rejected, .applied])
+        #expect(results.first?.code == "reference_outside_subset")
+        #expect(results.first?.row == nil)
+        #expect(results.last?.row?["customerName"] == .string("Acme"))
+        let rows = try await service.database.read("SELECT count(*) FROM work_orders WHERE number = 1", [])
+        #expect(rows.first?.first?.integer == 0)
+        // A reference an update leaves alone isn't judged again, even once it points
+        // outside the subset (the product was discontinued).
+        try await FieldService.sql(service.database, "UPDATE products SET discontinued = \(kind == .sqlite ? "1" : "TRUE")")
+        let line = try await service.push([
+            op(.update, "WorkOrderLine", FieldService.id("f", 1), ["productId": .string(FieldService.id("d", 1)), "quantity": .integer(9)]),
+        ], claims: FieldService.annClaims)
+        #expect(line.first?.status == .applied)
+    }
+
     @Test func textIsKeptWholeOnSQLite() async throws {
         let service = try await FieldService.service(.sqlite)
         try await FieldService.seed(service.database)

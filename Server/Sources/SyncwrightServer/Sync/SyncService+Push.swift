@@ -51,6 +51,7 @@ extension SyncService {
             let previous = try await Self.storedResults(connection, dialect, owner: resultOwner, clientId: clientId,
                                                         opIds: request.ops.map(\.opId))
             let statements = Locked<[String: SQLBuilder]>([:])
+            let visibleRows = Locked<Set<String>>([])
             // Rows written once in this push whose filter has no parameter can't be
             // rejected after writing: they are read back together at the end.
             var writes: [String: Int] = [:]
@@ -83,10 +84,21 @@ extension SyncService {
                     && writes[op.entity + "\u{1}" + op.key.jsonText] == 1
                 let operation = PushOperationApplier(op: op, plan: plan, subset: subset,
                                                      parameters: parameters, buckets: buckets[op.entity] ?? [],
+                                                     subsetPlans: plans, visibleRows: visibleRows,
                                                      connection: connection, dialect: dialect,
                                                      statements: statements, defersReadBack: deferRead)
                 if dialect == .sqlite, deferRead, op.kind == .insert, case .success(let validated) = operation.validate() {
                     if !inserts.accepts(validated) { try await flushInserts() }
+                    if operation.writesReferences(validated) {
+                        // Referenced rows may be among the inserts waiting.
+                        try await flushInserts()
+                        if let rejection = try await operation.referenceRejection(validated) {
+                            answered[op.opId] = rejection
+                            results.append(rejection)
+                            isFresh.append(true)
+                            continue
+                        }
+                    }
                     inserts.append(index: results.count, operation: operation, validated: validated)
                     results.append(PushResult(opId: op.opId, status: .applied))
                     isFresh.append(true)
@@ -311,6 +323,10 @@ struct PushOperationApplier {
     let parameters: SubsetParameters
     /// The buckets of the op's entity in the subset.
     let buckets: [BucketDefinition]
+    /// Every entity plan of the subset, by entity name.
+    let subsetPlans: [String: EntityPlan]
+    /// Rows found in the caller's subset during this push, as `Entity\u{1}key`.
+    let visibleRows: Locked<Set<String>>
     let connection: any SQLConnection
     let dialect: SQLDialect
     /// Row queries built during this push, by entity and filter mode.
@@ -363,6 +379,52 @@ struct PushOperationApplier {
         guard dialect == .postgres || plan?.filterUsesParameters != false else { return }
         try await connection.execute("SAVEPOINT syncwright_op")
         wrote = true
+    }
+
+    /// The plan of the entity a written reference points at, when an include of the op's
+    /// entity reads through it and the subset keeps that entity.
+    private func includedTarget(_ field: Field, _ plan: EntityPlan) -> EntityPlan? {
+        guard let reference = field.reference,
+              plan.subsetEntity.includes.contains(where: { $0.path.hops.first?.fieldName == field.name }) else { return nil }
+        return subsetPlans[reference.targetEntity]
+    }
+
+    /// Whether the op writes a reference ``referenceRejection(_:)`` checks.
+    func writesReferences(_ validated: ValidatedOperation) -> Bool {
+        validated.assignments.contains { field, value in !value.isNull && includedTarget(field, validated.plan) != nil }
+    }
+
+    /// No include oracle: a written reference that an include reads through, to an entity
+    /// the subset keeps, must point at a row the caller's subset holds; otherwise the
+    /// device could read the includes of any row whose key it knows. References no
+    /// include reads through, and references to entities outside the subset, aren't checked.
+    func referenceRejection(_ validated: ValidatedOperation) async throws -> PushResult? {
+        for (field, value) in validated.assignments where !value.isNull {
+            guard let target = includedTarget(field, validated.plan) else { continue }
+            let id = target.entity.name + "\u{1}" + value.keyText
+            if visibleRows.withValue({ $0.contains(id) }) { continue }
+            if op.kind == .update {
+                // A reference the update leaves as it was isn't checked again.
+                var unchanged = SQLBuilder(dialect)
+                let plan = validated.plan
+                unchanged.append("SELECT 1 FROM \(plan.table) WHERE \(plan.keyColumn) = ")
+                unchanged.bind(validated.key, plan.entity.keyField.type.storage)
+                unchanged.append(" AND \(dialect.quote(field.columnName)) = ")
+                unchanged.bind(value, field.type.storage)
+                if try await !connection.query(unchanged.sql, unchanged.arguments).isEmpty { continue }
+            }
+            var builder = SQLBuilder(dialect)
+            builder.append("SELECT 1 FROM \(target.table) AS t\(target.joins) WHERE t.\(target.keyColumn) = ")
+            builder.bind(value, target.entity.keyField.type.storage)
+            builder.append(" AND ")
+            target.appendFilter(to: &builder, parameters: parameters, mode: .full)
+            guard try await !connection.query(builder.sql, builder.arguments).isEmpty else {
+                return rejected("reference_outside_subset",
+                                "\(field.name) points at a \(target.entity.name) that isn't in your subset")
+            }
+            visibleRows.withValue { _ = $0.insert(id) }
+        }
+        return nil
     }
 
     /// An op that passed every check made before touching the database.
@@ -446,6 +508,7 @@ struct PushOperationApplier {
         }
         let plan = validated.plan, key = validated.key, assignments = validated.assignments
         let entity = plan.entity
+        if let rejection = try await referenceRejection(validated) { return rejection }
         switch op.kind {
         case .insert:
             // Insert unless the key exists; only then is the existing row read.
