@@ -56,6 +56,8 @@ struct OpenAPIConformanceTests {
         #expect(try await recorder.send("POST", "/v1/pull", token: bobToken,
                                         request: ["subset": "technician", "schemaHash": hash, "units": ["jobs": cursor], "limit": 10]).status == 410)
         #expect(try await recorder.send("POST", "/v1/pull", token: ann, rawBody: Data("[]".utf8)).status == 422)
+        #expect(try await recorder.send("POST", "/v1/pull", token: ann, rawBody: Data("{}".utf8),
+                                        headers: ["Content-Encoding": "gzip"]).status == 422)
         let bomb = try Gzip.compress(Data(repeating: 32, count: ServerLimits().maximumDecompressedBodyBytes + 1))
         #expect(try await recorder.send("POST", "/v1/pull", token: ann, rawBody: bomb, headers: ["Content-Encoding": "gzip"]).status == 413)
 
@@ -65,9 +67,20 @@ struct OpenAPIConformanceTests {
              "values": ["id": FieldService.id("5", 5), "workOrderId": order, "productId": FieldService.id("d", 1), "quantity": 2]],
             ["opId": "b", "entity": "WorkOrder", "kind": "update", "key": order, "baseVersion": 1, "values": ["notes": "x"]],
             ["opId": "c", "entity": "Customer", "kind": "delete", "key": FieldService.id("c", 2), "baseVersion": 1],
+            ["opId": "d", "entity": "WorkOrder", "kind": "insert", "key": FieldService.id("5", 6),
+             "values": ["id": FieldService.id("5", 6), "number": 6, "customerId": FieldService.id("c", 2),
+                        "assigneeId": FieldService.bob, "status": "cancelled"]],
         ]]
         let pushed = try await recorder.send("POST", "/v1/push", token: bobToken, request: push)
-        #expect((pushed.json["results"] as? [[String: Any]])?.compactMap { $0["status"] as? String } == ["applied", "conflict", "rejected"])
+        let results = pushed.json["results"] as? [[String: Any]]
+        #expect(results?.compactMap { $0["status"] as? String } == ["applied", "conflict", "rejected", "applied"])
+        #expect(results?.last?["leftSubset"] as? Bool == true)
+        var officeClaims = FieldService.bobClaims
+        officeClaims["role"] = .string("office")
+        let office = try await LiveServer.token(officeClaims)
+        let forbidden = try await recorder.send("POST", "/v1/push", token: office, request: push)
+        #expect(forbidden.status == 403)
+        #expect(forbidden.json["error"] as? String == "subset_forbidden")
         #expect(try await recorder.send("POST", "/v1/push", token: nil, request: push).status == 401)
         #expect(try await recorder.send("POST", "/v1/push", token: noRegion, request: push).status == 403)
         var stalePush = push
