@@ -18,7 +18,7 @@ if CommandLine.arguments.count == 4, CommandLine.arguments[1] == "--serve" {
 }
 
 let smoke = CommandLine.arguments.contains("--smoke")
-/// `--only sync` (or apply, decode, validate, generate, compile) runs one group.
+/// `--only sync` (or apply, decode, users, validate, generate, compile) runs one group.
 let only: String? = CommandLine.arguments.firstIndex(of: "--only").flatMap {
     $0 + 1 < CommandLine.arguments.count ? CommandLine.arguments[$0 + 1] : nil
 }
@@ -50,6 +50,10 @@ func runBenchmarks() async throws -> BenchmarkRunner {
     if selected("sync") {
         try await SyncBenchmarks.run(&runner, rows: rows, changed: smoke ? 100 : 1_000, pushes: smoke ? 2_000 : 10_000,
                                      pageSize: 5_000, checkTargets: checkTargets && !smoke)
+    }
+    if selected("users") {
+        try await BucketBenchmarks.run(&runner, users: smoke ? 1_000 : 10_000, rowsPerUser: smoke ? 20 : 100,
+                                       othersChanges: smoke ? 1_000 : 10_000, checkTargets: checkTargets && !smoke)
     }
     if selected("validate") {
         try SchemaBenchmarks.run(&runner, entities: entities, fields: 20, targetSeconds: smoke ? nil : validateTarget)

@@ -2,12 +2,12 @@ import Foundation
 
 /// SplitMix64: the same numbers for the same seed on every platform and run, so a
 /// simulation is repeated exactly from its seed.
-struct SimulationRandom: RandomNumberGenerator, Sendable {
+package struct SimulationRandom: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
-    init(seed: UInt64) { state = seed }
+    package init(seed: UInt64) { state = seed }
 
-    mutating func next() -> UInt64 {
+    package mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -16,12 +16,12 @@ struct SimulationRandom: RandomNumberGenerator, Sendable {
     }
 
     /// True with probability `p`.
-    mutating func chance(_ p: Double) -> Bool {
+    package mutating func chance(_ p: Double) -> Bool {
         p > 0 && Double.random(in: 0..<1, using: &self) < p
     }
 
     /// A version 4 UUID made of this generator's numbers.
-    mutating func uuid() -> UUID {
+    package mutating func uuid() -> UUID {
         var bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &self) }
         bytes[6] = (bytes[6] & 0x0F) | 0x40
         bytes[8] = (bytes[8] & 0x3F) | 0x80

@@ -1,0 +1,118 @@
+import Foundation
+import GRDB
+import Syncwright
+import SyncwrightServer
+
+/// The server's pull cost with many users: it must follow the caller's own rows and
+/// changes, not the table's size or other users' changes. Measured in process, against
+/// the reference server's sync logic on SQLite.
+enum BucketBenchmarks {
+    static let schema = """
+        syncwright: 1
+        name: Couriers
+        entities:
+          Parcel:
+            table: parcels
+            fields:
+              id: uuid
+              courierId: uuid
+              status: string
+              label: string
+        subsets:
+          courier:
+            parameters:
+              me: { claim: sub, type: uuid }
+            entities:
+              Parcel:
+                rows: courierId == $me and status != "lost"
+                unit: parcels
+        """
+
+    static func courier(_ index: Int) -> String { ApplyBenchmarks.uuid(1_000_000_000 + index) }
+
+    /// A server database with `users` couriers holding `rowsPerUser` parcels each.
+    static func makeService(folder: URL, name: String, users: Int, rowsPerUser: Int) async throws -> SyncService {
+        let schemaPath = folder.appending(path: "couriers.yaml").path()
+        try schema.write(toFile: schemaPath, atomically: true, encoding: .utf8)
+        let path = folder.appending(path: "\(name).sqlite").path()
+        let database = try SQLiteServerDatabase(path: path)
+        let service = SyncService(schema: try SyncServer.loadSchema(schemaPath), database: database)
+        try await service.prepare()
+        let pool = try DatabasePool(path: path)
+        try await pool.write { db in
+            let statement = try db.makeStatement(sql: "INSERT INTO parcels (id, courier_id, status, label) VALUES (?, ?, ?, ?)")
+            for user in 0..<users {
+                for row in 0..<rowsPerUser {
+                    let index = user * rowsPerUser + row
+                    try statement.execute(arguments: [ApplyBenchmarks.uuid(index), courier(user), index % 50 == 0 ? "lost" : "open", "parcel \(index)"])
+                }
+            }
+        }
+        try pool.close()
+        return service
+    }
+
+    static func claims(_ user: Int) -> [String: JSONValue] { ["sub": .string(courier(user))] }
+
+    /// Every page of the unit after `cursor`; the changes and the cursor after them.
+    static func pullAll(_ service: SyncService, user: Int, cursor: String?) async throws -> (changes: Int, cursor: String) {
+        var cursor = cursor
+        var count = 0
+        while true {
+            let page = try await service.pull(PullRequest(subset: "courier", schemaHash: service.schema.schemaHash,
+                                                          units: ["parcels": cursor], limit: 1_000), claims: claims(user))
+            count += page.changes.count
+            cursor = page.units["parcels"] ?? nil
+            if !page.more { return (count, cursor!) }
+        }
+    }
+
+    static func best(of runs: Int, _ body: () async throws -> Void) async rethrows -> Double {
+        var best = Double.infinity
+        for _ in 0..<runs { best = min(best, try await SyncBenchmarks.seconds(body)) }
+        return best
+    }
+
+    static func run(_ runner: inout BenchmarkRunner, users: Int, rowsPerUser: Int, othersChanges: Int, checkTargets: Bool) async throws {
+        let folder = FileManager.default.temporaryDirectory.appending(path: "syncwright-bucket-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let large = try await makeService(folder: folder, name: "large", users: users, rowsPerUser: rowsPerUser)
+        let small = try await makeService(folder: folder, name: "small", users: max(1, users / 10), rowsPerUser: rowsPerUser)
+        let user = 0
+        var expected = 0
+        let largeInitial = try await best(of: 5) { expected = try await pullAll(large, user: user, cursor: nil).changes }
+        var smallCount = 0
+        let smallInitial = try await best(of: 5) { smallCount = try await pullAll(small, user: user, cursor: nil).changes }
+        guard expected == smallCount, expected == rowsPerUser - (0..<rowsPerUser).filter({ $0 % 50 == 0 }).count else {
+            throw BenchmarkFailure("courier 0 pulled \(expected) parcels from the large table and \(smallCount) from the small one")
+        }
+        let ratio = largeInitial / smallInitial
+        runner.record(.init(
+            name: "one courier's initial pull of its \(expected) parcels, \(users) couriers × \(rowsPerUser) parcels (\(users * rowsPerUser) rows)",
+            seconds: largeInitial, baselineName: "the same pull on a 10× smaller table", baselineSeconds: smallInitial,
+            target: "≤ 1.50×", meetsTarget: checkTargets ? ratio <= 1.5 : nil))
+
+        // Other couriers' parcels change; courier 0 must hear nothing of it.
+        let cursor = try await pullAll(large, user: user, cursor: nil).cursor
+        let empty = try await best(of: 5) { _ = try await pullAll(large, user: user, cursor: cursor) }
+        try await large.database.write { connection in
+            for index in 0..<othersChanges {
+                let row = rowsPerUser + (index * 7919) % ((users - 1) * rowsPerUser)
+                try await connection.execute("UPDATE parcels SET label = ? WHERE id = ?",
+                                             [.text("changed \(index)"), .text(ApplyBenchmarks.uuid(row))])
+            }
+        }
+        var received = 0
+        let afterOthers = try await best(of: 5) { received = try await pullAll(large, user: user, cursor: cursor).changes }
+        guard received == 0 else {
+            throw BenchmarkFailure("courier 0 received \(received) changes after \(othersChanges) changes to other couriers' parcels")
+        }
+        runner.record(.init(
+            name: "one courier's incremental pull after \(othersChanges) changes to other couriers' parcels: \(received) changes received",
+            seconds: afterOthers, baselineName: "the same pull with nothing changed", baselineSeconds: empty,
+            target: "0 changes, ≤ 2.00×", meetsTarget: checkTargets ? afterOthers <= empty * 2 : nil))
+        try await large.database.close()
+        try await small.database.close()
+    }
+}
