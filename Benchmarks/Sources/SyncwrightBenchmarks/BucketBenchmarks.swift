@@ -81,9 +81,9 @@ enum BucketBenchmarks {
         let small = try await makeService(folder: folder, name: "small", users: max(1, users / 10), rowsPerUser: rowsPerUser)
         let user = 0
         var expected = 0
-        let largeInitial = try await best(of: 5) { expected = try await pullAll(large, user: user, cursor: nil).changes }
+        let largeInitial = try await best(of: 15) { expected = try await pullAll(large, user: user, cursor: nil).changes }
         var smallCount = 0
-        let smallInitial = try await best(of: 5) { smallCount = try await pullAll(small, user: user, cursor: nil).changes }
+        let smallInitial = try await best(of: 15) { smallCount = try await pullAll(small, user: user, cursor: nil).changes }
         guard expected == smallCount, expected == rowsPerUser - (0..<rowsPerUser).filter({ $0 % 50 == 0 }).count else {
             throw BenchmarkFailure("courier 0 pulled \(expected) parcels from the large table and \(smallCount) from the small one")
         }
@@ -95,7 +95,7 @@ enum BucketBenchmarks {
 
         // Other couriers' parcels change; courier 0 must hear nothing of it.
         let cursor = try await pullAll(large, user: user, cursor: nil).cursor
-        let empty = try await best(of: 5) { _ = try await pullAll(large, user: user, cursor: cursor) }
+        let empty = try await best(of: 15) { _ = try await pullAll(large, user: user, cursor: cursor) }
         try await large.database.write { connection in
             for index in 0..<othersChanges {
                 let row = rowsPerUser + (index * 7919) % ((users - 1) * rowsPerUser)
@@ -104,7 +104,7 @@ enum BucketBenchmarks {
             }
         }
         var received = 0
-        let afterOthers = try await best(of: 5) { received = try await pullAll(large, user: user, cursor: cursor).changes }
+        let afterOthers = try await best(of: 15) { received = try await pullAll(large, user: user, cursor: cursor).changes }
         guard received == 0 else {
             throw BenchmarkFailure("courier 0 received \(received) changes after \(othersChanges) changes to other couriers' parcels")
         }

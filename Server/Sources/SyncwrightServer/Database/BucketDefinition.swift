@@ -41,8 +41,10 @@ struct BucketDefinition: Sendable {
     // MARK: - In SQL
 
     /// `SELECT bucket, key FROM <entity> …`: the buckets of the rows that meet `condition`
-    /// (an SQL condition on the entity's table, aliased `t`).
-    func bucketRows(where condition: String) -> String {
+    /// (an SQL condition on the entity's table, aliased `t`). With `row` (`NEW` in a
+    /// trigger), the buckets of that one row, read from the trigger's values rather than
+    /// looked up in the table again.
+    func bucketRows(where condition: String, row: String? = nil) -> String {
         var builder = SQLBuilder(dialect, inlinesValues: true)
         var bucket = dialect == .sqlite ? "'\(prefix)'" : "'\(prefix)'::text"
         var notNull: [String] = []
@@ -52,7 +54,12 @@ struct BucketDefinition: Sendable {
             // A direct binding's null never equals a parameter: such rows are in no bucket.
             if binding.isDirect { notNull.append("\(column) IS NOT NULL") }
         }
-        builder.append("SELECT \(bucket) AS bucket, \(plan.keyText) AS key FROM \(plan.table) AS t\(plan.joins) WHERE (\(condition))")
+        var source = plan.table
+        if let row {
+            let columns = plan.entity.fields.map { dialect.quote($0.columnName) }
+            source = "(SELECT " + columns.map { "\(row).\($0) AS \($0)" }.joined(separator: ", ") + ")"
+        }
+        builder.append("SELECT \(bucket) AS bucket, \(plan.keyText) AS key FROM \(source) AS t\(plan.joins) WHERE (\(condition))")
         for check in notNull { builder.append(" AND \(check)") }
         for condition in branch.conditions {
             builder.append(" AND ")

@@ -247,9 +247,9 @@ public struct DatabaseLayout: Sendable {
 
     /// `SELECT bucket, key` of the rows of `entity` meeting `condition` (on alias `t`),
     /// over every branch of every subset; nil when no subset keeps the entity.
-    private func bucketRows(_ entity: Entity, where condition: String) -> String? {
+    private func bucketRows(_ entity: Entity, where condition: String, row: String? = nil) -> String? {
         guard let definitions = buckets[entity.name], !definitions.isEmpty else { return nil }
-        return definitions.map { $0.bucketRows(where: condition) }.joined(separator: " UNION ALL ")
+        return definitions.map { $0.bucketRows(where: condition, row: row) }.joined(separator: " UNION ALL ")
     }
 
     private func entityLiteral(_ name: String) -> String {
@@ -281,8 +281,12 @@ public struct DatabaseLayout: Sendable {
     /// Statements that file the rows of `entity` meeting `condition` (on alias `t`) again:
     /// their entries in buckets they are no longer in become `remove`s, and each bucket
     /// they are in gets a new `put`. `keys` lists the same rows' keys as text.
-    private func refile(_ entity: Entity, where condition: String, keys: String, when: String? = nil) -> [String] {
-        guard let rows = bucketRows(entity, where: condition) else { return [] }
+    /// `isNew`: the rows were just inserted, so none has a `put` to take back (a key
+    /// used before holds only `remove`s).
+    private func refile(_ entity: Entity, where condition: String, row: String? = nil, keys: String, when: String? = nil,
+                        isNew: Bool = false) -> [String] {
+        guard let rows = bucketRows(entity, where: condition, row: row) else { return [] }
+        if isNew { return [insertPuts(entity.name, from: rows, when: when)] }
         let name = entityLiteral(entity.name)
         let left = "SELECT l.bucket, l.entity, l.key, \(dialect.boolean(true)) AS removed FROM syncwright_log AS l "
             + "WHERE l.entity = \(name) AND l.key IN (\(keys)) AND l.removed = \(dialect.boolean(false)) "
@@ -339,8 +343,9 @@ public struct DatabaseLayout: Sendable {
         ]
         let newKey = dialect.keyText("NEW.\(keyColumn)", keyType)
         let oldKey = dialect.keyText("OLD.\(keyColumn)", keyType)
-        let refileNew = refile(entity, where: "t.\(keyColumn) = NEW.\(keyColumn)", keys: newKey)
-        let insertBody = stamp + refileNew + refileDependents(of: entity, "NEW", changedOnly: false)
+        let refileNew = refile(entity, where: "1 = 1", row: "NEW", keys: newKey)
+        let insertBody = stamp + refile(entity, where: "1 = 1", row: "NEW", keys: newKey, isNew: true)
+            + refileDependents(of: entity, "NEW", changedOnly: false)
         // A changed key: the old key's entries become removes, and so do those of the rows
         // that referenced it (they now point at nothing).
         let changedKey = "OLD.\(keyColumn) IS NOT NEW.\(keyColumn)"
@@ -379,7 +384,7 @@ public struct DatabaseLayout: Sendable {
             "IF TG_OP = 'DELETE' THEN",
             "    RETURN NULL;",
             "END IF;",
-        ] + refile(entity, where: "t.\(keyColumn) = NEW.\(keyColumn)", keys: newKey) + [
+        ] + refile(entity, where: "1 = 1", row: "NEW", keys: newKey) + [
             "IF TG_OP = 'INSERT' THEN",
             "    NULL;",
         ] + indented(refileDependents(of: entity, "NEW", changedOnly: false)) + [
