@@ -111,8 +111,9 @@ extension SyncService {
                 "SELECT DISTINCT bucket FROM syncwright_log WHERE bucket > \(dialect.placeholder(1)) AND bucket < \(dialect.placeholder(2))",
                 [.text(prefix + "/"), .text(prefix + "0")])
             ids += listed.compactMap { $0.first?.text }.filter { definition.callerReads($0, parameters) }
-            if ids.count > BucketDefinition.maximumCallerBuckets * 4 {
-                throw ProtocolError.claimMissing("the token's claims select more than \(BucketDefinition.maximumCallerBuckets * 4) buckets of \(entityName) in subset \(subset.name)")
+            if ids.count > BucketDefinition.maximumCallerBuckets * 10 {
+                // A bound on one statement's arguments (SQLite allows 32,766).
+                throw ProtocolError.claimMissing("the token's claims select more than \(BucketDefinition.maximumCallerBuckets * 10) buckets of \(entityName) in subset \(subset.name)")
             }
         }
         return ids
