@@ -14,16 +14,14 @@ struct FilterParser {
     /// Parentheses and `not` may nest at most this deep.
     static let maximumNesting = 64
 
-    private var tokens: [FilterToken]
-    private var position = 0
-    private var depth = 0
+    private var cursor: FilterTokenCursor
 
     /// Parses `text`; the first syntax error ends parsing.
     static func parse(_ text: String) throws(FilterSyntaxError) -> ParsedFilter? {
         var lexer = FilterLexer(text)
         let tokens = try lexer.tokenize()
         if tokens.count == 1 { return nil }
-        var parser = FilterParser(tokens: tokens)
+        var parser = FilterParser(cursor: FilterTokenCursor(tokens: tokens, noun: "expression"))
         let expression = try parser.parseOr()
         let trailing = parser.current
         if trailing.kind != .end {
@@ -34,26 +32,13 @@ struct FilterParser {
         return expression
     }
 
-    private init(tokens: [FilterToken]) {
-        self.tokens = tokens
+    private init(cursor: FilterTokenCursor) {
+        self.cursor = cursor
     }
 
-    private var current: FilterToken { tokens[position] }
+    private var current: FilterToken { cursor.current }
 
-    private mutating func advance() -> FilterToken {
-        let token = tokens[position]
-        if position < tokens.count - 1 { position += 1 }
-        return token
-    }
-
-    private mutating func nest(at offset: Int) throws(FilterSyntaxError) {
-        depth += 1
-        if depth > Self.maximumNesting {
-            throw FilterSyntaxError(
-                message: "expression nests more than \(Self.maximumNesting) levels deep", offset: offset
-            )
-        }
-    }
+    private mutating func advance() -> FilterToken { cursor.advance() }
 
     private mutating func parseOr() throws(FilterSyntaxError) -> ParsedFilter {
         var operands = [try parseAnd()]
@@ -76,8 +61,8 @@ struct FilterParser {
     private mutating func parseUnary() throws(FilterSyntaxError) -> ParsedFilter {
         guard current.kind == .keyword(.not) else { return try parsePrimary() }
         let token = advance()
-        try nest(at: token.offset)
-        defer { depth -= 1 }
+        try cursor.enter(at: token.offset)
+        defer { cursor.leave() }
         return .not(try parseUnary())
     }
 
@@ -86,8 +71,8 @@ struct FilterParser {
         switch token.kind {
         case .leftParenthesis:
             _ = advance()
-            try nest(at: token.offset)
-            defer { depth -= 1 }
+            try cursor.enter(at: token.offset)
+            defer { cursor.leave() }
             let inner = try parseOr()
             guard current.kind == .rightParenthesis else {
                 throw FilterSyntaxError(
@@ -132,7 +117,7 @@ struct FilterParser {
             return .comparison(path, op, operatorOffset: token.offset, try parseOperand())
         case .keyword(.in):
             _ = advance()
-            if current.kind == .leftBracket { return .membership(path, inOffset: token.offset, try parseList()) }
+            if current.kind == .leftBracket { return .membership(path, inOffset: token.offset, try cursor.parseList()) }
             if case .parameter(let name) = current.kind {
                 let parameter = advance()
                 return .membership(path, inOffset: token.offset, .parameter(name, offset: parameter.offset))
@@ -150,7 +135,7 @@ struct FilterParser {
             }
             _ = advance()
             return .nullCheck(path, isNull: isNull, offset: token.offset)
-        case .keyword(.not) where tokens[position + 1].kind == .keyword(.in):
+        case .keyword(.not) where cursor.next.kind == .keyword(.in):
             throw FilterSyntaxError(message: "write 'not (\(path.text) in …)' instead of 'not in'", offset: token.offset)
         default:
             return .condition(path)
@@ -171,40 +156,7 @@ struct FilterParser {
         }
     }
 
-    private mutating func parseList() throws(FilterSyntaxError) -> FilterOperandSyntax {
-        let open = advance()
-        var items: [FilterOperandSyntax] = []
-        if current.kind == .rightBracket {
-            throw FilterSyntaxError(message: "an 'in' list needs at least one value", offset: current.offset)
-        }
-        while true {
-            let token = advance()
-            guard let value = literal(token) else {
-                throw FilterSyntaxError(message: "expected a literal in the list; found \(describe(token))", offset: token.offset)
-            }
-            items.append(.literal(value, offset: token.offset))
-            let separator = advance()
-            if separator.kind == .rightBracket { break }
-            guard separator.kind == .comma else {
-                throw FilterSyntaxError(message: "expected ',' or ']' in the list; found \(describe(separator))", offset: separator.offset)
-            }
-        }
-        return .list(items, offset: open.offset)
-    }
+    private func literal(_ token: FilterToken) -> SchemaValue? { FilterTokenCursor.literal(token) }
 
-    private func literal(_ token: FilterToken) -> SchemaValue? {
-        switch token.kind {
-        case .string(let text): .string(text)
-        case .integer(let value): .int(value)
-        case .number(let text): .number(text)
-        case .keyword(.true): .bool(true)
-        case .keyword(.false): .bool(false)
-        case .keyword(.null): .null
-        default: nil
-        }
-    }
-
-    private func describe(_ token: FilterToken) -> String {
-        token.kind == .end ? "the end of the expression" : "'\(token.spelling)'"
-    }
+    private func describe(_ token: FilterToken) -> String { cursor.describe(token) }
 }
