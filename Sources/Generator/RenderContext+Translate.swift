@@ -55,7 +55,7 @@ extension RenderContext {
             entities.append(Self.entityContext(entity, subsetEntity, subsetName: subset.name, sourceFile: sourceFile))
         }
         let shards = (0..<options.entityFileCount).map { index in
-            let members = entities.enumerated().filter { $0.offset % options.entityFileCount == index }.map(\.element)
+            let members = entities.filter { Self.fileIndex(ofEntity: $0.name, files: options.entityFileCount) == index }
             return ShardContext(index: index, generatorVersion: SyncwrightVersion.current, sourceFile: sourceFile,
                                 schemaName: model.name, subsetName: subset.name, access: access,
                                 entities: members, isEmpty: members.isEmpty)
@@ -65,6 +65,18 @@ extension RenderContext {
             schemaName: model.name, subsetName: subset.name,
             registryTypeName: NameConversion.upperCamelCase(model.name) + NameConversion.upperCamelCase(subset.name),
             schemaHash: model.schemaHash, access: access, entities: entities, shards: shards)
+    }
+
+    /// The entity file an entity's code goes to: its name's FNV-1a hash modulo the number
+    /// of files. It depends on the name alone, so adding or removing an entity changes
+    /// only that entity's file (and the registry), never moves the others.
+    static func fileIndex(ofEntity name: String, files: Int) -> Int {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in name.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01B3
+        }
+        return Int(hash % UInt64(max(1, files)))
     }
 
     static func chooseSubset(in model: SchemaModel, named name: String?) throws -> Subset {

@@ -74,6 +74,36 @@ struct GenerationTests {
         return result.files.map(\.contents).joined(separator: "\n")
     }
 
+    @Test("adding an entity changes only its own file and the registry")
+    func stableFiles() throws {
+        func files(_ extra: String) throws -> [String: String] {
+            let yaml = """
+                syncwright: 1
+                name: Zoo
+                entities:
+                  Alpha: { fields: { id: uuid } }
+                  Beta: { fields: { id: uuid } }
+                  Gamma: { fields: { id: uuid } }
+                  Delta: { fields: { id: uuid } }
+                  Epsilon: { fields: { id: uuid } }\(extra)
+                subsets:
+                  keeper:
+                    entities: { Alpha: {}, Beta: {}\(extra.isEmpty ? "" : ", Aardvark: {}"), Gamma: {}, Delta: {}, Epsilon: {} }
+                """
+            let result = try SyncwrightGenerator.generate(SchemaFile(path: "/zoo/syncwright.yaml", text: yaml), options: GenerationOptions())
+            #expect(!result.diagnostics.contains { $0.severity == .error }, "\(result.diagnostics)")
+            return Dictionary(uniqueKeysWithValues: result.files.map { ($0.name, $0.contents) })
+        }
+        let before = try files("")
+        // A new entity in the middle of the subset, where round-robin would move the ones after it.
+        let after = try files("\n  Aardvark: { fields: { id: uuid } }")
+        #expect(before.keys.sorted() == after.keys.sorted())
+        let changed = before.keys.filter { before[$0] != after[$0] }.sorted()
+        let aardvarksFile = "SyncwrightEntities\(RenderContext.fileIndex(ofEntity: "Aardvark", files: 8)).swift"
+        #expect(changed == [aardvarksFile, "SyncwrightRegistry.swift"].sorted())
+        #expect(after[aardvarksFile]?.contains("struct Aardvark") == true)
+    }
+
     private let shop = """
         syncwright: 1
         name: Shop

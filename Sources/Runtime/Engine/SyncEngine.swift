@@ -328,10 +328,6 @@ public actor SyncEngine {
         }
     }
 
-    private func withRetry<T: Sendable>(_ operation: @Sendable () async throws -> T) async throws -> T {
-        try await Self.withRetry(configuration.retry, operation)
-    }
-
     private static func withRetry<T: Sendable>(
         _ policy: RetryPolicy, _ operation: @Sendable () async throws -> T
     ) async throws -> T {

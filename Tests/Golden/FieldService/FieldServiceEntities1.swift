@@ -6,73 +6,66 @@
 import Foundation
 import Syncwright
 
-// MARK: - WorkOrderLine
+// MARK: - Customer
 
-/// A product used on a job.
+/// A company or household that orders work.
 ///
-/// - Remark: Generated from entities.WorkOrderLine (syncwright.yaml:53)
-public struct WorkOrderLine: UpdatableSyncEntity, Codable, Sendable, Hashable {
-    public typealias Sync = WorkOrderLineSync
+/// - Remark: Generated from entities.Customer (syncwright.yaml:11)
+public struct Customer: SyncEntity, Codable, Sendable, Hashable {
+    public typealias Sync = CustomerSync
 
-    /// - Remark: Generated from entities.WorkOrderLine.id (syncwright.yaml:57)
-    public var id: UUID
+    /// - Remark: Generated from entities.Customer.id (syncwright.yaml:15)
+    public let id: UUID
 
-    /// - Remark: Generated from entities.WorkOrderLine.workOrder (syncwright.yaml:58)
-    public var workOrderId: UUID
+    /// - Remark: Generated from entities.Customer.name (syncwright.yaml:16)
+    public let name: String
 
-    /// - Remark: Generated from entities.WorkOrderLine.product (syncwright.yaml:59)
-    public var productId: UUID
+    /// - Remark: Generated from entities.Customer.region (syncwright.yaml:17)
+    public let region: String
 
-    /// - Remark: Generated from entities.WorkOrderLine.quantity (syncwright.yaml:60)
-    public var quantity: Int
-
-    /// `product.name`, read-only: kept current by the server.
-    /// - Remark: Generated from subsets.technician.entities.WorkOrderLine.include.productName (syncwright.yaml:86)
-    public let productName: String?
+    /// - Remark: Generated from entities.Customer.phone (syncwright.yaml:18)
+    public let phone: String?
 
     /// Creates a value; includes are filled in by the server.
-    public init(id: UUID, workOrderId: UUID, productId: UUID, quantity: Int, productName: String? = nil) {
+    public init(id: UUID, name: String, region: String, phone: String? = nil) {
         self.id = id
-        self.workOrderId = workOrderId
-        self.productId = productId
-        self.quantity = quantity
-        self.productName = productName
+        self.name = name
+        self.region = region
+        self.phone = phone
     }
 }
 
-extension WorkOrderLine {
+extension Customer {
     /// The columns of the local table, for queries.
     public enum Columns {
         public static var id: Column { Column("id") }
-        public static var workOrderId: Column { Column("workOrderId") }
-        public static var productId: Column { Column("productId") }
-        public static var quantity: Column { Column("quantity") }
-        public static var productName: Column { Column("productName") }
+        public static var name: Column { Column("name") }
+        public static var region: Column { Column("region") }
+        public static var phone: Column { Column("phone") }
         public static var version: Column { Column("version") }
         public static var updatedAt: Column { Column("updatedAt") }
     }
 }
 
-/// The Sync action of ``WorkOrderLine``: its local table, columns and sync settings.
+/// The Sync action of ``Customer``: its local table, columns and sync settings.
 ///
-/// The local table: `CREATE TABLE IF NOT EXISTS "work_order_lines" ("id" BLOB PRIMARY KEY NOT NULL, "workOrderId" BLOB NOT NULL, "productId" BLOB NOT NULL, "quantity" INTEGER NOT NULL, "productName" TEXT, "version" INTEGER, "updatedAt" TEXT)`; pulled rows bind id, workOrderId, productId, quantity, productName, version, updatedAt.
-public enum WorkOrderLineSync: EntitySync {
-    public typealias Entity = WorkOrderLine
+/// The local table: `CREATE TABLE IF NOT EXISTS "customers" ("id" BLOB PRIMARY KEY NOT NULL, "name" TEXT NOT NULL, "region" TEXT NOT NULL, "phone" TEXT, "version" INTEGER, "updatedAt" TEXT)`; pulled rows bind id, name, region, phone, version, updatedAt.
+public enum CustomerSync: EntitySync {
+    public typealias Entity = Customer
 
     public static let descriptor = SyncEntityDescriptor(
-        name: "WorkOrderLine",
-        tableName: "work_order_lines",
+        name: "Customer",
+        tableName: "customers",
         keyColumn: "id",
         columns: [
             SyncColumn("id", .uuid),
-            SyncColumn("workOrderId", .uuid),
-            SyncColumn("productId", .uuid),
-            SyncColumn("quantity", .int),
-            SyncColumn("productName", .string, nullable: true, include: true),
+            SyncColumn("name", .string),
+            SyncColumn("region", .string),
+            SyncColumn("phone", .string, nullable: true),
         ],
-        access: .readWrite,
-        conflictPolicy: .lastWriteWins,
-        unit: "jobs",
+        access: .readOnly,
+        conflictPolicy: .serverWins,
+        unit: "Customer",
         priority: 1
     )
 }

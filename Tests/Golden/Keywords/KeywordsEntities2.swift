@@ -2,3 +2,82 @@
 // DO NOT EDIT: change the schema and run `syncwright generate`, or build with the Syncwright plugin.
 // swiftlint:disable all
 // swift-format-ignore-file
+
+import Foundation
+import Syncwright
+
+// MARK: - Extension
+
+/// - Remark: Generated from entities.Extension (syncwright.yaml:22)
+internal struct Extension: InsertableSyncEntity, Codable, Sendable, Hashable {
+    internal typealias Sync = ExtensionSync
+
+    /// - Remark: Generated from entities.Extension.id (syncwright.yaml:25)
+    internal var id: String
+
+    /// - Remark: Generated from entities.Extension.owner (syncwright.yaml:26)
+    internal var ownerId: UUID
+
+    /// - Remark: Generated from entities.Extension.struct (syncwright.yaml:27)
+    internal var `struct`: JSONValue?
+
+    /// - Remark: Generated from entities.Extension.init (syncwright.yaml:28)
+    internal var `init`: Data?
+
+    /// `owner.class`, read-only: kept current by the server.
+    /// - Remark: Generated from subsets.static.entities.Extension.include.ownerClass (syncwright.yaml:40)
+    internal let ownerClass: String?
+
+    /// `owner.is`, read-only: kept current by the server.
+    /// - Remark: Generated from subsets.static.entities.Extension.include.ownerIs (syncwright.yaml:40)
+    internal let ownerIs: String?
+
+    /// Creates a value; includes are filled in by the server.
+    internal init(id: String, ownerId: UUID, `struct`: JSONValue? = nil, `init`: Data? = nil, ownerClass: String? = nil, ownerIs: String? = nil) {
+        self.id = id
+        self.ownerId = ownerId
+        self.`struct` = `struct`
+        self.`init` = `init`
+        self.ownerClass = ownerClass
+        self.ownerIs = ownerIs
+    }
+}
+
+extension Extension {
+    /// The columns of the local table, for queries.
+    internal enum Columns {
+        internal static var id: Column { Column("id") }
+        internal static var ownerId: Column { Column("ownerId") }
+        internal static var `struct`: Column { Column("struct") }
+        internal static var `init`: Column { Column("init") }
+        internal static var ownerClass: Column { Column("ownerClass") }
+        internal static var ownerIs: Column { Column("ownerIs") }
+        internal static var version: Column { Column("version") }
+        internal static var updatedAt: Column { Column("updatedAt") }
+    }
+}
+
+/// The Sync action of ``Extension``: its local table, columns and sync settings.
+///
+/// The local table: `CREATE TABLE IF NOT EXISTS "extensions" ("id" TEXT PRIMARY KEY NOT NULL, "ownerId" BLOB NOT NULL, "struct" TEXT, "init" BLOB, "ownerClass" TEXT, "ownerIs" TEXT, "version" INTEGER, "updatedAt" TEXT)`; pulled rows bind id, ownerId, struct, init, ownerClass, ownerIs, version, updatedAt.
+internal enum ExtensionSync: EntitySync {
+    internal typealias Entity = Extension
+
+    internal static let descriptor = SyncEntityDescriptor(
+        name: "Extension",
+        tableName: "extensions",
+        keyColumn: "id",
+        columns: [
+            SyncColumn("id", .string),
+            SyncColumn("ownerId", .uuid),
+            SyncColumn("struct", .json, nullable: true),
+            SyncColumn("init", .blob, nullable: true),
+            SyncColumn("ownerClass", .string, nullable: true, include: true),
+            SyncColumn("ownerIs", .string, nullable: true, include: true),
+        ],
+        access: .insertOnly,
+        conflictPolicy: .serverWins,
+        unit: "Extension",
+        priority: 1
+    )
+}

@@ -2,3 +2,117 @@
 // DO NOT EDIT: change the schema and run `syncwright generate`, or build with the Syncwright plugin.
 // swiftlint:disable all
 // swift-format-ignore-file
+
+import Foundation
+import Syncwright
+
+// MARK: - Protocol
+
+/// An entity named like a Swift keyword.
+///
+/// Its fields are keywords too.
+///
+/// - Remark: Generated from entities.Protocol (syncwright.yaml:6)
+internal struct `Protocol`: UpdatableSyncEntity, Codable, Sendable, Hashable {
+    internal typealias Sync = ProtocolSync
+
+    /// - Remark: Generated from entities.Protocol.is (syncwright.yaml:18)
+    internal enum Is: String, Codable, Sendable, Hashable, CaseIterable, DatabaseValueConvertible {
+        case `default` = "default"
+        case `case` = "case"
+        case `self` = "self"
+        case `where` = "where"
+        case plain = "plain"
+    }
+
+    /// - Remark: Generated from entities.Protocol.id (syncwright.yaml:12)
+    internal var id: UUID
+
+    /// - Remark: Generated from entities.Protocol.class (syncwright.yaml:13)
+    internal var `class`: String
+
+    /// - Remark: Generated from entities.Protocol.default (syncwright.yaml:14)
+    internal var `default`: Int?
+
+    /// - Remark: Generated from entities.Protocol.where (syncwright.yaml:15)
+    internal var `where`: String?
+
+    /// - Remark: Generated from entities.Protocol.self (syncwright.yaml:16)
+    internal var `self`: Bool
+
+    /// - Remark: Generated from entities.Protocol.in (syncwright.yaml:17)
+    internal var `in`: Double
+
+    /// - Remark: Generated from entities.Protocol.is (syncwright.yaml:18)
+    internal var `is`: Is
+
+    /// - Remark: Generated from entities.Protocol.return (syncwright.yaml:19)
+    internal var `return`: String?
+
+    /// - Remark: Generated from entities.Protocol.case (syncwright.yaml:20)
+    internal var `case`: Date?
+
+    /// - Remark: Generated from entities.Protocol.protocol (syncwright.yaml:21)
+    internal var `protocol`: Decimal?
+
+    /// Creates a value; includes are filled in by the server.
+    internal init(id: UUID, `class`: String, `default`: Int? = nil, `where`: String? = nil, `self` selfValue: Bool, `in`: Double = 1.5, `is`: Is = .`case`, `return`: String? = nil, `case`: Date? = nil, `protocol`: Decimal? = nil) {
+        self.id = id
+        self.`class` = `class`
+        self.`default` = `default`
+        self.`where` = `where`
+        self.`self` = selfValue
+        self.`in` = `in`
+        self.`is` = `is`
+        self.`return` = `return`
+        self.`case` = `case`
+        self.`protocol` = `protocol`
+    }
+}
+
+extension `Protocol` {
+    /// The columns of the local table, for queries.
+    internal enum Columns {
+        internal static var id: Column { Column("id") }
+        internal static var `class`: Column { Column("class") }
+        internal static var `default`: Column { Column("default") }
+        internal static var `where`: Column { Column("where") }
+        internal static var `self`: Column { Column("self") }
+        internal static var `in`: Column { Column("in") }
+        internal static var `is`: Column { Column("is") }
+        internal static var `return`: Column { Column("return") }
+        internal static var `case`: Column { Column("case") }
+        internal static var `protocol`: Column { Column("protocol") }
+        internal static var version: Column { Column("version") }
+        internal static var updatedAt: Column { Column("updatedAt") }
+    }
+}
+
+/// The Sync action of ``Protocol``: its local table, columns and sync settings.
+///
+/// The local table: `CREATE TABLE IF NOT EXISTS "protocol" ("id" BLOB PRIMARY KEY NOT NULL, "class" TEXT NOT NULL, "default" INTEGER, "where" TEXT, "self" INTEGER NOT NULL, "in" REAL NOT NULL, "is" TEXT NOT NULL, "return" TEXT, "case" TEXT, "protocol" TEXT, "version" INTEGER, "updatedAt" TEXT)`; pulled rows bind id, class, default, where, self, in, is, return, case, protocol, version, updatedAt.
+internal enum ProtocolSync: EntitySync {
+    internal typealias Entity = `Protocol`
+
+    internal static let descriptor = SyncEntityDescriptor(
+        name: "Protocol",
+        tableName: "protocol",
+        keyColumn: "id",
+        columns: [
+            SyncColumn("id", .uuid),
+            SyncColumn("class", .string),
+            SyncColumn("default", .int, nullable: true),
+            SyncColumn("where", .string, nullable: true),
+            SyncColumn("self", .bool),
+            SyncColumn("in", .double),
+            SyncColumn("is", .string),
+            SyncColumn("return", .date, nullable: true),
+            SyncColumn("case", .timestamp, nullable: true),
+            SyncColumn("protocol", .decimal, nullable: true),
+        ],
+        access: .readWrite,
+        conflictPolicy: .manual,
+        unit: "Protocol",
+        priority: 1
+    )
+}

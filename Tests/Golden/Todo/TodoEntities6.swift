@@ -2,3 +2,87 @@
 // DO NOT EDIT: change the schema and run `syncwright generate`, or build with the Syncwright plugin.
 // swiftlint:disable all
 // swift-format-ignore-file
+
+import Foundation
+import Syncwright
+
+// MARK: - TodoItem
+
+/// - Remark: Generated from entities.TodoItem (syncwright.yaml:16)
+public struct TodoItem: UpdatableSyncEntity, Codable, Sendable, Hashable {
+    public typealias Sync = TodoItemSync
+
+    /// - Remark: Generated from entities.TodoItem.id (syncwright.yaml:19)
+    public var id: UUID
+
+    /// - Remark: Generated from entities.TodoItem.list (syncwright.yaml:20)
+    public var listId: UUID
+
+    /// - Remark: Generated from entities.TodoItem.title (syncwright.yaml:21)
+    public var title: String
+
+    /// - Remark: Generated from entities.TodoItem.done (syncwright.yaml:22)
+    public var done: Bool
+
+    /// - Remark: Generated from entities.TodoItem.dueOn (syncwright.yaml:23)
+    public var dueOn: String?
+
+    /// - Remark: Generated from entities.TodoItem.position (syncwright.yaml:24)
+    public var position: Int
+
+    /// `list.title`, read-only: kept current by the server.
+    /// - Remark: Generated from subsets.owner.entities.TodoItem.include.listTitle (syncwright.yaml:39)
+    public let listTitle: String?
+
+    /// Creates a value; includes are filled in by the server.
+    public init(id: UUID, listId: UUID, title: String, done: Bool = false, dueOn: String? = nil, position: Int, listTitle: String? = nil) {
+        self.id = id
+        self.listId = listId
+        self.title = title
+        self.done = done
+        self.dueOn = dueOn
+        self.position = position
+        self.listTitle = listTitle
+    }
+}
+
+extension TodoItem {
+    /// The columns of the local table, for queries.
+    public enum Columns {
+        public static var id: Column { Column("id") }
+        public static var listId: Column { Column("listId") }
+        public static var title: Column { Column("title") }
+        public static var done: Column { Column("done") }
+        public static var dueOn: Column { Column("dueOn") }
+        public static var position: Column { Column("position") }
+        public static var listTitle: Column { Column("listTitle") }
+        public static var version: Column { Column("version") }
+        public static var updatedAt: Column { Column("updatedAt") }
+    }
+}
+
+/// The Sync action of ``TodoItem``: its local table, columns and sync settings.
+///
+/// The local table: `CREATE TABLE IF NOT EXISTS "todo_items" ("id" BLOB PRIMARY KEY NOT NULL, "listId" BLOB NOT NULL, "title" TEXT NOT NULL, "done" INTEGER NOT NULL, "dueOn" TEXT, "position" INTEGER NOT NULL, "listTitle" TEXT, "version" INTEGER, "updatedAt" TEXT)`; pulled rows bind id, listId, title, done, dueOn, position, listTitle, version, updatedAt.
+public enum TodoItemSync: EntitySync {
+    public typealias Entity = TodoItem
+
+    public static let descriptor = SyncEntityDescriptor(
+        name: "TodoItem",
+        tableName: "todo_items",
+        keyColumn: "id",
+        columns: [
+            SyncColumn("id", .uuid),
+            SyncColumn("listId", .uuid),
+            SyncColumn("title", .string),
+            SyncColumn("done", .bool),
+            SyncColumn("dueOn", .date, nullable: true),
+            SyncColumn("position", .int),
+            SyncColumn("listTitle", .string, nullable: true, include: true),
+        ],
+        access: .readWrite,
+        conflictPolicy: .lastWriteWins,
+        unit: "todos",
+        priority: 1
+    )
+}
