@@ -249,8 +249,23 @@ struct BucketLogTests {
             """)
         try await FieldService.sql(service.database, "INSERT INTO syncwright_changes VALUES (90000, 'WorkOrder', 'x', \(kind == .sqlite ? "0" : "FALSE"), 'now')")
         try await FieldService.sql(service.database, "DELETE FROM syncwright_state WHERE name = 'bucket_layout'")
+        // …and stored push results without an owner.
+        try await FieldService.sql(service.database, "DROP TABLE syncwright_push_results")
+        try await FieldService.sql(service.database, """
+            CREATE TABLE syncwright_push_results (client_id text NOT NULL, op_id text NOT NULL, result text NOT NULL,
+                applied_at \(kind == .sqlite ? "text" : "timestamptz") NOT NULL, PRIMARY KEY (client_id, op_id))
+            """)
+        try await FieldService.sql(service.database, """
+            INSERT INTO syncwright_push_results VALUES ('device-1', 'old-op', '{"opId":"old-op","status":"rejected","reason":"old","code":"old"}', \(kind == .sqlite ? "'then'" : "now()"))
+            """)
         let restarted = SyncService(schema: service.schema, database: service.database)
         try await restarted.prepare()
+        let kept = try await restarted.database.read("SELECT owner, op_id FROM syncwright_push_results", [])
+        #expect(kept.map { $0.map { $0.text ?? "" } } == [["", "old-op"]])
+        // Nobody's replay reads an unowned result: the same op id is a new op.
+        let replayed = try await restarted.push([op(.update, "WorkOrderLine", FieldService.id("f", 1), ["quantity": .integer(4)], id: "old-op")],
+                                             claims: FieldService.annClaims)
+        #expect(replayed.first?.status == .applied)
         await #expect(throws: ProtocolError.self) {
             _ = try await restarted.pullAll("jobs", claims: FieldService.annClaims, cursor: before.cursor)
         }

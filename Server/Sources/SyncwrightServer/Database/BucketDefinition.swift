@@ -29,13 +29,15 @@ struct BucketDefinition: Sendable {
         for subset in schema.subsets {
             for subsetEntity in subset.entities {
                 let plan = EntityPlan(subsetEntity: subsetEntity, schema: schema, dialect: dialect)
-                for (index, branch) in plan.bucketBranches.enumerated() {
-                    definitions[subsetEntity.entityName, default: []].append(
-                        BucketDefinition(subset: subset.name, plan: plan, index: index, branch: branch))
-                }
+                definitions[subsetEntity.entityName, default: []] += branches(of: plan, in: subset.name)
             }
         }
         return definitions
+    }
+
+    /// One definition per branch of `plan`'s filter.
+    static func branches(of plan: EntityPlan, in subset: String) -> [BucketDefinition] {
+        plan.bucketBranches.enumerated().map { BucketDefinition(subset: subset, plan: plan, index: $0.offset, branch: $0.element) }
     }
 
     // MARK: - In SQL

@@ -640,15 +640,8 @@ struct PushOperationApplier {
         let rows = try await connection.query(
             "SELECT bucket FROM syncwright_log WHERE entity = \(dialect.placeholder(1)) AND key = \(dialect.placeholder(2)) AND removed = \(dialect.boolean(true))",
             [.text(plan.entity.name), .text(key.keyText)])
-        for bucket in rows.compactMap({ $0.first?.text }) {
-            for definition in buckets {
-                if let direct = try? definition.callerBuckets(parameters) {
-                    if direct.contains(bucket) { return true }
-                } else if definition.callerReads(bucket, parameters) {
-                    return true
-                }
-            }
+        return rows.compactMap { $0.first?.text }.contains { bucket in
+            buckets.contains { $0.callerReads(bucket, parameters) }
         }
-        return false
     }
 }

@@ -38,9 +38,7 @@ public final class SyncService: Sendable {
         var definitions: [String: [String: [BucketDefinition]]] = [:]
         for (subset, entities) in plans {
             for (entity, plan) in entities {
-                definitions[subset, default: [:]][entity] = plan.bucketBranches.enumerated().map {
-                    BucketDefinition(subset: subset, plan: plan, index: $0.offset, branch: $0.element)
-                }
+                definitions[subset, default: [:]][entity] = BucketDefinition.branches(of: plan, in: subset)
             }
         }
         self.bucketDefinitions = definitions
@@ -60,13 +58,20 @@ public final class SyncService: Sendable {
         let dialect = self.dialect
         let logger = self.logger
         try await database.write { connection in
-            try await Self.addPushResultOwners(connection, dialect)
+            let unowned = try await Self.setAsideUnownedPushResults(connection, dialect)
             for statement in statements {
                 do {
                     try await connection.execute(statement)
                 } catch {
                     throw ServerDatabaseError("preparing the database failed at:\n\(statement)\n\(error)")
                 }
+            }
+            if unowned {
+                // Kept under the owner "", which no caller has, so nobody's replay reads them.
+                try await connection.execute(
+                    "INSERT INTO syncwright_push_results (owner, client_id, op_id, result, applied_at) "
+                        + "SELECT '', client_id, op_id, result, applied_at FROM syncwright_push_results_unowned")
+                try await connection.execute("DROP TABLE syncwright_push_results_unowned")
             }
             let fingerprint = layout.bucketFingerprint
             let filed = try await connection.query("SELECT value FROM syncwright_state WHERE name = 'bucket_layout'", [])
@@ -77,23 +82,17 @@ public final class SyncService: Sendable {
         }
     }
 
-    /// Databases made before stored push results had an owner: the old results are kept
-    /// under the owner `""`, which no caller has, so nobody's replay reads them.
-    private static func addPushResultOwners(_ connection: any SQLConnection, _ dialect: SQLDialect) async throws {
+    /// A database made before stored push results had an owner: its table is renamed so
+    /// the layout creates the current one; ``prepare()`` then copies the old results in.
+    /// Returns whether it renamed the table.
+    private static func setAsideUnownedPushResults(_ connection: any SQLConnection, _ dialect: SQLDialect) async throws -> Bool {
         let columns = dialect == .sqlite
             ? "SELECT name FROM pragma_table_info('syncwright_push_results')"
             : "SELECT column_name FROM information_schema.columns WHERE table_name = 'syncwright_push_results' AND table_schema = current_schema()"
         let names = try await connection.query(columns, []).compactMap { $0.first?.text }
-        guard !names.isEmpty, !names.contains("owner") else { return }
+        guard !names.isEmpty, !names.contains("owner") else { return false }
         try await connection.execute("ALTER TABLE syncwright_push_results RENAME TO syncwright_push_results_unowned")
-        try await connection.execute(
-            "CREATE TABLE syncwright_push_results (owner \(dialect.columnType(.string)) NOT NULL, client_id \(dialect.columnType(.string)) NOT NULL, "
-                + "op_id \(dialect.columnType(.string)) NOT NULL, result \(dialect.columnType(.string)) NOT NULL, "
-                + "applied_at \(dialect.columnType(.timestamp)) NOT NULL, PRIMARY KEY (owner, client_id, op_id))")
-        try await connection.execute(
-            "INSERT INTO syncwright_push_results (owner, client_id, op_id, result, applied_at) "
-                + "SELECT '', client_id, op_id, result, applied_at FROM syncwright_push_results_unowned")
-        try await connection.execute("DROP TABLE syncwright_push_results_unowned")
+        return true
     }
 
     /// Empties the log and files every row again, past every sequence number and
