@@ -114,7 +114,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SyncwrightCLITests",
-            dependencies: ["syncwright", "SyncwrightSchema"],
+            dependencies: ["syncwright", "SyncwrightSchema", "SyncwrightGenerator"],
             path: "Tests/CLITests"
         ),
     ],

@@ -100,10 +100,6 @@ extension {{typeName}} {
 import Foundation
 import Syncwright
 
-/// Fails to compile when the Syncwright runtime doesn't speak the API this code was
-/// generated for (API version 1): update the runtime or the generator so they match.
-private typealias _SyncwrightRuntimeAPIVersionCheck = SyncwrightRuntimeAPIVersion1
-
 /// The `{{subsetName}}` subset of the {{schemaName}} schema: its entities, units and
 /// schema hash, for `SyncStore` and `SyncEngine`.
 ///

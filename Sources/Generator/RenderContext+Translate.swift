@@ -15,12 +15,14 @@ public struct GenerationOptions: Sendable, Hashable {
     /// The prefix of the generated file names.
     public var filePrefix: String
     /// How many entity files to spread the entities over: many small files compile
-    /// faster, in parallel, than one large one. Fixed, so a build plugin can declare them.
+    /// faster, in parallel, than one large one. Fixed, so a build plugin can declare them;
+    /// the plugins use ``GeneratedFileContract/entityFileCount``.
     public var entityFileCount: Int
 
-    /// Creates options.
-    public init(subset: String? = nil, access: AccessLevel = .public, filePrefix: String = "Syncwright",
-                entityFileCount: Int = 8) {
+    /// Creates options; the defaults are ``GeneratedFileContract``'s.
+    public init(subset: String? = nil, access: AccessLevel = .public,
+                filePrefix: String = GeneratedFileContract.defaultFilePrefix,
+                entityFileCount: Int = GeneratedFileContract.entityFileCount) {
         self.subset = subset
         self.access = access
         self.filePrefix = filePrefix
@@ -115,7 +117,7 @@ extension RenderContext {
                 enums.append(EnumContext(
                     typeName: swiftType,
                     cases: cases.map { EnumCaseContext(name: SwiftNaming.identifier($0), rawValue: SwiftNaming.stringLiteralContents($0)) },
-                    remark: "Generated from entities.\(entity.name).\(field.name) (\(sourceFile):\(field.location.line))"))
+                    remark: "Generated from entities.\(entity.name).\(field.name) (\(sourceFile))"))
             }
             if field.isNullable { swiftType += "?" }
             let name = SwiftNaming.identifier(field.name)
@@ -123,7 +125,7 @@ extension RenderContext {
             properties.append(PropertyContext(
                 name: name, argumentName: argument, columnName: field.name, swiftType: swiftType, binding: writable ? "var" : "let",
                 isInclude: false, documentation: SwiftNaming.documentationLines(field.documentation),
-                remark: "Generated from entities.\(entity.name).\(field.reference?.relationName ?? field.name) (\(sourceFile):\(field.location.line))"))
+                remark: "Generated from entities.\(entity.name).\(field.reference?.relationName ?? field.name) (\(sourceFile))"))
             var arguments = "\"\(field.name)\", .\(field.type.storage.rawValue)"
             if field.isNullable { arguments += ", nullable: true" }
             columns.append(ColumnContext(name: field.name, arguments: arguments))
@@ -139,7 +141,7 @@ extension RenderContext {
             properties.append(PropertyContext(
                 name: name, argumentName: argument, columnName: include.name, swiftType: swiftType, binding: "let", isInclude: true,
                 documentation: ["`\(include.path)`, read-only: kept current by the server."],
-                remark: "Generated from subsets.\(subsetName).entities.\(entity.name).include.\(include.name) (\(sourceFile):\(include.location.line))"))
+                remark: "Generated from subsets.\(subsetName).entities.\(entity.name).include.\(include.name) (\(sourceFile))"))
             columns.append(ColumnContext(
                 name: include.name,
                 arguments: "\"\(include.name)\", .\(include.path.type.storage.rawValue), nullable: true, include: true"))
@@ -172,7 +174,7 @@ extension RenderContext {
             priority: subsetEntity.priority,
             documentation: documentation,
             hasDocumentation: !documentation.isEmpty,
-            remark: "Generated from entities.\(entity.name) (\(sourceFile):\(entity.location.line))",
+            remark: "Generated from entities.\(entity.name) (\(sourceFile))",
             properties: properties,
             initializerParameters: parameters.joined(separator: ", "),
             columns: columns,

@@ -44,9 +44,10 @@ public enum SyncwrightGenerator {
             guard let text = library.render(object, withTemplate: template) else {
                 throw GeneratorError("template '\(template)' is missing")
             }
-            return Self.tidy(text)
+            return Self.tidy(text + Self.runtimeAPIVersionCheck)
         }
-        var files = [GeneratedFile(name: "\(options.filePrefix)Registry.swift", contents: try render(context, "registry"))]
+        var files = [GeneratedFile(name: GeneratedFileContract.registryFileName(prefix: options.filePrefix),
+                                   contents: try render(context, "registry"))]
         // The entity files are independent: render them on all cores.
         let shards = context.shards
         let results = ShardResults(count: shards.count)
@@ -54,14 +55,30 @@ public enum SyncwrightGenerator {
             results.set(index, Swift.Result { try render(shards[index], "entities") })
         }
         for (shard, result) in zip(shards, results.values) {
-            files.append(GeneratedFile(name: "\(options.filePrefix)Entities\(shard.index).swift", contents: try result.get()))
+            files.append(GeneratedFile(name: GeneratedFileContract.entityFileName(shard.index, prefix: options.filePrefix),
+                                       contents: try result.get()))
         }
         return files
     }
 
+    /// The version of the runtime API the generated code is written against.
+    public static let runtimeAPIVersion = 1
+
+    /// Appended by the generator (not a template, so an overriding template can't drop it)
+    /// to every file: the file fails to compile against a runtime that doesn't speak
+    /// ``runtimeAPIVersion``, naming the mismatch, instead of misbehaving.
+    static let runtimeAPIVersionCheck = """
+
+        // Fails to compile when the Syncwright runtime doesn't speak the API this file was
+        // generated for (version \(runtimeAPIVersion)): update the runtime or the generator so they match.
+        import Syncwright
+        private typealias _SyncwrightRuntimeAPIVersionCheck = SyncwrightRuntimeAPIVersion\(runtimeAPIVersion)
+
+        """
+
     /// The names of the files a generation with these options writes, whatever the schema.
     public static func fileNames(options: GenerationOptions) -> [String] {
-        ["\(options.filePrefix)Registry.swift"] + (0..<options.entityFileCount).map { "\(options.filePrefix)Entities\($0).swift" }
+        GeneratedFileContract.outputFileNames(prefix: options.filePrefix, entityFiles: options.entityFileCount)
     }
 
     /// Trailing spaces removed, runs of blank lines folded to one, one final newline.

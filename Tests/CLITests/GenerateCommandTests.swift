@@ -1,4 +1,5 @@
 import Foundation
+import SyncwrightGenerator
 import Testing
 
 @Suite("syncwright generate")
@@ -17,9 +18,7 @@ struct GenerateCommandTests {
         #expect(first.status == 0, "\(first.standardError)")
         #expect(first.standardOutput.contains("9 written, 0 unchanged"))
         let files = try FileManager.default.contentsOfDirectory(atPath: output.path()).sorted()
-        #expect(files == ["SyncwrightEntities0.swift", "SyncwrightEntities1.swift", "SyncwrightEntities2.swift",
-                          "SyncwrightEntities3.swift", "SyncwrightEntities4.swift", "SyncwrightEntities5.swift",
-                          "SyncwrightEntities6.swift", "SyncwrightEntities7.swift", "SyncwrightRegistry.swift"])
+        #expect(files == GeneratedFileContract.outputFileNames().sorted())
         let second = try cli.syncwright("generate", "Examples/Todo/syncwright.yaml", "--output", output.path())
         #expect(second.standardOutput.contains("0 written, 9 unchanged"))
     }

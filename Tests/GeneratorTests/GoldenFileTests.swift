@@ -81,11 +81,11 @@ struct GenerationTests {
                 syncwright: 1
                 name: Zoo
                 entities:
-                  Alpha: { fields: { id: uuid } }
+                  Alpha: { fields: { id: uuid } }\(extra)
                   Beta: { fields: { id: uuid } }
                   Gamma: { fields: { id: uuid } }
                   Delta: { fields: { id: uuid } }
-                  Epsilon: { fields: { id: uuid } }\(extra)
+                  Epsilon: { fields: { id: uuid } }
                 subsets:
                   keeper:
                     entities: { Alpha: {}, Beta: {}\(extra.isEmpty ? "" : ", Aardvark: {}"), Gamma: {}, Delta: {}, Epsilon: {} }
@@ -95,13 +95,41 @@ struct GenerationTests {
             return Dictionary(uniqueKeysWithValues: result.files.map { ($0.name, $0.contents) })
         }
         let before = try files("")
-        // A new entity in the middle of the subset, where round-robin would move the ones after it.
+        // A new entity in the middle of the schema and the subset: the lines of the ones
+        // after it move, and round-robin would have moved them to other files.
         let after = try files("\n  Aardvark: { fields: { id: uuid } }")
         #expect(before.keys.sorted() == after.keys.sorted())
         let changed = before.keys.filter { before[$0] != after[$0] }.sorted()
         let aardvarksFile = "SyncwrightEntities\(RenderContext.fileIndex(ofEntity: "Aardvark", files: 8)).swift"
         #expect(changed == [aardvarksFile, "SyncwrightRegistry.swift"].sorted())
         #expect(after[aardvarksFile]?.contains("struct Aardvark") == true)
+    }
+
+    @Test("the file set is the contract's, and every file checks the runtime API version, even with other templates")
+    func contractAndAPIVersionCheck() throws {
+        #expect(GeneratedFileContract.outputFileNames() == ["SyncwrightRegistry.swift"] + (0..<8).map { "SyncwrightEntities\($0).swift" })
+        #expect(SyncwrightGenerator.fileNames(options: GenerationOptions(filePrefix: "Shop"))
+            == GeneratedFileContract.outputFileNames(prefix: "Shop"))
+        let file = SchemaFile(path: "/shop/syncwright.yaml", text: shop)
+        let folder = FileManager.default.temporaryDirectory.appending(path: "syncwright-templates-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // A team's templates that know nothing of the version check.
+        try "{{% CONTENT_TYPE: TEXT }}\n// registry of {{schemaName}}\n".write(
+            to: folder.appending(path: "registry.mustache"), atomically: true, encoding: .utf8)
+        try "{{% CONTENT_TYPE: TEXT }}\n// shard {{index}}\n".write(
+            to: folder.appending(path: "entities.mustache"), atomically: true, encoding: .utf8)
+        for templates in [TemplateSet.bundled, try TemplateSet.bundled(overriddenBy: folder.path())] {
+            let files = try SyncwrightGenerator.generate(file, options: GenerationOptions(), templates: templates).files
+            #expect(files.map(\.name) == GeneratedFileContract.outputFileNames())
+            for generated in files {
+                #expect(generated.contents.hasSuffix("""
+                    import Syncwright
+                    private typealias _SyncwrightRuntimeAPIVersionCheck = SyncwrightRuntimeAPIVersion1
+
+                    """), "\(generated.name)")
+            }
+        }
     }
 
     private let shop = """
@@ -141,7 +169,7 @@ struct GenerationTests {
         ("    public let customerName: String?", "an include"),
         ("SyncColumn(\"customerName\", .string, nullable: true, include: true),", "an include column"),
         ("public init(id: UUID, customerId: UUID, note: String? = nil, state: State = .open, customerName: String? = nil)", "the initializer with defaults"),
-        ("/// - Remark: Generated from entities.Order (syncwright.yaml:6)", "the source remark, file name only"),
+        ("/// - Remark: Generated from entities.Order (syncwright.yaml)", "the source remark: schema path and file name, no line"),
         ("        public static var customerId: Column { Column(\"customerId\") }", "the Columns namespace"),
         ("public enum ShopClerk {", "the registry"),
         ("private typealias _SyncwrightRuntimeAPIVersionCheck = SyncwrightRuntimeAPIVersion1", "the API version check"),

@@ -10,11 +10,11 @@ import Syncwright
 
 /// A job at a customer's site.
 ///
-/// - Remark: Generated from entities.WorkOrder (syncwright.yaml:40)
+/// - Remark: Generated from entities.WorkOrder (syncwright.yaml)
 public struct WorkOrder: UpdatableSyncEntity, Codable, Sendable, Hashable {
     public typealias Sync = WorkOrderSync
 
-    /// - Remark: Generated from entities.WorkOrder.status (syncwright.yaml:48)
+    /// - Remark: Generated from entities.WorkOrder.status (syncwright.yaml)
     public enum Status: String, Codable, Sendable, Hashable, CaseIterable, DatabaseValueConvertible {
         case open = "open"
         case scheduled = "scheduled"
@@ -23,36 +23,36 @@ public struct WorkOrder: UpdatableSyncEntity, Codable, Sendable, Hashable {
         case cancelled = "cancelled"
     }
 
-    /// - Remark: Generated from entities.WorkOrder.id (syncwright.yaml:44)
+    /// - Remark: Generated from entities.WorkOrder.id (syncwright.yaml)
     public var id: UUID
 
-    /// - Remark: Generated from entities.WorkOrder.number (syncwright.yaml:45)
+    /// - Remark: Generated from entities.WorkOrder.number (syncwright.yaml)
     public var number: Int
 
-    /// - Remark: Generated from entities.WorkOrder.customer (syncwright.yaml:46)
+    /// - Remark: Generated from entities.WorkOrder.customer (syncwright.yaml)
     public var customerId: UUID
 
-    /// - Remark: Generated from entities.WorkOrder.assignee (syncwright.yaml:47)
+    /// - Remark: Generated from entities.WorkOrder.assignee (syncwright.yaml)
     public var assigneeId: UUID?
 
-    /// - Remark: Generated from entities.WorkOrder.status (syncwright.yaml:48)
+    /// - Remark: Generated from entities.WorkOrder.status (syncwright.yaml)
     public var status: Status
 
-    /// - Remark: Generated from entities.WorkOrder.scheduledFor (syncwright.yaml:49)
+    /// - Remark: Generated from entities.WorkOrder.scheduledFor (syncwright.yaml)
     public var scheduledFor: String?
 
-    /// - Remark: Generated from entities.WorkOrder.notes (syncwright.yaml:50)
+    /// - Remark: Generated from entities.WorkOrder.notes (syncwright.yaml)
     public var notes: String?
 
-    /// - Remark: Generated from entities.WorkOrder.photo (syncwright.yaml:51)
+    /// - Remark: Generated from entities.WorkOrder.photo (syncwright.yaml)
     public var photo: Data?
 
     /// `customer.name`, read-only: kept current by the server.
-    /// - Remark: Generated from subsets.technician.entities.WorkOrder.include.customerName (syncwright.yaml:77)
+    /// - Remark: Generated from subsets.technician.entities.WorkOrder.include.customerName (syncwright.yaml)
     public let customerName: String?
 
     /// `customer.phone`, read-only: kept current by the server.
-    /// - Remark: Generated from subsets.technician.entities.WorkOrder.include.customerPhone (syncwright.yaml:78)
+    /// - Remark: Generated from subsets.technician.entities.WorkOrder.include.customerPhone (syncwright.yaml)
     public let customerPhone: String?
 
     /// Creates a value; includes are filled in by the server.
@@ -116,3 +116,8 @@ public enum WorkOrderSync: EntitySync {
         priority: 0
     )
 }
+
+// Fails to compile when the Syncwright runtime doesn't speak the API this file was
+// generated for (version 1): update the runtime or the generator so they match.
+import Syncwright
+private typealias _SyncwrightRuntimeAPIVersionCheck = SyncwrightRuntimeAPIVersion1

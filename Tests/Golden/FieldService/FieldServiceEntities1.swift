@@ -10,20 +10,20 @@ import Syncwright
 
 /// A company or household that orders work.
 ///
-/// - Remark: Generated from entities.Customer (syncwright.yaml:11)
+/// - Remark: Generated from entities.Customer (syncwright.yaml)
 public struct Customer: SyncEntity, Codable, Sendable, Hashable {
     public typealias Sync = CustomerSync
 
-    /// - Remark: Generated from entities.Customer.id (syncwright.yaml:15)
+    /// - Remark: Generated from entities.Customer.id (syncwright.yaml)
     public let id: UUID
 
-    /// - Remark: Generated from entities.Customer.name (syncwright.yaml:16)
+    /// - Remark: Generated from entities.Customer.name (syncwright.yaml)
     public let name: String
 
-    /// - Remark: Generated from entities.Customer.region (syncwright.yaml:17)
+    /// - Remark: Generated from entities.Customer.region (syncwright.yaml)
     public let region: String
 
-    /// - Remark: Generated from entities.Customer.phone (syncwright.yaml:18)
+    /// - Remark: Generated from entities.Customer.phone (syncwright.yaml)
     public let phone: String?
 
     /// Creates a value; includes are filled in by the server.
@@ -69,3 +69,8 @@ public enum CustomerSync: EntitySync {
         priority: 1
     )
 }
+
+// Fails to compile when the Syncwright runtime doesn't speak the API this file was
+// generated for (version 1): update the runtime or the generator so they match.
+import Syncwright
+private typealias _SyncwrightRuntimeAPIVersionCheck = SyncwrightRuntimeAPIVersion1

@@ -10,24 +10,24 @@ import Syncwright
 
 /// A product used on a job.
 ///
-/// - Remark: Generated from entities.WorkOrderLine (syncwright.yaml:53)
+/// - Remark: Generated from entities.WorkOrderLine (syncwright.yaml)
 public struct WorkOrderLine: UpdatableSyncEntity, Codable, Sendable, Hashable {
     public typealias Sync = WorkOrderLineSync
 
-    /// - Remark: Generated from entities.WorkOrderLine.id (syncwright.yaml:57)
+    /// - Remark: Generated from entities.WorkOrderLine.id (syncwright.yaml)
     public var id: UUID
 
-    /// - Remark: Generated from entities.WorkOrderLine.workOrder (syncwright.yaml:58)
+    /// - Remark: Generated from entities.WorkOrderLine.workOrder (syncwright.yaml)
     public var workOrderId: UUID
 
-    /// - Remark: Generated from entities.WorkOrderLine.product (syncwright.yaml:59)
+    /// - Remark: Generated from entities.WorkOrderLine.product (syncwright.yaml)
     public var productId: UUID
 
-    /// - Remark: Generated from entities.WorkOrderLine.quantity (syncwright.yaml:60)
+    /// - Remark: Generated from entities.WorkOrderLine.quantity (syncwright.yaml)
     public var quantity: Int
 
     /// `product.name`, read-only: kept current by the server.
-    /// - Remark: Generated from subsets.technician.entities.WorkOrderLine.include.productName (syncwright.yaml:86)
+    /// - Remark: Generated from subsets.technician.entities.WorkOrderLine.include.productName (syncwright.yaml)
     public let productName: String?
 
     /// Creates a value; includes are filled in by the server.
@@ -76,3 +76,8 @@ public enum WorkOrderLineSync: EntitySync {
         priority: 1
     )
 }
+
+// Fails to compile when the Syncwright runtime doesn't speak the API this file was
+// generated for (version 1): update the runtime or the generator so they match.
+import Syncwright
+private typealias _SyncwrightRuntimeAPIVersionCheck = SyncwrightRuntimeAPIVersion1

@@ -8,17 +8,17 @@ import Syncwright
 
 // MARK: - Technician
 
-/// - Remark: Generated from entities.Technician (syncwright.yaml:24)
+/// - Remark: Generated from entities.Technician (syncwright.yaml)
 public struct Technician: SyncEntity, Codable, Sendable, Hashable {
     public typealias Sync = TechnicianSync
 
-    /// - Remark: Generated from entities.Technician.id (syncwright.yaml:27)
+    /// - Remark: Generated from entities.Technician.id (syncwright.yaml)
     public let id: UUID
 
-    /// - Remark: Generated from entities.Technician.name (syncwright.yaml:28)
+    /// - Remark: Generated from entities.Technician.name (syncwright.yaml)
     public let name: String
 
-    /// - Remark: Generated from entities.Technician.region (syncwright.yaml:29)
+    /// - Remark: Generated from entities.Technician.region (syncwright.yaml)
     public let region: String
 
     /// Creates a value; includes are filled in by the server.
@@ -61,3 +61,8 @@ public enum TechnicianSync: EntitySync {
         priority: 2
     )
 }
+
+// Fails to compile when the Syncwright runtime doesn't speak the API this file was
+// generated for (version 1): update the runtime or the generator so they match.
+import Syncwright
+private typealias _SyncwrightRuntimeAPIVersionCheck = SyncwrightRuntimeAPIVersion1

@@ -8,21 +8,21 @@ import Syncwright
 
 // MARK: - Product
 
-/// - Remark: Generated from entities.Product (syncwright.yaml:31)
+/// - Remark: Generated from entities.Product (syncwright.yaml)
 public struct Product: SyncEntity, Codable, Sendable, Hashable {
     public typealias Sync = ProductSync
 
-    /// - Remark: Generated from entities.Product.id (syncwright.yaml:34)
+    /// - Remark: Generated from entities.Product.id (syncwright.yaml)
     public let id: UUID
 
     /// Stock keeping unit
-    /// - Remark: Generated from entities.Product.sku (syncwright.yaml:35)
+    /// - Remark: Generated from entities.Product.sku (syncwright.yaml)
     public let sku: String
 
-    /// - Remark: Generated from entities.Product.name (syncwright.yaml:36)
+    /// - Remark: Generated from entities.Product.name (syncwright.yaml)
     public let name: String
 
-    /// - Remark: Generated from entities.Product.unitPrice (syncwright.yaml:37)
+    /// - Remark: Generated from entities.Product.unitPrice (syncwright.yaml)
     public let unitPrice: Decimal
 
     /// Creates a value; includes are filled in by the server.
@@ -68,3 +68,8 @@ public enum ProductSync: EntitySync {
         priority: 1
     )
 }
+
+// Fails to compile when the Syncwright runtime doesn't speak the API this file was
+// generated for (version 1): update the runtime or the generator so they match.
+import Syncwright
+private typealias _SyncwrightRuntimeAPIVersionCheck = SyncwrightRuntimeAPIVersion1

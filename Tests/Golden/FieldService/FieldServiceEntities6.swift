@@ -2,3 +2,8 @@
 // DO NOT EDIT: change the schema and run `syncwright generate`, or build with the Syncwright plugin.
 // swiftlint:disable all
 // swift-format-ignore-file
+
+// Fails to compile when the Syncwright runtime doesn't speak the API this file was
+// generated for (version 1): update the runtime or the generator so they match.
+import Syncwright
+private typealias _SyncwrightRuntimeAPIVersionCheck = SyncwrightRuntimeAPIVersion1

@@ -6,10 +6,6 @@
 import Foundation
 import Syncwright
 
-/// Fails to compile when the Syncwright runtime doesn't speak the API this code was
-/// generated for (API version 1): update the runtime or the generator so they match.
-private typealias _SyncwrightRuntimeAPIVersionCheck = SyncwrightRuntimeAPIVersion1
-
 /// The `technician` subset of the FieldService schema: its entities, units and
 /// schema hash, for `SyncStore` and `SyncEngine`.
 ///
@@ -32,3 +28,8 @@ public enum FieldServiceTechnician {
         ]
     )
 }
+
+// Fails to compile when the Syncwright runtime doesn't speak the API this file was
+// generated for (version 1): update the runtime or the generator so they match.
+import Syncwright
+private typealias _SyncwrightRuntimeAPIVersionCheck = SyncwrightRuntimeAPIVersion1

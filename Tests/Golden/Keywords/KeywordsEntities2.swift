@@ -8,28 +8,28 @@ import Syncwright
 
 // MARK: - Extension
 
-/// - Remark: Generated from entities.Extension (syncwright.yaml:22)
+/// - Remark: Generated from entities.Extension (syncwright.yaml)
 internal struct Extension: InsertableSyncEntity, Codable, Sendable, Hashable {
     internal typealias Sync = ExtensionSync
 
-    /// - Remark: Generated from entities.Extension.id (syncwright.yaml:25)
+    /// - Remark: Generated from entities.Extension.id (syncwright.yaml)
     internal var id: String
 
-    /// - Remark: Generated from entities.Extension.owner (syncwright.yaml:26)
+    /// - Remark: Generated from entities.Extension.owner (syncwright.yaml)
     internal var ownerId: UUID
 
-    /// - Remark: Generated from entities.Extension.struct (syncwright.yaml:27)
+    /// - Remark: Generated from entities.Extension.struct (syncwright.yaml)
     internal var `struct`: JSONValue?
 
-    /// - Remark: Generated from entities.Extension.init (syncwright.yaml:28)
+    /// - Remark: Generated from entities.Extension.init (syncwright.yaml)
     internal var `init`: Data?
 
     /// `owner.class`, read-only: kept current by the server.
-    /// - Remark: Generated from subsets.static.entities.Extension.include.ownerClass (syncwright.yaml:40)
+    /// - Remark: Generated from subsets.static.entities.Extension.include.ownerClass (syncwright.yaml)
     internal let ownerClass: String?
 
     /// `owner.is`, read-only: kept current by the server.
-    /// - Remark: Generated from subsets.static.entities.Extension.include.ownerIs (syncwright.yaml:40)
+    /// - Remark: Generated from subsets.static.entities.Extension.include.ownerIs (syncwright.yaml)
     internal let ownerIs: String?
 
     /// Creates a value; includes are filled in by the server.
@@ -81,3 +81,8 @@ internal enum ExtensionSync: EntitySync {
         priority: 1
     )
 }
+
+// Fails to compile when the Syncwright runtime doesn't speak the API this file was
+// generated for (version 1): update the runtime or the generator so they match.
+import Syncwright
+private typealias _SyncwrightRuntimeAPIVersionCheck = SyncwrightRuntimeAPIVersion1

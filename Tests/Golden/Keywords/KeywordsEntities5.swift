@@ -12,11 +12,11 @@ import Syncwright
 ///
 /// Its fields are keywords too.
 ///
-/// - Remark: Generated from entities.Protocol (syncwright.yaml:6)
+/// - Remark: Generated from entities.Protocol (syncwright.yaml)
 internal struct `Protocol`: UpdatableSyncEntity, Codable, Sendable, Hashable {
     internal typealias Sync = ProtocolSync
 
-    /// - Remark: Generated from entities.Protocol.is (syncwright.yaml:18)
+    /// - Remark: Generated from entities.Protocol.is (syncwright.yaml)
     internal enum Is: String, Codable, Sendable, Hashable, CaseIterable, DatabaseValueConvertible {
         case `default` = "default"
         case `case` = "case"
@@ -25,34 +25,34 @@ internal struct `Protocol`: UpdatableSyncEntity, Codable, Sendable, Hashable {
         case plain = "plain"
     }
 
-    /// - Remark: Generated from entities.Protocol.id (syncwright.yaml:12)
+    /// - Remark: Generated from entities.Protocol.id (syncwright.yaml)
     internal var id: UUID
 
-    /// - Remark: Generated from entities.Protocol.class (syncwright.yaml:13)
+    /// - Remark: Generated from entities.Protocol.class (syncwright.yaml)
     internal var `class`: String
 
-    /// - Remark: Generated from entities.Protocol.default (syncwright.yaml:14)
+    /// - Remark: Generated from entities.Protocol.default (syncwright.yaml)
     internal var `default`: Int?
 
-    /// - Remark: Generated from entities.Protocol.where (syncwright.yaml:15)
+    /// - Remark: Generated from entities.Protocol.where (syncwright.yaml)
     internal var `where`: String?
 
-    /// - Remark: Generated from entities.Protocol.self (syncwright.yaml:16)
+    /// - Remark: Generated from entities.Protocol.self (syncwright.yaml)
     internal var `self`: Bool
 
-    /// - Remark: Generated from entities.Protocol.in (syncwright.yaml:17)
+    /// - Remark: Generated from entities.Protocol.in (syncwright.yaml)
     internal var `in`: Double
 
-    /// - Remark: Generated from entities.Protocol.is (syncwright.yaml:18)
+    /// - Remark: Generated from entities.Protocol.is (syncwright.yaml)
     internal var `is`: Is
 
-    /// - Remark: Generated from entities.Protocol.return (syncwright.yaml:19)
+    /// - Remark: Generated from entities.Protocol.return (syncwright.yaml)
     internal var `return`: String?
 
-    /// - Remark: Generated from entities.Protocol.case (syncwright.yaml:20)
+    /// - Remark: Generated from entities.Protocol.case (syncwright.yaml)
     internal var `case`: Date?
 
-    /// - Remark: Generated from entities.Protocol.protocol (syncwright.yaml:21)
+    /// - Remark: Generated from entities.Protocol.protocol (syncwright.yaml)
     internal var `protocol`: Decimal?
 
     /// Creates a value; includes are filled in by the server.
@@ -116,3 +116,8 @@ internal enum ProtocolSync: EntitySync {
         priority: 1
     )
 }
+
+// Fails to compile when the Syncwright runtime doesn't speak the API this file was
+// generated for (version 1): update the runtime or the generator so they match.
+import Syncwright
+private typealias _SyncwrightRuntimeAPIVersionCheck = SyncwrightRuntimeAPIVersion1

@@ -8,21 +8,21 @@ import Syncwright
 
 // MARK: - TodoList
 
-/// - Remark: Generated from entities.TodoList (syncwright.yaml:8)
+/// - Remark: Generated from entities.TodoList (syncwright.yaml)
 public struct TodoList: UpdatableSyncEntity, Codable, Sendable, Hashable {
     public typealias Sync = TodoListSync
 
-    /// - Remark: Generated from entities.TodoList.id (syncwright.yaml:11)
+    /// - Remark: Generated from entities.TodoList.id (syncwright.yaml)
     public var id: UUID
 
     /// The user who owns the list (the token's subject)
-    /// - Remark: Generated from entities.TodoList.ownerId (syncwright.yaml:12)
+    /// - Remark: Generated from entities.TodoList.ownerId (syncwright.yaml)
     public var ownerId: UUID
 
-    /// - Remark: Generated from entities.TodoList.title (syncwright.yaml:13)
+    /// - Remark: Generated from entities.TodoList.title (syncwright.yaml)
     public var title: String
 
-    /// - Remark: Generated from entities.TodoList.archived (syncwright.yaml:14)
+    /// - Remark: Generated from entities.TodoList.archived (syncwright.yaml)
     public var archived: Bool
 
     /// Creates a value; includes are filled in by the server.
@@ -68,3 +68,8 @@ public enum TodoListSync: EntitySync {
         priority: 0
     )
 }
+
+// Fails to compile when the Syncwright runtime doesn't speak the API this file was
+// generated for (version 1): update the runtime or the generator so they match.
+import Syncwright
+private typealias _SyncwrightRuntimeAPIVersionCheck = SyncwrightRuntimeAPIVersion1

@@ -8,30 +8,30 @@ import Syncwright
 
 // MARK: - TodoItem
 
-/// - Remark: Generated from entities.TodoItem (syncwright.yaml:16)
+/// - Remark: Generated from entities.TodoItem (syncwright.yaml)
 public struct TodoItem: UpdatableSyncEntity, Codable, Sendable, Hashable {
     public typealias Sync = TodoItemSync
 
-    /// - Remark: Generated from entities.TodoItem.id (syncwright.yaml:19)
+    /// - Remark: Generated from entities.TodoItem.id (syncwright.yaml)
     public var id: UUID
 
-    /// - Remark: Generated from entities.TodoItem.list (syncwright.yaml:20)
+    /// - Remark: Generated from entities.TodoItem.list (syncwright.yaml)
     public var listId: UUID
 
-    /// - Remark: Generated from entities.TodoItem.title (syncwright.yaml:21)
+    /// - Remark: Generated from entities.TodoItem.title (syncwright.yaml)
     public var title: String
 
-    /// - Remark: Generated from entities.TodoItem.done (syncwright.yaml:22)
+    /// - Remark: Generated from entities.TodoItem.done (syncwright.yaml)
     public var done: Bool
 
-    /// - Remark: Generated from entities.TodoItem.dueOn (syncwright.yaml:23)
+    /// - Remark: Generated from entities.TodoItem.dueOn (syncwright.yaml)
     public var dueOn: String?
 
-    /// - Remark: Generated from entities.TodoItem.position (syncwright.yaml:24)
+    /// - Remark: Generated from entities.TodoItem.position (syncwright.yaml)
     public var position: Int
 
     /// `list.title`, read-only: kept current by the server.
-    /// - Remark: Generated from subsets.owner.entities.TodoItem.include.listTitle (syncwright.yaml:39)
+    /// - Remark: Generated from subsets.owner.entities.TodoItem.include.listTitle (syncwright.yaml)
     public let listTitle: String?
 
     /// Creates a value; includes are filled in by the server.
@@ -86,3 +86,8 @@ public enum TodoItemSync: EntitySync {
         priority: 1
     )
 }
+
+// Fails to compile when the Syncwright runtime doesn't speak the API this file was
+// generated for (version 1): update the runtime or the generator so they match.
+import Syncwright
+private typealias _SyncwrightRuntimeAPIVersionCheck = SyncwrightRuntimeAPIVersion1

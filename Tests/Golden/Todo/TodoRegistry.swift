@@ -6,10 +6,6 @@
 import Foundation
 import Syncwright
 
-/// Fails to compile when the Syncwright runtime doesn't speak the API this code was
-/// generated for (API version 1): update the runtime or the generator so they match.
-private typealias _SyncwrightRuntimeAPIVersionCheck = SyncwrightRuntimeAPIVersion1
-
 /// The `owner` subset of the Todo schema: its entities, units and
 /// schema hash, for `SyncStore` and `SyncEngine`.
 ///
@@ -29,3 +25,8 @@ public enum TodoOwner {
         ]
     )
 }
+
+// Fails to compile when the Syncwright runtime doesn't speak the API this file was
+// generated for (version 1): update the runtime or the generator so they match.
+import Syncwright
+private typealias _SyncwrightRuntimeAPIVersionCheck = SyncwrightRuntimeAPIVersion1
