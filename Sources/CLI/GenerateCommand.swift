@@ -9,9 +9,11 @@ struct GenerateCommand: ParsableCommand {
         commandName: "generate",
         abstract: "Generate the Swift code of one subset: entities, Sync actions and the model registry.",
         discussion: """
-            Writes a fixed set of files into the output folder: <prefix>Registry.swift and \
-            <prefix>Entities0.swift … <prefix>Entities7.swift. Files whose contents didn't change \
-            are left untouched. Schema errors print exactly as 'syncwright validate' prints them.
+            Writes a fixed set of files into the output folder: \(GeneratedFileContract.registryFileName(prefix: "<prefix>")) \
+            and \(GeneratedFileContract.entityFileName(0, prefix: "<prefix>")) … \
+            \(GeneratedFileContract.entityFileName(GeneratedFileContract.entityFileCount - 1, prefix: "<prefix>")). \
+            Files whose contents didn't change are left untouched. Schema errors print exactly as \
+            'syncwright validate' prints them.
             """
     )
 
@@ -34,7 +36,7 @@ struct GenerateCommand: ParsableCommand {
     var templates: String?
 
     @Option(help: "The prefix of the generated file names.")
-    var filePrefix: String = "Syncwright"
+    var filePrefix: String = GeneratedFileContract.defaultFilePrefix
 
     @Flag(name: .shortAndLong, help: "Print nothing but diagnostics.")
     var quiet = false
@@ -49,9 +51,7 @@ struct GenerateCommand: ParsableCommand {
         }
         var options = GenerationOptions(subset: subset, access: access ?? .public, filePrefix: filePrefix)
         if let config {
-            let settings = try GeneratorSettings.load(config)
-            options.subset = subset ?? settings.subset
-            options.access = access ?? settings.access ?? .public
+            options = try Self.settings(at: config).applied(to: options, subsetGiven: subset != nil, accessGiven: access != nil)
         }
         let result: SyncwrightGenerator.Result
         do {
@@ -73,34 +73,21 @@ struct GenerateCommand: ParsableCommand {
 
 extension GenerationOptions.AccessLevel: ExpressibleByArgument {}
 
-/// `syncwright-config.yaml`: `subset:` and `access:` for a target's generated code.
-struct GeneratorSettings {
-    var subset: String?
-    var access: GenerationOptions.AccessLevel?
-
-    static func load(_ path: String) throws -> GeneratorSettings {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            FileHandle.standardError.write(Data("\(path): error: cannot read the settings file\n".utf8))
+extension GenerateCommand {
+    /// Reads the settings file (`--config`); its problems print as located diagnostics,
+    /// and any error stops the run with the usage exit status.
+    static func settings(at path: String) throws -> GeneratorSettings {
+        let file: SchemaFile
+        do {
+            file = try SchemaFile(contentsOf: path)
+        } catch let error as SchemaFileError {
+            FileHandle.standardError.write(Data("\(path): error: cannot read the settings file: \(error.reason)\n".utf8))
             throw UnreadableInput()
         }
-        var settings = GeneratorSettings()
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0]
-                .trimmingCharacters(in: .whitespaces)
-            guard !line.isEmpty else { continue }
-            let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            let value = parts.count == 2 ? parts[1].trimmingCharacters(in: CharacterSet(charactersIn: "\"'")) : ""
-            switch parts[0] {
-            case "subset" where !value.isEmpty:
-                settings.subset = value
-            case "access" where GenerationOptions.AccessLevel(rawValue: value) != nil:
-                settings.access = GenerationOptions.AccessLevel(rawValue: value)
-            default:
-                FileHandle.standardError.write(Data(
-                    "\(path):\(index + 1):1: error: expected 'subset: NAME' or 'access: public|internal'\n".utf8))
-                throw UnreadableInput()
-            }
-        }
+        let result = GeneratorSettings.parse(file)
+        let printed = DiagnosticFormatter.format(result.diagnostics, as: .text)
+        if !printed.isEmpty { FileHandle.standardError.write(Data(printed.utf8)) }
+        guard let settings = result.settings else { throw UnreadableInput() }
         return settings
     }
 }
