@@ -12,6 +12,7 @@ let package = Package(
     platforms: [.macOS(.v13), .iOS(.v16), .tvOS(.v16), .watchOS(.v9)],
     products: [
         .library(name: "Syncwright", targets: ["Syncwright"]),
+        .library(name: "SyncwrightCore", targets: ["SyncwrightCore"]),
         .library(name: "SyncwrightAsyncHTTPClient", targets: ["SyncwrightAsyncHTTPClient"]),
         .library(name: "SyncwrightSchema", targets: ["SyncwrightSchema"]),
         .library(name: "SyncwrightGenerator", targets: ["SyncwrightGenerator"]),
@@ -35,7 +36,7 @@ let package = Package(
         ),
         .target(
             name: "SyncwrightGenerator",
-            dependencies: ["SyncwrightSchema", .product(name: "Mustache", package: "swift-mustache")],
+            dependencies: ["SyncwrightSchema", "SyncwrightCore", .product(name: "Mustache", package: "swift-mustache")],
             path: "Sources/Generator"
         ),
         .systemLibrary(
@@ -44,8 +45,13 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
         ),
         .target(
+            name: "SyncwrightCore",
+            dependencies: ["CZlib"],
+            path: "Sources/Core"
+        ),
+        .target(
             name: "Syncwright",
-            dependencies: [.product(name: "GRDB", package: "GRDB.swift"), "CZlib"],
+            dependencies: ["SyncwrightCore", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Sources/Runtime"
         ),
         .target(
@@ -81,6 +87,11 @@ let package = Package(
             ),
             dependencies: ["syncwright"],
             path: "Plugins/SyncwrightCommand"
+        ),
+        .testTarget(
+            name: "SyncwrightCoreTests",
+            dependencies: ["SyncwrightCore"],
+            path: "Tests/CoreTests"
         ),
         .testTarget(
             name: "SyncwrightSchemaTests",

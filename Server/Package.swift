@@ -36,6 +36,7 @@ let package = Package(
             name: "SyncwrightServer",
             dependencies: [
                 .product(name: "SyncwrightSchema", package: rootPackage),
+                .product(name: "SyncwrightCore", package: rootPackage),
                 .product(name: "Syncwright", package: rootPackage),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

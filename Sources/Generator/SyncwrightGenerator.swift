@@ -1,4 +1,5 @@
 import Foundation
+import SyncwrightCore
 import SyncwrightSchema
 
 /// A file the generator produces.
@@ -50,11 +51,12 @@ public enum SyncwrightGenerator {
                                    contents: try render(context, "registry"))]
         // The entity files are independent: render them on all cores.
         let shards = context.shards
-        let results = ShardResults(count: shards.count)
+        let results = Locked([Swift.Result<String, any Error>](repeating: .success(""), count: shards.count))
         DispatchQueue.concurrentPerform(iterations: shards.count) { index in
-            results.set(index, Swift.Result { try render(shards[index], "entities") })
+            let rendered = Swift.Result { try render(shards[index], "entities") }
+            results.withValue { $0[index] = rendered }
         }
-        for (shard, result) in zip(shards, results.values) {
+        for (shard, result) in zip(shards, results.withValue { $0 }) {
             files.append(GeneratedFile(name: GeneratedFileContract.entityFileName(shard.index, prefix: options.filePrefix),
                                        contents: try result.get()))
         }
@@ -130,27 +132,5 @@ public enum SyncwrightGenerator {
             written.append(file.name)
         }
         return written
-    }
-}
-
-/// The rendered entity files, filled in concurrently.
-private final class ShardResults: @unchecked Sendable {
-    private let lock = NSLock()
-    private var results: [Result<String, any Error>]
-
-    init(count: Int) {
-        results = Array(repeating: .success(""), count: count)
-    }
-
-    func set(_ index: Int, _ result: Result<String, any Error>) {
-        lock.lock()
-        results[index] = result
-        lock.unlock()
-    }
-
-    var values: [Result<String, any Error>] {
-        lock.lock()
-        defer { lock.unlock() }
-        return results
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@_spi(Server) @testable import Syncwright
+@testable import Syncwright
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif

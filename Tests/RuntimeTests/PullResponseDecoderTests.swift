@@ -1,5 +1,5 @@
 import Foundation
-@_spi(Server) @testable import Syncwright
+@testable import Syncwright
 import Testing
 
 @Suite("PullResponseDecoder reads pages as JSONDecoder does")

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import Testing
-@_spi(Server) @testable import Syncwright
+@testable import Syncwright
 
 @Suite("Wire values")
 struct WireValueTests {

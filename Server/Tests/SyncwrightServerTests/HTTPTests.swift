@@ -3,7 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import JWTKit
-@_spi(Server) import Syncwright
+import Syncwright
 @testable import SyncwrightServer
 import Testing
 

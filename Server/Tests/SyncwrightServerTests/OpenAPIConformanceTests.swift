@@ -1,5 +1,5 @@
 import Foundation
-@_spi(Server) import Syncwright
+import Syncwright
 @testable import SyncwrightServer
 import Testing
 

@@ -6,6 +6,36 @@ import Testing
 
 @Suite("Wire values")
 struct WireValueCodecTests {
+    /// Tests/Fixtures/wire-values.json, the table the device's tests run through
+    /// `ColumnType` too: both ends accept the same values and write the same forms.
+    static let sharedCases: [(type: String, wire: JSONValue, canonical: JSONValue?, why: String)] = {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appending(path: "../../../Tests/Fixtures/wire-values.json").standardized
+        guard let text = try? String(contentsOf: url, encoding: .utf8),
+              case .array(let items) = try? JSONValue(jsonText: text) else { return [] }
+        return items.compactMap { item in
+            guard case .object(let members) = item, let type = members["type"]?.stringValue,
+                  let wire = members["wire"], let why = members["why"]?.stringValue else { return nil }
+            return (type, wire, members["canonical"], why)
+        }
+    }()
+
+    @Test("the server accepts exactly the values the device accepts, in the same canonical form")
+    func sharedTable() throws {
+        #expect(Self.sharedCases.count >= 40)
+        for example in Self.sharedCases {
+            let type = try #require(ScalarType(rawValue: example.type))
+            let stored = WireValueCodec.scalarValue(example.wire, type)
+            let label = "\(example.type) \(example.wire.jsonText): \(example.why)"
+            if let canonical = example.canonical {
+                let value = try #require(stored, "refused \(label)")
+                #expect(WireValueCodec.jsonValue(value, .scalar(type)).jsonText == canonical.jsonText, "\(label)")
+            } else {
+                #expect(stored == nil, "accepted \(label)")
+            }
+        }
+    }
+
     @Test("a timestamp in the canonical form is recognized byte by byte", arguments: [
         ("2024-05-01T10:00:00.000Z", true),
         ("1999-12-31T23:59:59.999Z", true),
@@ -22,7 +52,7 @@ struct WireValueCodecTests {
     ])
     func canonicalForm(_ text: String, _ isCanonical: Bool) {
         var text = text
-        #expect(text.withUTF8 { WireValueCodec.isCanonicalTimestamp($0) } == isCanonical)
+        #expect(text.withUTF8 { WireValueRules.isCanonicalTimestamp($0) } == isCanonical)
     }
 
     @Test("a date is YYYY-MM-DD with a month and a day in range", arguments: [
@@ -31,7 +61,7 @@ struct WireValueCodecTests {
         ("2024-05-0a", false), ("2024-05-011", false), ("", false),
     ])
     func dates(_ text: String, _ isDate: Bool) {
-        #expect(WireValueCodec.isDate(text) == isDate)
+        #expect(WireValueRules.isDate(text) == isDate)
     }
 
     @Test("any ISO 8601 timestamp with an offset is brought to the canonical form", arguments: [
@@ -41,14 +71,14 @@ struct WireValueCodecTests {
         ("2024-05-01T12:00:00.000+02:00", "2024-05-01T10:00:00.000Z"),
     ])
     func canonicalized(_ text: String, _ canonical: String) {
-        #expect(WireValueCodec.canonicalTimestamp(text) == canonical)
+        #expect(WireValueRules.canonicalTimestamp(text) == canonical)
     }
 
     @Test("text that isn't a timestamp with an offset has no canonical form", arguments: [
         "2024-13-01T10:00:00.000Z", "yesterday", "2024-05-01T10:00:00", "",
     ])
     func notTimestamps(_ text: String) {
-        #expect(WireValueCodec.canonicalTimestamp(text) == nil)
+        #expect(WireValueRules.canonicalTimestamp(text) == nil)
     }
 
     /// Rows written by other systems may hold timestamps in other forms; a pull sends

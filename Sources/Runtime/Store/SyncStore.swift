@@ -269,7 +269,14 @@ public final class LocalWriteObservation: Sendable {
     deinit { cancel() }
 }
 
-/// Counts the changes one write transaction recorded.
-final class ChangeRecorder: @unchecked Sendable {
-    var count = 0
+/// Counts the changes one write transaction recorded; a transaction may run on GRDB's
+/// writer queue while its store method waits, so the count is behind a lock.
+struct ChangeRecorder: Sendable {
+    private let counter = Locked(0)
+
+    /// Adds one recorded change.
+    func record() { counter.withValue { $0 += 1 } }
+
+    /// How many changes were recorded.
+    var count: Int { counter.withValue { $0 } }
 }

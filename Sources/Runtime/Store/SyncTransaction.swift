@@ -120,7 +120,7 @@ public struct SyncTransaction {
             try record(descriptor, rowKey: rowKey, kind: .delete, changed: [],
                        baseVersion: current[SyncEntityDescriptor.versionColumn])
         }
-        recorder.count += 1
+        recorder.record()
     }
 
     private func exists(_ descriptor: SyncEntityDescriptor, key: DatabaseValue) throws -> Bool {

@@ -1,5 +1,5 @@
 import Foundation
-@_spi(Server) import Syncwright
+import Syncwright
 
 /// Writes a pull page as JSON by hand: pages are the server's largest responses and
 /// `JSONEncoder` would spend most of a pull's time on them. Keys are written in a fixed

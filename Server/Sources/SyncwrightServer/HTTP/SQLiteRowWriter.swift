@@ -88,7 +88,7 @@ struct SQLiteRowWriter {
             }
             return true
         }
-        return WireValueCodec.isCanonicalTimestamp(text)
+        return WireValueRules.isCanonicalTimestamp(text)
     }
 
     private func writeText(_ statement: OpaquePointer, _ column: Int32, to out: inout [UInt8]) {

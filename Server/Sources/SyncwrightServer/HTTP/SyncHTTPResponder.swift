@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
-@_spi(Server) import Syncwright
+import Syncwright
 
 /// The HTTP face of ``SyncService``: routes on normalized paths, bearer tokens, body
 /// limits, gzip in both directions, and a JSON `{error, message}` body for every error.

@@ -256,15 +256,3 @@ struct PulledPage: Sendable {
     var estimate: Int?
 }
 
-/// A value behind a lock, for collecting rows from a `@Sendable` callback; the fault
-/// simulator of this package shares state with its transports through it too.
-package final class Locked<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value
-    package init(_ value: Value) { self.value = value }
-    package func withValue<T>(_ body: (inout Value) throws -> T) rethrows -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&value)
-    }
-}

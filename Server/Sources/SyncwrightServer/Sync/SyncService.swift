@@ -207,7 +207,7 @@ public final class SyncService: Sendable {
     /// a delete.
     @discardableResult
     public func compactRemovals(before date: Date) async throws -> Int {
-        let cutoff = WireValueCodec.canonicalTimestamp(ISO8601DateFormatter().string(from: date))!
+        let cutoff = WireValueRules.canonicalTimestamp(ISO8601DateFormatter().string(from: date))!
         let dialect = self.dialect
         return try await database.write { connection in
             var builder = SQLBuilder(dialect)

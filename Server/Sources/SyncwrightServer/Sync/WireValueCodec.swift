@@ -1,5 +1,5 @@
 import Foundation
-@_spi(Server) import Syncwright
+import SyncwrightCore
 import SyncwrightSchema
 
 /// Why a value can't be stored in a field.
@@ -50,19 +50,19 @@ enum WireValueCodec {
         case (.double, .number(let number)):
             return number.isFinite ? .real(number) : nil
         case (.decimal, .string(let text)):
-            return isDecimal(text) ? .text(text) : nil
+            return WireValueRules.isDecimal(text) ? .text(text) : nil
         case (.decimal, .integer(let integer)):
             return .text(String(integer))
         case (.bool, .bool(let flag)):
             return .bool(flag)
         case (.uuid, .string(let text)):
-            return canonicalUUID(text).map(SQLValue.text)
+            return WireValueRules.canonicalUUID(text).map(SQLValue.text)
         case (.date, .string(let text)):
-            return isDate(text) ? .text(text) : nil
+            return WireValueRules.isDate(text) ? .text(text) : nil
         case (.timestamp, .string(let text)):
-            return canonicalTimestamp(text).map(SQLValue.text)
+            return WireValueRules.canonicalTimestamp(text).map(SQLValue.text)
         case (.blob, .string(let text)):
-            return Data(base64Encoded: text).map(SQLValue.blob)
+            return WireValueRules.blobBytes(fromBase64: text).map(SQLValue.blob)
         case (.json, _):
             return .text(value.jsonText)
         default:
@@ -79,8 +79,8 @@ enum WireValueCodec {
         case .number(let text): return type == .decimal ? .text(text) : .real(Double(text) ?? 0)
         case .string(let text):
             switch type {
-            case .uuid: return .text(text.lowercased())
-            case .timestamp: return .text(canonicalTimestamp(text) ?? text)
+            case .uuid: return .text(WireValueRules.canonicalUUID(text) ?? text.lowercased())
+            case .timestamp: return .text(WireValueRules.canonicalTimestamp(text) ?? text)
             default: return .text(text)
             }
         }
@@ -111,7 +111,7 @@ enum WireValueCodec {
             case .bool: return .bool(text == "1" || text == "true" || text == "t")
             case .double: return Double(text).map(JSONValue.number) ?? .string(text)
             case .blob: return .string(Data(text.utf8).base64EncodedString())
-            case .timestamp: return .string(canonicalTimestamp(text) ?? text)
+            case .timestamp: return .string(WireValueRules.canonicalTimestamp(text) ?? text)
             default: return .string(text)
             }
         case .blob(let data):
@@ -120,87 +120,5 @@ enum WireValueCodec {
             default: return .string(data.base64EncodedString())
             }
         }
-    }
-
-    /// A UUID in lower case, or nil when `text` isn't one (8-4-4-4-12 hex digits).
-    static func canonicalUUID(_ text: String) -> String? {
-        var utf8 = Array(text.utf8)
-        guard utf8.count == 36 else { return nil }
-        var lowered = false
-        for index in utf8.indices {
-            let byte = utf8[index]
-            switch index {
-            case 8, 13, 18, 23:
-                guard byte == UInt8(ascii: "-") else { return nil }
-            default:
-                switch byte {
-                case 48...57, 97...102: break
-                case 65...70:
-                    utf8[index] = byte + 32
-                    lowered = true
-                default: return nil
-                }
-            }
-        }
-        return lowered ? String(decoding: utf8, as: UTF8.self) : text
-    }
-
-    /// `YYYY-MM-DD` with month 1–12 and day 1–31.
-    static func isDate(_ text: String) -> Bool {
-        var text = text
-        return text.withUTF8 { isDate($0) }
-    }
-
-    /// `YYYY-MM-DD` with month 1–12 and day 1–31, checked byte by byte.
-    static func isDate(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard bytes.count == 10 else { return false }
-        for (index, byte) in bytes.enumerated() {
-            if index == 4 || index == 7 {
-                if byte != UInt8(ascii: "-") { return false }
-            } else if !(48...57).contains(byte) {
-                return false
-            }
-        }
-        func number(at index: Int) -> Int { Int(bytes[index] - 48) * 10 + Int(bytes[index + 1] - 48) }
-        return (1...12).contains(number(at: 5)) && (1...31).contains(number(at: 8))
-    }
-
-    /// Whether `bytes` are a timestamp in the canonical form `YYYY-MM-DDTHH:MM:SS.sssZ`
-    /// (its date checked as `isDate` checks one), byte by byte: pulls check every
-    /// timestamp they send.
-    static func isCanonicalTimestamp(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard bytes.count == 24, isDate(UnsafeBufferPointer(rebasing: bytes[0..<10])) else { return false }
-        for index in 10..<24 {
-            let byte = bytes[index]
-            switch index {
-            case 10: if byte != UInt8(ascii: "T") { return false }
-            case 13, 16: if byte != UInt8(ascii: ":") { return false }
-            case 19: if byte != UInt8(ascii: ".") { return false }
-            case 23: if byte != UInt8(ascii: "Z") { return false }
-            default: if !(48...57).contains(byte) { return false }
-            }
-        }
-        return true
-    }
-
-    /// The runtime's decimal check, with a bound on the length a server stores.
-    static func isDecimal(_ text: String) -> Bool {
-        text.utf8.count <= 64 && ColumnType.isDecimal(text)
-    }
-
-    /// `YYYY-MM-DDTHH:MM:SS.sssZ` for any ISO 8601 timestamp with an offset; nil for
-    /// anything else.
-    static func canonicalTimestamp(_ text: String) -> String? {
-        // The canonical form itself, the common case, needs no parsing.
-        var text = text
-        if text.withUTF8({ isCanonicalTimestamp($0) }) {
-            return text
-        }
-        let withFraction = ISO8601DateFormatter()
-        withFraction.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        let plain = ISO8601DateFormatter()
-        let normalized = text.replacingOccurrences(of: " ", with: "T")
-        guard let date = withFraction.date(from: normalized) ?? plain.date(from: normalized) else { return nil }
-        return withFraction.string(from: date)
     }
 }

@@ -1,9 +1,9 @@
 import CZlib
 import Foundation
 
-/// gzip for request and response bodies, with zlib. The reference server shares it
-/// (`@_spi(Server)`), so both ends compress the same way.
-@_spi(Server) public enum Gzip {
+/// gzip for request and response bodies, with zlib; the device and the reference server
+/// share it, so both ends compress the same way.
+public enum Gzip {
     /// Why a body couldn't be compressed or decompressed.
     public struct Failure: Error, CustomStringConvertible {
         public var description: String

@@ -1,79 +1,5 @@
 import Foundation
 
-/// Reads a `POST /v1/pull` answer straight from its bytes.
-///
-/// Pull pages are the largest messages a device receives; `JSONDecoder` would spend
-/// more time on them than applying their rows takes. This parser reads the page in one
-/// pass, reuses the strings of row keys that repeat from row to row, and builds the
-/// same ``PullResponse`` `JSONDecoder` would. Unknown members are skipped.
-public enum PullResponseDecoder {
-    /// Why a page couldn't be read.
-    public struct Failure: Error, Sendable, CustomStringConvertible {
-        /// What was wrong, and the byte offset where.
-        public var description: String
-    }
-
-    /// Decodes a page.
-    public static func decode(_ data: Data) throws(Failure) -> PullResponse {
-        try JSONByteParser.parse(data) { (parser: inout JSONByteParser) throws(PullResponseDecoder.Failure) in try parser.pullResponse() }
-    }
-}
-
-/// Reads a `POST /v1/push` answer straight from its bytes, as ``PullResponseDecoder``
-/// reads pull pages: a push of a thousand inserts is answered with a thousand rows.
-public enum PushResponseDecoder {
-    /// Decodes a push answer.
-    public static func decode(_ data: Data) throws(PullResponseDecoder.Failure) -> PushResponse {
-        try JSONByteParser.parse(data) { (parser: inout JSONByteParser) throws(PullResponseDecoder.Failure) in try parser.pushResponse() }
-    }
-}
-
-/// Reads a `POST /v1/push` request from its bytes, for servers: the reference server
-/// reads a thousand operations per request.
-@_spi(Server) public enum PushRequestDecoder {
-    /// Decodes a push request; the error names the byte offset of the problem.
-    public static func decode(_ data: Data) throws(PullResponseDecoder.Failure) -> PushRequest {
-        try JSONByteParser.parse(data) { (parser: inout JSONByteParser) throws(PullResponseDecoder.Failure) in try parser.pushRequest() }
-    }
-}
-
-/// Writes a `POST /v1/push` request by hand, with the members in a fixed order.
-enum PushRequestWriter {
-    static func json(_ request: PushRequest) -> Data {
-        var out: [UInt8] = []
-        out.reserveCapacity(128 + request.ops.count * 256)
-        out.append(contentsOf: #"{"clientId":"#.utf8)
-        JSONTextWriter.writeString(request.clientId, to: &out)
-        out.append(contentsOf: #","subset":"#.utf8)
-        JSONTextWriter.writeString(request.subset, to: &out)
-        out.append(contentsOf: #","schemaHash":"#.utf8)
-        JSONTextWriter.writeString(request.schemaHash, to: &out)
-        out.append(contentsOf: #","ops":["#.utf8)
-        for (index, op) in request.ops.enumerated() {
-            if index > 0 { out.append(UInt8(ascii: ",")) }
-            out.append(contentsOf: #"{"opId":"#.utf8)
-            JSONTextWriter.writeString(op.opId, to: &out)
-            out.append(contentsOf: #","entity":"#.utf8)
-            JSONTextWriter.writeString(op.entity, to: &out)
-            out.append(contentsOf: #","kind":""#.utf8)
-            out.append(contentsOf: op.kind.rawValue.utf8)
-            out.append(contentsOf: #"","key":"#.utf8)
-            JSONTextWriter.write(op.key, to: &out)
-            if let base = op.baseVersion {
-                out.append(contentsOf: #","baseVersion":"#.utf8)
-                out.append(contentsOf: String(base).utf8)
-            }
-            if let values = op.values {
-                out.append(contentsOf: #","values":"#.utf8)
-                JSONTextWriter.write(.object(values), to: &out)
-            }
-            out.append(UInt8(ascii: "}"))
-        }
-        out.append(contentsOf: "]}".utf8)
-        return Data(out)
-    }
-}
-
 /// A JSON reader over UTF-8 bytes: strict (RFC 8259), iterative over whitespace,
 /// recursive over nesting up to a fixed depth.
 struct JSONByteParser {
@@ -507,22 +433,29 @@ struct JSONByteParser {
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
         if isInteger, let value = Int64(text) { return .integer(value) }
         guard let value = Double(text), value.isFinite else { throw failure("a number out of range") }
-        // As JSONValue's Decodable reads it: an integral value that fits is an integer.
-        if value == value.rounded(), abs(value) < 9.2e18 { return .integer(Int64(value)) }
+        // A whole number a double holds exactly is an integer (WireValueRules.integralValue).
+        if let integer = WireValueRules.integralValue(of: value) { return .integer(integer) }
         return .number(value)
     }
 
     private mutating func string() throws(Failure) -> String {
         try expect(UInt8(ascii: "\""))
         let start = index
+        var isASCII = true
         // Fast path: no escapes.
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
-                let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+                let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
+                // Text that isn't UTF-8 is refused, never repaired behind the sender's back.
+                guard isASCII || String(validating: slice, as: UTF8.self) != nil else {
+                    throw failure("a string that isn't valid UTF-8")
+                }
+                let text = String(decoding: slice, as: UTF8.self)
                 index += 1
                 return text
             }
+            if byte >= 0x80 { isASCII = false }
             if byte == UInt8(ascii: "\\") { break }
             guard byte >= 0x20 else { throw failure("a control character in a string") }
             index += 1
@@ -533,7 +466,10 @@ struct JSONByteParser {
             index += 1
             switch byte {
             case UInt8(ascii: "\""):
-                return String(decoding: scalars, as: UTF8.self)
+                guard let text = String(validating: scalars, as: UTF8.self) else {
+                    throw failure("a string that isn't valid UTF-8")
+                }
+                return text
             case UInt8(ascii: "\\"):
                 guard index < bytes.count else { throw failure("unexpected end") }
                 let escaped = bytes[index]

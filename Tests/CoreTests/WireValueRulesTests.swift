@@ -1,0 +1,72 @@
+import Foundation
+import Testing
+@testable import SyncwrightCore
+
+@Suite("Wire value rules")
+struct CoreWireValueRulesTests {
+    @Test("a whole double is an integer only below 2^53, on reading and on writing")
+    func integralCutoff() throws {
+        #expect(WireValueRules.integralValue(of: 3.0) == 3)
+        #expect(WireValueRules.integralValue(of: -9_007_199_254_740_991) == -9_007_199_254_740_991)
+        #expect(WireValueRules.integralValue(of: 9_007_199_254_740_992) == nil)
+        #expect(WireValueRules.integralValue(of: 0.5) == nil)
+        #expect(WireValueRules.integralValue(of: .infinity) == nil)
+        #expect(WireValueRules.integralValue(of: .nan) == nil)
+        // The parser, the writer and JSONValue.integerValue use the same cutoff.
+        #expect(try JSONValue(jsonText: "4503599627370496.0") == .integer(4_503_599_627_370_496))
+        #expect(try JSONValue(jsonText: "1e17") == .number(1e17))
+        #expect(JSONValue.number(1e15).jsonText == "1000000000000000")
+        #expect(JSONValue.number(5e15).jsonText == "5000000000000000")
+        #expect(JSONValue.number(1e17).jsonText == "1e+17")
+        #expect(JSONValue.number(8e15).integerValue == 8_000_000_000_000_000)
+        #expect(JSONValue.number(1e17).integerValue == nil)
+    }
+
+    @Test("dates: the month and day are checked, not only the digits")
+    func dates() {
+        for good in ["2024-02-29", "1999-12-31", "0001-01-01"] { #expect(WireValueRules.isDate(good), "\(good)") }
+        for bad in ["2024-13-45", "2024-00-01", "2024-01-00", "2024-01-32", "2024-1-01", "2024/01/01", "", "２０２４-01-01"] {
+            #expect(!WireValueRules.isDate(bad), "\(bad)")
+        }
+    }
+
+    @Test("timestamps: every offset to UTC milliseconds; a bad date inside is refused")
+    func timestamps() {
+        #expect(WireValueRules.canonicalTimestamp("2024-01-31T09:30:00.125Z") == "2024-01-31T09:30:00.125Z")
+        #expect(WireValueRules.canonicalTimestamp("2024-01-31T11:30:00+02:00") == "2024-01-31T09:30:00.000Z")
+        #expect(WireValueRules.canonicalTimestamp("2024-01-31 09:30:00Z") == "2024-01-31T09:30:00.000Z")
+        #expect(WireValueRules.canonicalTimestamp("2024-13-31T09:30:00.000Z") == nil)
+        #expect(WireValueRules.canonicalTimestamp("2024-01-31T09:30:00") == nil)
+        #expect(WireValueRules.canonicalTimestamp("2024-01-31") == nil)
+    }
+
+    @Test("uuids: either case in, lower case out; bytes round-trip")
+    func uuids() throws {
+        let upper = "8C3D0F52-5B1E-4A8E-9D55-4F1AB8F0D7E2"
+        #expect(WireValueRules.canonicalUUID(upper) == upper.lowercased())
+        let bytes = try #require(WireValueRules.uuidBytes(upper))
+        #expect(bytes == withUnsafeBytes(of: UUID(uuidString: upper)!.uuid) { Data($0) })
+        #expect(WireValueRules.uuidText(bytes) == upper.lowercased())
+        for bad in ["8c3d0f52-5b1e-4a8e-9d55-4f1ab8f0d7e", "8c3d0f52x5b1e-4a8e-9d55-4f1ab8f0d7e2", "8c3d0f52-5b1e-4a8e-9d55-4f1ab8f0d7eg"] {
+            #expect(WireValueRules.canonicalUUID(bad) == nil && WireValueRules.uuidBytes(bad) == nil, "\(bad)")
+        }
+    }
+
+    @Test("decimals: sign, digits, one point, at most 64 characters")
+    func decimals() {
+        for good in ["0", "-1", "12.50", ".5", "5.", String(repeating: "9", count: 64)] { #expect(WireValueRules.isDecimal(good), "\(good)") }
+        for bad in ["", "-", ".", "1.2.3", "+1", "1e5", " 1", String(repeating: "9", count: 65)] {
+            #expect(!WireValueRules.isDecimal(bad), "\(bad)")
+        }
+    }
+
+    @Test("the byte parser refuses a string that isn't UTF-8, escaped or not, instead of repairing it")
+    func invalidUTF8() throws {
+        for bytes: [UInt8] in [[0x22, 0xFF, 0x22], [0x22, 0x61, 0xC3, 0x22], [0x22, 0x5C, 0x6E, 0xED, 0xA0, 0x80, 0x22]] {
+            #expect(throws: PullResponseDecoder.Failure.self) {
+                try JSONByteParser.parse(Data(bytes)) { (parser: inout JSONByteParser) throws(PullResponseDecoder.Failure) in try parser.value() }
+            }
+        }
+        #expect(try JSONValue(jsonText: "\"h\u{e9}llo \\u00e9\"") == .string("héllo é"))
+    }
+}
