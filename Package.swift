@@ -31,7 +31,7 @@ let package = Package(
     targets: [
         .target(
             name: "SyncwrightSchema",
-            dependencies: [.product(name: "Yams", package: "Yams")],
+            dependencies: ["SyncwrightCore", .product(name: "Yams", package: "Yams")],
             path: "Sources/Schema"
         ),
         .target(

@@ -224,28 +224,11 @@ extension RenderContext {
         }
     }
 
-    /// The runtime's `CREATE TABLE` for the columns and includes.
+    /// The runtime's `CREATE TABLE` for the columns and includes: the same builder
+    /// (``LocalTableDefinition``) the runtime creates the table with.
     static func ddl(table: String, key: String, fields: [Field], includes: [Include]) -> String {
-        func quoted(_ name: String) -> String { "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
-        func sqlType(_ scalar: ScalarType) -> String {
-            switch scalar {
-            case .int, .bool: "INTEGER"
-            case .double: "REAL"
-            case .blob, .uuid: "BLOB"
-            case .string, .decimal, .date, .timestamp, .json: "TEXT"
-            }
-        }
-        var definitions = fields.map { field in
-            var definition = "\(quoted(field.name)) \(sqlType(field.type.storage))"
-            if field.name == key {
-                definition += " PRIMARY KEY NOT NULL"
-            } else if !field.isNullable {
-                definition += " NOT NULL"
-            }
-            return definition
-        }
-        definitions += includes.map { "\(quoted($0.name)) \(sqlType($0.path.type.storage))" }
-        definitions += ["\"version\" INTEGER", "\"updatedAt\" TEXT"]
-        return "CREATE TABLE IF NOT EXISTS \(quoted(table)) (\(definitions.joined(separator: ", ")))"
+        let columns = fields.map { LocalTableDefinition.Column(name: $0.name, type: $0.type.storage, isNullable: $0.isNullable) }
+            + includes.map { LocalTableDefinition.Column(name: $0.name, type: $0.path.type.storage, isNullable: true, isInclude: true) }
+        return LocalTableDefinition(tableName: table, keyColumn: key, columns: columns).createTableSQL
     }
 }

@@ -1,31 +1,9 @@
-/// What a device may write to an entity.
-public enum SyncAccess: String, Sendable, Hashable, Codable, CaseIterable {
-    /// The device only reads.
-    case readOnly = "read-only"
-    /// The device inserts, updates and deletes.
-    case readWrite = "read-write"
-    /// The device inserts rows and never changes them.
-    case insertOnly = "insert-only"
+/// What the device may write in an entity: the schema's ``AccessMode``.
+public typealias SyncAccess = AccessMode
 
-    /// Whether inserts are allowed.
-    public var allowsInsert: Bool { self != .readOnly }
-    /// Whether updates and deletes are allowed.
-    public var allowsUpdate: Bool { self == .readWrite }
-}
-
-/// How a conflict between a device's change and a newer server version is resolved.
-public enum SyncConflictPolicy: String, Sendable, Hashable, Codable, CaseIterable {
-    /// The server's row is kept; the device's change is dropped.
-    case serverWins = "server-wins"
-    /// The device's whole row is written over the server's.
-    case clientWins = "client-wins"
-    /// Column by column, the last write the server receives wins: the device's changed
-    /// columns are applied over the server's current row. Ordered by server-assigned
-    /// versions, never by device clocks.
-    case lastWriteWins = "last-write-wins"
-    /// Both versions are kept for the app to resolve (``SyncStore/conflicts()``).
-    case manual
-}
+/// How a conflict between a device's change and a newer server version is resolved:
+/// the schema's ``ConflictPolicy``.
+public typealias SyncConflictPolicy = ConflictPolicy
 
 /// A column of a synced entity's local table.
 public struct SyncColumn: Sendable, Hashable {
@@ -90,27 +68,21 @@ public struct SyncEntityDescriptor: Sendable, Hashable {
     public var writableColumns: [SyncColumn] { columns.filter { !$0.isInclude } }
 
     /// The server-managed columns every local table also has.
-    static let versionColumn = "version"
-    static let updatedAtColumn = "updatedAt"
+    static let versionColumn = LocalTableDefinition.versionColumn
+    static let updatedAtColumn = LocalTableDefinition.updatedAtColumn
 
-    /// `CREATE TABLE` for the local table: the columns, then `version` and `updatedAt`.
-    public var createTableSQL: String {
-        var definitions = columns.map { column in
-            var definition = "\(column.name.quotedDatabaseIdentifier) \(column.type.sqlType)"
-            if column.name == keyColumn {
-                definition += " PRIMARY KEY NOT NULL"
-            } else if !column.isNullable && !column.isInclude {
-                definition += " NOT NULL"
-            }
-            return definition
-        }
-        definitions.append("\(Self.versionColumn.quotedDatabaseIdentifier) INTEGER")
-        definitions.append("\(Self.updatedAtColumn.quotedDatabaseIdentifier) TEXT")
-        return "CREATE TABLE IF NOT EXISTS \(tableName.quotedDatabaseIdentifier) (\(definitions.joined(separator: ", ")))"
+    /// The local table: the columns, then `version` and `updatedAt`.
+    public var localTable: LocalTableDefinition {
+        LocalTableDefinition(tableName: tableName, keyColumn: keyColumn, columns: columns.map {
+            LocalTableDefinition.Column(name: $0.name, type: $0.type, isNullable: $0.isNullable, isInclude: $0.isInclude)
+        })
     }
+
+    /// `CREATE TABLE` for the local table (``LocalTableDefinition/createTableSQL``).
+    public var createTableSQL: String { localTable.createTableSQL }
 }
 
 extension String {
     /// The string as an SQL identifier in double quotes.
-    var quotedDatabaseIdentifier: String { "\"" + replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+    var quotedDatabaseIdentifier: String { LocalTableDefinition.quoted(self) }
 }

@@ -1,33 +1,13 @@
 import Foundation
 import GRDB
 
-/// The type of a synced column, as the schema declares it. It decides how a value is
+/// The type of a synced column: the schema's ``ScalarType``, which says how a value is
 /// written on the wire and stored in SQLite.
-///
-/// | type | wire (JSON) | SQLite |
-/// |---|---|---|
-/// | string | string | TEXT |
-/// | int | integer | INTEGER |
-/// | double | number | REAL |
-/// | decimal | string, exact | TEXT |
-/// | bool | true / false | INTEGER 0 / 1 |
-/// | uuid | string | BLOB, 16 bytes (GRDB's own encoding of `UUID`) |
-/// | date | "YYYY-MM-DD" | TEXT |
-/// | timestamp | ISO 8601 with milliseconds, UTC | TEXT "YYYY-MM-DD HH:MM:SS.SSS" (GRDB's format) |
-/// | blob | base64 string | BLOB |
-/// | json | any JSON value | TEXT (JSON) |
-public enum ColumnType: String, Sendable, Hashable, Codable, CaseIterable {
-    case string, int, double, decimal, bool, uuid, date, timestamp, blob, json
+public typealias ColumnType = ScalarType
 
-    /// The column's SQLite type.
-    public var sqlType: String {
-        switch self {
-        case .int, .bool: "INTEGER"
-        case .double: "REAL"
-        case .blob, .uuid: "BLOB"
-        case .string, .decimal, .date, .timestamp, .json: "TEXT"
-        }
-    }
+extension ScalarType {
+    /// The column's SQLite type on the device (``ScalarType/localSQLType``).
+    public var sqlType: String { localSQLType }
 
     /// Converts a wire value to the value stored in SQLite.
     ///

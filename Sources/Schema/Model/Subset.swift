@@ -11,22 +11,10 @@ public struct Subset: Sendable, Hashable {
     /// Where the subset's name is written.
     public var location: SourceLocation
 
-    /// The sync units, ordered by priority (lowest first), then by first appearance.
-    /// A unit's priority is the lowest priority of its entities.
+    /// The sync units, ordered by priority (lowest first), then by first appearance
+    /// (``SyncUnitOrder``, the order the runtime uses too).
     public var units: [SyncUnit] {
-        var order: [String] = []
-        var members: [String: [SubsetEntity]] = [:]
-        for entity in entities {
-            if members[entity.unit] == nil { order.append(entity.unit) }
-            members[entity.unit, default: []].append(entity)
-        }
-        let units = order.enumerated().map { index, name in
-            let entities = members[name]!.enumerated()
-                .sorted { ($0.element.priority, $0.offset) < ($1.element.priority, $1.offset) }
-                .map(\.element.entityName)
-            return (index, SyncUnit(name: name, priority: members[name]!.map(\.priority).min()!, entityNames: entities))
-        }
-        return units.sorted { ($0.1.priority, $0.0) < ($1.1.priority, $1.0) }.map(\.1)
+        SyncUnitOrder.units(of: entities.map { ($0.entityName, $0.unit, $0.priority) })
     }
 
     /// The subset entry for the given entity.
@@ -41,15 +29,7 @@ public struct Subset: Sendable, Hashable {
 }
 
 /// A group of entities that sync together.
-public struct SyncUnit: Sendable, Hashable {
-    /// The unit's name.
-    public var name: String
-    /// Lower syncs first.
-    public var priority: Int
-    /// The unit's entities, by priority then file order, so referenced rows come first
-    /// when priorities say so.
-    public var entityNames: [String]
-}
+public typealias SyncUnit = SyncUnitOrder.Unit
 
 /// A per-user value of a subset, taken from a verified token claim.
 public struct Parameter: Sendable, Hashable {
@@ -63,31 +43,6 @@ public struct Parameter: Sendable, Hashable {
     public var isList: Bool
     /// Where the parameter's name is written.
     public var location: SourceLocation
-}
-
-/// What a device may write to an entity of its subset.
-public enum AccessMode: String, Sendable, Hashable, CaseIterable {
-    /// The device only reads; generated code has no write API.
-    case readOnly = "read-only"
-    /// The device inserts, updates and deletes rows of its subset.
-    case readWrite = "read-write"
-    /// The device inserts rows and never changes them afterwards.
-    case insertOnly = "insert-only"
-
-    /// Whether the device may write at all.
-    public var allowsWrites: Bool { self != .readOnly }
-}
-
-/// How a conflict between a device's change and a newer server version is resolved.
-public enum ConflictPolicy: String, Sendable, Hashable, CaseIterable {
-    /// The server's row is kept and the device's change is dropped.
-    case serverWins = "server-wins"
-    /// The device's change is applied over the server's row.
-    case clientWins = "client-wins"
-    /// The change with the higher server-assigned version wins; device clocks never count.
-    case lastWriteWins = "last-write-wins"
-    /// Both versions are kept for the app to resolve.
-    case manual
 }
 
 /// An entity as one subset keeps it.
