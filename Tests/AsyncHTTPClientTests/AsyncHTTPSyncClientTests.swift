@@ -44,7 +44,7 @@ struct AsyncHTTPSyncClientTests {
             let engine = SyncEngine(store: store, transport: transport(server), configuration: SyncConfiguration(
                 retry: RetryPolicy(maximumAttempts: 1, initialDelay: .milliseconds(1), maximumDelay: .milliseconds(1))))
             await #expect(throws: (any Error).self, "cut \(cut)") { try await engine.sync() }
-            #expect(try store.pendingChangeCount() == 1)
+            #expect(try await store.pendingChangeCount() == 1)
             try await server.stop()
         }
         #expect(failures == answer.headerEnd + 3)
@@ -70,7 +70,7 @@ struct AsyncHTTPSyncClientTests {
             retry: RetryPolicy(maximumAttempts: 2, initialDelay: .milliseconds(1), maximumDelay: .milliseconds(2))))
 
         await #expect(throws: (any Error).self) { try await engine.sync() }
-        #expect(try store.pendingChangeCount() == 1)
+        #expect(try await store.pendingChangeCount() == 1)
     }
 }
 

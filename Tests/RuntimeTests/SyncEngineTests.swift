@@ -60,14 +60,14 @@ struct SyncEngineTests {
 
         #expect(report.pushed == 5)
         #expect(await harness.server.pushedBatches == [Array(opIDs[0..<2]), Array(opIDs[2..<4]), [opIDs[4]]])
-        #expect(try harness.store.pendingChangeCount() == 0)
+        #expect(try await harness.store.pendingChangeCount() == 0)
         #expect(await harness.server.rowCount("TaskItem") == 5)
         #expect(try await harness.store.read { try Project.fetchAll($0) } == [Project(id: projectID, name: "Boilers")])
         // The pushed rows come back with their server versions.
         let versions = try await harness.store.read { try Int64.fetchAll($0, sql: "SELECT version FROM task_item ORDER BY version") }
         #expect(versions == [2, 3, 4, 5, 6])
         #expect(report.pulled["work"] == 6)
-        #expect(try harness.store.lastSyncedAt() != nil)
+        #expect(try await harness.store.lastSyncedAt() != nil)
     }
 
     @Test("each batch is prepared while the server works on the one before, and sent as prepared")
@@ -129,14 +129,14 @@ struct SyncEngineTests {
         task.title = "B"
         task.priority = 7
         try harness.write { try $0.update(task) }
-        #expect(try harness.store.pendingChangeCount() == 2)
+        #expect(try await harness.store.pendingChangeCount() == 2)
         let report = try await harness.engine.sync()
 
         #expect(report.conflicts == 0)
         #expect(report.pushed == 2)
         #expect(try harness.store.conflicts().isEmpty)
         #expect(try harness.store.rejectedChanges().isEmpty)
-        #expect(try harness.store.pendingChangeCount() == 0)
+        #expect(try await harness.store.pendingChangeCount() == 0)
         let server = try #require(await harness.server.row("TaskItem", task.id))
         #expect(server.row["title"] == .string("B"))
         #expect(server.row["priority"] == .integer(7))
@@ -167,7 +167,7 @@ struct SyncEngineTests {
         #expect(await harness.server.row("TaskItem", task.id) == nil)
         #expect(try harness.store.tasks().isEmpty)
         #expect(try harness.store.conflicts().isEmpty)
-        #expect(try harness.store.pendingChangeCount() == 0)
+        #expect(try await harness.store.pendingChangeCount() == 0)
     }
 
     @Test("an update after an insert whose answer was lost waits for the insert's answer")
@@ -184,7 +184,7 @@ struct SyncEngineTests {
         #expect(report.conflicts == 0)
         #expect(await harness.server.row("TaskItem", task.id)?.row["done"] == .bool(true))
         #expect(try harness.store.tasks().first?.done == true)
-        #expect(try harness.store.pendingChangeCount() == 0)
+        #expect(try await harness.store.pendingChangeCount() == 0)
     }
 
     @Test("a rejected change is set aside with the server's reason and the queue goes on")
@@ -207,7 +207,7 @@ struct SyncEngineTests {
         #expect(rejected.map(\.code) == ["outside_subset"])
         #expect(rejected.first?.reason == "the row would belong to another user")
         #expect(rejected.first?.values?["title"] == .string("forbidden"))
-        #expect(try harness.store.pendingChangeCount() == 0)
+        #expect(try await harness.store.pendingChangeCount() == 0)
 
         // Discarding an insert removes the local row.
         try harness.store.discard(try #require(rejected.first))
@@ -241,7 +241,7 @@ struct SyncEngineTests {
         #expect(rejected.code == "outside_subset")
 
         try harness.store.discard(rejected)
-        #expect(try harness.store.cursor(forUnit: "work") == nil)
+        #expect(try await harness.store.cursor(forUnit: "work") == nil)
         try await harness.engine.sync()
 
         #expect(try harness.store.tasks().map(\.title) == ["kept", "refused"])
@@ -257,7 +257,7 @@ struct SyncEngineTests {
         let rejected = try #require(try harness.store.rejectedChanges().first)
         await harness.server.configure { $0.rejection = nil }
         try harness.store.retry(rejected)
-        #expect(try harness.store.pendingChangeCount() == 1)
+        #expect(try await harness.store.pendingChangeCount() == 1)
         let report = try await harness.engine.sync()
         #expect(report.pushed == 1)
         #expect(await harness.server.rowCount("TaskItem") == 1)
@@ -289,7 +289,7 @@ struct SyncEngineTests {
         #expect(local.title == "Server title")
         #expect(local.priority == 1)
         #expect(await harness.server.row("TaskItem", task.id)?.row["priority"] == .integer(1))
-        #expect(try harness.store.pendingChangeCount() == 0)
+        #expect(try await harness.store.pendingChangeCount() == 0)
     }
 
     @Test("client-wins writes the device's whole row over the server's")
@@ -301,7 +301,7 @@ struct SyncEngineTests {
         #expect(server.row["priority"] == .integer(5))
         #expect(server.row["title"] == .string("Original"))
         #expect(try harness.store.tasks().first?.title == "Original")
-        #expect(try harness.store.pendingChangeCount() == 0)
+        #expect(try await harness.store.pendingChangeCount() == 0)
     }
 
     @Test("last-write-wins applies the device's changed columns over the server's newer row")
@@ -352,7 +352,7 @@ struct SyncEngineTests {
         await harness.server.configure { $0.failPullsAfterPages = 2 }
         await #expect(throws: (any Error).self) { try await harness.engine.sync(units: ["work"]) }
         #expect(try await harness.store.read { try TaskItem.fetchCount($0) } == 2_000)
-        #expect(try harness.store.cursor(forUnit: "work") == "2000")
+        #expect(try await harness.store.cursor(forUnit: "work") == "2000")
         if case .failed(let failure) = harness.engine.currentStatus.activity {
             #expect(failure.isTransient)
         } else {
@@ -380,7 +380,7 @@ struct SyncEngineTests {
         // Pull only: the device's pending priority stays, the server's title arrives.
         let page = try await harness.server.pull(PullRequest(subset: "member", schemaHash: "test-hash-1",
                                                               units: ["work": try harness.store.cursor(forUnit: "work")], limit: 100))
-        try harness.store.applyPulledPage(page, unit: "work")
+        try await harness.store.applyPulledPage(page, unit: "work")
         let local = try #require(try harness.store.tasks().first)
         #expect(local.priority == 9)
         #expect(local.title == "Renamed elsewhere")
@@ -421,11 +421,11 @@ struct SyncEngineTests {
         try harness.write { try $0.insert(TaskItem(title: "Waiting")) }
         await harness.server.configure { server in server.pushFailures = Array(repeating: .network("down"), count: 4) }
         await #expect(throws: SyncTransportError.self) { try await harness.engine.sync() }
-        #expect(try harness.store.pendingChangeCount() == 1)
+        #expect(try await harness.store.pendingChangeCount() == 1)
         #expect(await harness.server.rowCount("TaskItem") == 0)
         try await harness.engine.sync()
         #expect(await harness.server.rowCount("TaskItem") == 1)
-        #expect(try harness.store.pendingChangeCount() == 0)
+        #expect(try await harness.store.pendingChangeCount() == 0)
     }
 
     @Test("permanent failures are not retried", arguments: [
@@ -437,7 +437,7 @@ struct SyncEngineTests {
         await harness.server.configure { $0.pushFailures = [error] }
         await #expect(throws: SyncTransportError.self) { try await harness.engine.sync() }
         #expect(harness.sleeps.delays.withValue { $0.isEmpty })
-        #expect(try harness.store.pendingChangeCount() == 1)
+        #expect(try await harness.store.pendingChangeCount() == 1)
     }
 
     @Test("the status stream reports a sync step by step")
@@ -482,13 +482,14 @@ struct SyncEngineTests {
         weak let released = engine
         engine = nil
         #expect(released == nil)
-        // The statuses published so far, then the end: the loop finishes.
+        // Nobody read while the sync ran: the stream kept only the newest status (the
+        // sync's end), then it finishes.
         let listening = Task {
-            var count = 0
-            for await _ in stream { count += 1 }
-            return count
+            var received: [SyncStatus] = []
+            for await status in stream { received.append(status) }
+            return received
         }
-        let received = await withTaskGroup(of: Int?.self) { group in
+        let received = await withTaskGroup(of: [SyncStatus]?.self) { group in
             group.addTask { await listening.value }
             group.addTask { try? await Task.sleep(for: .seconds(5)); return nil }
             let first = await group.next() ?? nil
@@ -497,8 +498,10 @@ struct SyncEngineTests {
             group.cancelAll()
             return first
         }
-        let count = try #require(received, "the status stream did not finish within 5 s of the engine's release")
-        #expect(count >= 2)
+        let statuses = try #require(received, "the status stream did not finish within 5 s of the engine's release")
+        #expect(statuses.count == 1, "\(statuses)")
+        #expect(statuses.last?.activity == .idle)
+        #expect(statuses.last?.lastSyncedAt != nil)
     }
 
     @Test("requests run one at a time in order, and equal queued requests merge")
@@ -536,7 +539,7 @@ struct SyncEngineTests {
         let harness = try Harness(configuration: SyncConfiguration(delayedSync: false, syncOnStart: false))
         await harness.engine.start()
         for index in 0..<5 { try harness.write { try $0.insert(TaskItem(title: "Save \(index)")) } }
-        for _ in 0..<200 where (try? harness.store.pendingChangeCount()) != 0 || harness.engine.currentStatus.activity != .idle {
+        for _ in 0..<200 where (try? await harness.store.pendingChangeCount()) != 0 || harness.engine.currentStatus.activity != .idle {
             try await Task.sleep(for: .milliseconds(10))
         }
         try await Task.sleep(for: .milliseconds(100))

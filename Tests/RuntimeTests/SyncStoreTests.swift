@@ -73,7 +73,7 @@ struct SyncStoreTests {
         let temporary = try TemporaryStore()
         let task = TaskItem(title: "Async")
         try await temporary.store.write { try $0.insert(task) }
-        #expect(try temporary.store.pendingChangeCount() == 1)
+        #expect(try await temporary.store.pendingChangeCount() == 1)
         #expect(try await temporary.store.read { try TaskItem.fetchOne($0, key: task.id) } == task)
     }
 

@@ -1,6 +1,10 @@
 import Foundation
 
-/// Hands every status change to every subscriber, each starting with the current one.
+/// Hands status changes to every subscriber, each starting with the current one.
+///
+/// Each stream keeps only the newest status a subscriber hasn't read yet: a slow
+/// reader (a view that redraws) skips the statuses it was too slow for and always reads
+/// the latest, and memory stays bounded however fast a sync publishes.
 final class StatusBroadcaster: Sendable {
     private struct State {
         var current: SyncStatus
@@ -23,7 +27,7 @@ final class StatusBroadcaster: Sendable {
     var current: SyncStatus { state.withValue { $0.current } }
 
     func stream() -> AsyncStream<SyncStatus> {
-        let (stream, continuation) = AsyncStream<SyncStatus>.makeStream(bufferingPolicy: .unbounded)
+        let (stream, continuation) = AsyncStream<SyncStatus>.makeStream(bufferingPolicy: .bufferingNewest(1))
         let id = UUID()
         state.withValue { state in
             continuation.yield(state.current)

@@ -123,7 +123,7 @@ public actor SyncEngine {
         let cameBack = available && !isNetworkAvailable
         isNetworkAvailable = available
         // A running sync reports its own progress; otherwise show the connectivity.
-        if worker == nil || !available { publish(available ? .idle : .offline) }
+        if worker == nil || !available { publishActivity(available ? .idle : .offline) }
         if cameBack, syncWhenOnline || configuration.syncOnReconnect {
             syncWhenOnline = false
             requestSync()
@@ -190,8 +190,8 @@ public actor SyncEngine {
                 case .sync(let units):
                     result = .success(try await performSync(units: units))
                 case .purge(let unit, let force):
-                    try store.purge(unit: unit, force: force)
-                    publish(.idle)
+                    try await store.purge(unit: unit, force: force)
+                    await publish(.idle)
                     result = .success(SyncReport())
                 }
             } catch {
@@ -207,7 +207,7 @@ public actor SyncEngine {
     private func performSync(units requested: [String]?) async throws -> SyncReport {
         guard isNetworkAvailable else {
             syncWhenOnline = true
-            publish(.offline)
+            await publish(.offline)
             throw SyncFailure(SyncTransportError.network("offline: the sync runs when the network returns"))
         }
         let model = store.model
@@ -221,11 +221,11 @@ public actor SyncEngine {
             for unit in units {
                 report.pulled[unit.name] = try await pull(unit.name)
             }
-            try store.recordSuccessfulSync(at: Date())
-            publish(.idle)
+            try await store.recordSuccessfulSync(at: Date())
+            await publish(.idle)
             return report
         } catch {
-            publish(.failed(SyncFailure(error)))
+            await publish(.failed(SyncFailure(error)))
             throw error
         }
     }
@@ -237,9 +237,9 @@ public actor SyncEngine {
     private func push(into report: inout SyncReport) async throws {
         let model = store.model
         var done = 0
-        var total = try store.pendingChangeCount()
+        var total = try await store.pendingChangeCount()
         guard total > 0 else { return }
-        publish(.pushing(done: 0, total: total))
+        await publish(.pushing(done: 0, total: total))
         let transport = self.transport
         let policy = configuration.retry
         let clientID = store.clientID
@@ -253,16 +253,16 @@ public actor SyncEngine {
         defer { inFlight?.task.cancel() }
         while true {
             if inFlight == nil {
-                let batch = try store.nextPushBatch(limit: configuration.pushBatchSize)
+                let batch = try await store.nextPushBatch(limit: configuration.pushBatchSize)
                 if batch.isEmpty { break }
                 inFlight = (batch, send(try prepare(batch)))
             }
             guard let current = inFlight else { break }
-            let next = try store.nextPushBatch(limit: configuration.pushBatchSize, after: current.batch)
+            let next = try await store.nextPushBatch(limit: configuration.pushBatchSize, after: current.batch)
             let prepared = next.isEmpty ? nil : try prepare(next)
             let response = try await current.task.value
             inFlight = prepared.map { (next, send($0)) }
-            let outcome = try store.applyPushResults(response, for: current.batch)
+            let outcome = try await store.applyPushResults(response, for: current.batch)
             guard outcome.unanswered < current.batch.count else {
                 throw SyncFailure(SyncTransportError.invalidResponse("the server answered none of \(current.batch.count) pushed changes"))
             }
@@ -270,8 +270,8 @@ public actor SyncEngine {
             report.conflicts += outcome.conflicts
             report.rejected += outcome.rejected
             done += current.batch.count - outcome.unanswered
-            total = max(total, done + (try store.pendingChangeCount()))
-            publish(.pushing(done: done, total: total))
+            total = max(total, done + (try await store.pendingChangeCount()))
+            await publish(.pushing(done: done, total: total))
         }
     }
 
@@ -281,12 +281,12 @@ public actor SyncEngine {
     private func pull(_ unit: String) async throws -> Int {
         let model = store.model
         var count = 0
-        publish(.pulling(unit: unit, done: 0, estimate: nil))
+        await publish(.pulling(unit: unit, done: 0, estimate: nil))
         var resynced = false
         var prefetched: (cursor: String?, task: Task<PullResponse, any Error>)?
         defer { prefetched?.task.cancel() }
         while true {
-            let cursor = try store.cursor(forUnit: unit)
+            let cursor = try await store.cursor(forUnit: unit)
             let page: PullResponse
             do {
                 if let next = prefetched, next.cursor == cursor {
@@ -300,16 +300,16 @@ public actor SyncEngine {
             } catch let error as SyncTransportError where error.isResyncRequired && !resynced && cursor != nil {
                 // The server no longer knows what the device missed: start the unit over.
                 resynced = true
-                try store.resetForResync(unit: unit)
+                try await store.resetForResync(unit: unit)
                 count = 0
                 continue
             }
             if page.more, let next = page.units[unit], !(page.changes.isEmpty && next == cursor) {
                 prefetched = (next, fetchPage(unit: unit, cursor: next, model: model))
             }
-            try store.applyPulledPage(page, unit: unit)
+            try await store.applyPulledPage(page, unit: unit)
             count += page.changes.count
-            publish(.pulling(unit: unit, done: count, estimate: page.estimate))
+            await publish(.pulling(unit: unit, done: count, estimate: page.estimate))
             guard page.more else { return count }
             if page.changes.isEmpty, page.units[unit] == cursor {
                 throw SyncFailure(SyncTransportError.invalidResponse("the server said more changes wait in '\(unit)' but sent none"))
@@ -342,10 +342,20 @@ public actor SyncEngine {
         }
     }
 
-    private func publish(_ activity: SyncStatus.Activity) {
+    /// Publishes `activity` at once, keeping the counts last published (the local write
+    /// observer keeps the pending count current).
+    private func publishActivity(_ activity: SyncStatus.Activity) {
+        let current = broadcaster.current
+        broadcaster.publish(SyncStatus(activity: activity, pendingChanges: current.pendingChanges, lastSyncedAt: current.lastSyncedAt))
+    }
+
+    /// Publishes `activity` with the store's pending count and last sync time, read in
+    /// one read transaction off the actor's executor.
+    private func publish(_ activity: SyncStatus.Activity) async {
+        let snapshot = try? await store.statusSnapshot()
         broadcaster.publish(SyncStatus(
             activity: activity,
-            pendingChanges: (try? store.pendingChangeCount()) ?? broadcaster.current.pendingChanges,
-            lastSyncedAt: (try? store.lastSyncedAt()) ?? nil))
+            pendingChanges: snapshot?.pendingChanges ?? broadcaster.current.pendingChanges,
+            lastSyncedAt: snapshot?.lastSyncedAt ?? broadcaster.current.lastSyncedAt))
     }
 }

@@ -25,78 +25,87 @@ extension SyncStore {
     ///   unknown entity or a value doesn't fit its column; nothing of the page is applied.
     @discardableResult
     public func applyPulledPage(_ page: PullResponse, unit: String) throws -> Int {
-        try pool.write { db in
-            let pending = try Self.pendingRows(db)
-            if try Self.cursor(db, unit: unit) == nil {
-                try noteRowsBeforeDownload(db, unit: unit)
-            }
-            let resyncing = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM syncwright_resync WHERE unit = ?)",
-                                              arguments: [unit]) ?? false
-            var upserts: [String: Statement] = [:]
-            var deletes: [String: Statement] = [:]
-            var values: [DatabaseValue] = []
-            var current: SyncEntityDescriptor?
-            for change in page.changes {
-                // Pages mostly hold runs of one entity: look it up once per run.
-                if current?.name != change.entity {
-                    current = entitiesByName[change.entity]
-                }
-                guard let descriptor = current else {
-                    throw SyncStoreError.invalidServerData("unknown entity '\(change.entity)'")
-                }
-                if resyncing, change.op == .put {
-                    try db.executeCached(sql: "DELETE FROM syncwright_resync WHERE unit = ? AND entity = ? AND key = ?",
-                                         arguments: [unit, descriptor.name, try Self.keyValue(descriptor, change.key)])
-                }
-                if !pending.isEmpty {
-                    let rowKey = descriptor.key.type.wireValue(fromDatabase: try Self.keyValue(descriptor, change.key)).jsonText
-                    if let local = pending[PendingRowKey(entity: descriptor.name, rowKey: rowKey)] {
-                        if change.op == .put, local.kind == .update, let row = change.row {
-                            try Self.upsertKeepingColumns(db, descriptor, row: row, version: change.version, keep: local.columns)
-                        }
-                        continue
-                    }
-                }
-                switch change.op {
-                case .put:
-                    guard let row = change.row else {
-                        throw SyncStoreError.invalidServerData("a put of \(descriptor.name) without a row")
-                    }
-                    let statement: Statement
-                    if let cached = upserts[descriptor.name] {
-                        statement = cached
-                    } else {
-                        statement = try db.cachedStatement(sql: PullStatements.upsertSQL(descriptor))
-                        upserts[descriptor.name] = statement
-                    }
-                    values.removeAll(keepingCapacity: true)
-                    try Self.appendServerRowValues(descriptor, row: row, version: change.version, to: &values)
-                    statement.setUncheckedArguments(StatementArguments(databaseValues: values))
-                    try statement.execute()
-                case .remove:
-                    let statement: Statement
-                    if let cached = deletes[descriptor.name] {
-                        statement = cached
-                    } else {
-                        statement = try db.cachedStatement(sql: """
-                            DELETE FROM \(descriptor.tableName.quotedDatabaseIdentifier) \
-                            WHERE \(descriptor.keyColumn.quotedDatabaseIdentifier) = ?
-                            """)
-                        deletes[descriptor.name] = statement
-                    }
-                    statement.setUncheckedArguments([try Self.keyValue(descriptor, change.key)])
-                    try statement.execute()
-                }
-            }
-            if let cursor = page.units[unit] {
-                try db.execute(sql: "INSERT OR REPLACE INTO syncwright_cursors (unit, cursor) VALUES (?, ?)",
-                               arguments: [unit, cursor])
-            }
-            if resyncing, !page.more {
-                try removeRowsNotDeliveredAgain(db, unit: unit)
-            }
-            return page.changes.count
+        try pool.write { db in try self.applyPulledPage(db, page, unit: unit) }
+    }
+
+    /// The same, run on GRDB's writer queue while the caller suspends: an actor calling
+    /// it doesn't hold a thread of the cooperative pool for the transaction.
+    @discardableResult
+    public func applyPulledPage(_ page: PullResponse, unit: String) async throws -> Int {
+        try await pool.write { db in try self.applyPulledPage(db, page, unit: unit) }
+    }
+
+    private func applyPulledPage(_ db: Database, _ page: PullResponse, unit: String) throws -> Int {
+        let pending = try Self.pendingRows(db)
+        if try Self.cursor(db, unit: unit) == nil {
+            try noteRowsBeforeDownload(db, unit: unit)
         }
+        let resyncing = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM syncwright_resync WHERE unit = ?)",
+                                          arguments: [unit]) ?? false
+        var upserts: [String: Statement] = [:]
+        var deletes: [String: Statement] = [:]
+        var values: [DatabaseValue] = []
+        var current: SyncEntityDescriptor?
+        for change in page.changes {
+            // Pages mostly hold runs of one entity: look it up once per run.
+            if current?.name != change.entity {
+                current = entitiesByName[change.entity]
+            }
+            guard let descriptor = current else {
+                throw SyncStoreError.invalidServerData("unknown entity '\(change.entity)'")
+            }
+            if resyncing, change.op == .put {
+                try db.executeCached(sql: "DELETE FROM syncwright_resync WHERE unit = ? AND entity = ? AND key = ?",
+                                     arguments: [unit, descriptor.name, try Self.keyValue(descriptor, change.key)])
+            }
+            if !pending.isEmpty {
+                let rowKey = descriptor.key.type.wireValue(fromDatabase: try Self.keyValue(descriptor, change.key)).jsonText
+                if let local = pending[PendingRowKey(entity: descriptor.name, rowKey: rowKey)] {
+                    if change.op == .put, local.kind == .update, let row = change.row {
+                        try Self.upsertKeepingColumns(db, descriptor, row: row, version: change.version, keep: local.columns)
+                    }
+                    continue
+                }
+            }
+            switch change.op {
+            case .put:
+                guard let row = change.row else {
+                    throw SyncStoreError.invalidServerData("a put of \(descriptor.name) without a row")
+                }
+                let statement: Statement
+                if let cached = upserts[descriptor.name] {
+                    statement = cached
+                } else {
+                    statement = try db.cachedStatement(sql: PullStatements.upsertSQL(descriptor))
+                    upserts[descriptor.name] = statement
+                }
+                values.removeAll(keepingCapacity: true)
+                try Self.appendServerRowValues(descriptor, row: row, version: change.version, to: &values)
+                statement.setUncheckedArguments(StatementArguments(databaseValues: values))
+                try statement.execute()
+            case .remove:
+                let statement: Statement
+                if let cached = deletes[descriptor.name] {
+                    statement = cached
+                } else {
+                    statement = try db.cachedStatement(sql: """
+                        DELETE FROM \(descriptor.tableName.quotedDatabaseIdentifier) \
+                        WHERE \(descriptor.keyColumn.quotedDatabaseIdentifier) = ?
+                        """)
+                    deletes[descriptor.name] = statement
+                }
+                statement.setUncheckedArguments([try Self.keyValue(descriptor, change.key)])
+                try statement.execute()
+            }
+        }
+        if let cursor = page.units[unit] {
+            try db.execute(sql: "INSERT OR REPLACE INTO syncwright_cursors (unit, cursor) VALUES (?, ?)",
+                           arguments: [unit, cursor])
+        }
+        if resyncing, !page.more {
+            try removeRowsNotDeliveredAgain(db, unit: unit)
+        }
+        return page.changes.count
     }
 
     /// Notes every row the unit's tables hold before a download from scratch.

@@ -25,61 +25,69 @@ extension SyncStore {
     ///   row's changes still reach the server in order and each builds on the answer to
     ///   the one before.
     func nextPushBatch(limit: Int, after inFlight: [PushOperation] = []) throws -> [PushOperation] {
+        try pool.write { db in try self.nextPushBatch(db, limit: limit, after: inFlight) }
+    }
+
+    /// The same, run on GRDB's writer queue while the caller suspends: an actor calling
+    /// it doesn't hold a thread of the cooperative pool for the transaction.
+    func nextPushBatch(limit: Int, after inFlight: [PushOperation] = []) async throws -> [PushOperation] {
+        try await pool.write { db in try self.nextPushBatch(db, limit: limit, after: inFlight) }
+    }
+
+    private func nextPushBatch(_ db: Database, limit: Int, after inFlight: [PushOperation]) throws -> [PushOperation] {
         let sentIds = Set(inFlight.map(\.opId))
         // Rows in flight or already in this batch: the batch stops at another change to one.
         var heldRows = Set(inFlight.map { $0.entity + "\u{1}" + $0.key.jsonText })
-        return try pool.write { db in
-            // Columns by position: name lookups in a `Row` cost more than the rest of the loop.
-            let rows = try Row.fetchAll(try db.cachedStatement(sql: """
-                SELECT sequence, opId, entity, rowKey, kind, baseVersion, changedColumns, sentValues
-                FROM syncwright_outbox ORDER BY sequence LIMIT ?
-                """), arguments: [limit + inFlight.count])
-            var operations: [PushOperation] = []
-            var lastIncluded: Int64?
-            for row in rows {
-                let sequence: Int64 = row[0]
-                let opId: String = row[1]
-                let entity: String = row[2]
-                let rowKey: String = row[3]
-                if sentIds.contains(opId) { continue }
-                if operations.count == limit { break }
-                guard heldRows.insert(entity + "\u{1}" + rowKey).inserted else { break }
-                guard let statements = pushStatements[entity], let kind = OperationKind(rawValue: row[4]) else {
+        // Columns by position: name lookups in a `Row` cost more than the rest of the loop.
+        let rows = try Row.fetchAll(try db.cachedStatement(sql: """
+            SELECT sequence, opId, entity, rowKey, kind, baseVersion, changedColumns, sentValues
+            FROM syncwright_outbox ORDER BY sequence LIMIT ?
+            """), arguments: [limit + inFlight.count])
+        var operations: [PushOperation] = []
+        var lastIncluded: Int64?
+        for row in rows {
+            let sequence: Int64 = row[0]
+            let opId: String = row[1]
+            let entity: String = row[2]
+            let rowKey: String = row[3]
+            if sentIds.contains(opId) { continue }
+            if operations.count == limit { break }
+            guard heldRows.insert(entity + "\u{1}" + rowKey).inserted else { break }
+            guard let statements = pushStatements[entity], let kind = OperationKind(rawValue: row[4]) else {
+                try db.executeCached(sql: "DELETE FROM syncwright_outbox WHERE sequence = ?", arguments: [sequence])
+                continue
+            }
+            let descriptor = statements.descriptor
+            let key = try JSONValue(jsonText: rowKey)
+            var values: [String: JSONValue]?
+            if let sentValues: String = row[7], case .object(let object)? = try? JSONValue(jsonText: sentValues) {
+                // Sent before: the same values again.
+                values = object
+            } else if kind != .delete {
+                let select = try db.cachedStatement(sql: statements.selectWritable)
+                guard let current = try Row.fetchOne(select, arguments: [try Self.keyValue(descriptor, key)]) else {
+                    // The row is gone without a delete (a purge): nothing left to send.
                     try db.executeCached(sql: "DELETE FROM syncwright_outbox WHERE sequence = ?", arguments: [sequence])
                     continue
                 }
-                let descriptor = statements.descriptor
-                let key = try JSONValue(jsonText: rowKey)
-                var values: [String: JSONValue]?
-                if let sentValues: String = row[7], case .object(let object)? = try? JSONValue(jsonText: sentValues) {
-                    // Sent before: the same values again.
-                    values = object
-                } else if kind != .delete {
-                    let select = try db.cachedStatement(sql: statements.selectWritable)
-                    guard let current = try Row.fetchOne(select, arguments: [try Self.keyValue(descriptor, key)]) else {
-                        // The row is gone without a delete (a purge): nothing left to send.
-                        try db.executeCached(sql: "DELETE FROM syncwright_outbox WHERE sequence = ?", arguments: [sequence])
-                        continue
-                    }
-                    let changed = kind == .insert ? [] : Set(Self.decodeColumns(row[6]))
-                    var selected: [String: JSONValue] = [:]
-                    selected.reserveCapacity(statements.writable.count)
-                    for (index, column) in statements.writable.enumerated() where kind == .insert || changed.contains(column.name) {
-                        selected[column.name] = column.type.wireValue(fromDatabase: current[index])
-                    }
-                    values = selected
+                let changed = kind == .insert ? [] : Set(Self.decodeColumns(row[6]))
+                var selected: [String: JSONValue] = [:]
+                selected.reserveCapacity(statements.writable.count)
+                for (index, column) in statements.writable.enumerated() where kind == .insert || changed.contains(column.name) {
+                    selected[column.name] = column.type.wireValue(fromDatabase: current[index])
                 }
-                operations.append(PushOperation(
-                    opId: opId, entity: descriptor.name, kind: kind, key: key,
-                    baseVersion: row[5], values: values))
-                lastIncluded = sequence
+                values = selected
             }
-            // The batch is the oldest unsent entries: mark them all sent at once.
-            if let lastIncluded {
-                try db.executeCached(sql: "UPDATE syncwright_outbox SET sent = 1 WHERE sequence <= ? AND sent = 0", arguments: [lastIncluded])
-            }
-            return operations
+            operations.append(PushOperation(
+                opId: opId, entity: descriptor.name, kind: kind, key: key,
+                baseVersion: row[5], values: values))
+            lastIncluded = sequence
         }
+        // The batch is the oldest unsent entries: mark them all sent at once.
+        if let lastIncluded {
+            try db.executeCached(sql: "UPDATE syncwright_outbox SET sent = 1 WHERE sequence <= ? AND sent = 0", arguments: [lastIncluded])
+        }
+        return operations
     }
 
     /// What applying one push response did.
@@ -93,70 +101,78 @@ extension SyncStore {
 
     /// Applies the server's answers to a pushed batch, all in one transaction.
     func applyPushResults(_ response: PushResponse, for operations: [PushOperation]) throws -> PushOutcome {
+        try pool.write { db in try self.applyPushResults(db, response, for: operations) }
+    }
+
+    /// The same, run on GRDB's writer queue while the caller suspends: an actor calling
+    /// it doesn't hold a thread of the cooperative pool for the transaction.
+    func applyPushResults(_ response: PushResponse, for operations: [PushOperation]) async throws -> PushOutcome {
+        try await pool.write { db in try self.applyPushResults(db, response, for: operations) }
+    }
+
+    private func applyPushResults(_ db: Database, _ response: PushResponse, for operations: [PushOperation]) throws -> PushOutcome {
         let results = Dictionary(response.results.map { ($0.opId, $0) }, uniquingKeysWith: { first, _ in first })
-        return try pool.write { db in
-            var outcome = PushOutcome()
-            // The batch's outbox entries in one read per 500, rather than one per op.
-            var entries: [String: Row] = [:]
-            let opIds = operations.map(\.opId)
-            for start in stride(from: 0, to: opIds.count, by: 500) {
-                let chunk = Array(opIds[start..<min(start + 500, opIds.count)])
-                // sequence and rowKey first, read by position on the hot path below.
-                let rows = try Row.fetchAll(db, sql: """
-                    SELECT sequence, rowKey, opId, * FROM syncwright_outbox WHERE opId IN (\(databaseQuestionMarks(count: chunk.count)))
-                    """, arguments: StatementArguments(chunk))
-                for row in rows { entries[row[2]] = row }
+        var outcome = PushOutcome()
+        // The batch's outbox entries in one read per 500, rather than one per op.
+        var entries: [String: Row] = [:]
+        let opIds = operations.map(\.opId)
+        for start in stride(from: 0, to: opIds.count, by: 500) {
+            let chunk = Array(opIds[start..<min(start + 500, opIds.count)])
+            // sequence and rowKey first, read by position on the hot path below.
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT sequence, rowKey, opId, * FROM syncwright_outbox WHERE opId IN (\(databaseQuestionMarks(count: chunk.count)))
+                """, arguments: StatementArguments(chunk))
+            for row in rows { entries[row[2]] = row }
+        }
+        // Conflicts are rare: look for one per row only when there is any.
+        let anyConflicts = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM syncwright_conflicts)") ?? false
+        var values: [DatabaseValue] = []
+        for operation in operations {
+            guard let result = results[operation.opId],
+                  let entry = entries[operation.opId],
+                  let statements = pushStatements[operation.entity]
+            else {
+                outcome.unanswered += 1
+                continue
             }
-            // Conflicts are rare: look for one per row only when there is any.
-            let anyConflicts = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM syncwright_conflicts)") ?? false
-            var values: [DatabaseValue] = []
-            for operation in operations {
-                guard let result = results[operation.opId],
-                      let entry = entries[operation.opId],
-                      let statements = pushStatements[operation.entity]
-                else {
-                    outcome.unanswered += 1
-                    continue
-                }
-                let descriptor = statements.descriptor
-                let sequence: Int64 = entry[0]
-                let rowKey: String = entry[1]
-                switch result.status {
-                case .applied:
-                    outcome.applied += 1
-                    try db.executeCached(sql: "DELETE FROM syncwright_outbox WHERE sequence = ?", arguments: [sequence])
-                    guard operation.kind != .delete, let version = result.version else { break }
-                    // Later changes to the row build on this one; if there are any, the
-                    // device's values stay and only the version moves.
-                    try db.executeCached(sql: "UPDATE syncwright_outbox SET baseVersion = ? WHERE entity = ? AND rowKey = ?",
-                                         arguments: [version, descriptor.name, rowKey])
-                    let laterChanges = db.changesCount > 0
-                    if result.leftSubset == true {
-                        // The row left the subset by the device's own change: no pull
-                        // will remove it, so the answer does (unless more changes wait).
-                        if try !Self.hasPendingChanges(db, entity: descriptor.name, rowKey: rowKey) {
-                            try Self.deleteLocalRow(db, descriptor, key: operation.key)
-                        } else {
-                            try Self.setVersion(db, descriptor, key: operation.key, version: version)
-                        }
-                    } else if let row = result.row, !laterChanges,
-                       try !anyConflicts || !Self.hasPendingChanges(db, entity: descriptor.name, rowKey: rowKey) {
-                        try Self.executeUpsert(db, sql: statements.upsert, descriptor, row: row, version: version, buffer: &values)
+            let descriptor = statements.descriptor
+            let sequence: Int64 = entry[0]
+            let rowKey: String = entry[1]
+            switch result.status {
+            case .applied:
+                outcome.applied += 1
+                try db.executeCached(sql: "DELETE FROM syncwright_outbox WHERE sequence = ?", arguments: [sequence])
+                guard operation.kind != .delete, let version = result.version else { break }
+                // Later changes to the row build on this one; if there are any, the
+                // device's values stay and only the version moves.
+                try db.executeCached(sql: "UPDATE syncwright_outbox SET baseVersion = ? WHERE entity = ? AND rowKey = ?",
+                                     arguments: [version, descriptor.name, rowKey])
+                let laterChanges = db.changesCount > 0
+                if result.leftSubset == true {
+                    // The row left the subset by the device's own change: no pull
+                    // will remove it, so the answer does (unless more changes wait).
+                    if try !Self.hasPendingChanges(db, entity: descriptor.name, rowKey: rowKey) {
+                        try Self.deleteLocalRow(db, descriptor, key: operation.key)
                     } else {
                         try Self.setVersion(db, descriptor, key: operation.key, version: version)
                     }
-                case .conflict:
-                    outcome.conflicts += 1
-                    try resolveConflict(db, descriptor: descriptor, entry: entry, operation: operation, result: result)
-                case .rejected:
-                    outcome.rejected += 1
-                    try Self.moveToRejected(db, entry: entry, operation: operation,
-                                            reason: result.reason ?? "rejected by the server", code: result.code ?? "rejected",
-                                            serverRow: result.row, serverVersion: result.version)
+                } else if let row = result.row, !laterChanges,
+                   try !anyConflicts || !Self.hasPendingChanges(db, entity: descriptor.name, rowKey: rowKey) {
+                    try Self.executeUpsert(db, sql: statements.upsert, descriptor, row: row, version: version, buffer: &values)
+                } else {
+                    try Self.setVersion(db, descriptor, key: operation.key, version: version)
                 }
+            case .conflict:
+                outcome.conflicts += 1
+                try resolveConflict(db, descriptor: descriptor, entry: entry, operation: operation, result: result)
+            case .rejected:
+                outcome.rejected += 1
+                try Self.moveToRejected(db, entry: entry, operation: operation,
+                                        reason: result.reason ?? "rejected by the server", code: result.code ?? "rejected",
+                                        serverRow: result.row, serverVersion: result.version)
             }
-            return outcome
         }
+        return outcome
     }
 
     private func resolveConflict(

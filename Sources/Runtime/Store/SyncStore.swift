@@ -124,7 +124,16 @@ public final class SyncStore: Sendable {
 
     /// How many changes wait to be pushed.
     public func pendingChangeCount() throws -> Int {
-        try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM syncwright_outbox") ?? 0 }
+        try pool.read(Self.pendingChangeCount)
+    }
+
+    /// How many changes wait to be pushed, read while the caller suspends.
+    public func pendingChangeCount() async throws -> Int {
+        try await pool.read(Self.pendingChangeCount)
+    }
+
+    private static func pendingChangeCount(_ db: Database) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM syncwright_outbox") ?? 0
     }
 
     /// The changes waiting to be pushed, oldest first.
@@ -146,20 +155,38 @@ public final class SyncStore: Sendable {
         try pool.read { db in try Self.cursor(db, unit: unit) }
     }
 
+    /// The same, read while the caller suspends.
+    public func cursor(forUnit unit: String) async throws -> String? {
+        try await pool.read { db in try Self.cursor(db, unit: unit) }
+    }
+
     static func cursor(_ db: Database, unit: String) throws -> String? {
         try String.fetchOne(db, sql: "SELECT cursor FROM syncwright_cursors WHERE unit = ?", arguments: [unit])
     }
 
     /// When the last sync finished without error.
     public func lastSyncedAt() throws -> Date? {
-        try pool.read { db in
-            try String.fetchOne(db, sql: "SELECT value FROM syncwright_metadata WHERE key = 'lastSyncedAt'")
-                .flatMap(Double.init).map { Date(timeIntervalSince1970: $0) }
-        }
+        try pool.read(Self.lastSyncedAt)
     }
 
-    func recordSuccessfulSync(at date: Date) throws {
-        try pool.write { db in
+    /// The same, read while the caller suspends.
+    public func lastSyncedAt() async throws -> Date? {
+        try await pool.read(Self.lastSyncedAt)
+    }
+
+    private static func lastSyncedAt(_ db: Database) throws -> Date? {
+        try String.fetchOne(db, sql: "SELECT value FROM syncwright_metadata WHERE key = 'lastSyncedAt'")
+            .flatMap(Double.init).map { Date(timeIntervalSince1970: $0) }
+    }
+
+    /// The pending count and the time of the last successful sync, in one read: what a
+    /// status update needs.
+    func statusSnapshot() async throws -> (pendingChanges: Int, lastSyncedAt: Date?) {
+        try await pool.read { db in (try Self.pendingChangeCount(db), try Self.lastSyncedAt(db)) }
+    }
+
+    func recordSuccessfulSync(at date: Date) async throws {
+        try await pool.write { db in
             try db.execute(sql: "INSERT OR REPLACE INTO syncwright_metadata (key, value) VALUES ('lastSyncedAt', ?)",
                            arguments: [String(date.timeIntervalSince1970)])
         }
@@ -173,49 +200,63 @@ public final class SyncStore: Sendable {
     /// - Throws: ``SyncStoreError`` when the unit is unknown, or has pending changes
     ///   and `force` is false; nothing is removed then.
     public func purge(unit: String, force: Bool = false) throws {
+        try pool.write { db in try self.purge(db, unit: unit, force: force) }
+    }
+
+    /// The same, run on GRDB's writer queue while the caller suspends.
+    public func purge(unit: String, force: Bool = false) async throws {
+        try await pool.write { db in try self.purge(db, unit: unit, force: force) }
+    }
+
+    private func purge(_ db: Database, unit: String, force: Bool) throws -> Void {
         guard let descriptor = model.units.first(where: { $0.name == unit }) else { throw SyncStoreError.unknownUnit(unit) }
-        try pool.write { db in
-            let entities = descriptor.entityNames
-            let placeholders = databaseQuestionMarks(count: entities.count)
-            let pending = try Int.fetchOne(db, sql: """
-                SELECT (SELECT COUNT(*) FROM syncwright_outbox WHERE entity IN (\(placeholders)))
-                     + (SELECT COUNT(*) FROM syncwright_conflicts WHERE entity IN (\(placeholders)))
-                """, arguments: StatementArguments(entities + entities)) ?? 0
-            if pending > 0, !force { throw SyncStoreError.pendingChanges(unit: unit, count: pending) }
-            for table in ["syncwright_outbox", "syncwright_conflicts", "syncwright_rejected"] {
-                try db.execute(sql: "DELETE FROM \(table) WHERE entity IN (\(placeholders))", arguments: StatementArguments(entities))
-            }
-            for name in entities {
-                if let entity = entitiesByName[name] {
-                    try db.execute(sql: "DELETE FROM \(entity.tableName.quotedDatabaseIdentifier)")
-                }
-            }
-            try db.execute(sql: "DELETE FROM syncwright_cursors WHERE unit = ?", arguments: [unit])
-            try db.execute(sql: "DELETE FROM syncwright_resync WHERE unit = ?", arguments: [unit])
+        let entities = descriptor.entityNames
+        let placeholders = databaseQuestionMarks(count: entities.count)
+        let pending = try Int.fetchOne(db, sql: """
+            SELECT (SELECT COUNT(*) FROM syncwright_outbox WHERE entity IN (\(placeholders)))
+                 + (SELECT COUNT(*) FROM syncwright_conflicts WHERE entity IN (\(placeholders)))
+            """, arguments: StatementArguments(entities + entities)) ?? 0
+        if pending > 0, !force { throw SyncStoreError.pendingChanges(unit: unit, count: pending) }
+        for table in ["syncwright_outbox", "syncwright_conflicts", "syncwright_rejected"] {
+            try db.execute(sql: "DELETE FROM \(table) WHERE entity IN (\(placeholders))", arguments: StatementArguments(entities))
         }
+        for name in entities {
+            if let entity = entitiesByName[name] {
+                try db.execute(sql: "DELETE FROM \(entity.tableName.quotedDatabaseIdentifier)")
+            }
+        }
+        try db.execute(sql: "DELETE FROM syncwright_cursors WHERE unit = ?", arguments: [unit])
+        try db.execute(sql: "DELETE FROM syncwright_resync WHERE unit = ?", arguments: [unit])
     }
 
     /// Prepares a unit to be pulled again from the start after the server answered
     /// `resync_required`: its cursor goes, and so do its rows, except those with pending
     /// changes or conflicts, which stay until they are pushed or resolved.
     func resetForResync(unit: String) throws {
+        try pool.write { db in try self.resetForResync(db, unit: unit) }
+    }
+
+    /// The same, run on GRDB's writer queue while the caller suspends.
+    func resetForResync(unit: String) async throws {
+        try await pool.write { db in try self.resetForResync(db, unit: unit) }
+    }
+
+    private func resetForResync(_ db: Database, unit: String) throws -> Void {
         guard let descriptor = model.units.first(where: { $0.name == unit }) else { throw SyncStoreError.unknownUnit(unit) }
-        try pool.write { db in
-            for name in descriptor.entityNames {
-                guard let entity = entitiesByName[name] else { continue }
-                let keys = try String.fetchAll(db, sql: """
-                    SELECT rowKey FROM syncwright_outbox WHERE entity = ? UNION SELECT rowKey FROM syncwright_conflicts WHERE entity = ?
-                    """, arguments: [name, name])
-                let kept = try Set(keys.map { try Self.keyValue(entity, try JSONValue(jsonText: $0)) })
-                let table = entity.tableName.quotedDatabaseIdentifier
-                let key = entity.keyColumn.quotedDatabaseIdentifier
-                let rows = try DatabaseValue.fetchAll(db, sql: "SELECT \(key) FROM \(table)")
-                for value in rows where !kept.contains(value) {
-                    try db.execute(sql: "DELETE FROM \(table) WHERE \(key) = ?", arguments: [value])
-                }
+        for name in descriptor.entityNames {
+            guard let entity = entitiesByName[name] else { continue }
+            let keys = try String.fetchAll(db, sql: """
+                SELECT rowKey FROM syncwright_outbox WHERE entity = ? UNION SELECT rowKey FROM syncwright_conflicts WHERE entity = ?
+                """, arguments: [name, name])
+            let kept = try Set(keys.map { try Self.keyValue(entity, try JSONValue(jsonText: $0)) })
+            let table = entity.tableName.quotedDatabaseIdentifier
+            let key = entity.keyColumn.quotedDatabaseIdentifier
+            let rows = try DatabaseValue.fetchAll(db, sql: "SELECT \(key) FROM \(table)")
+            for value in rows where !kept.contains(value) {
+                try db.execute(sql: "DELETE FROM \(table) WHERE \(key) = ?", arguments: [value])
             }
-            try db.execute(sql: "DELETE FROM syncwright_cursors WHERE unit = ?", arguments: [unit])
         }
+        try db.execute(sql: "DELETE FROM syncwright_cursors WHERE unit = ?", arguments: [unit])
     }
 
     func descriptor(_ name: String) throws -> SyncEntityDescriptor {
