@@ -1,8 +1,8 @@
-/// What the device may write in an entity: the schema's ``AccessMode``.
+/// What the device may write in an entity: the schema's `AccessMode` (module SyncwrightCore).
 public typealias SyncAccess = AccessMode
 
 /// How a conflict between a device's change and a newer server version is resolved:
-/// the schema's ``ConflictPolicy``.
+/// the schema's `ConflictPolicy` (module SyncwrightCore).
 public typealias SyncConflictPolicy = ConflictPolicy
 
 /// A column of a synced entity's local table.
@@ -78,7 +78,7 @@ public struct SyncEntityDescriptor: Sendable, Hashable {
         })
     }
 
-    /// `CREATE TABLE` for the local table (``LocalTableDefinition/createTableSQL``).
+    /// `CREATE TABLE` for the local table (`LocalTableDefinition.createTableSQL`).
     public var createTableSQL: String { localTable.createTableSQL }
 }
 

@@ -28,7 +28,7 @@ public struct SyncModel: Sendable, Hashable {
     }
 
     /// The units by priority (lowest first), then first appearance; a unit's priority is
-    /// its entities' lowest (``SyncUnitOrder``, the order the schema uses too).
+    /// its entities' lowest (`SyncUnitOrder`, the order the schema uses too).
     public var units: [SyncUnitDescriptor] {
         SyncUnitOrder.units(of: entities.map { ($0.name, $0.unit, $0.priority) })
     }

@@ -252,7 +252,7 @@ extension SyncStore {
     /// Drops a rejected change and puts the row back as the server has it: the server's
     /// row when the rejection carried it; otherwise an inserted row is removed and the
     /// unit's cursor is reset so the next sync downloads the unit again, which restores
-    /// the row or, when it has left the subset, removes it (see ``applyPulledPage(_:unit:)``).
+    /// the row or, when it has left the subset, removes it (see `applyPulledPage(_:unit:)`).
     public func discard(_ rejected: RejectedChange) throws {
         try pool.write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM syncwright_rejected WHERE id = ?", arguments: [rejected.id]) else {

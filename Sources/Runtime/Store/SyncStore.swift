@@ -5,8 +5,8 @@ import GRDB
 /// holding the subset's tables, the outbox of changes not yet pushed, rejected changes,
 /// manual conflicts and a cursor per sync unit.
 ///
-/// Read with ``read(_:)`` or observe with ``observe(_:scheduling:onError:onChange:)``
-/// and ``values(_:)``. Write with ``write(_:)``: every insert, update and delete made
+/// Read with `read(_:)` (blocking or `async`) or observe with ``observe(_:scheduling:onError:onChange:)``
+/// and ``values(_:)``. Write with `write(_:)` (blocking or `async`): every insert, update and delete made
 /// through the ``SyncTransaction`` records its outbox entry in the same transaction,
 /// so a change and its entry are saved together or not at all.
 public final class SyncStore: Sendable {

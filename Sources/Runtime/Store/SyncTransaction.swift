@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 
-/// The write side of ``SyncStore/write(_:)``: inserts, updates and deletes that each
+/// The write side of `SyncStore.write(_:)`: inserts, updates and deletes that each
 /// record an outbox entry in the same transaction.
 ///
 /// Pending changes to one row coalesce, so the outbox holds at most one unsent

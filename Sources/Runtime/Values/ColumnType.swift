@@ -1,12 +1,12 @@
 import Foundation
 import GRDB
 
-/// The type of a synced column: the schema's ``ScalarType``, which says how a value is
+/// The type of a synced column: the schema's `ScalarType` (module SyncwrightCore), which says how a value is
 /// written on the wire and stored in SQLite.
 public typealias ColumnType = ScalarType
 
 extension ScalarType {
-    /// The column's SQLite type on the device (``ScalarType/localSQLType``).
+    /// The column's SQLite type on the device (`ScalarType.localSQLType`).
     public var sqlType: String { localSQLType }
 
     /// Converts a wire value to the value stored in SQLite.
