@@ -30,7 +30,7 @@ struct EndToEndTests {
         let bobReport = try await bob.engine.sync()
         #expect(annReport.pushed == 2)
         #expect(bobReport.pushed == 1)
-        #expect(try ann.store.pendingChangeCount() == 0)
+        #expect(try await ann.store.pendingChangeCount() == 0)
         // The server's include reached the device with the insert's answer.
         #expect(try ann.value("work_order_lines", "productName", id: newLine.uuidString) == "Bolt".databaseValue)
 
@@ -79,7 +79,7 @@ struct EndToEndTests {
         #expect(report.pushed == 1)
         let rejected = try ann.store.rejectedChanges()
         #expect(rejected.map(\.code) == ["owner_mismatch"])
-        #expect(try ann.store.pendingChangeCount() == 0)
+        #expect(try await ann.store.pendingChangeCount() == 0)
         let lines = try await server.service.pullAll("jobs", claims: FieldService.annClaims).changes.filter { $0.entity == "WorkOrderLine" }
         #expect(lines.first?.row?["quantity"] == .integer(11))
         await server.stop()
@@ -111,7 +111,7 @@ struct EndToEndTests {
         #expect(try ann.keys("work_orders").isEmpty)
         #expect(try ann.keys("work_order_lines").isEmpty)
         #expect(try ann.keys("customers") == [FieldService.id("c", 1)])
-        #expect(try ann.store.pendingChangeCount() == 0)
+        #expect(try await ann.store.pendingChangeCount() == 0)
         await server.stop()
     }
 

@@ -6,39 +6,16 @@ import Syncwright
 /// order, so equal pages are equal bytes. Values go through the runtime's
 /// `JSONTextWriter`, so both ends spell JSON the same way.
 enum PullResponseWriter {
-    /// A page straight from its SQL rows: each row's members are written in the plan's
-    /// (sorted) output order, the same bytes as ``json(_:)`` of the equivalent response.
+    /// A page of rows the database layer already wrote (``WireRowReader``): each row's
+    /// members in the plan's (sorted) output order, the same bytes as ``json(_:)`` of
+    /// the equivalent response.
     static func json(_ page: PulledPage) -> Data {
         var out = [UInt8]()
         out.reserveCapacity(256 + page.rows.count * 200)
         out.append(contentsOf: #"{"changes":["#.utf8)
         for (index, row) in page.rows.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
-            if let json = row.json {
-                out.append(contentsOf: json)
-                continue
-            }
-            out.append(contentsOf: row.plan.entityPrefix)
-            if row.isPut {
-                out.append(contentsOf: #","op":"put","key":"#.utf8)
-                write(row.key, to: &out)
-                out.append(contentsOf: #","row":{"#.utf8)
-                let outputs = row.plan.outputs
-                for (position, index) in row.plan.sortedOutputIndices.enumerated() {
-                    if position > 0 { out.append(UInt8(ascii: ",")) }
-                    out.append(contentsOf: row.plan.outputKeys[index])
-                    write(WireValueCodec.jsonValue(row.values[3 + index], outputs[index].type), to: &out)
-                }
-                out.append(UInt8(ascii: "}"))
-                if let version = row.values[3 + outputs.count].integer {
-                    out.append(contentsOf: #","version":"#.utf8)
-                    out.append(contentsOf: String(version).utf8)
-                }
-            } else {
-                out.append(contentsOf: #","op":"remove","key":"#.utf8)
-                write(row.key, to: &out)
-            }
-            out.append(UInt8(ascii: "}"))
+            out.append(contentsOf: row.json)
         }
         out.append(contentsOf: #"],"units":"#.utf8)
         write(.object(page.units.mapValues(JSONValue.string)), to: &out)

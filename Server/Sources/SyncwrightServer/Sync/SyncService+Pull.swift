@@ -1,5 +1,4 @@
 import Foundation
-import GRDBSQLite
 import Syncwright
 import SyncwrightSchema
 
@@ -15,19 +14,24 @@ extension SyncService {
     /// buckets). Cost follows the caller's changes since its cursor and the number of
     /// its buckets, not the size of the tables or other users' changes, and a device
     /// never hears of a row that wasn't in one of its buckets.
+    ///
+    /// The answer is the one a device reads: decoded from the body `POST /v1/pull` sends.
     public func pull(_ request: PullRequest, claims: [String: JSONValue]) async throws -> PullResponse {
-        let page = try await pullRows(request, claims: claims)
-        return PullResponse(changes: page.rows.map { $0.change() }, units: page.units, more: page.more, estimate: page.estimate)
+        do {
+            return try PullResponseDecoder.decode(try await pullJSON(request, claims: claims).body)
+        } catch let failure as PullResponseDecoder.Failure {
+            throw ServerDatabaseError("a pull page did not read back: \(failure.description)")
+        }
     }
 
-    /// The same page as ``pull(_:claims:)``, as the JSON body: rows go from SQL values
-    /// to bytes without building dictionaries.
+    /// The same page as ``pull(_:claims:)``, as the JSON body: the database layer writes
+    /// each row as JSON (``WireRowReader``), without building dictionaries.
     func pullJSON(_ request: PullRequest, claims: [String: JSONValue]) async throws -> (body: Data, changes: Int) {
-        let page = try await pullRows(request, claims: claims, writingJSON: true)
+        let page = try await pullRows(request, claims: claims)
         return (PullResponseWriter.json(page), page.rows.count)
     }
 
-    func pullRows(_ request: PullRequest, claims: [String: JSONValue], writingJSON: Bool = false) async throws -> PulledPage {
+    func pullRows(_ request: PullRequest, claims: [String: JSONValue]) async throws -> PulledPage {
         let subset = try subset(named: request.subset, schemaHash: request.schemaHash)
         let parameters = try parameters(subset, claims: claims)
         guard request.limit > 0 else { throw ProtocolError.invalidRequest("limit must be at least 1") }
@@ -83,7 +87,7 @@ extension SyncService {
             // started; what changed after comes as ordinary changes once it has caught up.
             let through = cursor.isInitial ? min(high, cursor.initialThrough) : high
             let page = try await pullPage(unit: unit, subset: subset, parameters: parameters, buckets: callerBuckets,
-                                          cursor: cursor, high: through, limit: remaining, writingJSON: writingJSON)
+                                          cursor: cursor, high: through, limit: remaining)
             changes += page.changes
             let unitMore = page.more || through < high
             more = more || unitMore
@@ -156,7 +160,7 @@ extension SyncService {
 
     private func pullPage(
         unit: SyncUnit, subset: Subset, parameters: SubsetParameters, buckets: [String: [String]], cursor: PullCursor,
-        high: Int64, limit: Int, writingJSON: Bool
+        high: Int64, limit: Int
     ) async throws -> Page {
         // Each entity's first `limit` entries, merged by sequence number.
         var entries: [(sequence: Int64, change: PulledRow)] = []
@@ -194,31 +198,9 @@ extension SyncService {
             }
             builder.append(" ORDER BY c.seq LIMIT ")
             builder.bind(.integer(Int64(limit)))
-            if writingJSON, let sqlite = database as? SQLiteServerDatabase {
-                // Rows go from SQLite's buffers to JSON bytes, nothing in between.
-                let writer = SQLiteRowWriter(plan: plan)
-                let written = Locked<[(Int64, [UInt8])]>([])
-                try await sqlite.readRaw(builder.sql, builder.arguments) { statement in
-                    var bytes: [UInt8] = []
-                    bytes.reserveCapacity(256)
-                    writer.write(statement, to: &bytes)
-                    let sequence = sqlite3_column_int64(statement, 0)
-                    written.withValue { $0.append((sequence, bytes)) }
-                }
-                let rows = written.withValue { $0 }
-                if rows.count == limit { anyFull = true }
-                for (sequence, bytes) in rows {
-                    entries.append((sequence, PulledRow(plan: plan, key: .null, isPut: true, values: [], json: bytes)))
-                }
-                continue
-            }
-            let rows = try await database.read(builder.sql, builder.arguments)
+            let rows = try await rowReader.changes(builder.sql, builder.arguments, plan: plan)
             if rows.count == limit { anyFull = true }
-            for values in rows {
-                let sequence = values[0].integer ?? 0
-                let key = wireKey(values[1].text ?? "", plan.entity)
-                entries.append((sequence, PulledRow(plan: plan, key: key, isPut: values[2].integer == 1, values: values)))
-            }
+            for (sequence, json) in rows { entries.append((sequence, PulledRow(json: json))) }
         }
         entries.sort { $0.sequence < $1.sequence }
         var page = Page()
@@ -231,21 +213,9 @@ extension SyncService {
     }
 }
 
-/// One change of a page, still as the SQL values of its row.
+/// One change of a page, written as its JSON object by the database layer.
 struct PulledRow: Sendable {
-    let plan: EntityPlan
-    let key: JSONValue
-    let isPut: Bool
-    /// `seq, key, matches`, then the plan's select list.
-    let values: [SQLValue]
-    /// The change already written as JSON, when the page was read that way.
-    var json: [UInt8]? = nil
-
-    func change() -> PullChange {
-        guard isPut else { return PullChange(entity: plan.entity.name, op: .remove, key: key) }
-        let (row, version) = plan.row(values, from: 3)
-        return PullChange(entity: plan.entity.name, op: .put, key: key, row: row, version: version)
-    }
+    let json: [UInt8]
 }
 
 /// A page before it is written out.

@@ -1,5 +1,4 @@
 import Foundation
-import GRDBSQLite
 import Syncwright
 import SyncwrightSchema
 
@@ -47,6 +46,7 @@ extension SyncService {
         let dialect = self.dialect
         let clientId = request.clientId
         let resultOwner = self.owner(subset, parameters, claims: claims)
+        let reader = self.rowReader
         return try await database.write { connection in
             let previous = try await Self.storedResults(connection, dialect, owner: resultOwner, clientId: clientId,
                                                         opIds: request.ops.map(\.opId))
@@ -114,7 +114,7 @@ extension SyncService {
             try await flushInserts()
             var written = [String?](repeating: nil, count: results.count)
             try await Self.readBack(readBack, into: &results, texts: &written, parameters: parameters,
-                                    connection: connection, dialect: dialect)
+                                    connection: connection, dialect: dialect, reader: reader)
             // A replayed op answers with the text stored the first time.
             let texts = results.indices.map { index in
                 written[index] ?? (isFresh[index] ? nil : previous[results[index].opId]?.text) ?? WireJSONWriter.text(results[index])
@@ -142,11 +142,12 @@ extension SyncService {
     }
 
     /// Fills in applied results whose read was put off, with one query per entity and
-    /// 500 rows. On SQLite each row goes from SQLite's buffers straight into the result's
-    /// text (the result gets its version); elsewhere the result gets its row and version.
+    /// 500 rows: the database layer writes each row as JSON into the result's text
+    /// (``WireRowReader``), and the result gets its version.
     private static func readBack(
         _ pending: [(index: Int, plan: EntityPlan, key: SQLValue)], into results: inout [PushResult],
-        texts: inout [String?], parameters: SubsetParameters, connection: any SQLConnection, dialect: SQLDialect
+        texts: inout [String?], parameters: SubsetParameters, connection: any SQLConnection, dialect: SQLDialect,
+        reader: any WireRowReader
     ) async throws {
         let byEntity = Dictionary(grouping: pending, by: { $0.plan.entity.name })
         for (_, entries) in byEntity.sorted(by: { $0.key < $1.key }) {
@@ -162,35 +163,13 @@ extension SyncService {
                     builder.bind(entry.key, plan.entity.keyField.type.storage)
                 }
                 builder.append(")")
-                if let sqlite = connection as? SQLiteServerDatabase.Connection {
-                    let writer = SQLiteRowWriter(plan: plan)
-                    var rows: [String: (version: Int64?, json: [UInt8], inSubset: Bool)] = [:]
-                    try sqlite.queryRaw(builder.sql, builder.arguments) { statement in
-                        guard let key = sqlite3_column_text(statement, 0) else { return }
-                        var json: [UInt8] = []
-                        json.reserveCapacity(256)
-                        let version = writer.writeRow(statement, from: 2, to: &json)
-                        rows[String(cString: key)] = (version, json, sqlite3_column_int64(statement, 1) == 1)
-                    }
-                    for entry in chunk {
-                        guard let (version, json, inSubset) = rows[entry.key.keyText] else { continue }
-                        results[entry.index].version = version
-                        if !inSubset { results[entry.index].leftSubset = true }
-                        texts[entry.index] = WireJSONWriter.appliedText(
-                            opId: results[entry.index].opId, version: version, row: json, leftSubset: !inSubset)
-                    }
-                    continue
-                }
-                var rows: [String: [SQLValue]] = [:]
-                for values in try await connection.query(builder.sql, builder.arguments) {
-                    if let key = values[0].text { rows[key] = values }
-                }
+                let rows = try await reader.appliedRows(builder.sql, builder.arguments, plan: plan, on: connection)
                 for entry in chunk {
-                    guard let values = rows[entry.key.keyText] else { continue }
-                    let (row, version) = plan.row(values, from: 2)
-                    results[entry.index].row = row
-                    results[entry.index].version = version
-                    if values[1].integer != 1 && values[1].bool != true { results[entry.index].leftSubset = true }
+                    guard let applied = rows[entry.key.keyText] else { continue }
+                    results[entry.index].version = applied.version
+                    if !applied.inSubset { results[entry.index].leftSubset = true }
+                    texts[entry.index] = WireJSONWriter.appliedText(
+                        opId: results[entry.index].opId, version: applied.version, row: applied.row, leftSubset: !applied.inSubset)
                 }
             }
         }

@@ -12,6 +12,8 @@ public final class SyncService: Sendable {
     public let schema: SchemaModel
     /// Where rows live.
     public let database: any ServerDatabase
+    /// How the database writes the sync queries' rows as wire JSON.
+    let rowReader: any WireRowReader
     let plans: [String: [String: EntityPlan]]
     /// Every subset entity's buckets, by subset and entity name.
     let bucketDefinitions: [String: [String: [BucketDefinition]]]
@@ -26,6 +28,7 @@ public final class SyncService: Sendable {
     public init(schema: SchemaModel, database: any ServerDatabase, logger: Logger = Logger(label: "syncwright.server")) {
         self.schema = schema
         self.database = database
+        self.rowReader = database.wireRowReader
         self.logger = logger
         var plans: [String: [String: EntityPlan]] = [:]
         for subset in schema.subsets {
