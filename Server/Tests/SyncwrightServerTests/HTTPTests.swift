@@ -5,6 +5,9 @@ import FoundationNetworking
 import JWTKit
 import Syncwright
 @testable import SyncwrightServer
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
 import Testing
 
 /// Raw HTTP against the live server: routing, limits, bodies, errors and tokens.
@@ -54,9 +57,6 @@ struct HTTPTests {
         let missing = try await Self.send(server, "GET", "/v1/nothing", token: token)
         #expect(missing.status == 404)
         #expect(missing.error == "not_found")
-        // URLSession resolves dot segments itself; the server refuses any that arrive.
-        #expect(SyncHTTPResponder.normalizedPath("/v1/x/../pull") == nil)
-        #expect(SyncHTTPResponder.normalizedPath("//v1///push/") == "/v1/push")
         let wrongMethod = try await Self.send(server, "GET", "/v1/pull", token: token)
         #expect(wrongMethod.status == 405)
         #expect(wrongMethod.error == "method_not_allowed")
@@ -64,6 +64,55 @@ struct HTTPTests {
         #expect(schema.json["hash"] as? String == server.service.schema.schemaHash)
         #expect(schema.json["subsets"] as? [String] == ["technician"])
         await server.stop()
+    }
+
+    /// Paths URLSession would rewrite (dot segments) sent as they are, through
+    /// Hummingbird's test client; and the request id every answer carries.
+    @Test func dotSegmentsMatchNoRouteAndEveryAnswerCarriesARequestID() async throws {
+        let service = try await FieldService.service(.sqlite)
+        let app = SyncServer.application(service: service, verifier: try await TokenVerifier.hmac(secret: LiveServer.secret),
+                                         host: "127.0.0.1", port: 0, logger: TestDatabases.logger)
+        try await app.test(.router) { client in
+            for path in ["/v1/x/../pull", "/v1/./pull", "/v1/pull/.."] {
+                try await client.execute(uri: path, method: .post) { response in
+                    #expect(response.status == .notFound, "\(path)")
+                    #expect(String(buffer: response.body).contains(#""error":"not_found""#), "\(path)")
+                }
+            }
+            try await client.execute(uri: "//v1///push/", method: .get) { response in
+                #expect(response.status.code == 405)
+                #expect(String(buffer: response.body).contains("method_not_allowed"))
+            }
+            try await client.execute(uri: "/health", method: .get, headers: [HTTPField.Name("X-Request-ID")!: "trace-42"]) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[HTTPField.Name("X-Request-ID")!] == "trace-42")
+            }
+            // An id that isn't visible ASCII is replaced by a new one.
+            try await client.execute(uri: "/health", method: .get, headers: [HTTPField.Name("X-Request-ID")!: "a b"]) { response in
+                let id = response.headers[HTTPField.Name("X-Request-ID")!] ?? ""
+                #expect(id != "a b" && id.count == 36)
+            }
+        }
+        try? await service.database.close()
+    }
+
+    /// A failure the server didn't foresee answers 500 with the request id only: the
+    /// error itself (here SQLite's, naming the statement) stays in the log.
+    @Test func anUnforeseenFailureAnswers500WithoutItsDetails() async throws {
+        let service = try await FieldService.service(.sqlite)
+        let app = SyncServer.application(service: service, verifier: try await TokenVerifier.hmac(secret: LiveServer.secret),
+                                         host: "127.0.0.1", port: 0, logger: TestDatabases.logger)
+        try await service.database.close()
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/health", method: .get) { response in
+                #expect(response.status == .internalServerError)
+                let body = String(buffer: response.body)
+                let id = try #require(response.headers[HTTPField.Name("X-Request-ID")!])
+                #expect(body.contains(#""error":"internal_error""#))
+                #expect(body.contains(id))
+                for leak in ["SELECT", "SQLite", "sqlite", "closed"] { #expect(!body.contains(leak), "\(body)") }
+            }
+        }
     }
 
     @Test func malformedBodiesAnswer422WithAMessage() async throws {

@@ -1,6 +1,7 @@
 import Foundation
 import Syncwright
 @testable import SyncwrightServer
+import ServiceLifecycle
 import Testing
 
 @Suite("Pull: only the caller's rows, removals and refreshed includes")
@@ -199,7 +200,8 @@ struct SyncServicePullTests {
         #expect(fresh.changes.keys("WorkOrder", .put) == [FieldService.id("e", 1)])
     }
 
-    /// A running server drops old tombstones on its own, not only when it starts.
+    /// A running server drops old tombstones on its own, not only when it starts: the
+    /// compaction is a service of the application's lifecycle and stops with it.
     @Test func tombstonesAreDroppedPeriodicallyWhileTheServerRuns() async throws {
         let service = try await FieldService.service(.sqlite)
         try await FieldService.seed(service.database)
@@ -208,9 +210,12 @@ struct SyncServicePullTests {
             try await service.database.read("SELECT count(*) FROM syncwright_log WHERE removed = 1", []).first?.first?.integer ?? -1
         }
         #expect(try await tombstones() >= 1)
+        let compaction = TombstoneCompactionService(service: service, retention: .seconds(0), interval: .milliseconds(20),
+                                                    logger: TestDatabases.logger)
+        let group = ServiceGroup(configuration: .init(services: [compaction], logger: TestDatabases.logger))
         let finished = Locked(false)
-        let compaction = Task {
-            await SyncServer.compactPeriodically(service, retention: .seconds(0), every: .milliseconds(20), logger: TestDatabases.logger)
+        let running = Task {
+            try await group.run()
             finished.withValue { $0 = true }
         }
         let deadline = ContinuousClock.now + .seconds(10)
@@ -218,13 +223,14 @@ struct SyncServicePullTests {
             try await Task.sleep(for: .milliseconds(20))
         }
         #expect(try await tombstones() == 0)
-        // Cancelled, it returns promptly.
-        compaction.cancel()
+        // Shut down gracefully, the service returns promptly and the group ends.
+        await group.triggerGracefulShutdown()
         let stopDeadline = ContinuousClock.now + .seconds(5)
         while !finished.withValue({ $0 }), ContinuousClock.now < stopDeadline {
             try await Task.sleep(for: .milliseconds(10))
         }
         #expect(finished.withValue { $0 })
+        running.cancel()
     }
 
     @Test(arguments: DatabaseKind.allCases)

@@ -3,22 +3,43 @@ import Logging
 import NIOCore
 import NIOSSL
 import PostgresNIO
+import ServiceLifecycle
 
 /// PostgreSQL storage through PostgresNIO's connection pool. Many stateless server
 /// processes may share one database: every write transaction takes one advisory lock,
 /// so change-log sequence numbers commit in order and no pull skips a change.
 public final class PostgresServerDatabase: ServerDatabase {
+    /// Who runs the connection pool.
+    public enum ClientLifecycle: Sendable {
+        /// The database runs it in a task of its own from `init` until ``close()``: for
+        /// tools and tests that use the database alone.
+        case ownTask
+        /// ``run()`` runs it, as a service of the application's lifecycle (the server).
+        case service
+    }
+
     public let dialect = SQLDialect.postgres
     private let client: PostgresClient
-    private let runner: Task<Void, Never>
+    private let runner: Task<Void, Never>?
     private let logger: Logger
 
     /// Connects to `url` (`postgres://user:password@host:port/database?sslmode=disable|require`).
-    public init(url: String, logger: Logger) throws {
+    public init(url: String, logger: Logger, lifecycle: ClientLifecycle = .ownTask) throws {
         self.logger = logger
         client = PostgresClient(configuration: try Self.configuration(url), backgroundLogger: logger)
         let client = client
-        runner = Task { await client.run() }
+        runner = lifecycle == .ownTask ? Task { await client.run() } : nil
+    }
+
+    /// Runs the connection pool until the application shuts down (``ClientLifecycle/service``).
+    public func run() async throws {
+        guard runner == nil else {
+            // The pool already runs in the database's own task.
+            try? await gracefulShutdown()
+            return
+        }
+        let client = client
+        await cancelWhenGracefulShutdown { await client.run() }
     }
 
     static func configuration(_ url: String) throws -> PostgresClient.Configuration {
@@ -66,8 +87,8 @@ public final class PostgresServerDatabase: ServerDatabase {
     }
 
     public func close() async throws {
-        runner.cancel()
-        await runner.value
+        runner?.cancel()
+        await runner?.value
     }
 
     private struct Connection: SQLConnection {

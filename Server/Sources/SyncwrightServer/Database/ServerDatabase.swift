@@ -1,3 +1,5 @@
+import ServiceLifecycle
+
 /// A statement runner inside a transaction or a read. Both storage engines implement
 /// it, so the sync logic is written once.
 public protocol SQLConnection: Sendable {
@@ -13,7 +15,10 @@ extension SQLConnection {
 }
 
 /// The database the server keeps the synced tables and its bookkeeping in.
-public protocol ServerDatabase: Sendable {
+///
+/// It is a service of the server's lifecycle: `run()` keeps what the database needs
+/// running (PostgreSQL's connection pool) until the server shuts down.
+public protocol ServerDatabase: Service {
     /// The SQL spoken.
     var dialect: SQLDialect { get }
     /// Runs `body` in one transaction, serialized with every other writer of the synced
@@ -32,4 +37,11 @@ public struct ServerDatabaseError: Error, Sendable, CustomStringConvertible {
     /// Creates an error.
     public init(_ message: String) { self.message = message }
     public var description: String { message }
+}
+
+extension ServerDatabase {
+    /// Waits for the server to shut down: a database that needs nothing running.
+    public func run() async throws {
+        try? await gracefulShutdown()
+    }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 import SyncwrightSchema
 
 /// Everything needed to start the reference server.
@@ -67,79 +68,105 @@ public enum SyncServer {
         return model
     }
 
-    /// Opens `sqlite:PATH` (or a plain path) or `postgres://…`.
-    public static func openDatabase(_ url: String, logger: Logger) throws -> any ServerDatabase {
+    /// Opens `sqlite:PATH` (or a plain path) or `postgres://…`. A PostgreSQL database
+    /// opened for the server runs its connection pool as a service (`run()`).
+    public static func openDatabase(
+        _ url: String, logger: Logger, lifecycle: PostgresServerDatabase.ClientLifecycle = .ownTask
+    ) throws -> any ServerDatabase {
         if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
-            return try PostgresServerDatabase(url: url, logger: logger)
+            return try PostgresServerDatabase(url: url, logger: logger, lifecycle: lifecycle)
         }
         let path = url.hasPrefix("sqlite:") ? String(url.dropFirst("sqlite:".count)) : url
         guard !path.isEmpty else { throw ServerStartError("--database sqlite: needs a file path, such as sqlite:syncwright.sqlite") }
         return try SQLiteServerDatabase(path: path)
     }
 
-    /// Builds the HTTP application for a prepared service.
+    /// Builds the HTTP application for a service: Hummingbird's router with the
+    /// protocol's routes (``SyncRoutes``), the request middleware (request id, log line,
+    /// timing, error bodies) and swift-metrics' request metrics, which report to whatever
+    /// metrics backend the process bootstraps. `services` run in the application's
+    /// lifecycle; `beforeServerStarts` runs once they have started, before the port opens.
     public static func application(
         service: SyncService, verifier: TokenVerifier, host: String, port: Int, limits: ServerLimits = ServerLimits(),
-        logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        services: [any Service] = [], logger: Logger,
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in },
+        beforeServerStarts: @escaping @Sendable () async throws -> Void = {}
     ) -> some ApplicationProtocol {
-        let responder = SyncHTTPResponder(service: service, verifier: verifier, limits: limits, logger: logger)
-        return Application(
-            responder: responder,
+        let router = Router(context: SyncRequestContext.self)
+        router.add(middleware: SyncRequestMiddleware(logger: logger, routes: SyncRoutes.routes.map(\.path)))
+        router.add(middleware: MetricsMiddleware())
+        SyncRoutes(service: service, verifier: verifier, limits: limits).add(to: router)
+        var application = Application(
+            router: router,
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "syncwright-server"),
+            services: services,
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
             logger: logger)
+        application.beforeServerStarts(perform: beforeServerStarts)
+        return application
     }
 
-    /// Drops the tombstones older than `retention` every `interval` until cancelled. A
-    /// failed round is logged and the next one tries again.
-    static func compactPeriodically(_ service: SyncService, retention: Duration, every interval: Duration, logger: Logger) async {
-        while !Task.isCancelled {
-            do {
-                try await Task.sleep(for: interval)
-            } catch {
-                return
-            }
-            do {
-                let dropped = try await service.compactRemovals(before: Date().addingTimeInterval(-Double(retention.components.seconds)))
-                if dropped > 0 { logger.info("tombstones dropped", metadata: ["tombstonesDropped": "\(dropped)"]) }
-            } catch {
-                logger.error("dropping old tombstones failed; the next round tries again", metadata: ["error": "\(error)"])
-            }
-        }
-    }
-
-    /// Runs the server until SIGINT or SIGTERM, then shuts down cleanly.
+    /// Runs the server until SIGINT or SIGTERM, then shuts down cleanly. The database
+    /// (PostgreSQL's connection pool) and the tombstone compaction run as services of
+    /// the application; the database is prepared before the port opens.
     public static func run(_ configuration: SyncServerConfiguration, logger: Logger) async throws {
         let schema = try loadSchema(configuration.schemaPath)
-        let database = try openDatabase(configuration.database, logger: logger)
+        let database = try openDatabase(configuration.database, logger: logger, lifecycle: .service)
         let service = SyncService(schema: schema, database: database, logger: logger)
-        do {
-            try await service.prepare()
-            let retention = Double(configuration.tombstoneRetention.components.seconds)
-            let dropped = try await service.compactRemovals(before: Date().addingTimeInterval(-retention))
-            logger.info("database ready", metadata: [
-                "database": "\(database.dialect.rawValue)", "schema": "\(schema.name)",
-                "schemaHash": "\(schema.schemaHash.prefix(16))", "tombstonesDropped": "\(dropped)",
-            ])
-            let app = application(service: service, verifier: configuration.verifier, host: configuration.host,
-                                  port: configuration.port, limits: configuration.limits, logger: logger) { port in
+        let compaction = TombstoneCompactionService(service: service, retention: configuration.tombstoneRetention,
+                                                    interval: configuration.compactionInterval, logger: logger)
+        let app = application(
+            service: service, verifier: configuration.verifier, host: configuration.host, port: configuration.port,
+            limits: configuration.limits, services: [database, compaction], logger: logger,
+            onServerRunning: { port in
                 logger.info("listening", metadata: ["address": "http://\(configuration.host):\(port)"])
-            }
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await app.runService() }
-                group.addTask {
-                    await compactPeriodically(service, retention: configuration.tombstoneRetention,
-                                              every: configuration.compactionInterval, logger: logger)
-                }
-                // The server has stopped (a signal) or failed: stop compacting too.
-                try await group.next()
-                group.cancelAll()
-            }
+            },
+            beforeServerStarts: {
+                try await service.prepare()
+                let dropped = try await compaction.compactOnce()
+                logger.info("database ready", metadata: [
+                    "database": "\(database.dialect.rawValue)", "schema": "\(schema.name)",
+                    "schemaHash": "\(schema.schemaHash.prefix(16))", "tombstonesDropped": "\(dropped)",
+                ])
+            })
+        do {
+            try await app.runService()
             logger.info("stopped")
         } catch {
             try? await database.close()
             throw error
         }
         try await database.close()
+    }
+}
+
+/// Drops the tombstones older than the retention every interval, as a service of the
+/// server's lifecycle; it stops when the server shuts down. A failed round is logged
+/// and the next one tries again.
+struct TombstoneCompactionService: Service {
+    let service: SyncService
+    let retention: Duration
+    let interval: Duration
+    let logger: Logger
+
+    /// Drops the tombstones older than the retention now; returns how many.
+    func compactOnce() async throws -> Int {
+        try await service.compactRemovals(before: Date().addingTimeInterval(-Double(retention.components.seconds)))
+    }
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try await Task.sleep(for: interval)
+                do {
+                    let dropped = try await compactOnce()
+                    if dropped > 0 { logger.info("tombstones dropped", metadata: ["tombstonesDropped": "\(dropped)"]) }
+                } catch is CancellationError {
+                    return
+                } catch {
+                    logger.error("dropping old tombstones failed; the next round tries again", metadata: ["error": "\(error)"])
+                }
+            }
+        }
     }
 }
