@@ -39,8 +39,8 @@ extension SyncService {
     private func pushAnswer(_ request: PushRequest, claims: [String: JSONValue]) async throws -> PushAnswer {
         let subset = try subset(named: request.subset, schemaHash: request.schemaHash)
         let parameters = try parameters(subset, claims: claims)
-        guard !request.clientId.isEmpty, request.clientId.utf8.count <= 200 else {
-            throw ProtocolError.invalidRequest("clientId must be 1 to 200 bytes")
+        guard OperationID.isAcceptable(request.clientId) else {
+            throw ProtocolError.invalidRequest("clientId must be 1 to \(OperationID.maximumLength) bytes")
         }
         guard request.ops.count <= Self.maximumPushOperations else {
             throw ProtocolError.invalidRequest("a push may hold at most \(Self.maximumPushOperations) ops; this one has \(request.ops.count)")
@@ -48,8 +48,8 @@ extension SyncService {
         if dialect == .postgres, request.clientId.utf8.contains(0) || request.ops.contains(where: { $0.opId.utf8.contains(0) }) {
             throw ProtocolError.invalidRequest("clientId and op ids may not hold U+0000 on this server")
         }
-        if let bad = request.ops.first(where: { $0.opId.isEmpty || $0.opId.utf8.count > 200 }) {
-            throw ProtocolError.invalidRequest("op id \"\(bad.opId.prefix(40))\" must be 1 to 200 bytes")
+        if let bad = request.ops.first(where: { !OperationID.isAcceptable($0.opId) }) {
+            throw ProtocolError.invalidRequest("op id \"\(bad.opId.prefix(40))\" must be 1 to \(OperationID.maximumLength) bytes")
         }
         let plans = self.plans[subset.name] ?? [:]
         let buckets = self.bucketDefinitions[subset.name] ?? [:]

@@ -4,9 +4,20 @@ import Foundation
 /// the Unix time in milliseconds and the rest random. An id made later sorts after one
 /// made earlier, so the indexes that hold them (the server's stored results, keyed by
 /// client and op id, and the outbox's) grow at their end rather than at random places.
-enum OperationID {
+///
+/// The server accepts any op id (and client id) of 1 to ``maximumLength`` bytes; these
+/// are what the runtime sends.
+public enum OperationID {
+    /// The longest op id or client id, in UTF-8 bytes, a server accepts.
+    public static let maximumLength = 200
+
+    /// Whether a server accepts `id` as an op id or a client id.
+    public static func isAcceptable(_ id: String) -> Bool {
+        (1...maximumLength).contains(id.utf8.count)
+    }
+
     /// A new op id, lowercase.
-    static func make(at date: Date = Date()) -> String {
+    public static func make(at date: Date = Date()) -> String {
         var random = SystemRandomNumberGenerator()
         let milliseconds = UInt64(max(0, date.timeIntervalSince1970 * 1000)) & 0xFFFF_FFFF_FFFF
         let high = random.next() as UInt64
