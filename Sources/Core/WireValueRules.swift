@@ -10,21 +10,22 @@ import Foundation
 /// | date | `YYYY-MM-DD`, month 1–12, day 1–31 | the same |
 /// | timestamp | ISO 8601 with an offset (`Z`, `+02:00`), with or without a fraction, `T` or a space | `YYYY-MM-DDTHH:MM:SS.sssZ` |
 /// | decimal | optional `-`, digits, at most one `.`, at most 64 characters | the same |
-/// | a whole double | `3.0`, `1e3` | the integer, when below 2⁵³ in magnitude |
+/// | a whole double | `3.0`, `1e3` | the integer, when it fits in 64 bits |
 /// | blob | base64 (RFC 4648, padded, no line breaks) | the same |
 public enum WireValueRules {
-    /// 2⁵³: below it every whole number has an exact `Double`; at or above it, whole
-    /// doubles skip integers, so they stay numbers.
-    public static let exactIntegerLimit: Double = 9_007_199_254_740_992
+    /// 2⁶³: a whole double below it in magnitude (and -2⁶³ itself) is a 64-bit integer.
+    public static let integerLimit: Double = 9_223_372_036_854_775_808
 
     /// The longest decimal text accepted.
     public static let maximumDecimalLength = 64
 
-    /// The integer a double holds exactly (`3.0` → 3), or nil when it has a fraction,
-    /// isn't finite, or is too large for every whole number near it to be a double.
+    /// The integer a whole double is (`3.0` → 3, `1e3` → 1000), or nil when it has a
+    /// fraction, isn't finite, or is outside `Int64`. The parser, the writer and
+    /// `JSONValue.integerValue` all use it, and it agrees with `JSONDecoder`, which reads
+    /// such a number as an `Int64` too: a value keeps its kind on every round trip.
     @inlinable
     public static func integralValue(of number: Double) -> Int64? {
-        guard number.isFinite, number.rounded() == number, abs(number) < exactIntegerLimit else { return nil }
+        guard number.isFinite, number.rounded() == number, number >= -integerLimit, number < integerLimit else { return nil }
         return Int64(number)
     }
 

@@ -4,22 +4,36 @@ import Testing
 
 @Suite("Wire value rules")
 struct CoreWireValueRulesTests {
-    @Test("a whole double is an integer only below 2^53, on reading and on writing")
+    @Test("a whole double is an integer when it fits in 64 bits, on reading, on writing and as a value")
     func integralCutoff() throws {
         #expect(WireValueRules.integralValue(of: 3.0) == 3)
-        #expect(WireValueRules.integralValue(of: -9_007_199_254_740_991) == -9_007_199_254_740_991)
-        #expect(WireValueRules.integralValue(of: 9_007_199_254_740_992) == nil)
+        #expect(WireValueRules.integralValue(of: 1e17) == 100_000_000_000_000_000)
+        #expect(WireValueRules.integralValue(of: -9_223_372_036_854_775_808) == .min)
+        #expect(WireValueRules.integralValue(of: 9_223_372_036_854_775_808) == nil)
+        #expect(WireValueRules.integralValue(of: 1e19) == nil)
         #expect(WireValueRules.integralValue(of: 0.5) == nil)
         #expect(WireValueRules.integralValue(of: .infinity) == nil)
         #expect(WireValueRules.integralValue(of: .nan) == nil)
-        // The parser, the writer and JSONValue.integerValue use the same cutoff.
+        // The parser, the writer and JSONValue.integerValue use the same rule.
         #expect(try JSONValue(jsonText: "4503599627370496.0") == .integer(4_503_599_627_370_496))
-        #expect(try JSONValue(jsonText: "1e17") == .number(1e17))
-        #expect(JSONValue.number(1e15).jsonText == "1000000000000000")
+        #expect(try JSONValue(jsonText: "1e17") == .integer(100_000_000_000_000_000))
+        #expect(try JSONValue(jsonText: "1e19") == .number(1e19))
         #expect(JSONValue.number(5e15).jsonText == "5000000000000000")
-        #expect(JSONValue.number(1e17).jsonText == "1e+17")
+        #expect(JSONValue.number(1e19).jsonText == "1e+19")
         #expect(JSONValue.number(8e15).integerValue == 8_000_000_000_000_000)
-        #expect(JSONValue.number(1e17).integerValue == nil)
+        #expect(JSONValue.number(1e19).integerValue == nil)
+    }
+
+    @Test("a value keeps its kind through JSONEncoder and the byte parser, as through the writer")
+    func roundTrips() throws {
+        for text in ["9007199254740992.0", "1e17", "1e19", "0.1", "-0.0", "3", "9223372036854775807", "1.5e300"] {
+            let value = try JSONValue(jsonText: text)
+            let viaEncoder = try JSONValue(jsonText: String(decoding: try JSONEncoder().encode(value), as: UTF8.self))
+            let viaDecoder = try JSONDecoder().decode(JSONValue.self, from: Data(value.jsonText.utf8))
+            #expect(viaEncoder == value, "\(text)")
+            #expect(viaDecoder == value, "\(text)")
+            #expect(try JSONValue(jsonText: value.jsonText) == value, "\(text)")
+        }
     }
 
     @Test("dates: the month and day are checked, not only the digits")
