@@ -54,6 +54,19 @@ public enum WireValueRules {
         return lowered ? String(decoding: utf8, as: UTF8.self) : text
     }
 
+    /// Whether `bytes` are a UUID in the canonical form already (lower-case hex digits,
+    /// `8-4-4-4-12`), checked byte by byte: pulls check every UUID they send.
+    public static func isCanonicalUUID(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard bytes.count == 36 else { return false }
+        for (index, byte) in bytes.enumerated() {
+            switch index {
+            case 8, 13, 18, 23: if byte != UInt8(ascii: "-") { return false }
+            default: if !((48...57).contains(byte) || (97...102).contains(byte)) { return false }
+            }
+        }
+        return true
+    }
+
     /// The 16 bytes of a UUID written `8-4-4-4-12` in hex digits of either case, nil for
     /// anything else. Faster than `UUID(uuidString:)`, which matters on the pull path.
     public static func uuidBytes(_ text: String) -> Data? {

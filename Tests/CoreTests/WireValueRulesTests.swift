@@ -61,8 +61,11 @@ struct CoreWireValueRulesTests {
         let bytes = try #require(WireValueRules.uuidBytes(upper))
         #expect(bytes == withUnsafeBytes(of: UUID(uuidString: upper)!.uuid) { Data($0) })
         #expect(WireValueRules.uuidText(bytes) == upper.lowercased())
+        func isCanonical(_ text: String) -> Bool { var text = text; return text.withUTF8 { WireValueRules.isCanonicalUUID($0) } }
+        #expect(isCanonical(upper.lowercased()))
+        #expect(!isCanonical(upper))
         for bad in ["8c3d0f52-5b1e-4a8e-9d55-4f1ab8f0d7e", "8c3d0f52x5b1e-4a8e-9d55-4f1ab8f0d7e2", "8c3d0f52-5b1e-4a8e-9d55-4f1ab8f0d7eg"] {
-            #expect(WireValueRules.canonicalUUID(bad) == nil && WireValueRules.uuidBytes(bad) == nil, "\(bad)")
+            #expect(WireValueRules.canonicalUUID(bad) == nil && WireValueRules.uuidBytes(bad) == nil && !isCanonical(bad), "\(bad)")
         }
     }
 

@@ -233,6 +233,30 @@ struct SyncServicePullTests {
         running.cancel()
     }
 
+    /// SQLite's own row writer (from its column buffers) and the one every other database
+    /// uses (through values) write the same bytes for the same rows.
+    @Test func sqliteBufferWriterAndValueWriterWriteTheSameBytes() async throws {
+        let service = try await FieldService.service(.sqlite)
+        try await FieldService.seed(service.database)
+        try await FieldService.sql(service.database, """
+            UPDATE work_orders SET notes = 'a "quoted" note\\ with é', scheduled_for = '2024-05-01', photo = X'00FF10' \
+            WHERE id = '\(FieldService.id("e", 1))'
+            """)
+        let throughValues = SyncService(schema: service.schema, database: ValuesOnlyDatabase(base: service.database),
+                                        logger: TestDatabases.logger)
+        #expect(service.rowReader is SQLiteWireRowReader)
+        #expect(throughValues.rowReader is ValueWireRowReader)
+        let start = try await service.pullAll("jobs", claims: FieldService.annClaims)
+        try await FieldService.sql(service.database, "DELETE FROM work_order_lines WHERE id = '\(FieldService.id("f", 1))'")
+        for cursor in [nil, start.cursor] {
+            let request = PullRequest(subset: "technician", schemaHash: service.schema.schemaHash, units: ["jobs": cursor], limit: 10)
+            let fast = try await service.pullJSON(request, claims: FieldService.annClaims)
+            let general = try await throughValues.pullJSON(request, claims: FieldService.annClaims)
+            #expect(fast.changes > 0)
+            #expect(String(decoding: fast.body, as: UTF8.self) == String(decoding: general.body, as: UTF8.self))
+        }
+    }
+
     @Test(arguments: DatabaseKind.allCases)
     func theHTTPBodyIsTheSamePageWrittenStraightFromSQL(_ kind: DatabaseKind) async throws {
         let service = try await FieldService.service(kind)
@@ -249,4 +273,16 @@ struct SyncServicePullTests {
             #expect(try JSONDecoder().decode(PullResponse.self, from: body.body) == response)
         }
     }
+}
+
+/// A database that forwards to another but offers no row reader of its own, so a
+/// service over it takes the general path (``ValueWireRowReader``).
+private struct ValuesOnlyDatabase: ServerDatabase {
+    let base: any ServerDatabase
+    var dialect: SQLDialect { base.dialect }
+    func write<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
+        try await base.write(body)
+    }
+    func read(_ sql: String, _ arguments: [SQLValue]) async throws -> SQLRows { try await base.read(sql, arguments) }
+    func close() async throws { try await base.close() }
 }

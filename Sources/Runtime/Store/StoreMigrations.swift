@@ -72,7 +72,7 @@ enum StoreMigrations {
                     for column in entity.columns where !existing.contains(column.name.lowercased()) {
                         try db.execute(sql: """
                             ALTER TABLE \(entity.tableName.quotedDatabaseIdentifier) \
-                            ADD COLUMN \(column.name.quotedDatabaseIdentifier) \(column.type.sqlType)
+                            ADD COLUMN \(column.name.quotedDatabaseIdentifier) \(column.type.localSQLType)
                             """)
                     }
                 } else {

@@ -208,7 +208,7 @@ public final class SyncStore: Sendable {
         try await pool.write { db in try self.purge(db, unit: unit, force: force) }
     }
 
-    private func purge(_ db: Database, unit: String, force: Bool) throws -> Void {
+    private func purge(_ db: Database, unit: String, force: Bool) throws {
         guard let descriptor = model.units.first(where: { $0.name == unit }) else { throw SyncStoreError.unknownUnit(unit) }
         let entities = descriptor.entityNames
         let placeholders = databaseQuestionMarks(count: entities.count)
@@ -232,16 +232,13 @@ public final class SyncStore: Sendable {
     /// Prepares a unit to be pulled again from the start after the server answered
     /// `resync_required`: its cursor goes, and so do its rows, except those with pending
     /// changes or conflicts, which stay until they are pushed or resolved.
-    func resetForResync(unit: String) throws {
-        try pool.write { db in try self.resetForResync(db, unit: unit) }
-    }
-
-    /// The same, run on GRDB's writer queue while the caller suspends.
+    ///
+    /// Run on GRDB's writer queue while the caller (the engine) suspends.
     func resetForResync(unit: String) async throws {
         try await pool.write { db in try self.resetForResync(db, unit: unit) }
     }
 
-    private func resetForResync(_ db: Database, unit: String) throws -> Void {
+    private func resetForResync(_ db: Database, unit: String) throws {
         guard let descriptor = model.units.first(where: { $0.name == unit }) else { throw SyncStoreError.unknownUnit(unit) }
         for name in descriptor.entityNames {
             guard let entity = entitiesByName[name] else { continue }

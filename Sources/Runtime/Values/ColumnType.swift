@@ -1,14 +1,11 @@
 import Foundation
 import GRDB
 
-/// The type of a synced column: the schema's `ScalarType` (module SyncwrightCore), which says how a value is
-/// written on the wire and stored in SQLite.
+/// The type of a synced column: the schema's `ScalarType` (module SyncwrightCore), which
+/// says how a value is written on the wire and stored in SQLite (`localSQLType`).
 public typealias ColumnType = ScalarType
 
 extension ScalarType {
-    /// The column's SQLite type on the device (`ScalarType.localSQLType`).
-    public var sqlType: String { localSQLType }
-
     /// Converts a wire value to the value stored in SQLite.
     ///
     /// - Throws: ``SyncValueError`` when the value doesn't fit the type.
@@ -118,13 +115,5 @@ enum TimestampFormat {
                 return 24
             }
         }
-    }
-}
-
-extension Date {
-    /// GRDB's storage text for a date: `YYYY-MM-DD HH:MM:SS.SSS` in UTC.
-    static func databaseFormatter(_ date: Date) -> String {
-        if case .string(let text) = date.databaseValue.storage { return text }
-        return ""
     }
 }

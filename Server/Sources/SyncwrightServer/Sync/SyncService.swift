@@ -197,12 +197,6 @@ public final class SyncService: Sendable {
         return SHA256.hash(data: Data(text.utf8)).prefix(16).map { String(format: "%02x", $0) }.joined()
     }
 
-    /// The key as it travels on the wire, from the change log's text.
-    func wireKey(_ text: String, _ entity: Entity) -> JSONValue {
-        if entity.keyField.type.storage == .int, let integer = Int64(text) { return .integer(integer) }
-        return .string(text)
-    }
-
     // MARK: - Maintenance
 
     /// Drops tombstones (removal entries) older than `date`. A cursor from before the

@@ -79,7 +79,7 @@ enum WireValueCodec {
         case .number(let text): return type == .decimal ? .text(text) : .real(Double(text) ?? 0)
         case .string(let text):
             switch type {
-            case .uuid: return .text(WireValueRules.canonicalUUID(text) ?? text.lowercased())
+            case .uuid: return .text(text.lowercased())
             case .timestamp: return .text(WireValueRules.canonicalTimestamp(text) ?? text)
             default: return .text(text)
             }

@@ -78,17 +78,7 @@ struct SQLiteRowWriter {
     /// A lower-case UUID, or a `YYYY-MM-DDTHH:MM:SS.sssZ` timestamp.
     private func isCanonical(_ statement: OpaquePointer, _ column: Int32, uuid: Bool) -> Bool {
         let text = bytes(statement, column)
-        if uuid {
-            guard text.count == 36 else { return false }
-            for (index, byte) in text.enumerated() {
-                switch index {
-                case 8, 13, 18, 23: if byte != UInt8(ascii: "-") { return false }
-                default: if !((48...57).contains(byte) || (97...102).contains(byte)) { return false }
-                }
-            }
-            return true
-        }
-        return WireValueRules.isCanonicalTimestamp(text)
+        return uuid ? WireValueRules.isCanonicalUUID(text) : WireValueRules.isCanonicalTimestamp(text)
     }
 
     private func writeText(_ statement: OpaquePointer, _ column: Int32, to out: inout [UInt8]) {
