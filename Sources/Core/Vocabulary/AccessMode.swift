@@ -1,5 +1,5 @@
 /// What a device may write in a subset entity: the schema's `access:`, and the runtime's
-/// ``SyncAccess``.
+/// `SyncAccess`.
 public enum AccessMode: String, Sendable, Hashable, Codable, CaseIterable {
     /// The device only reads; generated code has no write API.
     case readOnly = "read-only"

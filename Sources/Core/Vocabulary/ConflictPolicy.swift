@@ -1,6 +1,6 @@
 /// How a conflict between a device's change and a newer server version is resolved:
-/// the schema's `conflict:`, and the runtime's ``SyncConflictPolicy``. docs/runtime.md
-/// ("Conflicts") shows each at work.
+/// the schema's `conflict:`, and the runtime's `SyncConflictPolicy`. The runtime's guide
+/// (Syncwright.docc, "The engine") shows each at work.
 public enum ConflictPolicy: String, Sendable, Hashable, Codable, CaseIterable {
     /// The server's row is kept; the device's change is dropped.
     case serverWins = "server-wins"

@@ -1,5 +1,5 @@
 /// The scalar types a field may have: the schema's `type:`, the runtime's column types
-/// (``ColumnType`` there) and the server's value checks all use this one type.
+/// (`ColumnType` there) and the server's value checks all use this one type.
 ///
 /// | type | wire (JSON) | on the device (SQLite) |
 /// |---|---|---|
