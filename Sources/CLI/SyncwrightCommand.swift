@@ -9,16 +9,18 @@ struct SyncwrightCommand: ParsableCommand {
         commandName: "syncwright",
         abstract: "Declarative offline sync: validate a Syncwright schema and generate code from it.",
         version: SyncwrightVersion.current,
-        subcommands: [ValidateCommand.self, GenerateCommand.self, TemplatesCommand.self]
+        subcommands: [ValidateCommand.self, DiffCommand.self, GenerateCommand.self, TemplatesCommand.self]
     )
 
-    /// Runs the command with Syncwright's exit statuses: 0 success, 1 schema errors,
-    /// 2 usage errors or unreadable input.
+    /// Runs the command with Syncwright's exit statuses: 0 success, 1 schema errors or
+    /// breaking changes, 2 usage errors or unreadable input.
     static func main() {
         do {
             var command = try parseAsRoot()
             try command.run()
         } catch is SchemaErrorsFound {
+            Foundation.exit(ExitStatus.schemaErrors)
+        } catch is BreakingChangesFound {
             Foundation.exit(ExitStatus.schemaErrors)
         } catch is UnreadableInput {
             Foundation.exit(ExitStatus.usageOrInput)
@@ -36,6 +38,7 @@ struct SyncwrightCommand: ParsableCommand {
 
 /// The process exit statuses.
 enum ExitStatus {
+    /// Schema errors (`validate`) or breaking changes (`diff`).
     static let schemaErrors: Int32 = 1
     static let usageOrInput: Int32 = 2
 }
