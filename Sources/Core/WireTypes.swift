@@ -185,15 +185,37 @@ public struct PullResponse: Sendable, Hashable, Codable {
 
 /// `GET /v1/schema` response.
 public struct SchemaResponse: Sendable, Hashable, Codable {
-    /// The server's schema hash.
+    /// The server's schema hash: the one apps built now get.
     public var hash: String
     /// The subsets it serves.
     public var subsets: [String]
+    /// Every schema hash the server serves: ``hash`` first, then the older versions
+    /// installed apps may still sync with, oldest first. An app whose hash isn't listed
+    /// must be updated.
+    public var served: [String]
 
     /// Creates a response.
-    public init(hash: String, subsets: [String]) {
+    public init(hash: String, subsets: [String], served: [String]? = nil) {
         self.hash = hash
         self.subsets = subsets
+        self.served = served ?? [hash]
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case hash, subsets, served
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        hash = try container.decode(String.self, forKey: .hash)
+        subsets = try container.decode([String].self, forKey: .subsets)
+        // A server from before schema versions were served lists only its own.
+        served = try container.decodeIfPresent([String].self, forKey: .served) ?? [hash]
+    }
+
+    /// Whether an app built against `schemaHash` may sync with the server.
+    public func serves(_ schemaHash: String) -> Bool {
+        served.contains(schemaHash)
     }
 }
 

@@ -55,7 +55,7 @@ final class SimulatedTransport: SyncTransport {
     }
 
     func schema() async throws -> SchemaResponse {
-        world.service.schemaResponse
+        try await world.service.schemaResponse()
     }
 
     private var claims: [String: JSONValue] { world.claims(device: device) }

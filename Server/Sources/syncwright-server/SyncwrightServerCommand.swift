@@ -9,7 +9,7 @@ struct SyncwrightServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "syncwright-server",
         abstract: "The Syncwright reference sync server.",
-        subcommands: [Serve.self, Token.self],
+        subcommands: [Serve.self, Versions.self, Retire.self, Token.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -84,6 +84,89 @@ struct Serve: AsyncParsableCommand {
                                         tombstoneRetention: .seconds(tombstoneDays * 86_400)),
                 logger: logger)
         } catch let error as ServerStartError {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// `syncwright-server versions --schema FILE --database URL`
+struct Versions: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List the schema versions the database has served, and which are still served.",
+        discussion: """
+            A version is served until it is retired: apps built against it keep syncing in its \
+            shape. Retire a version with `syncwright-server retire HASH` once its apps are updated.
+            """
+    )
+
+    @Option(help: "The schema file the server serves.", completion: .file(extensions: ["yaml", "yml"]))
+    var schema: String
+
+    @Option(help: "sqlite:PATH or postgres://user:password@host:port/database.")
+    var database = "sqlite:syncwright.sqlite"
+
+    func run() async throws {
+        let logger = Logger(label: "syncwright.server")
+        do {
+            let model = try SyncServer.loadSchema(schema)
+            let database = try SyncServer.openDatabase(database, logger: logger)
+            for record in try await SyncService.recordedVersions(database) {
+                let state = record.hash == model.schemaHash ? "current" : record.isRetired ? "retired \(record.retiredAt!)" : "served"
+                print("\(record.hash)  \(record.firstServedAt)  \(state)  \(record.file)")
+            }
+            try await database.close()
+        } catch let error as ServerStartError {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// `syncwright-server retire HASH --schema FILE --database URL`
+struct Retire: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Stop serving an older schema version: its apps are told to update.",
+        discussion: """
+            Devices on the retired version get `409 schema_retired` from every server of the \
+            database, running or not, and their apps show that they are out of date; their queued \
+            changes stay on the device. Name the version by at least the first 8 hex digits of \
+            its hash (`syncwright-server versions` lists them). The current schema can't be retired.
+            """
+    )
+
+    @Argument(help: "The schema hash, or at least its first 8 hex digits.")
+    var hash: String
+
+    @Option(help: "The schema file the server serves.", completion: .file(extensions: ["yaml", "yml"]))
+    var schema: String
+
+    @Option(help: "sqlite:PATH or postgres://user:password@host:port/database.")
+    var database = "sqlite:syncwright.sqlite"
+
+    func run() async throws {
+        let logger = Logger(label: "syncwright.server")
+        do {
+            let model = try SyncServer.loadSchema(schema)
+            let database = try SyncServer.openDatabase(database, logger: logger)
+            let service = SyncService(schema: model, database: database, logger: logger)
+            let retired: [String]
+            do {
+                retired = try await service.retire(hashPrefix: hash)
+            } catch {
+                try? await database.close()
+                throw error
+            }
+            try await database.close()
+            guard !retired.isEmpty else {
+                FileHandle.standardError.write(Data("error: no served schema version has a hash starting with \(hash)\n".utf8))
+                throw ExitCode(1)
+            }
+            for hash in retired { print("retired \(hash)") }
+        } catch let error as ServerStartError {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(1)
+        } catch let error as SchemaDeployError {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(1)
         }

@@ -66,6 +66,36 @@ struct HTTPTests {
         await server.stop()
     }
 
+    @Test("GET /v1/schema lists the served hashes with an ETag, and answers 304 to If-None-Match when nothing changed")
+    func schemaAnswersNotModified() async throws {
+        let v1 = try Chores.model(Chores.v1)
+        let v2 = try Chores.model(Chores.v2)
+        let database = try await TestDatabases.make(.sqlite)
+        try await SyncService(schema: v1, database: database, logger: TestDatabases.logger).prepare()
+        let service = SyncService(schema: v2, database: database, logger: TestDatabases.logger)
+        try await service.prepare()
+        let server = try await LiveServer.start(service: service)
+        let token = try await LiveServer.token(Chores.ann)
+        let first = try await Self.send(server, "GET", "/v1/schema", token: token)
+        #expect(first.status == 200)
+        #expect(first.json["served"] as? [String] == [v2.schemaHash, v1.schemaHash])
+        let tag = try #require(first.headers["etag"])
+        let again = try await Self.send(server, "GET", "/v1/schema", token: token, headers: ["If-None-Match": tag])
+        #expect(again.status == 304)
+        #expect(again.body.isEmpty)
+        #expect(again.headers["etag"] == tag)
+        let stale = try await Self.send(server, "GET", "/v1/schema", token: token, headers: ["If-None-Match": "\"other\""])
+        #expect(stale.status == 200)
+
+        // Retiring v1 changes the answer and its tag.
+        _ = try await service.retire(hashPrefix: String(v1.schemaHash.prefix(16)))
+        let retired = try await Self.send(server, "GET", "/v1/schema", token: token, headers: ["If-None-Match": tag])
+        #expect(retired.status == 200)
+        #expect(retired.json["served"] as? [String] == [v2.schemaHash])
+        #expect(retired.headers["etag"] != tag)
+        await server.stop()
+    }
+
     /// Paths URLSession would rewrite (dot segments) sent as they are, through
     /// Hummingbird's test client; and the request id every answer carries.
     @Test func dotSegmentsMatchNoRouteAndEveryAnswerCarriesARequestID() async throws {

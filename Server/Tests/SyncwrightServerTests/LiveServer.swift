@@ -22,7 +22,11 @@ final class LiveServer: Sendable {
     var database: any ServerDatabase { service.database }
 
     static func start(_ kind: DatabaseKind) async throws -> LiveServer {
-        let service = try await FieldService.service(kind)
+        try await start(service: try await FieldService.service(kind))
+    }
+
+    /// Serves a prepared service.
+    static func start(service: SyncService) async throws -> LiveServer {
         let verifier = try await TokenVerifier.hmac(secret: secret)
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let app = SyncServer.application(service: service, verifier: verifier, host: "127.0.0.1", port: 0,

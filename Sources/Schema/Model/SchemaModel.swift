@@ -18,6 +18,9 @@ public struct SchemaModel: Sendable, Hashable {
     /// subset, filter or setting changes, and not when comments, whitespace, quoting,
     /// key order inside a mapping, or `doc:` text do.
     public var schemaHash: String
+    /// The schema file's text as it was read. The server records it with every schema
+    /// version it serves, so it can serve that version again after a deploy.
+    public var sourceText: String = ""
 
     /// The entity with the given name.
     public func entity(named name: String) -> Entity? {

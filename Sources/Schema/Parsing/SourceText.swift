@@ -33,6 +33,13 @@ public final class SourceText: Sendable {
     /// The number of lines.
     public var lineCount: Int { lineStarts.count }
 
+    /// The whole text.
+    public var text: String {
+        var view = String.UnicodeScalarView()
+        view.append(contentsOf: scalars)
+        return String(view)
+    }
+
     /// The location of a scalar offset; offsets past the end map to the end.
     public func location(ofOffset offset: Int) -> SourceLocation {
         let clamped = max(0, min(offset, scalars.count))

@@ -38,6 +38,7 @@ public struct SchemaValidator {
             entities: resolvedEntities, subsets: subsets.compactMap { $0 }, schemaHash: ""
         )
         model.schemaHash = model.computeHash()
+        model.sourceText = syntax.source.text
         return Result(model: model, diagnostics: diagnostics)
     }
 

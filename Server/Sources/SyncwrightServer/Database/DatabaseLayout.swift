@@ -99,6 +99,7 @@ public struct DatabaseLayout: Sendable {
                     PRIMARY KEY (owner, client_id, op_id))
                 """,
                 "CREATE TABLE IF NOT EXISTS syncwright_state (name TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)",
+                Self.schemaVersionsTable,
             ]
         case .postgres:
             return [
@@ -125,6 +126,7 @@ public struct DatabaseLayout: Sendable {
                     PRIMARY KEY (owner, client_id, op_id))
                 """,
                 "CREATE TABLE IF NOT EXISTS syncwright_state (name text PRIMARY KEY, value text NOT NULL)",
+                Self.schemaVersionsTable,
                 """
                 CREATE OR REPLACE FUNCTION syncwright_stamp() RETURNS trigger AS $$
                 BEGIN
@@ -140,18 +142,13 @@ public struct DatabaseLayout: Sendable {
     }
 
     private func createTable(_ entity: Entity) -> String {
-        var definitions = entity.fields.map { field -> String in
-            var definition = "\(q(field.columnName)) \(dialect.columnType(field.type.storage))"
-            if field.name == entity.keyFieldName {
-                definition += " PRIMARY KEY NOT NULL"
-            } else if !field.isNullable {
-                definition += " NOT NULL"
-            }
-            if let value = field.defaultValue, value != .null {
-                definition += " DEFAULT " + literal(value, field.type.storage)
-            }
-            return definition
-        }
+        "CREATE TABLE IF NOT EXISTS \(q(entity.tableName)) (\(columnDefinitions(entity).joined(separator: ", ")))"
+    }
+
+    /// The column definitions of an entity's table: its fields, then `version` and
+    /// `updated_at`.
+    func columnDefinitions(_ entity: Entity) -> [String] {
+        var definitions = entity.fields.map { "\(q($0.columnName)) \(columnDefinition($0, of: entity))" }
         switch dialect {
         case .sqlite:
             definitions.append("version INTEGER")
@@ -160,7 +157,27 @@ public struct DatabaseLayout: Sendable {
             definitions.append("version bigint")
             definitions.append("updated_at timestamptz")
         }
-        return "CREATE TABLE IF NOT EXISTS \(q(entity.tableName)) (\(definitions.joined(separator: ", ")))"
+        return definitions
+    }
+
+    /// A field's column type, constraints and default.
+    func columnDefinition(_ field: Field, of entity: Entity) -> String {
+        var definition = dialect.columnType(field.type.storage)
+        if field.name == entity.keyFieldName {
+            definition += " PRIMARY KEY NOT NULL"
+        } else if !field.isNullable {
+            definition += " NOT NULL"
+        }
+        if let value = defaultLiteral(field) {
+            definition += " DEFAULT " + value
+        }
+        return definition
+    }
+
+    /// A field's default as an SQL literal; nil when it has none.
+    func defaultLiteral(_ field: Field) -> String? {
+        guard let value = field.defaultValue, value != .null else { return nil }
+        return literal(value, field.type.storage)
     }
 
     /// A schema default as an SQL literal. Values come from the validated schema.

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Hummingbird
 import Logging
@@ -41,9 +42,23 @@ struct SyncRoutes: Sendable {
         return try encode(["status": "ok"], nil)
     }
 
+    /// The schema and the hashes served, with an `ETag` that changes when either does;
+    /// `If-None-Match` with the current one is answered `304 Not Modified`, no body.
     private func schema(_ request: Request) async throws -> Response {
         _ = try await claims(request)
-        return try encode(service.schemaResponse, request)
+        let answer = try await service.schemaResponse()
+        let tag = "\"" + SyncRoutes.digest(([answer.hash] + answer.subsets + ["served"] + answer.served).joined(separator: "\n")) + "\""
+        let sent = request.headers[.ifNoneMatch]?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } ?? []
+        if sent.contains(tag) || sent.contains("W/" + tag) {
+            return Response(status: .notModified, headers: [.eTag: tag])
+        }
+        var response = try encode(answer, request)
+        response.headers[.eTag] = tag
+        return response
+    }
+
+    static func digest(_ text: String) -> String {
+        SHA256.hash(data: Data(text.utf8)).prefix(16).map { String(format: "%02x", $0) }.joined()
     }
 
     private func push(_ request: Request, _ context: SyncRequestContext) async throws -> Response {

@@ -122,7 +122,11 @@ public enum SyncServer {
                 logger.info("listening", metadata: ["address": "http://\(configuration.host):\(port)"])
             },
             beforeServerStarts: {
-                try await service.prepare()
+                do {
+                    try await service.prepare()
+                } catch let error as SchemaDeployError {
+                    throw ServerStartError(error.message)
+                }
                 let dropped = try await compaction.compactOnce()
                 logger.info("database ready", metadata: [
                     "database": "\(database.dialect.rawValue)", "schema": "\(schema.name)",

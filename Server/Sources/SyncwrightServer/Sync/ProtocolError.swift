@@ -25,5 +25,9 @@ public struct ProtocolError: Error, Sendable, Hashable, CustomStringConvertible 
         Self(status: 409, code: "schema_hash_unknown",
              message: "the server doesn't know schema hash \(hash.prefix(16))…; it serves \(expected.prefix(16))…; update the app")
     }
+    static func schemaRetired(_ hash: String) -> Self {
+        Self(status: 409, code: "schema_retired",
+             message: "schema \(hash.prefix(16))… is retired on this server; update the app")
+    }
     static func resyncRequired(_ message: String) -> Self { Self(status: 410, code: "resync_required", message: message) }
 }

@@ -32,7 +32,8 @@ extension SyncService {
     }
 
     func pullRows(_ request: PullRequest, claims: [String: JSONValue]) async throws -> PulledPage {
-        let subset = try subset(named: request.subset, schemaHash: request.schemaHash)
+        let served = try await servedSubset(named: request.subset, schemaHash: request.schemaHash)
+        let subset = served.subset
         let parameters = try parameters(subset, claims: claims)
         guard request.limit > 0 else { throw ProtocolError.invalidRequest("limit must be at least 1") }
         guard !request.units.isEmpty else { throw ProtocolError.invalidRequest("units is empty; name at least one unit") }
@@ -86,7 +87,7 @@ extension SyncService {
             // A download from scratch reads the log the initial way only up to where it
             // started; what changed after comes as ordinary changes once it has caught up.
             let through = cursor.isInitial ? min(high, cursor.initialThrough) : high
-            let page = try await pullPage(unit: unit, subset: subset, parameters: parameters, buckets: callerBuckets,
+            let page = try await pullPage(unit: unit, subset: served, parameters: parameters, buckets: callerBuckets,
                                           cursor: cursor, high: through, limit: remaining)
             changes += page.changes
             let unitMore = page.more || through < high
@@ -159,14 +160,14 @@ extension SyncService {
     }
 
     private func pullPage(
-        unit: SyncUnit, subset: Subset, parameters: SubsetParameters, buckets: [String: [String]], cursor: PullCursor,
+        unit: SyncUnit, subset served: ServedSubset, parameters: SubsetParameters, buckets: [String: [String]], cursor: PullCursor,
         high: Int64, limit: Int
     ) async throws -> Page {
         // Each entity's first `limit` entries, merged by sequence number.
         var entries: [(sequence: Int64, change: PulledRow)] = []
         var anyFull = false
         for entityName in unit.entityNames {
-            guard let plan = plans[subset.name]?[entityName], let entityBuckets = buckets[entityName],
+            guard let plan = served.plans[entityName], let entityBuckets = buckets[entityName],
                   !entityBuckets.isEmpty else { continue }
             var builder = SQLBuilder(dialect)
             let keyMatch = dialect.keyFromText("c.key", plan.entity.keyField.type.storage)

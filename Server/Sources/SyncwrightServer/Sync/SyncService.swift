@@ -14,7 +14,11 @@ public final class SyncService: Sendable {
     public let database: any ServerDatabase
     /// How the database writes the sync queries' rows as wire JSON.
     let rowReader: any WireRowReader
-    let plans: [String: [String: EntityPlan]]
+    /// The current schema's subsets, by name.
+    let currentSubsets: [String: ServedSubset]
+    /// The older schema versions still served, by hash, then subset name; read from the
+    /// database by ``prepare()``.
+    let olderVersions = Locked<[String: [String: ServedSubset]]>([:])
     /// Every subset entity's buckets, by subset and entity name.
     let bucketDefinitions: [String: [String: [BucketDefinition]]]
     let logger: Logger
@@ -30,26 +34,31 @@ public final class SyncService: Sendable {
         self.database = database
         self.rowReader = database.wireRowReader
         self.logger = logger
-        var plans: [String: [String: EntityPlan]] = [:]
-        for subset in schema.subsets {
-            for entity in subset.entities {
-                plans[subset.name, default: [:]][entity.entityName] = EntityPlan(
-                    subsetEntity: entity, schema: schema, dialect: database.dialect)
-            }
-        }
-        self.plans = plans
+        var current: [String: ServedSubset] = [:]
         var definitions: [String: [String: [BucketDefinition]]] = [:]
-        for (subset, entities) in plans {
-            for (entity, plan) in entities {
-                definitions[subset, default: [:]][entity] = BucketDefinition.branches(of: plan, in: subset)
+        for subset in schema.subsets {
+            var plans: [String: EntityPlan] = [:]
+            for entity in subset.entities {
+                let plan = EntityPlan(subsetEntity: entity, schema: schema, dialect: database.dialect)
+                plans[entity.entityName] = plan
+                definitions[subset.name, default: [:]][entity.entityName] = BucketDefinition.branches(of: plan, in: subset.name)
             }
+            current[subset.name] = ServedSubset(subset: subset, plans: plans)
         }
+        self.currentSubsets = current
         self.bucketDefinitions = definitions
     }
 
     var dialect: SQLDialect { database.dialect }
 
     /// Creates or updates the tables, indexes and triggers; safe on every start.
+    ///
+    /// On a database that served another schema, the existing tables are migrated in
+    /// place first (``DatabaseLayout``'s migration: new columns with their defaults,
+    /// converted types; never a dropped column or table), and every schema version the
+    /// database served and nobody retired must be servable next to the new one
+    /// (``SchemaDiff`` finds nothing breaking), or the start stops with
+    /// ``SchemaDeployError`` and nothing changes. The schema is recorded as served.
     ///
     /// When the buckets rows are filed by differ from the ones the database was filed
     /// with (a new database, one made by a server before the log was partitioned by
@@ -60,8 +69,18 @@ public final class SyncService: Sendable {
         let statements = layout.statements
         let dialect = self.dialect
         let logger = self.logger
-        try await database.write { connection in
+        let schema = self.schema
+        let older = try await database.write { connection in
             let unowned = try await Self.setAsideUnownedPushResults(connection, dialect)
+            try await connection.execute(DatabaseLayout.schemaVersionsTable)
+            let records = try await SchemaVersionRecord.all(connection)
+            let older = try Self.olderVersions(records, next: schema, dialect: dialect, logger: logger)
+            let report: MigrationReport
+            do {
+                report = try await layout.migrate(connection)
+            } catch let error as SchemaMigrationError {
+                throw SchemaDeployError(message: "\(error)\nthe database is unchanged")
+            }
             for statement in statements {
                 do {
                     try await connection.execute(statement)
@@ -76,12 +95,33 @@ public final class SyncService: Sendable {
                         + "SELECT '', client_id, op_id, result, applied_at FROM syncwright_push_results_unowned")
                 try await connection.execute("DROP TABLE syncwright_push_results_unowned")
             }
+            // Converted values reach devices as changes: the triggers log the rows again.
+            for (entity, column) in report.convertedColumns {
+                let quoted = dialect.quote(column)
+                try await connection.execute(
+                    "UPDATE \(dialect.quote(entity.tableName)) SET \(quoted) = \(quoted) WHERE \(quoted) IS NOT NULL")
+            }
+            if !report.addedColumns.isEmpty || !report.convertedColumns.isEmpty || !report.rebuiltTables.isEmpty {
+                logger.notice("migrated the tables to the schema", metadata: [
+                    "addedColumns": "\(report.addedColumns)",
+                    "convertedColumns": "\(report.convertedColumns.map { "\($0.entity.tableName).\($0.column)" })",
+                    "rebuiltTables": "\(report.rebuiltTables)",
+                ])
+            }
+            try await SchemaVersionRecord.recordServed(hash: schema.schemaHash, file: schema.file, source: schema.sourceText,
+                                                       connection, dialect)
             let fingerprint = layout.bucketFingerprint
             let filed = try await connection.query("SELECT value FROM syncwright_state WHERE name = 'bucket_layout'", [])
-            guard filed.first?.first?.text != fingerprint else { return }
-            try await Self.refile(layout, connection, dialect)
-            try await Self.setState("bucket_layout", fingerprint, connection, dialect)
-            logger.info("filed every row into its buckets", metadata: ["layout": "\(fingerprint.prefix(12))"])
+            if filed.first?.first?.text != fingerprint {
+                try await Self.refile(layout, connection, dialect)
+                try await Self.setState("bucket_layout", fingerprint, connection, dialect)
+                logger.info("filed every row into its buckets", metadata: ["layout": "\(fingerprint.prefix(12))"])
+            }
+            return older
+        }
+        olderVersions.withValue { $0 = older }
+        if !older.isEmpty {
+            logger.info("serving older schema versions too", metadata: ["schemaHashes": "\(older.keys.map { String($0.prefix(16)) }.sorted())"])
         }
     }
 
@@ -140,23 +180,12 @@ public final class SyncService: Sendable {
             [.text(name), .text(value)])
     }
 
-    /// `GET /v1/schema`.
-    public var schemaResponse: SchemaResponse {
-        SchemaResponse(hash: schema.schemaHash, subsets: schema.subsets.map(\.name))
+    /// `GET /v1/schema`: the current hash, the subsets, and every hash served.
+    public func schemaResponse() async throws -> SchemaResponse {
+        SchemaResponse(hash: schema.schemaHash, subsets: schema.subsets.map(\.name), served: try await servedHashes())
     }
 
     // MARK: - Requests
-
-    func subset(named name: String, schemaHash: String) throws(ProtocolError) -> Subset {
-        guard let subset = schema.subset(named: name) else {
-            let known = schema.subsets.map(\.name).joined(separator: ", ")
-            throw .invalidRequest("unknown subset \"\(name)\"; the server serves \(known)")
-        }
-        guard schemaHash == schema.schemaHash else {
-            throw .schemaHashUnknown(schemaHash, expected: schema.schemaHash)
-        }
-        return subset
-    }
 
     /// The caller's parameter values, once the token may use the subset at all: its
     /// claims hold every parameter and pass the subset's `allow:` condition.

@@ -37,7 +37,8 @@ extension SyncService {
     }
 
     private func pushAnswer(_ request: PushRequest, claims: [String: JSONValue]) async throws -> PushAnswer {
-        let subset = try subset(named: request.subset, schemaHash: request.schemaHash)
+        let served = try await servedSubset(named: request.subset, schemaHash: request.schemaHash)
+        let subset = served.subset
         let parameters = try parameters(subset, claims: claims)
         guard OperationID.isAcceptable(request.clientId) else {
             throw ProtocolError.invalidRequest("clientId must be 1 to \(OperationID.maximumLength) bytes")
@@ -51,7 +52,7 @@ extension SyncService {
         if let bad = request.ops.first(where: { !OperationID.isAcceptable($0.opId) }) {
             throw ProtocolError.invalidRequest("op id \"\(bad.opId.prefix(40))\" must be 1 to \(OperationID.maximumLength) bytes")
         }
-        let plans = self.plans[subset.name] ?? [:]
+        let plans = served.plans
         let buckets = self.bucketDefinitions[subset.name] ?? [:]
         let dialect = self.dialect
         let clientId = request.clientId

@@ -1,0 +1,337 @@
+import Foundation
+import SyncwrightCore
+import SyncwrightSchema
+
+/// A change to the existing tables the server can't make by itself: the start stops
+/// with this message, located at the field in the schema file.
+public struct SchemaMigrationError: Error, Sendable, CustomStringConvertible {
+    /// Where the field or entity is written in the schema.
+    public var location: SourceLocation
+    /// What can't be done and what to do about it.
+    public var message: String
+
+    public var description: String { "\(location): error: \(message)" }
+}
+
+/// What ``DatabaseLayout/migrate(_:)`` changed in the existing tables.
+struct MigrationReport: Sendable {
+    /// `table.column` of every column added.
+    var addedColumns: [String] = []
+    /// Every column whose values were converted to a new type, with its entity; their
+    /// rows are logged again once the triggers exist, so devices receive the new values.
+    var convertedColumns: [(entity: Entity, column: String)] = []
+    /// The tables rebuilt (SQLite can't change a column's type, constraint or default in place).
+    var rebuiltTables: [String] = []
+}
+
+extension DatabaseLayout {
+    /// The table of every schema version the server has served (``SchemaVersionRecord``).
+    static let schemaVersionsTable = """
+        CREATE TABLE IF NOT EXISTS syncwright_schemas (
+            hash TEXT PRIMARY KEY NOT NULL,
+            file TEXT NOT NULL,
+            source TEXT NOT NULL,
+            first_served_at TEXT NOT NULL,
+            retired_at TEXT)
+        """
+
+    /// One column as the database's catalog describes it.
+    struct ExistingColumn: Sendable {
+        var name: String
+        /// SQLite's declared type, or PostgreSQL's `udt_name`.
+        var type: String
+        var isNotNull: Bool
+        /// SQLite's default as written; PostgreSQL's is not compared.
+        var defaultText: String?
+    }
+
+    /// Brings the existing tables up to the schema, before ``statements`` run: adds
+    /// missing columns with their defaults, converts columns whose type changed when
+    /// every value converts, relaxes or tightens `NOT NULL` and defaults, and lets
+    /// columns no field names any more take nulls. Never drops a column or a table.
+    ///
+    /// Every trigger the server made is dropped first; ``statements`` makes them again.
+    /// Throws ``SchemaMigrationError`` for what it can't do, inside the caller's
+    /// transaction, so nothing changes.
+    func migrate(_ connection: any SQLConnection) async throws -> MigrationReport {
+        try await dropServerTriggers(connection)
+        var report = MigrationReport()
+        for entity in schema.entities {
+            guard let existing = try await columns(of: entity.tableName, connection), !existing.isEmpty else { continue }
+            try await migrate(entity, existing: existing, connection, &report)
+        }
+        return report
+    }
+
+    /// The columns of `table`, or nil when there is no such table.
+    func columns(of table: String, _ connection: any SQLConnection) async throws -> [ExistingColumn]? {
+        let rows: SQLRows
+        switch dialect {
+        case .sqlite:
+            rows = try await connection.query(
+                "SELECT name, upper(type), \"notnull\", dflt_value FROM pragma_table_info(?)", [.text(table)])
+        case .postgres:
+            rows = try await connection.query(
+                "SELECT column_name::text, udt_name::text, (is_nullable = 'NO'), NULL::text FROM information_schema.columns "
+                    + "WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position", [.text(table)])
+        }
+        guard !rows.isEmpty else { return nil }
+        return rows.map { row in
+            ExistingColumn(name: row[0].text ?? "", type: row[1].text ?? "", isNotNull: row[2].bool ?? false,
+                           defaultText: row[3].text)
+        }
+    }
+
+    private func dropServerTriggers(_ connection: any SQLConnection) async throws {
+        switch dialect {
+        case .sqlite:
+            let names = try await connection.query(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'syncwright\\_%' ESCAPE '\\'", [])
+            for name in names.compactMap({ $0.first?.text }) {
+                try await connection.execute("DROP TRIGGER IF EXISTS \(dialect.quote(name))")
+            }
+        case .postgres:
+            let rows = try await connection.query("""
+                SELECT t.tgname::text, c.relname::text FROM pg_trigger t
+                JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE NOT t.tgisinternal AND n.nspname = current_schema() AND t.tgname LIKE 'syncwright\\_%'
+                """, [])
+            for row in rows {
+                guard let name = row[0].text, let table = row[1].text else { continue }
+                try await connection.execute("DROP TRIGGER IF EXISTS \(dialect.quote(name)) ON \(dialect.quote(table))")
+            }
+        }
+    }
+
+    /// The catalog type the layout gives a scalar type.
+    func catalogType(_ type: ScalarType) -> String {
+        switch dialect {
+        case .sqlite: return dialect.columnType(type)
+        case .postgres:
+            switch type {
+            case .string: return "text"
+            case .int: return "int8"
+            case .double: return "float8"
+            case .decimal: return "numeric"
+            case .bool: return "bool"
+            case .uuid: return "uuid"
+            case .date: return "date"
+            case .timestamp: return "timestamptz"
+            case .blob: return "bytea"
+            case .json: return "jsonb"
+            }
+        }
+    }
+
+    private func migrate(_ entity: Entity, existing: [ExistingColumn], _ connection: any SQLConnection,
+                         _ report: inout MigrationReport) async throws {
+        let table = dialect.quote(entity.tableName)
+        let byName = Dictionary(existing.map { ($0.name.lowercased(), $0) }, uniquingKeysWith: { first, _ in first })
+        let rowCount = try await connection.query("SELECT count(*) FROM \(table)", []).first?.first?.integer ?? 0
+        var needsRebuild = false
+        var conversions: [(Field, [(key: SQLValue, value: SQLValue)])] = []
+        for field in entity.fields {
+            let isKey = field.name == entity.keyFieldName
+            guard let column = byName[field.columnName.lowercased()] else {
+                if isKey {
+                    throw SchemaMigrationError(
+                        location: entity.location,
+                        message: "table '\(entity.tableName)' has no column '\(field.columnName)' for the key of '\(entity.name)'; "
+                            + "a key can't change on a table that exists: keep the old key, or use a new table (`table:`)")
+                }
+                try await addColumn(field, of: entity, rowCount: rowCount, connection)
+                report.addedColumns.append("\(entity.tableName).\(field.columnName)")
+                continue
+            }
+            let wanted = catalogType(field.type.storage)
+            if column.type != wanted {
+                if isKey {
+                    throw SchemaMigrationError(
+                        location: field.location,
+                        message: "the key '\(entity.name).\(field.name)' is stored as \(column.type.lowercased()), not \(field.type); "
+                            + "a key's type can't change on a table that exists: keep the type, or use a new table (`table:`)")
+                }
+                conversions.append((field, try await convertedValues(field, of: entity, connection)))
+            }
+            let wantsNotNull = isKey || !field.isNullable
+            if wantsNotNull, !column.isNotNull, !isKey {
+                let nulls = try await connection.query(
+                    "SELECT count(*) FROM \(table) WHERE \(dialect.quote(field.columnName)) IS NULL", []).first?.first?.integer ?? 0
+                if nulls > 0 {
+                    throw SchemaMigrationError(
+                        location: field.location,
+                        message: "'\(entity.name).\(field.name)' may not be null, but \(nulls) \(nulls == 1 ? "row" : "rows") of "
+                            + "'\(entity.tableName)' hold null; fill them in first, or keep the field optional (`\(field.type)?`)")
+                }
+            }
+            switch dialect {
+            case .sqlite:
+                if column.isNotNull != wantsNotNull || column.defaultText != defaultLiteral(field) || column.type != wanted {
+                    needsRebuild = true
+                }
+            case .postgres:
+                let name = dialect.quote(field.columnName)
+                if !isKey {
+                    try await connection.execute("ALTER TABLE \(table) ALTER COLUMN \(name) \(wantsNotNull ? "SET" : "DROP") NOT NULL")
+                }
+                if let value = defaultLiteral(field) {
+                    try await connection.execute("ALTER TABLE \(table) ALTER COLUMN \(name) SET DEFAULT \(value)")
+                } else if !isKey {
+                    try await connection.execute("ALTER TABLE \(table) ALTER COLUMN \(name) DROP DEFAULT")
+                }
+            }
+        }
+        // Columns no field names any more stay, and take nulls so inserts keep working.
+        let named = Set(entity.fields.map { $0.columnName.lowercased() } + ["version", "updated_at"])
+        for column in existing where !named.contains(column.name.lowercased()) && column.isNotNull && column.defaultText == nil {
+            switch dialect {
+            case .sqlite: needsRebuild = true
+            case .postgres:
+                try await connection.execute("ALTER TABLE \(table) ALTER COLUMN \(dialect.quote(column.name)) DROP NOT NULL")
+            }
+        }
+        if dialect == .sqlite, needsRebuild {
+            try await rebuildSQLiteTable(entity, existing: existing, connection)
+            report.rebuiltTables.append(entity.tableName)
+        }
+        for (field, values) in conversions {
+            try await store(values, of: field, in: entity, connection)
+            report.convertedColumns.append((entity, field.columnName))
+        }
+    }
+
+    private func addColumn(_ field: Field, of entity: Entity, rowCount: Int64, _ connection: any SQLConnection) async throws {
+        var definition = dialect.columnType(field.type.storage)
+        if !field.isNullable {
+            guard defaultLiteral(field) != nil || rowCount == 0 else {
+                throw SchemaMigrationError(
+                    location: field.location,
+                    message: "'\(entity.name).\(field.name)' is new and may not be null, but '\(entity.tableName)' has \(rowCount) "
+                        + "\(rowCount == 1 ? "row" : "rows") without a value for it; give it a default "
+                        + "(`{ type: \(field.type), default: … }`) or make it optional (`\(field.type)?`)")
+            }
+            // SQLite adds a NOT NULL column only with a default; the push checks it is given.
+            if dialect == .postgres || defaultLiteral(field) != nil { definition += " NOT NULL" }
+        }
+        if let value = defaultLiteral(field) { definition += " DEFAULT \(value)" }
+        try await connection.execute(
+            "ALTER TABLE \(dialect.quote(entity.tableName)) ADD COLUMN \(dialect.quote(field.columnName)) \(definition)")
+    }
+
+    /// Every non-null value of the field's column in the field's new type, by key; throws
+    /// when one doesn't convert.
+    private func convertedValues(_ field: Field, of entity: Entity, _ connection: any SQLConnection) async throws
+        -> [(key: SQLValue, value: SQLValue)]
+    {
+        let column = dialect.quote(field.columnName)
+        let key = dialect.quote(entity.keyField.columnName)
+        let text = dialect == .sqlite ? "CAST(\(column) AS TEXT)" : "\(column)::text"
+        let rows = try await connection.query(
+            "SELECT \(dialect.keyText(key, entity.keyField.type.storage)), \(text) FROM \(dialect.quote(entity.tableName)) "
+                + "WHERE \(column) IS NOT NULL", [])
+        var converted: [(key: SQLValue, value: SQLValue)] = []
+        var failures = 0
+        var example: String?
+        for row in rows {
+            guard let value = row[1].text else { continue }
+            if let new = Self.convert(value, to: field.type) {
+                converted.append((row[0], new))
+            } else {
+                failures += 1
+                if example == nil { example = value }
+            }
+        }
+        if failures > 0 {
+            let shown = example.map { $0.count > 40 ? String($0.prefix(40)) + "…" : $0 } ?? ""
+            throw SchemaMigrationError(
+                location: field.location,
+                message: "'\(entity.name).\(field.name)' can't become \(field.type): \(failures) "
+                    + "\(failures == 1 ? "row" : "rows") of '\(entity.tableName)' hold values that don't convert, such as \"\(shown)\"; "
+                    + "change or clear those values first, or keep the old type and add a new field")
+        }
+        return converted
+    }
+
+    /// `text` (a column's value read as text) as a value of `type`, or nil when it isn't one.
+    static func convert(_ text: String, to type: FieldType) -> SQLValue? {
+        switch type {
+        case .enumeration(let cases):
+            return cases.contains(text) ? .text(text) : nil
+        case .scalar(let scalar):
+            switch scalar {
+            case .string: return .text(text)
+            case .int:
+                if let integer = Int64(text) { return .integer(integer) }
+                if let number = Double(text), let integer = WireValueRules.integralValue(of: number) { return .integer(integer) }
+                return nil
+            case .double: return Double(text).map { .real($0) }
+            case .bool:
+                switch text.lowercased() {
+                case "true", "t", "1": return .bool(true)
+                case "false", "f", "0": return .bool(false)
+                default: return nil
+                }
+            case .decimal: return WireValueRules.isDecimal(text) ? .text(text) : nil
+            case .uuid: return WireValueRules.canonicalUUID(text).map { .text($0) }
+            case .date: return WireValueRules.isDate(text) ? .text(text) : nil
+            case .timestamp: return WireValueRules.canonicalTimestamp(text).map { .text($0) }
+            case .json: return (try? JSONValue(jsonText: text)).map { _ in .text(text) }
+            case .blob: return nil
+            }
+        }
+    }
+
+    /// Writes converted values: PostgreSQL changes the column's type in place; SQLite's
+    /// table was rebuilt with the new type, and the values are stored again.
+    private func store(_ values: [(key: SQLValue, value: SQLValue)], of field: Field, in entity: Entity,
+                       _ connection: any SQLConnection) async throws {
+        let table = dialect.quote(entity.tableName)
+        let column = dialect.quote(field.columnName)
+        let key = dialect.quote(entity.keyField.columnName)
+        let keyType = entity.keyField.type.storage
+        switch dialect {
+        case .postgres:
+            let type = dialect.columnType(field.type.storage)
+            do {
+                try await connection.execute("ALTER TABLE \(table) ALTER COLUMN \(column) DROP DEFAULT")
+                try await connection.execute("ALTER TABLE \(table) ALTER COLUMN \(column) TYPE \(type) USING (\(column)::text)::\(type)")
+                if let value = defaultLiteral(field) {
+                    try await connection.execute("ALTER TABLE \(table) ALTER COLUMN \(column) SET DEFAULT \(value)")
+                }
+            } catch {
+                throw SchemaMigrationError(
+                    location: field.location,
+                    message: "'\(entity.name).\(field.name)' can't become \(field.type): PostgreSQL refused to convert the column "
+                        + "'\(entity.tableName).\(field.columnName)'; convert it yourself, or keep the old type and add a new field")
+            }
+        case .sqlite:
+            for (rowKey, value) in values {
+                let stored: SQLValue = if case .bool(let flag) = value { .integer(flag ? 1 : 0) } else { value }
+                try await connection.execute(
+                    "UPDATE \(table) SET \(column) = ? WHERE \(key) = \(dialect.keyFromText("?", keyType))",
+                    [stored, .text(rowKey.keyText)])
+            }
+        }
+    }
+
+    /// SQLite's documented way to change a column: a new table with the wanted
+    /// definitions (and every column no field names any more, nullable), the rows copied,
+    /// the old table dropped and the new one renamed. Indexes and triggers are made again
+    /// by ``statements``.
+    private func rebuildSQLiteTable(_ entity: Entity, existing: [ExistingColumn], _ connection: any SQLConnection) async throws {
+        let table = entity.tableName
+        let temporary = "syncwright_rebuild_\(table)"
+        let named = Set(entity.fields.map { $0.columnName.lowercased() } + ["version", "updated_at"])
+        var definitions = columnDefinitions(entity)
+        for column in existing where !named.contains(column.name.lowercased()) {
+            definitions.append("\(dialect.quote(column.name)) \(column.type)"
+                               + (column.defaultText.map { " DEFAULT \($0)" } ?? ""))
+        }
+        let copied = existing.map { dialect.quote($0.name) }.joined(separator: ", ")
+        try await connection.execute("DROP TABLE IF EXISTS \(dialect.quote(temporary))")
+        try await connection.execute("CREATE TABLE \(dialect.quote(temporary)) (\(definitions.joined(separator: ", ")))")
+        try await connection.execute("INSERT INTO \(dialect.quote(temporary)) (\(copied)) SELECT \(copied) FROM \(dialect.quote(table))")
+        try await connection.execute("DROP TABLE \(dialect.quote(table))")
+        try await connection.execute("ALTER TABLE \(dialect.quote(temporary)) RENAME TO \(dialect.quote(table))")
+    }
+}

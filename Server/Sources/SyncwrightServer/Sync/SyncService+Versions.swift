@@ -1,0 +1,148 @@
+import Foundation
+import Logging
+import Syncwright
+import SyncwrightSchema
+
+/// A subset as apps built against one schema version see it: that version's entities,
+/// columns, includes and units, under the current schema's filters, `allow:`, access and
+/// conflict rules (rules protect data, so an old app never escapes a new one).
+struct ServedSubset: Sendable {
+    /// The subset, in the version's shape.
+    let subset: Subset
+    /// How each of its entities is read and written, by entity name.
+    let plans: [String: EntityPlan]
+}
+
+/// A schema deploy the server refuses: a version it still serves can't be served next
+/// to the new schema, or the existing tables can't be brought to it.
+public struct SchemaDeployError: Error, Sendable, CustomStringConvertible {
+    /// What stops the deploy, with the located changes or problems and what to do.
+    public var message: String
+    public var description: String { message }
+}
+
+extension SyncService {
+    /// The subsets of `schema` in the shape apps built against `version` see them, or nil
+    /// when `version` can't be served next to `schema` (``SchemaDiff`` finds a breaking
+    /// change).
+    static func servedSubsets(of version: SchemaModel, next schema: SchemaModel, dialect: SQLDialect)
+        -> [String: ServedSubset]?
+    {
+        guard !SchemaDiff.compare(old: version, new: schema).containsBreakingChanges else { return nil }
+        var served: [String: ServedSubset] = [:]
+        for old in version.subsets {
+            guard var subset = schema.subset(named: old.name) else { return nil }
+            subset.entities = old.entities.compactMap { oldEntry in
+                guard var entry = schema.subset(named: old.name)?.entity(named: oldEntry.entityName) else { return nil }
+                entry.columns = oldEntry.columns
+                entry.includes = entry.includes.filter { include in oldEntry.includes.contains { $0.name == include.name } }
+                entry.unit = oldEntry.unit
+                entry.priority = oldEntry.priority
+                return entry
+            }
+            var plans: [String: EntityPlan] = [:]
+            for entry in subset.entities {
+                plans[entry.entityName] = EntityPlan(subsetEntity: entry, schema: schema, dialect: dialect)
+            }
+            served[old.name] = ServedSubset(subset: subset, plans: plans)
+        }
+        return served
+    }
+
+    /// The subset a request names, in the shape of the schema version it was built
+    /// against: the current one, or an older one the server still serves.
+    func servedSubset(named name: String, schemaHash: String) async throws -> ServedSubset {
+        guard schema.subset(named: name) != nil else {
+            let known = schema.subsets.map(\.name).joined(separator: ", ")
+            throw ProtocolError.invalidRequest("unknown subset \"\(name)\"; the server serves \(known)")
+        }
+        if schemaHash == schema.schemaHash, let current = currentSubsets[name] {
+            return current
+        }
+        // Another server of the same database may have retired it since this one started.
+        let recorded = try await database.read(
+            "SELECT retired_at FROM syncwright_schemas WHERE hash = \(dialect.placeholder(1))", [.text(schemaHash)])
+        if let retiredAt = recorded.first?.first, !retiredAt.isNull {
+            olderVersions.withValue { $0[schemaHash] = nil }
+            throw ProtocolError.schemaRetired(schemaHash)
+        }
+        guard let version = olderVersions.withValue({ $0[schemaHash] }) else {
+            throw ProtocolError.schemaHashUnknown(schemaHash, expected: schema.schemaHash)
+        }
+        guard let served = version[name] else {
+            throw ProtocolError.invalidRequest("subset \"\(name)\" is not part of schema \(schemaHash.prefix(16))…")
+        }
+        return served
+    }
+
+    /// Reads the recorded versions, refuses the deploy when one still served can't be
+    /// served next to ``schema``, and returns those that can, by hash.
+    static func olderVersions(_ records: [SchemaVersionRecord], next schema: SchemaModel, dialect: SQLDialect,
+                              logger: Logger) throws -> [String: [String: ServedSubset]] {
+        var served: [String: [String: ServedSubset]] = [:]
+        var refusals: [String] = []
+        for record in records where !record.isRetired && record.hash != schema.schemaHash {
+            let loaded = SchemaLoader.load(SchemaFile(path: "\(record.file) (served since \(record.firstServedAt))", text: record.source))
+            guard let model = loaded.model, model.schemaHash == record.hash else {
+                logger.error("a recorded schema version no longer loads; devices on it are told to update", metadata: [
+                    "schemaHash": "\(record.hash.prefix(16))",
+                ])
+                continue
+            }
+            let changes = SchemaDiff.compare(old: model, new: schema)
+            if changes.containsBreakingChanges {
+                let lines = changes.filter { $0.impact == .breaking }.map { SchemaChangeFormatter.text($0) }
+                refusals.append("apps on schema \(record.hash.prefix(16))… (\(record.file), served since \(record.firstServedAt)) "
+                                + "would stop syncing:\n" + lines.joined(separator: "\n"))
+                continue
+            }
+            served[record.hash] = servedSubsets(of: model, next: schema, dialect: dialect)
+        }
+        guard refusals.isEmpty else {
+            throw SchemaDeployError(message: "\(schema.file) can't be served next to the schema versions installed apps use:\n"
+                + refusals.joined(separator: "\n")
+                + "\nmake the change compatible (`syncwright diff` shows the same), or retire those versions first "
+                + "(`syncwright-server retire HASH --database …`); their apps are then told to update")
+        }
+        return served
+    }
+
+    /// The hashes of the schema versions the server serves: the current one first, then
+    /// the older ones it still serves, oldest first.
+    public func servedHashes() async throws -> [String] {
+        let records = try await SchemaVersionRecord.all(database)
+        let older = olderVersions.withValue { Set($0.keys) }
+        return [schema.schemaHash] + records.filter { !$0.isRetired && older.contains($0.hash) }.map(\.hash)
+    }
+
+    /// Every schema version `database` has served, oldest first.
+    public static func recordedVersions(_ database: any ServerDatabase) async throws -> [SchemaVersionRecord] {
+        try await database.write { connection in
+            try await connection.execute(DatabaseLayout.schemaVersionsTable)
+            return try await SchemaVersionRecord.all(connection)
+        }
+    }
+
+    /// Retires the schema versions whose hash starts with `prefix` (at least 8 hex
+    /// digits): devices on them are answered `409 schema_retired` from now on, by every
+    /// server of the database. Returns the retired hashes. The current version can't be
+    /// retired.
+    public func retire(hashPrefix prefix: String) async throws -> [String] {
+        let prefix = prefix.lowercased()
+        guard prefix.count >= 8, prefix.allSatisfy(\.isHexDigit) else {
+            throw SchemaDeployError(message: "name a schema hash by at least its first 8 hex digits")
+        }
+        guard !schema.schemaHash.hasPrefix(prefix) else {
+            throw SchemaDeployError(message: "\(prefix) is the schema this server serves; deploy another schema before retiring it")
+        }
+        let dialect = self.dialect
+        let retired = try await database.write { connection in
+            try await connection.execute(DatabaseLayout.schemaVersionsTable)
+            return try await SchemaVersionRecord.retire(prefix: prefix, connection, dialect)
+        }
+        olderVersions.withValue { versions in
+            for hash in retired { versions[hash] = nil }
+        }
+        return retired
+    }
+}
