@@ -42,7 +42,9 @@ public struct AsyncHTTPSyncClient: SyncHTTPClient {
             let response = try await client.execute(outgoing, timeout: deadline)
             var buffer = try await response.body.collect(upTo: Self.maximumResponseSize)
             let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
-            return SyncHTTPResponse(status: Int(response.status.code), body: Data(bytes))
+            var headers: [String: String] = [:]
+            for header in response.headers { headers[header.name.lowercased()] = header.value }
+            return SyncHTTPResponse(status: Int(response.status.code), body: Data(bytes), headers: headers)
         } catch let error as HTTPClientError where [.deadlineExceeded, .readTimeout, .writeTimeout, .connectTimeout].contains(error) {
             throw SyncTransportError.timeout("\(request.method) \(request.url.path) took longer than \(timeout): \(error)")
         } catch is CancellationError {

@@ -435,9 +435,49 @@ struct SyncEngineTests {
         let harness = try Harness()
         try harness.write { try $0.insert(TaskItem(title: "Stuck")) }
         await harness.server.configure { $0.pushFailures = [error] }
-        await #expect(throws: SyncTransportError.self) { try await harness.engine.sync() }
+        do {
+            try await harness.engine.sync()
+            Issue.record("the sync succeeded")
+        } catch let outdated as AppOutdated {
+            // A 409 says the server doesn't serve the app's schema: outdated, not failed.
+            #expect(error.isSchemaMismatch, "\(outdated)")
+            #expect(harness.engine.currentStatus.activity == .outdated(outdated))
+        } catch let thrown as SyncTransportError {
+            #expect(thrown == error)
+        }
         #expect(harness.sleeps.delays.withValue { $0.isEmpty })
         #expect(try await harness.store.pendingChangeCount() == 1)
+    }
+
+    @Test("an app whose schema the server no longer serves stops before pushing, keeps its changes, and shows outdated")
+    func outdatedApp() async throws {
+        let harness = try Harness()
+        try harness.write { try $0.insert(TaskItem(title: "Queued")) }
+        await harness.server.configure { $0.servedHashes = [String(repeating: "a", count: 64)] }
+        do {
+            try await harness.engine.sync()
+            Issue.record("an outdated app synced")
+        } catch let outdated as AppOutdated {
+            #expect(outdated.appSchemaHash == harness.store.model.schemaHash)
+            #expect(outdated.serverSchemaHash == String(repeating: "a", count: 64))
+            #expect(outdated.message.contains("update the app"))
+            guard case .outdated(let shown) = harness.engine.currentStatus.activity else {
+                Issue.record("the status is \(harness.engine.currentStatus.activity), not outdated")
+                return
+            }
+            #expect(shown == outdated)
+        }
+        #expect(await harness.server.pushedBatches.isEmpty)
+        #expect(await harness.server.pullRequests.isEmpty)
+        #expect(try await harness.store.pendingChangeCount() == 1)
+
+        // Served again (an older version the server still serves): the sync goes on.
+        let hash = harness.store.model.schemaHash
+        await harness.server.configure { $0.servedHashes = [String(repeating: "a", count: 64), hash] }
+        try await harness.engine.sync()
+        #expect(try await harness.store.pendingChangeCount() == 0)
+        #expect(await harness.server.rowCount("TaskItem") == 1)
+        #expect(harness.engine.currentStatus.activity == .idle)
     }
 
     @Test("the status stream reports a sync step by step")

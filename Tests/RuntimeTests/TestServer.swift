@@ -39,6 +39,10 @@ actor TestServer: SyncTransport {
     /// When true, a pull without a cursor answers as the protocol lets a server answer a
     /// download from scratch: the rows it holds now, in one page, and no removals.
     var snapshotInitialPulls = false
+    /// The schema hashes `GET /v1/schema` lists; the model's alone when empty.
+    var servedHashes: [String] = []
+    /// How many times `GET /v1/schema` was asked.
+    private(set) var schemaRequests = 0
     /// Rejects an op when this returns a code and reason.
     var rejection: (@Sendable (PushOperation) -> (code: String, reason: String)?)?
 
@@ -167,7 +171,9 @@ actor TestServer: SyncTransport {
     }
 
     func schema() async throws -> SchemaResponse {
-        SchemaResponse(hash: model.schemaHash, subsets: [model.subset])
+        schemaRequests += 1
+        return SchemaResponse(hash: servedHashes.first ?? model.schemaHash, subsets: [model.subset],
+                              served: servedHashes.isEmpty ? nil : servedHashes)
     }
 }
 

@@ -217,6 +217,7 @@ public actor SyncEngine {
         }
         var report = SyncReport()
         do {
+            try await checkServedSchema(model)
             try await push(into: &report)
             for unit in units {
                 report.pulled[unit.name] = try await pull(unit.name)
@@ -224,10 +225,32 @@ public actor SyncEngine {
             try await store.recordSuccessfulSync(at: Date())
             await publish(.idle)
             return report
+        } catch let error as SyncTransportError where error.isSchemaMismatch {
+            // Retired while this sync ran: the same as finding it out at the start.
+            let outdated = AppOutdated(appSchemaHash: model.schemaHash, serverSchemaHash: nil,
+                                       message: "this version of the app is out of date; update it to sync again (\(error.description))")
+            await publish(.outdated(outdated))
+            throw outdated
+        } catch let outdated as AppOutdated {
+            await publish(.outdated(outdated))
+            throw outdated
         } catch {
             await publish(.failed(SyncFailure(error)))
             throw error
         }
+    }
+
+    /// The seeds' "check the app definition" step: asks the server which schema
+    /// versions it serves (a `304` when nothing changed since the last sync) and stops
+    /// the sync, before anything is pushed, when the app's isn't one of them.
+    private func checkServedSchema(_ model: SyncModel) async throws {
+        let transport = self.transport
+        let answer = try await Self.withRetry(configuration.retry) { try await transport.schema() }
+        guard !answer.serves(model.schemaHash) else { return }
+        throw AppOutdated(
+            appSchemaHash: model.schemaHash, serverSchemaHash: answer.hash,
+            message: "this version of the app is out of date: the server no longer serves its schema "
+                + "\(model.schemaHash.prefix(12))…; update the app to sync again. Pending changes are kept.")
     }
 
     /// Pushes the outbox batch by batch. While the server works on one batch, the next

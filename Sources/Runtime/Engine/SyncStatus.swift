@@ -14,6 +14,10 @@ public struct SyncStatus: Sendable, Hashable {
         case pulling(unit: String, done: Int, estimate: Int?)
         /// The last sync failed; pending changes are kept.
         case failed(SyncFailure)
+        /// The server no longer serves the schema this app was built with: syncing
+        /// stops before anything is pushed, and every pending change stays queued
+        /// until an updated app syncs them. Not a failure: no retry will help.
+        case outdated(AppOutdated)
     }
 
     /// The current activity.
@@ -53,6 +57,27 @@ public struct SyncFailure: Error, Sendable, Hashable, CustomStringConvertible {
             isTransient = false
             status = nil
         }
+    }
+
+    public var description: String { message }
+}
+
+/// The server doesn't serve (or no longer serves) the schema the app was built
+/// with: the app must be updated before it syncs again. Thrown by a sync, and shown as
+/// ``SyncStatus/Activity/outdated(_:)``.
+public struct AppOutdated: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The app's schema hash.
+    public var appSchemaHash: String
+    /// The schema hash the server serves to apps built now, when it said.
+    public var serverSchemaHash: String?
+    /// A sentence for people.
+    public var message: String
+
+    /// Creates the error.
+    public init(appSchemaHash: String, serverSchemaHash: String?, message: String) {
+        self.appSchemaHash = appSchemaHash
+        self.serverSchemaHash = serverSchemaHash
+        self.message = message
     }
 
     public var description: String { message }

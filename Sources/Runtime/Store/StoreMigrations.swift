@@ -1,9 +1,9 @@
 import GRDB
 
-/// The store's migrations: the bookkeeping tables once, then one migration per schema
-/// hash that brings the subset's tables up to that model.
+/// The store's migrations: the bookkeeping tables once (GRDB's migrator, by identity),
+/// then ``ModelMigration``, keyed by the schema hash the store was last opened with.
 enum StoreMigrations {
-    static func migrator(for model: SyncModel) -> DatabaseMigrator {
+    static func migrator() -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("syncwright-bookkeeping-1") { db in
             try db.execute(sql: """
@@ -64,25 +64,6 @@ enum StoreMigrations {
                 ) WITHOUT ROWID;
                 ALTER TABLE syncwright_outbox ADD COLUMN sentValues TEXT;
                 """)
-        }
-        migrator.registerMigration("syncwright-schema-\(model.schemaHash)") { db in
-            for entity in model.entities {
-                if try db.tableExists(entity.tableName) {
-                    let existing = Set(try db.columns(in: entity.tableName).map { $0.name.lowercased() })
-                    for column in entity.columns where !existing.contains(column.name.lowercased()) {
-                        try db.execute(sql: """
-                            ALTER TABLE \(entity.tableName.quotedDatabaseIdentifier) \
-                            ADD COLUMN \(column.name.quotedDatabaseIdentifier) \(column.type.localSQLType)
-                            """)
-                    }
-                } else {
-                    try db.execute(sql: entity.createTableSQL)
-                }
-            }
-            // Another model selects other columns and rows: fetch everything again.
-            try db.execute(sql: "DELETE FROM syncwright_cursors")
-            try db.execute(sql: "INSERT OR REPLACE INTO syncwright_metadata (key, value) VALUES ('schemaHash', ?)",
-                           arguments: [model.schemaHash])
         }
         return migrator
     }

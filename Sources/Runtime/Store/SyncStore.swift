@@ -27,8 +27,11 @@ public final class SyncStore: Sendable {
     /// Opens (or creates) the store at `path` and migrates it to `model`.
     ///
     /// When the model's schema hash differs from the one the store was last opened
-    /// with, new tables and columns are added and every unit's cursor is reset, so the
-    /// next sync fetches what the new model selects. Pending changes are kept.
+    /// with, the tables are brought to the new model (`ModelMigration`: new tables and
+    /// columns, tables rebuilt for dropped or retyped columns, rows kept) and every
+    /// unit downloads again, removing rows the new model doesn't select. Pending changes
+    /// are kept; a pending change to a field the model dropped becomes a rejected
+    /// change with a reason.
     ///
     /// - Throws: GRDB's `DatabaseError` when the file can't be opened or migrated.
     public init(path: String, model: SyncModel) throws {
@@ -40,7 +43,8 @@ public final class SyncStore: Sendable {
         var configuration = Configuration()
         configuration.label = "Syncwright.\(model.schemaName).\(model.subset)"
         pool = try DatabasePool(path: path, configuration: configuration)
-        try StoreMigrations.migrator(for: model).migrate(pool)
+        try StoreMigrations.migrator().migrate(pool)
+        try pool.write { db in try ModelMigration.migrate(db, to: model) }
         clientID = try pool.write { db in
             if let existing = try String.fetchOne(db, sql: "SELECT value FROM syncwright_metadata WHERE key = 'clientId'") {
                 return existing

@@ -18,6 +18,8 @@ public struct HTTPSyncTransport: SyncTransport {
     private let client: any SyncHTTPClient
     private let timeout: TimeInterval
     private let compressesRequests: Bool
+    /// The last `GET /v1/schema` answer and its `ETag`.
+    private let schemaCache = Locked<(tag: String, response: SchemaResponse)?>(nil)
 
     /// Creates a transport that sends its requests with `client`.
     ///
@@ -83,8 +85,18 @@ public struct HTTPSyncTransport: SyncTransport {
         try await send("POST", "v1/pull", body: request, decode: { data throws in try PullResponseDecoder.decode(data) })
     }
 
+    /// `GET /v1/schema`, asked with the `ETag` of the last answer: when nothing changed
+    /// the server answers `304` without a body and the last answer is returned.
     public func schema() async throws -> SchemaResponse {
-        try await send("GET", "v1/schema", body: Optional<PullRequest>.none)
+        let cached = schemaCache.withValue { $0 }
+        var headers: [String: String] = [:]
+        if let cached { headers["If-None-Match"] = cached.tag }
+        let (answer, tag) = try await exchange("GET", "v1/schema", encodedBody: nil, headers: headers) { data, status in
+            if status == 304, let cached { return cached.response }
+            return try JSONDecoder().decode(SchemaResponse.self, from: data)
+        }
+        if let tag { schemaCache.withValue { $0 = (tag, answer) } }
+        return answer
     }
 
     /// A request body as sent: JSON, gzip-compressed when `compressesRequests`, and its headers.
@@ -110,6 +122,14 @@ public struct HTTPSyncTransport: SyncTransport {
         _ method: String, _ path: String, encodedBody: Data?, headers: [String: String],
         decode: (Data) throws -> Response = { try JSONDecoder().decode(Response.self, from: $0) }
     ) async throws -> Response {
+        try await exchange(method, path, encodedBody: encodedBody, headers: headers) { data, _ in try decode(data) }.0
+    }
+
+    /// Sends a request and decodes a 2xx or 304 answer; returns it with its `ETag`.
+    private func exchange<Response>(
+        _ method: String, _ path: String, encodedBody: Data?, headers: [String: String],
+        decode: (Data, Int) throws -> Response
+    ) async throws -> (Response, String?) {
         var fields = ["Accept": "application/json", "Accept-Encoding": "gzip"]
         let token: String
         do {
@@ -118,9 +138,7 @@ public struct HTTPSyncTransport: SyncTransport {
             throw SyncTransportError.unauthorized("the token provider failed: \(error)")
         }
         fields["Authorization"] = "Bearer \(token)"
-        if encodedBody != nil {
-            for (name, value) in headers { fields[name] = value }
-        }
+        for (name, value) in headers { fields[name] = value }
         let response = try await client.send(
             SyncHTTPRequest(method: method, url: baseURL.appendingPathComponent(path), headers: fields, body: encodedBody),
             timeout: .milliseconds(Int64(timeout * 1000)))
@@ -132,13 +150,13 @@ public struct HTTPSyncTransport: SyncTransport {
                 throw SyncTransportError.invalidResponse("\(method) \(path): \(error)")
             }
         }
-        guard (200..<300).contains(response.status) else {
+        guard (200..<300).contains(response.status) || response.status == 304 else {
             let message = (try? JSONDecoder().decode(ErrorResponse.self, from: body))?.message
                 ?? String(decoding: body.prefix(500), as: UTF8.self)
             throw Self.error(status: response.status, message: message)
         }
         do {
-            return try decode(body)
+            return (try decode(body, response.status), response.headers["etag"])
         } catch {
             throw SyncTransportError.invalidResponse("\(method) \(path): the body is not a valid \(Response.self): \(error)")
         }

@@ -47,10 +47,13 @@ public struct SyncHTTPResponse: Sendable, Hashable {
     public var status: Int
     /// The body, as received.
     public var body: Data
+    /// Header fields by lower-cased name; the transport reads `etag`.
+    public var headers: [String: String]
 
     /// Creates a response.
-    public init(status: Int, body: Data) {
+    public init(status: Int, body: Data, headers: [String: String] = [:]) {
         self.status = status
         self.body = body
+        self.headers = headers
     }
 }

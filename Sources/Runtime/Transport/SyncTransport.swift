@@ -116,6 +116,9 @@ public struct SyncTransportError: Error, Sendable, Hashable, CustomStringConvert
 
     /// Whether the server asks for a unit to be pulled again from the start.
     public var isResyncRequired: Bool { code == .resyncRequired }
+    /// Whether the server doesn't serve the request's schema hash (409): the app must
+    /// be updated.
+    public var isSchemaMismatch: Bool { code == .schemaMismatch }
 
     public var description: String {
         let prefix = status.map { "HTTP \($0): " } ?? ""

@@ -37,6 +37,8 @@ public struct URLSessionSyncHTTPClient: SyncHTTPClient {
         guard let http = response as? HTTPURLResponse else {
             throw SyncTransportError.invalidResponse("\(request.summary): not an HTTP response")
         }
-        return SyncHTTPResponse(status: http.statusCode, body: data)
+        var headers: [String: String] = [:]
+        for (name, value) in http.allHeaderFields { headers["\(name)".lowercased()] = "\(value)" }
+        return SyncHTTPResponse(status: http.statusCode, body: data, headers: headers)
     }
 }
