@@ -37,10 +37,10 @@ final class LiveServer: Sendable {
         return LiveServer(service: service, port: port, task: task)
     }
 
-    func stop() async {
+    func stop(closingDatabase: Bool = true) async {
         task.cancel()
         _ = await task.result
-        try? await service.database.close()
+        if closingDatabase { try? await service.database.close() }
     }
 
     static func token(_ claims: [String: JSONValue], secret: String = LiveServer.secret) async throws -> String {

@@ -180,7 +180,7 @@ struct SchemaEvolutionTests {
             try await refused.prepare()
             Issue.record("a breaking deploy started")
         } catch let error as SchemaDeployError {
-            #expect(error.message.contains("chores.yaml (served since"))
+            #expect(error.message.contains("(chores.yaml as served since"))
             #expect(error.message.contains("breaking: subset 'mine' no longer selects 'Chore.title', which old apps read [column-removed]"))
             #expect(error.message.contains("syncwright-server retire"))
         }

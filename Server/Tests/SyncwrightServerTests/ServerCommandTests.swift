@@ -2,6 +2,9 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import Syncwright
+import SyncwrightSchema
+@testable import SyncwrightServer
 import Testing
 
 /// The `syncwright-server` executable as people run it.
@@ -65,6 +68,46 @@ struct ServerCommandTests {
         let noSecret = try Self.run(["--schema", "broken.yaml"], in: directory)
         #expect(noSecret.status != 0)
         #expect(noSecret.output.contains("--jwt-secret"))
+    }
+
+    @Test("a breaking deploy stops the start with the located changes; versions lists, retire retires, then it starts")
+    func breakingDeployThroughTheCommands() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("syncwright-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try Chores.v1.write(to: directory.appendingPathComponent("v1.yaml"), atomically: true, encoding: .utf8)
+        let v3 = Chores.v1.replacingOccurrences(of: "[id, owner, title, state]", with: "[id, owner, state]")
+        try v3.write(to: directory.appendingPathComponent("v3.yaml"), atomically: true, encoding: .utf8)
+        let database = "sqlite:" + directory.appendingPathComponent("server.sqlite").path
+        // v1 served once.
+        let v1 = try Chores.model(Chores.v1, file: "v1.yaml")
+        let service = SyncService(schema: v1, database: try SyncServer.openDatabase(database, logger: TestDatabases.logger),
+                                  logger: TestDatabases.logger)
+        try await service.prepare()
+        try await service.database.close()
+
+        let refused = try Self.run(["serve", "--schema", "v3.yaml", "--database", database, "--port", "0",
+                                    "--jwt-secret", LiveServer.secret], in: directory)
+        #expect(refused.status == 1)
+        #expect(refused.output.contains("error: v3.yaml can't be served next to the schema versions installed apps use"), "\(refused.output)")
+        #expect(refused.output.contains("apps on schema \(v1.schemaHash.prefix(12)) (v1.yaml as served since "), "\(refused.output)")
+        #expect(refused.output.contains("\nv1.yaml:16:7: breaking: subset 'mine' no longer selects 'Chore.title'"), "\(refused.output)")
+        #expect(refused.output.contains("syncwright-server retire HASH --schema v3.yaml"), "\(refused.output)")
+
+        let versions = try Self.run(["versions", "--schema", "v3.yaml", "--database", database], in: directory)
+        #expect(versions.status == 0, "\(versions.output)")
+        #expect(versions.output.hasPrefix(v1.schemaHash + "  "))
+        #expect(versions.output.contains("  served  v1.yaml"))
+
+        let retired = try Self.run(["retire", String(v1.schemaHash.prefix(10)), "--schema", "v3.yaml", "--database", database],
+                                   in: directory)
+        #expect(retired.status == 0, "\(retired.output)")
+        #expect(retired.output == "retired \(v1.schemaHash)\n")
+        let again = try Self.run(["retire", String(v1.schemaHash.prefix(10)), "--schema", "v3.yaml", "--database", database],
+                                 in: directory)
+        #expect(again.status == 1)
+        #expect(again.output.contains("no served schema version has a hash starting with"))
+        let listed = try Self.run(["versions", "--schema", "v3.yaml", "--database", database], in: directory)
+        #expect(listed.output.contains("  retired "))
     }
 
     @Test func serveCreatesTheSQLiteFileAndStopsCleanlyOnSIGTERM() async throws {

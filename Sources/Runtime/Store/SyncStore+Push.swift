@@ -74,7 +74,11 @@ extension SyncStore {
                 var selected: [String: JSONValue] = [:]
                 selected.reserveCapacity(statements.writable.count)
                 for (index, column) in statements.writable.enumerated() where kind == .insert || changed.contains(column.name) {
-                    selected[column.name] = column.type.wireValue(fromDatabase: current[index])
+                    let value: DatabaseValue = current[index]
+                    // A required field still null was added by a newer model after the row
+                    // was inserted: left out, the server gives it the field's default.
+                    if kind == .insert, !column.isNullable, value.isNull { continue }
+                    selected[column.name] = column.type.wireValue(fromDatabase: value)
                 }
                 values = selected
             }

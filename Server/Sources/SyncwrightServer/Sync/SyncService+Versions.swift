@@ -82,7 +82,7 @@ extension SyncService {
         var served: [String: [String: ServedSubset]] = [:]
         var refusals: [String] = []
         for record in records where !record.isRetired && record.hash != schema.schemaHash {
-            let loaded = SchemaLoader.load(SchemaFile(path: "\(record.file) (served since \(record.firstServedAt))", text: record.source))
+            let loaded = SchemaLoader.load(SchemaFile(path: record.file, text: record.source))
             guard let model = loaded.model, model.schemaHash == record.hash else {
                 logger.error("a recorded schema version no longer loads; devices on it are told to update", metadata: [
                     "schemaHash": "\(record.hash.prefix(16))",
@@ -92,7 +92,7 @@ extension SyncService {
             let changes = SchemaDiff.compare(old: model, new: schema)
             if changes.containsBreakingChanges {
                 let lines = changes.filter { $0.impact == .breaking }.map { SchemaChangeFormatter.text($0) }
-                refusals.append("apps on schema \(record.hash.prefix(16))… (\(record.file), served since \(record.firstServedAt)) "
+                refusals.append("apps on schema \(record.hash.prefix(12)) (\(record.file) as served since \(record.firstServedAt)) "
                                 + "would stop syncing:\n" + lines.joined(separator: "\n"))
                 continue
             }
@@ -101,8 +101,8 @@ extension SyncService {
         guard refusals.isEmpty else {
             throw SchemaDeployError(message: "\(schema.file) can't be served next to the schema versions installed apps use:\n"
                 + refusals.joined(separator: "\n")
-                + "\nmake the change compatible (`syncwright diff` shows the same), or retire those versions first "
-                + "(`syncwright-server retire HASH --database …`); their apps are then told to update")
+                + "\nmake the change compatible (`syncwright diff OLD NEW` shows the same), or retire those versions first "
+                + "(`syncwright-server retire HASH --schema \(schema.file) --database …`); their apps are then told to update")
         }
         return served
     }
