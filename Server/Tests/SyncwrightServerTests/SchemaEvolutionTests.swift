@@ -230,6 +230,33 @@ struct SchemaEvolutionTests {
         try await first.database.close()
     }
 
+    @Test("changed defaults reach the existing table; the next start alters nothing", arguments: DatabaseKind.allCases)
+    func defaultsAndNullability(_ kind: DatabaseKind) async throws {
+        let v1 = try Chores.model(Chores.v1)
+        let first = SyncService(schema: v1, database: try await TestDatabases.make(kind), logger: TestDatabases.logger)
+        try await first.prepare()
+        _ = try await Chores.push(first, v1, [Chores.insert(1, title: "a")])
+        let changed = Chores.v1.replacingOccurrences(of: "default: todo", with: "default: done")
+            .replacingOccurrences(of: "code: string?", with: "code: { type: string?, default: none }")
+        let v2 = try Chores.model(changed, file: "v2.yaml")
+        let service = SyncService(schema: v2, database: first.database, logger: TestDatabases.logger)
+        try await service.prepare()
+        let placeholder = first.dialect.placeholder(1) + first.dialect.cast(for: .uuid)
+        try await first.database.write { connection in
+            try await connection.execute("INSERT INTO chores (id, owner, title) VALUES (\(placeholder), 'ann', 'raw')",
+                                         [.text(Chores.id(2))])
+        }
+        let row = try await first.database.read("SELECT state, code FROM chores WHERE title = 'raw'", []).first
+        #expect(row?.first?.text == "done")
+        #expect(row?.last?.text == "none")
+        let layout = DatabaseLayout(schema: v2, dialect: first.dialect)
+        let columns = try await first.database.write { connection in try await layout.columns(of: "chores", connection) } ?? []
+        #expect(columns.first { $0.name == "code" }?.isNotNull == false)
+        let report = try await first.database.write { connection in try await layout.migrate(connection) }
+        #expect(report.addedColumns.isEmpty && report.convertedColumns.isEmpty && report.rebuiltTables.isEmpty)
+        try await first.database.close()
+    }
+
     @Test("a required field without a default can't be added to a table with rows", arguments: DatabaseKind.allCases)
     func requiredFieldRefused(_ kind: DatabaseKind) async throws {
         let v1 = try Chores.model(Chores.v1)

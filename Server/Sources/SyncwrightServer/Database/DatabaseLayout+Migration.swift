@@ -41,7 +41,8 @@ extension DatabaseLayout {
         /// SQLite's declared type, or PostgreSQL's `udt_name`.
         var type: String
         var isNotNull: Bool
-        /// SQLite's default as written; PostgreSQL's is not compared.
+        /// The default as the catalog spells it (SQLite: as written; PostgreSQL: as
+        /// `pg_get_expr` prints it).
         var defaultText: String?
     }
 
@@ -72,7 +73,7 @@ extension DatabaseLayout {
                 "SELECT name, upper(type), \"notnull\", dflt_value FROM pragma_table_info(?)", [.text(table)])
         case .postgres:
             rows = try await connection.query(
-                "SELECT column_name::text, udt_name::text, (is_nullable = 'NO'), NULL::text FROM information_schema.columns "
+                "SELECT column_name::text, udt_name::text, (is_nullable = 'NO'), column_default::text FROM information_schema.columns "
                     + "WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position", [.text(table)])
         }
         guard !rows.isEmpty else { return nil }
@@ -170,13 +171,18 @@ extension DatabaseLayout {
                     needsRebuild = true
                 }
             case .postgres:
+                // Each ALTER takes the table's lock: only what differs is altered.
                 let name = dialect.quote(field.columnName)
-                if !isKey {
+                if !isKey, column.isNotNull != wantsNotNull {
                     try await connection.execute("ALTER TABLE \(table) ALTER COLUMN \(name) \(wantsNotNull ? "SET" : "DROP") NOT NULL")
                 }
-                if let value = defaultLiteral(field) {
-                    try await connection.execute("ALTER TABLE \(table) ALTER COLUMN \(name) SET DEFAULT \(value)")
-                } else if !isKey {
+                if column.type != wanted {
+                    // The conversion below sets the default once the type has changed.
+                } else if let value = defaultLiteral(field) {
+                    if column.defaultText?.lowercased() != value.lowercased() {
+                        try await connection.execute("ALTER TABLE \(table) ALTER COLUMN \(name) SET DEFAULT \(value)")
+                    }
+                } else if !isKey, column.defaultText != nil {
                     try await connection.execute("ALTER TABLE \(table) ALTER COLUMN \(name) DROP DEFAULT")
                 }
             }
