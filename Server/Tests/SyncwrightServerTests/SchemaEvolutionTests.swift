@@ -28,10 +28,11 @@ enum Chores {
                 access: read-write
         """
 
-    /// v1 plus a nullable field, a defaulted field, and a new entity in the subset.
+    /// v1 plus a nullable field, a defaulted field, a new entity in the subset, and one
+    /// in no subset.
     static let v2 = v1
         .replacingOccurrences(of: "      state: { enum: [todo, done], default: todo }\n",
-                              with: "      state: { enum: [todo, done], default: todo }\n      fragile: bool?\n      minutes: { type: int, default: 15 }\n  Room:\n    table: rooms\n    fields: { id: uuid, owner: string, name: string }\n")
+                              with: "      state: { enum: [todo, done], default: todo }\n      fragile: bool?\n      minutes: { type: int, default: 15 }\n  Room:\n    table: rooms\n    fields: { id: uuid, owner: string, name: string }\n  Audit:\n    table: audits\n    fields: { id: uuid, note: string }\n")
         .replacingOccurrences(of: "[id, owner, title, state]", with: "[id, owner, title, state, fragile, minutes]")
         + "\n      Room:\n        rows: owner == $me\n        access: read-write\n"
 
@@ -116,6 +117,11 @@ struct SchemaEvolutionTests {
         let room = PushOperation(opId: "room-1", entity: "Room", kind: .insert, key: .string(Chores.id(90)), baseVersion: nil,
                                  values: ["id": .string(Chores.id(90)), "owner": .string("ann"), "name": .string("kitchen")])
         #expect(try await Chores.push(second, v2, [room]).results.first?.status == .applied)
+
+        // The entity no subset keeps takes writes from other systems.
+        try await FieldService.sql(first.database, "INSERT INTO audits (id, note) VALUES ('\(Chores.id(70))', 'x')")
+        try await FieldService.sql(first.database, "UPDATE audits SET note = 'y'")
+        try await FieldService.sql(first.database, "DELETE FROM audits")
 
         // Restarting on v2 changes nothing and serves both still; the rows are all kept.
         let third = SyncService(schema: v2, database: first.database, logger: TestDatabases.logger)

@@ -373,6 +373,8 @@ public struct DatabaseLayout: Sendable {
         let declared = entity.fields.map { q($0.columnName) }.joined(separator: ", ")
         func trigger(_ suffix: String, _ event: String, _ body: [String]) -> [String] {
             let triggerName = q("syncwright_\(name)_\(suffix)")
+            // An entity no subset keeps and no filter reads logs nothing on delete.
+            guard !body.isEmpty else { return ["DROP TRIGGER IF EXISTS \(triggerName)"] }
             return [
                 "DROP TRIGGER IF EXISTS \(triggerName)",
                 "CREATE TRIGGER \(triggerName) AFTER \(event) ON \(table) FOR EACH ROW BEGIN\n    "
@@ -396,6 +398,7 @@ public struct DatabaseLayout: Sendable {
         let body = [
             "PERFORM pg_advisory_xact_lock(\(Self.postgresWriteLock));",
             "IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND OLD.\(keyColumn) IS DISTINCT FROM NEW.\(keyColumn)) THEN",
+            "    NULL;",
         ] + indented(removeEverywhere(entity, keyText: oldKey) + refileDependents(of: entity, "OLD", changedOnly: false)) + [
             "END IF;",
             "IF TG_OP = 'DELETE' THEN",
