@@ -182,6 +182,8 @@ struct Sync: AsyncParsableCommand {
             let pulled = report.pulled.values.reduce(0, +)
             print("synced: \(report.pushed) pushed, \(report.conflicts) conflicts, \(report.rejected) rejected, \(pulled) pulled")
             if report.rejected > 0 { print("see `fieldservice rejected`") }
+        } catch let outdated as AppOutdated {
+            throw CommandFailure("\(outdated.message)")
         } catch {
             throw CommandFailure("sync failed: \(error); your changes stay on this device")
         }
