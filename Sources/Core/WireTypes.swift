@@ -191,18 +191,23 @@ public struct SchemaResponse: Sendable, Hashable, Codable {
     public var subsets: [String]
     /// Every schema hash the server serves: ``hash`` first, then the older versions
     /// installed apps may still sync with, oldest first. An app whose hash isn't listed
-    /// must be updated.
+    /// must be updated, unless it is in ``upcoming``.
     public var served: [String]
+    /// Hashes a newer deploy of the server already serves and this server doesn't yet,
+    /// during a rolling deploy: an app on one of them retries later instead of being
+    /// told to update.
+    public var upcoming: [String]
 
     /// Creates a response.
-    public init(hash: String, subsets: [String], served: [String]? = nil) {
+    public init(hash: String, subsets: [String], served: [String]? = nil, upcoming: [String] = []) {
         self.hash = hash
         self.subsets = subsets
         self.served = served ?? [hash]
+        self.upcoming = upcoming
     }
 
     private enum CodingKeys: String, CodingKey {
-        case hash, subsets, served
+        case hash, subsets, served, upcoming
     }
 
     public init(from decoder: any Decoder) throws {
@@ -211,6 +216,15 @@ public struct SchemaResponse: Sendable, Hashable, Codable {
         subsets = try container.decode([String].self, forKey: .subsets)
         // A server from before schema versions were served lists only its own.
         served = try container.decodeIfPresent([String].self, forKey: .served) ?? [hash]
+        upcoming = try container.decodeIfPresent([String].self, forKey: .upcoming) ?? []
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(hash, forKey: .hash)
+        try container.encode(subsets, forKey: .subsets)
+        try container.encode(served, forKey: .served)
+        if !upcoming.isEmpty { try container.encode(upcoming, forKey: .upcoming) }
     }
 
     /// Whether an app built against `schemaHash` may sync with the server.

@@ -449,6 +449,25 @@ struct SyncEngineTests {
         #expect(try await harness.store.pendingChangeCount() == 1)
     }
 
+    @Test("an app whose schema only a newer deploy serves yet fails transiently, not as outdated")
+    func upcomingSchema() async throws {
+        let harness = try Harness()
+        try harness.write { try $0.insert(TaskItem(title: "Queued")) }
+        let hash = harness.store.model.schemaHash
+        await harness.server.configure { server in
+            server.servedHashes = [String(repeating: "b", count: 64)]
+            server.upcomingHashes = [hash]
+        }
+        await #expect(throws: SyncTransportError.self) { try await harness.engine.sync() }
+        guard case .failed(let failure) = harness.engine.currentStatus.activity else {
+            Issue.record("the status is \(harness.engine.currentStatus.activity)")
+            return
+        }
+        #expect(failure.isTransient)
+        #expect(await harness.server.pushedBatches.isEmpty)
+        #expect(try await harness.store.pendingChangeCount() == 1)
+    }
+
     @Test("an app whose schema the server no longer serves stops before pushing, keeps its changes, and shows outdated")
     func outdatedApp() async throws {
         let harness = try Harness()

@@ -41,6 +41,8 @@ actor TestServer: SyncTransport {
     var snapshotInitialPulls = false
     /// The schema hashes `GET /v1/schema` lists; the model's alone when empty.
     var servedHashes: [String] = []
+    /// The hashes `GET /v1/schema` lists as upcoming.
+    var upcomingHashes: [String] = []
     /// How many times `GET /v1/schema` was asked.
     private(set) var schemaRequests = 0
     /// Rejects an op when this returns a code and reason.
@@ -173,7 +175,7 @@ actor TestServer: SyncTransport {
     func schema() async throws -> SchemaResponse {
         schemaRequests += 1
         return SchemaResponse(hash: servedHashes.first ?? model.schemaHash, subsets: [model.subset],
-                              served: servedHashes.isEmpty ? nil : servedHashes)
+                              served: servedHashes.isEmpty ? nil : servedHashes, upcoming: upcomingHashes)
     }
 }
 

@@ -171,6 +171,32 @@ struct SchemaEvolutionTests {
         try await first.database.close()
     }
 
+    @Test("during a rolling deploy the server still on v1 lists v2 as upcoming and answers it 503, not 'update the app'",
+          arguments: DatabaseKind.allCases)
+    func rollingDeploy(_ kind: DatabaseKind) async throws {
+        let v1 = try Chores.model(Chores.v1)
+        let v2 = try Chores.model(Chores.v2)
+        let old = SyncService(schema: v1, database: try await TestDatabases.make(kind), logger: TestDatabases.logger)
+        try await old.prepare()
+        let new = SyncService(schema: v2, database: old.database, logger: TestDatabases.logger)
+        try await new.prepare()
+        let answer = try await old.schemaResponse()
+        #expect(answer.served == [v1.schemaHash])
+        #expect(answer.upcoming == [v2.schemaHash])
+        #expect(try await new.schemaResponse().upcoming.isEmpty)
+        do {
+            _ = try await Chores.pull(old, v2, units: ["Chore"])
+            Issue.record("an old server served a newer schema")
+        } catch let error as ProtocolError {
+            #expect(error.status == 503)
+            #expect(error.code == "schema_upcoming")
+        }
+        // Retired, it is neither served nor upcoming.
+        _ = try await new.retire(hashPrefix: String(v1.schemaHash.prefix(16)))
+        #expect(try await new.schemaResponse().served == [v2.schemaHash])
+        try await old.database.close()
+    }
+
     @Test("a breaking deploy is refused at start with the located changes, and changes nothing", arguments: DatabaseKind.allCases)
     func breakingDeployRefused(_ kind: DatabaseKind) async throws {
         let v1 = try Chores.model(Chores.v1)

@@ -247,6 +247,10 @@ public actor SyncEngine {
         let transport = self.transport
         let answer = try await Self.withRetry(configuration.retry) { try await transport.schema() }
         guard !answer.serves(model.schemaHash) else { return }
+        if answer.upcoming.contains(model.schemaHash) {
+            // A rolling deploy reached this app before this server: not outdated, early.
+            throw SyncTransportError.server(status: 503, "the server is being updated to this app's schema; the sync is tried again later")
+        }
         throw AppOutdated(
             appSchemaHash: model.schemaHash, serverSchemaHash: answer.hash,
             message: "this version of the app is out of date: the server no longer serves its schema "

@@ -47,7 +47,7 @@ struct SyncRoutes: Sendable {
     private func schema(_ request: Request) async throws -> Response {
         _ = try await claims(request)
         let answer = try await service.schemaResponse()
-        let tag = "\"" + SyncRoutes.digest(([answer.hash] + answer.subsets + ["served"] + answer.served).joined(separator: "\n")) + "\""
+        let tag = "\"" + SyncRoutes.digest(([answer.hash] + answer.subsets + ["served"] + answer.served + ["upcoming"] + answer.upcoming).joined(separator: "\n")) + "\""
         let sent = request.headers[.ifNoneMatch]?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } ?? []
         if sent.contains(tag) || sent.contains("W/" + tag) {
             return Response(status: .notModified, headers: [.eTag: tag])

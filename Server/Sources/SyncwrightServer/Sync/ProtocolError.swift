@@ -29,5 +29,9 @@ public struct ProtocolError: Error, Sendable, Hashable, CustomStringConvertible 
         Self(status: 409, code: "schema_retired",
              message: "schema \(hash.prefix(16))… is retired on this server; update the app")
     }
+    static func schemaUpcoming(_ hash: String) -> Self {
+        Self(status: 503, code: "schema_upcoming",
+             message: "schema \(hash.prefix(16))… is served by a newer deploy of this server, not by this one yet; retry shortly")
+    }
     static func resyncRequired(_ message: String) -> Self { Self(status: 410, code: "resync_required", message: message) }
 }

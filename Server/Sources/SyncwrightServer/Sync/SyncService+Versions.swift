@@ -67,6 +67,9 @@ extension SyncService {
             throw ProtocolError.schemaRetired(schemaHash)
         }
         guard let version = olderVersions.withValue({ $0[schemaHash] }) else {
+            if try await upcomingHashes().contains(schemaHash) {
+                throw ProtocolError.schemaUpcoming(schemaHash)
+            }
             throw ProtocolError.schemaHashUnknown(schemaHash, expected: schema.schemaHash)
         }
         guard let served = version[name] else {
@@ -121,6 +124,17 @@ extension SyncService {
             try await connection.execute(DatabaseLayout.schemaVersionsTable)
             return try await SchemaVersionRecord.all(connection)
         }
+    }
+
+    /// Hashes a newer deploy recorded (first served after this server's schema, not
+    /// retired) that this server doesn't serve: during a rolling deploy, apps built
+    /// against them are asked to retry rather than to update.
+    public func upcomingHashes() async throws -> [String] {
+        let records = try await SchemaVersionRecord.all(database)
+        guard let own = records.first(where: { $0.hash == schema.schemaHash }) else { return [] }
+        return records.filter { !$0.isRetired && $0.hash != own.hash && $0.firstServedAt >= own.firstServedAt }
+            .filter { hash in olderVersions.withValue { $0[hash.hash] == nil } }
+            .map(\.hash)
     }
 
     /// Retires the schema versions whose hash starts with `prefix` (at least 8 hex
