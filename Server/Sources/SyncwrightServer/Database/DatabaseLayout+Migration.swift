@@ -128,7 +128,6 @@ extension DatabaseLayout {
                          _ report: inout MigrationReport) async throws {
         let table = dialect.quote(entity.tableName)
         let byName = Dictionary(existing.map { ($0.name.lowercased(), $0) }, uniquingKeysWith: { first, _ in first })
-        let rowCount = try await connection.query("SELECT count(*) FROM \(table)", []).first?.first?.integer ?? 0
         var needsRebuild = false
         var conversions: [(Field, [(key: SQLValue, value: SQLValue)])] = []
         for field in entity.fields {
@@ -140,7 +139,9 @@ extension DatabaseLayout {
                         message: "table '\(entity.tableName)' has no column '\(field.columnName)' for the key of '\(entity.name)'; "
                             + "a key can't change on a table that exists: keep the old key, or use a new table (`table:`)")
                 }
-                try await addColumn(field, of: entity, rowCount: rowCount, connection)
+                // SQLite adds a required column without a default only as nullable: the
+                // rebuild (of a table with no rows) gives it its constraint.
+                if try await addColumn(field, of: entity, connection) { needsRebuild = true }
                 report.addedColumns.append("\(entity.tableName).\(field.columnName)")
                 continue
             }
@@ -206,22 +207,29 @@ extension DatabaseLayout {
         }
     }
 
-    private func addColumn(_ field: Field, of entity: Entity, rowCount: Int64, _ connection: any SQLConnection) async throws {
+    /// Adds the column; returns whether SQLite must still rebuild the table for its constraint.
+    private func addColumn(_ field: Field, of entity: Entity, _ connection: any SQLConnection) async throws -> Bool {
+        var needsConstraint = false
         var definition = dialect.columnType(field.type.storage)
-        if !field.isNullable {
-            guard defaultLiteral(field) != nil || rowCount == 0 else {
+        if !field.isNullable, defaultLiteral(field) == nil {
+            // Counted only here: a start doesn't scan tables it has nothing to add to.
+            let rowCount = try await connection.query(
+                "SELECT count(*) FROM \(dialect.quote(entity.tableName))", []).first?.first?.integer ?? 0
+            guard rowCount == 0 else {
                 throw SchemaMigrationError(
                     location: field.location,
                     message: "'\(entity.name).\(field.name)' is new and may not be null, but '\(entity.tableName)' has \(rowCount) "
                         + "\(rowCount == 1 ? "row" : "rows") without a value for it; give it a default "
                         + "(`{ type: \(field.type), default: … }`) or make it optional (`\(field.type)?`)")
             }
-            // SQLite adds a NOT NULL column only with a default; the push checks it is given.
-            if dialect == .postgres || defaultLiteral(field) != nil { definition += " NOT NULL" }
+            if dialect == .postgres { definition += " NOT NULL" } else { needsConstraint = true }
+        } else if !field.isNullable {
+            definition += " NOT NULL"
         }
         if let value = defaultLiteral(field) { definition += " DEFAULT \(value)" }
         try await connection.execute(
             "ALTER TABLE \(dialect.quote(entity.tableName)) ADD COLUMN \(dialect.quote(field.columnName)) \(definition)")
+        return needsConstraint
     }
 
     /// Every non-null value of the field's column in the field's new type, by key; throws
