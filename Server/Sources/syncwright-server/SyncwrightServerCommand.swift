@@ -107,18 +107,22 @@ struct Versions: AsyncParsableCommand {
     var database = "sqlite:syncwright.sqlite"
 
     func run() async throws {
-        let logger = Logger(label: "syncwright.server")
-        do {
+        try await reportingStartErrors {
+            let logger = Logger(label: "syncwright.server")
             let model = try SyncServer.loadSchema(schema)
             let database = try SyncServer.openDatabase(database, logger: logger)
-            for record in try await SyncService.recordedVersions(database) {
+            let records: [SchemaVersionRecord]
+            do {
+                records = try await SyncService.recordedVersions(database)
+            } catch {
+                try? await database.close()
+                throw error
+            }
+            try await database.close()
+            for record in records {
                 let state = record.hash == model.schemaHash ? "current" : record.isRetired ? "retired \(record.retiredAt!)" : "served"
                 print("\(record.hash)  \(record.firstServedAt)  \(state)  \(record.file)")
             }
-            try await database.close()
-        } catch let error as ServerStartError {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(1)
         }
     }
 }
@@ -145,8 +149,8 @@ struct Retire: AsyncParsableCommand {
     var database = "sqlite:syncwright.sqlite"
 
     func run() async throws {
-        let logger = Logger(label: "syncwright.server")
-        do {
+        try await reportingStartErrors {
+            let logger = Logger(label: "syncwright.server")
             let model = try SyncServer.loadSchema(schema)
             let database = try SyncServer.openDatabase(database, logger: logger)
             let service = SyncService(schema: model, database: database, logger: logger)
@@ -159,17 +163,23 @@ struct Retire: AsyncParsableCommand {
             }
             try await database.close()
             guard !retired.isEmpty else {
-                FileHandle.standardError.write(Data("error: no served schema version has a hash starting with \(hash)\n".utf8))
-                throw ExitCode(1)
+                throw SchemaDeployError(message: "no served schema version has a hash starting with \(hash)")
             }
             for hash in retired { print("retired \(hash)") }
-        } catch let error as ServerStartError {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(1)
-        } catch let error as SchemaDeployError {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(1)
         }
+    }
+}
+
+/// Runs `body`, printing a start or deploy error as `error: …` and exiting with 1.
+func reportingStartErrors(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let error as ServerStartError {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        throw ExitCode(1)
+    } catch let error as SchemaDeployError {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        throw ExitCode(1)
     }
 }
 

@@ -62,14 +62,27 @@ public enum DiagnosticFormatter {
         escapeData(text).replacingOccurrences(of: ":", with: "%3A").replacingOccurrences(of: ",", with: "%2C")
     }
 
-    private struct JSONReport: Encodable {
-        struct Note: Encodable {
-            var file: String?
-            var line: Int?
-            var column: Int?
-            var message: String
-        }
+    /// A note as the JSON formats print it.
+    struct JSONNote: Encodable {
+        var file: String?
+        var line: Int?
+        var column: Int?
+        var message: String
 
+        static func notes(_ notes: [Diagnostic.Note]) -> [JSONNote] {
+            notes.map { JSONNote(file: $0.location?.file, line: $0.location?.line, column: $0.location?.column, message: $0.message) }
+        }
+    }
+
+    /// Pretty-printed JSON with sorted keys, as both JSON formats print it.
+    static func jsonText(_ report: some Encodable) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        // Encoding plain strings and integers cannot fail.
+        return String(decoding: (try? encoder.encode(report)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+
+    private struct JSONReport: Encodable {
         struct Entry: Encodable {
             var file: String
             var line: Int
@@ -77,7 +90,7 @@ public enum DiagnosticFormatter {
             var severity: String
             var rule: String
             var message: String
-            var notes: [Note]
+            var notes: [JSONNote]
         }
 
         var diagnostics: [Entry]
@@ -86,21 +99,15 @@ public enum DiagnosticFormatter {
     }
 
     private static func json(_ diagnostics: [Diagnostic]) -> String {
-        let report = JSONReport(
+        jsonText(JSONReport(
             diagnostics: diagnostics.map { diagnostic in
                 JSONReport.Entry(
                     file: diagnostic.location.file, line: diagnostic.location.line, column: diagnostic.location.column,
                     severity: diagnostic.severity.rawValue, rule: diagnostic.ruleID, message: diagnostic.message,
-                    notes: diagnostic.notes.map {
-                        .init(file: $0.location?.file, line: $0.location?.line, column: $0.location?.column, message: $0.message)
-                    })
+                    notes: JSONNote.notes(diagnostic.notes))
             },
             errors: diagnostics.filter { $0.severity == .error }.count,
             warnings: diagnostics.filter { $0.severity == .warning }.count
-        )
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        // Encoding plain strings and integers cannot fail.
-        return String(decoding: (try? encoder.encode(report)) ?? Data("{}".utf8), as: UTF8.self)
+        ))
     }
 }

@@ -39,13 +39,6 @@ public enum SchemaChangeFormatter {
     }
 
     private struct JSONReport: Encodable {
-        struct Note: Encodable {
-            var file: String?
-            var line: Int?
-            var column: Int?
-            var message: String
-        }
-
         struct Entry: Encodable {
             var file: String
             var line: Int
@@ -53,7 +46,7 @@ public enum SchemaChangeFormatter {
             var impact: String
             var rule: String
             var message: String
-            var notes: [Note]
+            var notes: [DiagnosticFormatter.JSONNote]
         }
 
         var changes: [Entry]
@@ -62,20 +55,15 @@ public enum SchemaChangeFormatter {
     }
 
     private static func json(_ changes: [SchemaChange]) -> String {
-        let report = JSONReport(
+        DiagnosticFormatter.jsonText(JSONReport(
             changes: changes.map { change in
                 JSONReport.Entry(
                     file: change.location.file, line: change.location.line, column: change.location.column,
                     impact: change.impact.rawValue, rule: change.ruleID, message: change.message,
-                    notes: change.notes.map {
-                        .init(file: $0.location?.file, line: $0.location?.line, column: $0.location?.column, message: $0.message)
-                    })
+                    notes: DiagnosticFormatter.JSONNote.notes(change.notes))
             },
             breaking: changes.filter { $0.impact == .breaking }.count,
             compatible: changes.filter { $0.impact == .compatible }.count
-        )
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: (try? encoder.encode(report)) ?? Data("{}".utf8), as: UTF8.self)
+        ))
     }
 }

@@ -18,6 +18,10 @@ struct ServedSubset: Sendable {
 public struct SchemaDeployError: Error, Sendable, CustomStringConvertible {
     /// What stops the deploy, with the located changes or problems and what to do.
     public var message: String
+
+    /// Creates the error.
+    public init(message: String) { self.message = message }
+
     public var description: String { message }
 }
 
