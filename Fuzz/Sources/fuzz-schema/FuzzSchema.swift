@@ -3,7 +3,9 @@ import SyncwrightSchema
 
 /// One input: a schema file's bytes. Parsing and validating it must not crash or hang,
 /// and every diagnostic (and note) must point into the file: a line of it and a column
-/// from 1.
+/// from 1. A valid schema compared with itself by `syncwright diff` has no change, and
+/// reads back from the text the model keeps to the same hash (the server serves old
+/// versions from that text).
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzSchema(_ bytes: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     let contents = Data(bytes: bytes, count: count)
@@ -18,6 +20,12 @@ public func fuzzSchema(_ bytes: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     }
     if result.model != nil, result.diagnostics.contains(where: { $0.severity == .error }) {
         fatalError("a model despite errors: \(result.diagnostics)")
+    }
+    if let model = result.model {
+        let changes = SchemaDiff.compare(old: model, new: model)
+        if !changes.isEmpty { fatalError("a schema differs from itself: \(changes)") }
+        let reread = SchemaLoader.load(SchemaFile(path: "fuzz.yaml", text: model.sourceText)).model
+        if reread?.schemaHash != model.schemaHash { fatalError("the kept text reads back to another schema") }
     }
     return 0
 }
