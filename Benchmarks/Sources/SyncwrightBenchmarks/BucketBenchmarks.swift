@@ -55,11 +55,13 @@ enum BucketBenchmarks {
     static func claims(_ user: Int) -> [String: JSONValue] { ["sub": .string(courier(user))] }
 
     /// Every page of the unit after `cursor`; the changes and the cursor after them.
-    static func pullAll(_ service: SyncService, user: Int, cursor: String?) async throws -> (changes: Int, cursor: String) {
+    static func pullAll(_ service: SyncService, user: Int, cursor: String?, schemaHash: String? = nil)
+        async throws -> (changes: Int, cursor: String)
+    {
         var cursor = cursor
         var count = 0
         while true {
-            let page = try await service.pull(PullRequest(subset: "courier", schemaHash: service.schema.schemaHash,
+            let page = try await service.pull(PullRequest(subset: "courier", schemaHash: schemaHash ?? service.schema.schemaHash,
                                                           units: ["parcels": cursor], limit: 1_000), claims: claims(user))
             count += page.changes.count
             cursor = page.units["parcels"] ?? nil
@@ -113,6 +115,27 @@ enum BucketBenchmarks {
             seconds: afterOthers, baselineName: "the same pull with nothing changed", baselineSeconds: empty,
             target: "0 changes, ≤ 2.00×", meetsTarget: checkTargets ? afterOthers <= empty * 2 : nil))
         try await large.database.close()
+
+        // A compatible deploy: the server now serves v2 and, for installed apps, v1 in
+        // v1's shape. An old app's pull costs what a current one's does.
+        let v2Path = folder.appending(path: "couriers-v2.yaml").path()
+        try schema.replacingOccurrences(of: "      label: string\n", with: "      label: string\n      note: string?\n")
+            .write(toFile: v2Path, atomically: true, encoding: .utf8)
+        let deployed = SyncService(schema: try SyncServer.loadSchema(v2Path), database: small.database)
+        try await deployed.prepare()
+        var current = 0
+        let currentPull = try await best(of: 15) { current = try await pullAll(deployed, user: user, cursor: nil).changes }
+        var old = 0
+        let oldPull = try await best(of: 15) {
+            old = try await pullAll(deployed, user: user, cursor: nil, schemaHash: small.schema.schemaHash).changes
+        }
+        guard old == current, old == expected else {
+            throw BenchmarkFailure("after the deploy courier 0 pulled \(old) parcels on v1 and \(current) on v2, not \(expected)")
+        }
+        runner.record(.init(
+            name: "one courier's initial pull of \(old) parcels by an app on the previous schema version, served in its shape",
+            seconds: oldPull, baselineName: "the same pull by an app on the current version", baselineSeconds: currentPull,
+            target: "≤ 1.25×", meetsTarget: checkTargets ? oldPull <= currentPull * 1.25 : nil))
         try await small.database.close()
     }
 }

@@ -133,7 +133,7 @@ struct Retire: AsyncParsableCommand {
         abstract: "Stop serving an older schema version: its apps are told to update.",
         discussion: """
             Devices on the retired version get `409 schema_retired` from every server of the \
-            database, running or not, and their apps show that they are out of date; their queued \
+            database (running ones notice within five seconds), and their apps show that they are out of date; their queued \
             changes stay on the device. Name the version by at least the first 8 hex digits of \
             its hash (`syncwright-server versions` lists them). The current schema can't be retired.
             """

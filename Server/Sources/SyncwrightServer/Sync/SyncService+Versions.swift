@@ -63,23 +63,42 @@ extension SyncService {
         if schemaHash == schema.schemaHash, let current = currentSubsets[name] {
             return current
         }
-        // Another server of the same database may have retired it since this one started.
-        let recorded = try await database.read(
-            "SELECT retired_at FROM syncwright_schemas WHERE hash = \(dialect.placeholder(1))", [.text(schemaHash)])
-        if let retiredAt = recorded.first?.first, !retiredAt.isNull {
-            olderVersions.withValue { $0[schemaHash] = nil }
-            throw ProtocolError.schemaRetired(schemaHash)
-        }
         guard let version = olderVersions.withValue({ $0[schemaHash] }) else {
+            if try await isRetired(schemaHash) { throw ProtocolError.schemaRetired(schemaHash) }
             if try await upcomingHashes().contains(schemaHash) {
                 throw ProtocolError.schemaUpcoming(schemaHash)
             }
             throw ProtocolError.schemaHashUnknown(schemaHash, expected: schema.schemaHash)
         }
+        // Another server of the same database may have retired it since this one
+        // started: looked up at most once per ``retirementCheckInterval`` per version.
+        let now = ContinuousClock.now
+        let due = retirementChecks.withValue { checks in
+            guard let last = checks[schemaHash], now - last < Self.retirementCheckInterval else {
+                checks[schemaHash] = now
+                return true
+            }
+            return false
+        }
+        if due, try await isRetired(schemaHash) {
+            olderVersions.withValue { $0[schemaHash] = nil }
+            retirementChecks.withValue { $0[schemaHash] = nil }
+            throw ProtocolError.schemaRetired(schemaHash)
+        }
         guard let served = version[name] else {
             throw ProtocolError.invalidRequest("subset \"\(name)\" is not part of schema \(schemaHash.prefix(16))…")
         }
         return served
+    }
+
+    /// How long a server trusts that an older version it serves isn't retired before
+    /// reading the database again: a retirement reaches every server within it.
+    static let retirementCheckInterval = Duration.seconds(5)
+
+    private func isRetired(_ schemaHash: String) async throws -> Bool {
+        let recorded = try await database.read(
+            "SELECT retired_at FROM syncwright_schemas WHERE hash = \(dialect.placeholder(1))", [.text(schemaHash)])
+        return recorded.first?.first.map { !$0.isNull } ?? false
     }
 
     /// Reads the recorded versions, refuses the deploy when one still served can't be
@@ -143,7 +162,8 @@ extension SyncService {
 
     /// Retires the schema versions whose hash starts with `prefix` (at least 8 hex
     /// digits): devices on them are answered `409 schema_retired` from now on, by every
-    /// server of the database. Returns the retired hashes. The current version can't be
+    /// server of the database (others that are running notice within
+    /// ``retirementCheckInterval``). Returns the retired hashes. The current version can't be
     /// retired.
     public func retire(hashPrefix prefix: String) async throws -> [String] {
         let prefix = prefix.lowercased()

@@ -19,6 +19,8 @@ public final class SyncService: Sendable {
     /// The older schema versions still served, by hash, then subset name; read from the
     /// database by ``prepare()``.
     let olderVersions = Locked<[String: [String: ServedSubset]]>([:])
+    /// When each older version was last checked for retirement by another server.
+    let retirementChecks = Locked<[String: ContinuousClock.Instant]>([:])
     /// Every subset entity's buckets, by subset and entity name.
     let bucketDefinitions: [String: [String: [BucketDefinition]]]
     let logger: Logger
