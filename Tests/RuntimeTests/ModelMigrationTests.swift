@@ -149,4 +149,15 @@ struct ModelMigrationTests {
         #expect(try back.read { try $0.tableExists("comment") })
         #expect(try back.cursor(forUnit: "work") == nil)
     }
+
+    @Test("an entity whose table was renamed keeps its rows and pending changes under the new name")
+    func renamedTable() throws {
+        let temporary = try TemporaryStore(model: Self.model("hash-a"))
+        try temporary.store.write { try $0.insert(TaskItem(title: "Kept")) }
+        let renamed = Self.model("hash-b") { $0.tableName = "tasks" }
+        let store = try SyncStore(path: temporary.path, model: renamed)
+        #expect(try store.read { try $0.tableExists("task_item") } == false)
+        #expect(try store.read { try String.fetchAll($0, sql: "SELECT title FROM tasks") } == ["Kept"])
+        #expect(try store.nextPushBatch(limit: 10).first?.values?["title"] == .string("Kept"))
+    }
 }

@@ -15,6 +15,7 @@ import GRDB
 ///   the table the way SQLite documents: a new table, the rows copied, the old table
 ///   dropped, the new one renamed.
 /// - An entity the model no longer has loses its table; its pending changes are rejected.
+///   An entity whose table was renamed keeps its rows under the new name.
 /// - Every unit downloads again from the start; a download from scratch ends by
 ///   removing the rows it didn't deliver again (see `SyncStore.applyPulledPage`), so rows
 ///   a narrowed filter no longer selects leave the device.
@@ -43,6 +44,12 @@ enum ModelMigration {
             }
         }
         for entity in model.entities {
+            // An entity whose table was renamed keeps its rows under the new name.
+            if let previous = previousTables[entity.name], previous != entity.tableName,
+               try db.tableExists(previous), try !db.tableExists(entity.tableName),
+               !model.entities.contains(where: { $0.tableName == previous }) {
+                try db.execute(sql: "ALTER TABLE \(previous.quotedDatabaseIdentifier) RENAME TO \(entity.tableName.quotedDatabaseIdentifier)")
+            }
             guard try db.tableExists(entity.tableName) else {
                 try db.execute(sql: entity.createTableSQL)
                 continue
