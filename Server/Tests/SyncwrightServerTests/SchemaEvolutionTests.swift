@@ -292,6 +292,30 @@ struct SchemaEvolutionTests {
         try await first.database.close()
     }
 
+    @Test("FieldService: a table other tables' triggers read is rebuilt for a retyped column, and syncing goes on", arguments: DatabaseKind.allCases)
+    func rebuildUnderDependents(_ kind: DatabaseKind) async throws {
+        let first = try await FieldService.service(kind)
+        try await FieldService.seed(first.database)
+        try await FieldService.sql(first.database, "UPDATE customers SET credit_limit = 1500.5")
+        let before = try await first.pullAll("jobs", claims: FieldService.annClaims)
+        let text = try String(contentsOfFile: FieldService.schemaPath, encoding: .utf8)
+        let retyped = text.replacingOccurrences(of: "creditLimit: decimal?", with: "creditLimit: double?")
+        #expect(retyped != text)
+        let v2 = try Chores.model(retyped, file: "fieldservice-v2.yaml")
+        let service = SyncService(schema: v2, database: first.database, logger: TestDatabases.logger)
+        try await service.prepare()
+        let limits = try await first.database.read("SELECT credit_limit FROM customers", [])
+        #expect(limits.allSatisfy { $0.first == .real(1500.5) }, "\(limits)")
+        // Renaming a customer still refreshes the include of Ann's order, in both versions.
+        try await FieldService.sql(first.database, "UPDATE customers SET name = 'Acme Two' WHERE region = 'north'")
+        for hash in [v2.schemaHash, FieldService.schema.schemaHash] {
+            let page = try await service.pull(PullRequest(subset: "technician", schemaHash: hash, units: ["jobs": before.cursor], limit: 100),
+                                              claims: FieldService.annClaims)
+            #expect(page.changes.contains { $0.row?["customerName"] == .string("Acme Two") }, "\(page.changes)")
+        }
+        try await first.database.close()
+    }
+
     @Test("a required field without a default can't be added to a table with rows", arguments: DatabaseKind.allCases)
     func requiredFieldRefused(_ kind: DatabaseKind) async throws {
         let v1 = try Chores.model(Chores.v1)
