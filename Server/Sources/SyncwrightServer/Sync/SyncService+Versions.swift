@@ -3,28 +3,6 @@ import Logging
 import Syncwright
 import SyncwrightSchema
 
-/// A subset as apps built against one schema version see it: that version's entities,
-/// columns, includes and units, under the current schema's filters, `allow:`, access and
-/// conflict rules (rules protect data, so an old app never escapes a new one).
-struct ServedSubset: Sendable {
-    /// The subset, in the version's shape.
-    let subset: Subset
-    /// How each of its entities is read and written, by entity name.
-    let plans: [String: EntityPlan]
-}
-
-/// A schema deploy the server refuses: a version it still serves can't be served next
-/// to the new schema, or the existing tables can't be brought to it.
-public struct SchemaDeployError: Error, Sendable, CustomStringConvertible {
-    /// What stops the deploy, with the located changes or problems and what to do.
-    public var message: String
-
-    /// Creates the error.
-    public init(message: String) { self.message = message }
-
-    public var description: String { message }
-}
-
 extension SyncService {
     /// The subsets of `schema` in the shape apps built against `version` see them, or nil
     /// when `version` can't be served next to `schema` (``SchemaDiff`` finds a breaking
