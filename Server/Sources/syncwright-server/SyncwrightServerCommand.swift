@@ -78,14 +78,11 @@ struct Serve: AsyncParsableCommand {
         } else {
             verifier = try await TokenVerifier.hmac(secret: jwtSecret ?? ProcessInfo.processInfo.environment["SYNCWRIGHT_JWT_SECRET"]!)
         }
-        do {
+        try await reportingStartErrors {
             try await SyncServer.run(
                 SyncServerConfiguration(schemaPath: schema, database: database, host: host, port: port, verifier: verifier,
                                         tombstoneRetention: .seconds(tombstoneDays * 86_400)),
                 logger: logger)
-        } catch let error as ServerStartError {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(1)
         }
     }
 }
@@ -100,25 +97,13 @@ struct Versions: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "The schema file the server serves.", completion: .file(extensions: ["yaml", "yml"]))
-    var schema: String
-
-    @Option(help: "sqlite:PATH or postgres://user:password@host:port/database.")
-    var database = "sqlite:syncwright.sqlite"
+    @OptionGroup var deployment: DeploymentOptions
 
     func run() async throws {
         try await reportingStartErrors {
-            let logger = Logger(label: "syncwright.server")
-            let model = try SyncServer.loadSchema(schema)
-            let database = try SyncServer.openDatabase(database, logger: logger)
-            let records: [SchemaVersionRecord]
-            do {
-                records = try await SyncService.recordedVersions(database)
-            } catch {
-                try? await database.close()
-                throw error
+            let (model, records) = try await deployment.withService { service in
+                (service.schema, try await SyncService.recordedVersions(service.database))
             }
-            try await database.close()
             for record in records {
                 let state = record.hash == model.schemaHash ? "current" : record.isRetired ? "retired \(record.retiredAt!)" : "served"
                 print("\(record.hash)  \(record.firstServedAt)  \(state)  \(record.file)")
@@ -142,31 +127,42 @@ struct Retire: AsyncParsableCommand {
     @Argument(help: "The schema hash, or at least its first 8 hex digits.")
     var hash: String
 
+    @OptionGroup var deployment: DeploymentOptions
+
+    func run() async throws {
+        try await reportingStartErrors {
+            let retired = try await deployment.withService { service in try await service.retire(hashPrefix: hash) }
+            guard !retired.isEmpty else {
+                throw SchemaDeployError(message: "no served schema version has a hash starting with \(hash)")
+            }
+            for hash in retired { print("retired \(hash)") }
+        }
+    }
+}
+
+/// The schema a server serves and its database, for the commands that look after schema
+/// versions.
+struct DeploymentOptions: ParsableArguments {
     @Option(help: "The schema file the server serves.", completion: .file(extensions: ["yaml", "yml"]))
     var schema: String
 
     @Option(help: "sqlite:PATH or postgres://user:password@host:port/database.")
     var database = "sqlite:syncwright.sqlite"
 
-    func run() async throws {
-        try await reportingStartErrors {
-            let logger = Logger(label: "syncwright.server")
-            let model = try SyncServer.loadSchema(schema)
-            let database = try SyncServer.openDatabase(database, logger: logger)
-            let service = SyncService(schema: model, database: database, logger: logger)
-            let retired: [String]
-            do {
-                retired = try await service.retire(hashPrefix: hash)
-            } catch {
-                try? await database.close()
-                throw error
-            }
-            try await database.close()
-            guard !retired.isEmpty else {
-                throw SchemaDeployError(message: "no served schema version has a hash starting with \(hash)")
-            }
-            for hash in retired { print("retired \(hash)") }
+    /// Runs `body` with a service of the schema on the database, closed on every path.
+    func withService<T: Sendable>(_ body: (SyncService) async throws -> T) async throws -> T {
+        let logger = Logger(label: "syncwright.server")
+        let model = try SyncServer.loadSchema(schema)
+        let database = try SyncServer.openDatabase(database, logger: logger)
+        let result: T
+        do {
+            result = try await body(SyncService(schema: model, database: database, logger: logger))
+        } catch {
+            try? await database.close()
+            throw error
         }
+        try await database.close()
+        return result
     }
 }
 

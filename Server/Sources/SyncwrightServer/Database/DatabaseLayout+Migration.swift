@@ -178,8 +178,7 @@ extension DatabaseLayout {
             }
         }
         // Columns no field names any more stay, and take nulls so inserts keep working.
-        let named = Set(entity.fields.map { $0.columnName.lowercased() } + ["version", "updated_at"])
-        for column in existing where !named.contains(column.name.lowercased()) && column.isNotNull && column.defaultText == nil {
+        for column in existing where !isLayoutColumn(column, of: entity) && column.isNotNull && column.defaultText == nil {
             switch dialect {
             case .sqlite: needsRebuild = true
             case .postgres:
@@ -194,6 +193,13 @@ extension DatabaseLayout {
             try await store(values, of: field, in: entity, connection)
             report.convertedColumns.append((entity, field.columnName))
         }
+    }
+
+    /// Whether the layout names the column: one of the entity's fields, `version` or
+    /// `updated_at`. Others were left by fields a schema no longer has.
+    private func isLayoutColumn(_ column: ExistingColumn, of entity: Entity) -> Bool {
+        let name = column.name.lowercased()
+        return name == "version" || name == "updated_at" || entity.fields.contains { $0.columnName.lowercased() == name }
     }
 
     /// Adds the column; returns whether SQLite must still rebuild the table for its constraint.
@@ -324,9 +330,8 @@ extension DatabaseLayout {
     private func rebuildSQLiteTable(_ entity: Entity, existing: [ExistingColumn], _ connection: any SQLConnection) async throws {
         let table = entity.tableName
         let temporary = "syncwright_rebuild_\(table)"
-        let named = Set(entity.fields.map { $0.columnName.lowercased() } + ["version", "updated_at"])
         var definitions = columnDefinitions(entity)
-        for column in existing where !named.contains(column.name.lowercased()) {
+        for column in existing where !isLayoutColumn(column, of: entity) {
             definitions.append("\(dialect.quote(column.name)) \(column.type)"
                                + (column.defaultText.map { " DEFAULT \($0)" } ?? ""))
         }

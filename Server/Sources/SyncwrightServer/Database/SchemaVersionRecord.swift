@@ -19,18 +19,19 @@ public struct SchemaVersionRecord: Sendable, Hashable {
     /// Whether devices on this version may still sync.
     public var isRetired: Bool { retiredAt != nil }
 
-    /// Every recorded version, oldest first.
+    /// Every recorded version with its text, oldest first.
     static func all(_ connection: any SQLConnection) async throws -> [SchemaVersionRecord] {
-        try await connection.query(
-            "SELECT hash, file, source, first_served_at, retired_at FROM syncwright_schemas ORDER BY first_served_at, hash", []
-        ).map(record)
+        try await connection.query(select(source: "source"), []).map(record)
     }
 
-    /// Every recorded version, oldest first, read outside a transaction.
-    static func all(_ database: any ServerDatabase) async throws -> [SchemaVersionRecord] {
-        try await database.read(
-            "SELECT hash, file, source, first_served_at, retired_at FROM syncwright_schemas ORDER BY first_served_at, hash", []
-        ).map(record)
+    /// Every recorded version without its text (``source`` is empty), oldest first, read
+    /// outside a transaction: what `GET /v1/schema` and a request on an unknown hash need.
+    static func states(_ database: any ServerDatabase) async throws -> [SchemaVersionRecord] {
+        try await database.read(select(source: "''"), []).map(record)
+    }
+
+    private static func select(source: String) -> String {
+        "SELECT hash, file, \(source), first_served_at, retired_at FROM syncwright_schemas ORDER BY first_served_at, hash"
     }
 
     private static func record(_ row: [SQLValue]) -> SchemaVersionRecord {

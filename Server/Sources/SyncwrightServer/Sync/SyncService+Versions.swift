@@ -4,18 +4,16 @@ import Syncwright
 import SyncwrightSchema
 
 extension SyncService {
-    /// The subsets of `schema` in the shape apps built against `version` see them, or nil
-    /// when `version` can't be served next to `schema` (``SchemaDiff`` finds a breaking
-    /// change).
-    static func servedSubsets(of version: SchemaModel, next schema: SchemaModel, dialect: SQLDialect)
-        -> [String: ServedSubset]?
-    {
-        guard !SchemaDiff.compare(old: version, new: schema).containsBreakingChanges else { return nil }
+    /// The subsets of `schema` in the shape apps built against `version` see them. The
+    /// caller has checked that ``SchemaDiff`` finds nothing breaking from `version` to
+    /// `schema`, so every subset and entity of `version` is in `schema`.
+    static func servedSubsets(of version: SchemaModel, next schema: SchemaModel, dialect: SQLDialect) -> [String: ServedSubset] {
         var served: [String: ServedSubset] = [:]
         for old in version.subsets {
-            guard var subset = schema.subset(named: old.name) else { return nil }
+            guard let current = schema.subset(named: old.name) else { continue }
+            var subset = current
             subset.entities = old.entities.compactMap { oldEntry in
-                guard var entry = schema.subset(named: old.name)?.entity(named: oldEntry.entityName) else { return nil }
+                guard var entry = current.entity(named: oldEntry.entityName) else { return nil }
                 entry.columns = oldEntry.columns
                 entry.includes = entry.includes.filter { include in oldEntry.includes.contains { $0.name == include.name } }
                 entry.unit = oldEntry.unit
@@ -114,9 +112,20 @@ extension SyncService {
     /// The hashes of the schema versions the server serves: the current one first, then
     /// the older ones it still serves, oldest first.
     public func servedHashes() async throws -> [String] {
-        let records = try await SchemaVersionRecord.all(database)
+        servedHashes(in: try await SchemaVersionRecord.states(database))
+    }
+
+    private func servedHashes(in records: [SchemaVersionRecord]) -> [String] {
         let older = olderVersions.withValue { Set($0.keys) }
         return [schema.schemaHash] + records.filter { !$0.isRetired && older.contains($0.hash) }.map(\.hash)
+    }
+
+    /// `GET /v1/schema`: the current hash, the subsets, every hash served and the
+    /// upcoming ones, from one read of the recorded versions.
+    public func schemaResponse() async throws -> SchemaResponse {
+        let records = try await SchemaVersionRecord.states(database)
+        return SchemaResponse(hash: schema.schemaHash, subsets: schema.subsets.map(\.name),
+                              served: servedHashes(in: records), upcoming: upcomingHashes(in: records))
     }
 
     /// Every schema version `database` has served, oldest first.
@@ -131,7 +140,10 @@ extension SyncService {
     /// retired) that this server doesn't serve: during a rolling deploy, apps built
     /// against them are asked to retry rather than to update.
     public func upcomingHashes() async throws -> [String] {
-        let records = try await SchemaVersionRecord.all(database)
+        upcomingHashes(in: try await SchemaVersionRecord.states(database))
+    }
+
+    private func upcomingHashes(in records: [SchemaVersionRecord]) -> [String] {
         guard let own = records.first(where: { $0.hash == schema.schemaHash }) else { return [] }
         return records.filter { !$0.isRetired && $0.hash != own.hash && $0.firstServedAt >= own.firstServedAt }
             .filter { hash in olderVersions.withValue { $0[hash.hash] == nil } }

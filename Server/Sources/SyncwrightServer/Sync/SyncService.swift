@@ -182,11 +182,6 @@ public final class SyncService: Sendable {
             [.text(name), .text(value)])
     }
 
-    /// `GET /v1/schema`: the current hash, the subsets, and every hash served.
-    public func schemaResponse() async throws -> SchemaResponse {
-        SchemaResponse(hash: schema.schemaHash, subsets: schema.subsets.map(\.name), served: try await servedHashes(),
-                       upcoming: try await upcomingHashes())
-    }
 
     // MARK: - Requests
 
