@@ -58,8 +58,12 @@ struct BucketDefinition: Sendable {
         }
         var source = plan.table
         if let row {
-            let columns = plan.entity.fields.map { dialect.quote($0.columnName) }
-            source = "(SELECT " + columns.map { "\(row).\($0) AS \($0)" }.joined(separator: ", ") + ")"
+            // The trigger's values in canonical form: another system may have written a
+            // uuid in upper case, which the stored row holds in lower case a moment later.
+            source = "(SELECT " + plan.entity.fields.map { field in
+                let column = dialect.quote(field.columnName)
+                return "\(dialect.canonical("\(row).\(column)", field.type.storage)) AS \(column)"
+            }.joined(separator: ", ") + ")"
         }
         builder.append("SELECT \(bucket) AS bucket, \(plan.keyText) AS key FROM \(source) AS t\(plan.joins) WHERE (\(condition))")
         for check in notNull { builder.append(" AND \(check)") }

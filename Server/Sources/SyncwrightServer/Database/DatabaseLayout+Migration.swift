@@ -11,6 +11,11 @@ struct MigrationReport: Sendable {
     var convertedColumns: [(entity: Entity, column: String)] = []
     /// The tables rebuilt (SQLite can't change a column's type, constraint or default in place).
     var rebuiltTables: [String] = []
+    /// Entities some of whose stored values were brought to their canonical form
+    /// (SQLite); the rows' keys wait in `temp.syncwright_canonicalized` until the
+    /// triggers exist, then ``DatabaseLayout/refileCanonicalizedStatements(_:)`` files
+    /// them again.
+    var canonicalizedEntities: [Entity] = []
 }
 
 extension DatabaseLayout {
@@ -49,8 +54,56 @@ extension DatabaseLayout {
         for entity in schema.entities {
             guard let existing = try await columns(of: entity.tableName, connection), !existing.isEmpty else { continue }
             try await migrate(entity, existing: existing, connection, &report)
+            try await canonicalizeStoredValues(entity, connection, &report)
         }
         return report
+    }
+
+    /// Brings the uuids, timestamps and dates another system wrote before this server
+    /// canonicalized them to their canonical form (SQLite only; a value that can't be
+    /// read stays as it is). Their log entries under a non-canonical key become removes,
+    /// so a device that received the row under that key drops it, and the rows are filed
+    /// again once the triggers exist.
+    private func canonicalizeStoredValues(_ entity: Entity, _ connection: any SQLConnection,
+                                          _ report: inout MigrationReport) async throws {
+        let fields = entity.fields.filter { SQLDialect.hasCanonicalText($0.type.storage) }
+        guard dialect == .sqlite, !fields.isEmpty else { return }
+        func canonical(_ field: Field) -> String {
+            let column = dialect.quote(field.columnName)
+            return "coalesce(\(dialect.canonical(column, field.type.storage)), \(column))"
+        }
+        let table = dialect.quote(entity.tableName)
+        let needed = fields.map { "\(dialect.quote($0.columnName)) IS NOT \(canonical($0))" }.joined(separator: " OR ")
+        let count = try await connection.query("SELECT count(*) FROM \(table) WHERE \(needed)", [])
+        guard let rows = count.first?.first?.integer, rows > 0 else { return }
+        let name = "'" + entity.name.replacingOccurrences(of: "'", with: "''") + "'"
+        let keyType = entity.keyField.type.storage
+        try await connection.execute("CREATE TEMP TABLE IF NOT EXISTS syncwright_canonicalized (entity TEXT NOT NULL, key TEXT NOT NULL)")
+        try await connection.execute(
+            "INSERT INTO temp.syncwright_canonicalized (entity, key) SELECT \(name), \(canonical(entity.keyField)) FROM \(table) WHERE \(needed)")
+        if SQLDialect.hasCanonicalText(keyType) {
+            let canonicalKey = "coalesce(\(dialect.canonical("key", keyType)), key)"
+            try await connection.execute(
+                "UPDATE syncwright_log SET removed = 1, changed_at = \(dialect.now), "
+                    + "seq = (SELECT coalesce(max(seq), 0) FROM syncwright_log) + rowid "
+                    + "WHERE entity = \(name) AND removed = 0 AND key IS NOT \(canonicalKey)")
+        }
+        try await connection.execute(
+            "UPDATE \(table) SET " + fields.map { "\(dialect.quote($0.columnName)) = \(canonical($0))" }.joined(separator: ", ")
+                + " WHERE \(needed)")
+        report.canonicalizedEntities.append(entity)
+    }
+
+    /// Statements, once the triggers exist, filing again the rows whose stored values
+    /// were canonicalized: an update that changes nothing still logs the row.
+    func refileCanonicalizedStatements(_ report: MigrationReport) -> [String] {
+        guard !report.canonicalizedEntities.isEmpty else { return [] }
+        return report.canonicalizedEntities.map { entity in
+            let key = dialect.quote(entity.keyField.columnName)
+            let name = "'" + entity.name.replacingOccurrences(of: "'", with: "''") + "'"
+            return "UPDATE \(dialect.quote(entity.tableName)) SET \(key) = \(key) "
+                + "WHERE \(key) IN (SELECT key FROM temp.syncwright_canonicalized WHERE entity = \(name))"
+        } + ["DROP TABLE temp.syncwright_canonicalized"]
     }
 
     /// The columns of `table`, or nil when there is no such table.

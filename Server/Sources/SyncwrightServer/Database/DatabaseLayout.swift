@@ -324,11 +324,16 @@ public struct DatabaseLayout: Sendable {
     /// `changedOnly`, only when a column they read changed; with `when`, only when that
     /// condition holds.
     private func refileDependents(of entity: Entity, _ row: String, changedOnly: Bool, when: String? = nil) -> [String] {
-        let keyColumn = q(entity.keyField.columnName)
-        return dependents.filter { $0.source == entity.name }.flatMap { dependent -> [String] in
+        refileDependents(of: entity, sourceKey: "\(row).\(q(entity.keyField.columnName))", changedOnly: changedOnly, when: when)
+    }
+
+    /// ``refileDependents(of:_:changedOnly:when:)`` for the source row whose key is the
+    /// expression `sourceKey`.
+    private func refileDependents(of entity: Entity, sourceKey: String, changedOnly: Bool, when: String? = nil) -> [String] {
+        dependents.filter { $0.source == entity.name }.flatMap { dependent -> [String] in
             guard let dependentEntity = schema.entity(named: dependent.entity),
-                  let raw = dependentKeys(dependent, sourceKey: "\(row).\(keyColumn)", asText: false),
-                  let text = dependentKeys(dependent, sourceKey: "\(row).\(keyColumn)", asText: true) else { return [] }
+                  let raw = dependentKeys(dependent, sourceKey: sourceKey, asText: false),
+                  let text = dependentKeys(dependent, sourceKey: sourceKey, asText: true) else { return [] }
             var conditions: [String] = when.map { [$0] } ?? []
             if changedOnly {
                 conditions.append("(" + dependent.watchedColumns.sorted().map { column in
@@ -354,36 +359,85 @@ public struct DatabaseLayout: Sendable {
         let keyColumn = q(entity.keyField.columnName)
         let keyType = entity.keyField.type.storage
         let name = entity.tableName
+        // Every value is read through its canonical form (a uuid another system wrote in
+        // upper case files and compares as the lower-case text the row holds a moment
+        // later; see `canonicalizingTriggers`).
+        func canonical(_ row: String, _ field: Field) -> String {
+            dialect.canonical("\(row).\(q(field.columnName))", field.type.storage)
+        }
+        let newKeyValue = canonical("NEW", entity.keyField)
+        let oldKeyValue = canonical("OLD", entity.keyField)
         let stamp = [
             "UPDATE syncwright_clock SET value = value + 1 WHERE id = 1;",
-            "UPDATE \(table) SET version = (SELECT value FROM syncwright_clock WHERE id = 1), updated_at = \(dialect.now) WHERE \(keyColumn) = NEW.\(keyColumn);",
+            "UPDATE \(table) SET version = (SELECT value FROM syncwright_clock WHERE id = 1), updated_at = \(dialect.now) "
+                + "WHERE \(keyColumn) IN (NEW.\(keyColumn), \(newKeyValue));",
         ]
-        let newKey = dialect.keyText("NEW.\(keyColumn)", keyType)
-        let oldKey = dialect.keyText("OLD.\(keyColumn)", keyType)
+        let newKey = dialect.keyText(newKeyValue, keyType)
+        let oldKey = dialect.keyText(oldKeyValue, keyType)
         let refileNew = refile(entity, where: "1 = 1", row: "NEW", keys: newKey)
         let insertBody = stamp + refile(entity, where: "1 = 1", row: "NEW", keys: newKey, isNew: true)
-            + refileDependents(of: entity, "NEW", changedOnly: false)
+            + refileDependents(of: entity, sourceKey: newKeyValue, changedOnly: false)
         // A changed key: the old key's entries become removes, and so do those of the rows
         // that referenced it (they now point at nothing).
-        let changedKey = "OLD.\(keyColumn) IS NOT NEW.\(keyColumn)"
+        let changedKey = "\(oldKeyValue) IS NOT \(newKeyValue)"
         let keyChanged = removeEverywhere(entity, keyText: oldKey, when: changedKey)
-        let oldDependents = refileDependents(of: entity, "OLD", changedOnly: false, when: changedKey)
-        let updateBody = stamp + keyChanged + refileNew + refileDependents(of: entity, "NEW", changedOnly: true) + oldDependents
-        let deleteBody = removeEverywhere(entity, keyText: oldKey) + refileDependents(of: entity, "OLD", changedOnly: false)
+        let oldDependents = refileDependents(of: entity, sourceKey: oldKeyValue, changedOnly: false, when: changedKey)
+        let updateBody = stamp + keyChanged + refileNew + refileDependents(of: entity, sourceKey: newKeyValue, changedOnly: true) + oldDependents
+        let deleteBody = removeEverywhere(entity, keyText: oldKey) + refileDependents(of: entity, sourceKey: oldKeyValue, changedOnly: false)
         let declared = entity.fields.map { q($0.columnName) }.joined(separator: ", ")
-        func trigger(_ suffix: String, _ event: String, _ body: [String]) -> [String] {
+        func trigger(_ suffix: String, _ event: String, when condition: String? = nil, _ body: [String]) -> [String] {
             let triggerName = q("syncwright_\(name)_\(suffix)")
             // An entity no subset keeps and no filter reads logs nothing on delete.
             guard !body.isEmpty else { return ["DROP TRIGGER IF EXISTS \(triggerName)"] }
             return [
                 "DROP TRIGGER IF EXISTS \(triggerName)",
-                "CREATE TRIGGER \(triggerName) AFTER \(event) ON \(table) FOR EACH ROW BEGIN\n    "
+                "CREATE TRIGGER \(triggerName) AFTER \(event) ON \(table) FOR EACH ROW\(condition.map { " WHEN \($0)" } ?? "") BEGIN\n    "
                     + body.joined(separator: "\n    ") + "\nEND",
             ]
         }
+        let canonicalFields = entity.fields.filter { SQLDialect.hasCanonicalText($0.type.storage) }
+        // An update that only brought values to their canonical form changes nothing a
+        // device sees: it is not a new version.
+        let onlyCanonicalized = canonicalFields.isEmpty ? nil : "NOT ((" + entity.fields.map { field in
+            SQLDialect.hasCanonicalText(field.type.storage)
+                ? "\(canonical("OLD", field)) IS \(canonical("NEW", field))"
+                : "OLD.\(q(field.columnName)) IS NEW.\(q(field.columnName))"
+        }.joined(separator: " AND ") + ") AND (" + canonicalFields.map { "OLD.\(q($0.columnName)) IS NOT NEW.\(q($0.columnName))" }
+            .joined(separator: " OR ") + "))"
         return trigger("insert", "INSERT", insertBody)
-            + trigger("update", "UPDATE OF \(declared)", updateBody)
+            + trigger("update", "UPDATE OF \(declared)", when: onlyCanonicalized, updateBody)
             + trigger("delete", "DELETE", deleteBody)
+            + canonicalizingTriggers(entity, canonicalFields)
+    }
+
+    /// SQLite's triggers that bring the values another system wrote to their canonical
+    /// form (PostgreSQL's column types do it themselves), or refuse the write when a value
+    /// can't be read as its type: `RAISE(ABORT)` rolls the statement back.
+    private func canonicalizingTriggers(_ entity: Entity, _ fields: [Field]) -> [String] {
+        let table = q(entity.tableName)
+        let names = [q("syncwright_\(entity.tableName)_canonical_insert"), q("syncwright_\(entity.tableName)_canonical_update")]
+        guard !fields.isEmpty else { return names.map { "DROP TRIGGER IF EXISTS \($0)" } }
+        let keyColumn = q(entity.keyField.columnName)
+        let needed = fields.map { "NEW.\(q($0.columnName)) IS NOT \(dialect.canonical("NEW.\(q($0.columnName))", $0.type.storage))" }
+            .joined(separator: " OR ")
+        let refusals = fields.map { field in
+            let column = "NEW.\(q(field.columnName))"
+            let message = "\(entity.tableName).\(field.columnName) holds a value that is not a \(field.type.storage.rawValue)"
+                .replacingOccurrences(of: "'", with: "''")
+            return "SELECT RAISE(ABORT, 'syncwright: \(message)') WHERE \(column) IS NOT NULL "
+                + "AND \(dialect.canonical(column, field.type.storage)) IS NULL;"
+        }
+        let assignments = fields.map { "\(q($0.columnName)) = \(dialect.canonical(q($0.columnName), $0.type.storage))" }
+            .joined(separator: ", ")
+        let body = refusals + ["UPDATE \(table) SET \(assignments) WHERE \(keyColumn) = NEW.\(keyColumn);"]
+        let columns = fields.map { q($0.columnName) }.joined(separator: ", ")
+        return zip(names, ["INSERT", "UPDATE OF \(columns)"]).flatMap { name, event in
+            [
+                "DROP TRIGGER IF EXISTS \(name)",
+                "CREATE TRIGGER \(name) AFTER \(event) ON \(table) FOR EACH ROW WHEN \(needed) BEGIN\n    "
+                    + body.joined(separator: "\n    ") + "\nEND",
+            ]
+        }
     }
 
     private func postgresTriggers(_ entity: Entity) -> [String] {

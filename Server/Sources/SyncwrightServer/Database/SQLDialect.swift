@@ -87,6 +87,31 @@ public enum SQLDialect: String, Sendable, Hashable {
         self == .sqlite ? "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')" : "clock_timestamp()"
     }
 
+    /// `expression` (a trigger's `NEW` or `OLD` column, or a stored column) in the
+    /// canonical form the server stores, compares and answers: on SQLite a uuid in lower
+    /// case, a timestamp as `YYYY-MM-DDTHH:MM:SS.sssZ` in UTC, a date as `YYYY-MM-DD`; NULL
+    /// when the value can't be read as its type. PostgreSQL's own types are canonical
+    /// already, so there it is `expression` itself.
+    public func canonical(_ expression: String, _ type: ScalarType) -> String {
+        guard self == .sqlite else { return expression }
+        switch type {
+        case .uuid: return "(CASE WHEN lower(\(expression)) GLOB '\(Self.uuidPattern)' THEN lower(\(expression)) END)"
+        case .timestamp: return "strftime('%Y-%m-%dT%H:%M:%fZ', \(expression))"
+        case .date: return "date(\(expression))"
+        default: return expression
+        }
+    }
+
+    /// Whether a value of `type` has a canonical text other forms are brought to.
+    public static func hasCanonicalText(_ type: ScalarType) -> Bool {
+        type == .uuid || type == .timestamp || type == .date
+    }
+
+    /// A GLOB pattern matching a lower-case 8-4-4-4-12 uuid.
+    static let uuidPattern: String = [8, 4, 4, 4, 12]
+        .map { String(repeating: "[0-9a-f]", count: $0) }
+        .joined(separator: "-")
+
     /// A key column as text (the change log keys rows by text).
     public func keyText(_ column: String, _ type: ScalarType) -> String {
         switch self {

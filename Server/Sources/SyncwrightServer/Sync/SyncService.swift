@@ -97,6 +97,9 @@ public final class SyncService: Sendable {
                         + "SELECT '', client_id, op_id, result, applied_at FROM syncwright_push_results_unowned")
                 try await connection.execute("DROP TABLE syncwright_push_results_unowned")
             }
+            for statement in layout.refileCanonicalizedStatements(report) {
+                try await connection.execute(statement)
+            }
             // Converted values reach devices as changes: the triggers log the rows again.
             for (entity, column) in report.convertedColumns {
                 let quoted = dialect.quote(column)
