@@ -239,10 +239,13 @@ public struct ErrorResponse: Sendable, Hashable, Codable {
     public var error: String
     /// A sentence for people.
     public var message: String
+    /// The request's id (its `X-Request-ID`), which the server's log names.
+    public var requestId: String?
 
     /// Creates an error body.
-    public init(error: String, message: String) {
+    public init(error: String, message: String, requestId: String? = nil) {
         self.error = error
         self.message = message
+        self.requestId = requestId
     }
 }

@@ -132,21 +132,42 @@ struct HTTPSyncTransportTests {
         #expect(try await transport.pull(PullRequest(subset: "s", schemaHash: "h", units: ["u": nil], limit: 5)) == page)
     }
 
-    @Test("error statuses map to typed errors with the server's message", arguments: [
-        (401, false), (403, false), (409, false), (422, false), (429, true), (500, true), (503, true), (418, false),
+    @Test("error statuses map to typed errors with the server's code, message and request id", arguments: [
+        (401, false, SyncTransportError.Code.unauthorized, SyncFailure.Code.unauthorized),
+        (403, false, .forbidden, .forbidden), (409, false, .schemaMismatch, .outdated),
+        (413, false, .invalidRequest, .invalidRequest), (422, false, .invalidRequest, .invalidRequest),
+        (429, true, .tooManyRequests, .tooManyRequests), (500, true, .server, .server), (503, true, .server, .server),
+        (418, false, .unexpectedStatus, .invalidResponse),
     ])
-    func errors(status: Int, transient: Bool) async throws {
+    func errors(status: Int, transient: Bool, code: SyncTransportError.Code, failureCode: SyncFailure.Code) async throws {
         let token = UUID().uuidString
-        let body = try JSONEncoder().encode(ErrorResponse(error: "code", message: "explained \(status)"))
+        let body = try JSONEncoder().encode(ErrorResponse(error: "some_code", message: "explained \(status)", requestId: "req-\(status)"))
         let transport = transport(token: token, reply: .init(status: status, body: body))
         do {
             _ = try await transport.schema()
             Issue.record("expected an error")
         } catch let error as SyncTransportError {
             #expect(error.status == status)
+            #expect(error.code == code)
             #expect(error.isTransient == transient)
             #expect(error.message == "explained \(status)")
+            #expect(error.serverCode == "some_code")
+            #expect(error.requestID == "req-\(status)")
+            let failure = SyncFailure(error)
+            #expect(failure.code == failureCode)
+            #expect(failure.serverCode == "some_code")
+            #expect(failure.requestID == "req-\(status)")
+            #expect(failure.isRetryable == transient)
         }
+    }
+
+    @Test("a refusal of the subset is its own code; a body without a request id takes the header's")
+    func subsetForbidden() async throws {
+        let body = try JSONEncoder().encode(ErrorResponse(error: "subset_forbidden", message: "not for you"))
+        let transport = transport(token: "t", reply: .init(status: 403, body: body, headers: ["Content-Type": "application/json", "X-Request-ID": "from-header"]))
+        let error = await #expect(throws: SyncTransportError.self) { try await transport.schema() }
+        #expect(error?.requestID == "from-header")
+        #expect(error.map { SyncFailure($0).code } == .subsetForbidden)
     }
 
     @Test("a body that isn't the expected JSON is an invalid response")

@@ -420,7 +420,9 @@ struct SyncEngineTests {
         let harness = try Harness()
         try harness.write { try $0.insert(TaskItem(title: "Waiting")) }
         await harness.server.configure { server in server.pushFailures = Array(repeating: .network("down"), count: 4) }
-        await #expect(throws: SyncTransportError.self) { try await harness.engine.sync() }
+        let failure = await #expect(throws: SyncFailure.self) { try await harness.engine.sync() }
+        #expect(failure?.code == .network)
+        #expect(failure?.isRetryable == true)
         #expect(try await harness.store.pendingChangeCount() == 1)
         #expect(await harness.server.rowCount("TaskItem") == 0)
         try await harness.engine.sync()
@@ -438,12 +440,16 @@ struct SyncEngineTests {
         do {
             try await harness.engine.sync()
             Issue.record("the sync succeeded")
-        } catch let outdated as AppOutdated {
+        } catch let failure as SyncFailure where failure.code == .outdated {
             // A 409 says the server doesn't serve the app's schema: outdated, not failed.
-            #expect(error.isSchemaMismatch, "\(outdated)")
+            #expect(error.isSchemaMismatch, "\(failure)")
+            let outdated = try #require(failure.outdated)
             #expect(harness.engine.currentStatus.activity == .outdated(outdated))
-        } catch let thrown as SyncTransportError {
-            #expect(thrown == error)
+        } catch let failure as SyncFailure {
+            #expect(failure == SyncFailure(error))
+            #expect(failure.status == error.status)
+            #expect(!failure.isRetryable)
+            #expect(harness.engine.currentStatus.activity == .failed(failure), "the status stream carries the same value")
         }
         #expect(harness.sleeps.delays.withValue { $0.isEmpty })
         #expect(try await harness.store.pendingChangeCount() == 1)
@@ -458,7 +464,8 @@ struct SyncEngineTests {
             server.servedHashes = [String(repeating: "b", count: 64)]
             server.upcomingHashes = [hash]
         }
-        await #expect(throws: SyncTransportError.self) { try await harness.engine.sync() }
+        let thrown = await #expect(throws: SyncFailure.self) { try await harness.engine.sync() }
+        #expect(thrown?.code == .server)
         guard case .failed(let failure) = harness.engine.currentStatus.activity else {
             Issue.record("the status is \(harness.engine.currentStatus.activity)")
             return
@@ -476,7 +483,9 @@ struct SyncEngineTests {
         do {
             try await harness.engine.sync()
             Issue.record("an outdated app synced")
-        } catch let outdated as AppOutdated {
+        } catch let failure as SyncFailure {
+            #expect(failure.code == .outdated)
+            let outdated = try #require(failure.outdated)
             #expect(outdated.appSchemaHash == harness.store.model.schemaHash)
             #expect(outdated.serverSchemaHash == String(repeating: "a", count: 64))
             #expect(outdated.message.contains("update the app"))
@@ -584,7 +593,8 @@ struct SyncEngineTests {
         for _ in 0..<50 { await Task.yield() }
         try await Task.sleep(for: .milliseconds(20))
         await harness.engine.requestSync(units: ["work"], discardPending: true)
-        await #expect(throws: CancellationError.self) { try await discarded.value }
+        let cancelled = await #expect(throws: SyncFailure.self) { try await discarded.value }
+        #expect(cancelled?.code == .cancelled)
         await harness.server.releasePulls()
         _ = try await running.value
         try await harness.engine.sync(units: ["work"])
@@ -657,7 +667,9 @@ struct SyncEngineTests {
     @Test("an unknown unit is an error before anything is sent")
     func unknownUnit() async throws {
         let harness = try Harness()
-        await #expect(throws: SyncStoreError.self) { try await harness.engine.sync(units: ["nope"]) }
+        let failure = await #expect(throws: SyncFailure.self) { try await harness.engine.sync(units: ["nope"]) }
+        #expect(failure?.code == .localStore)
+        #expect(failure?.message.contains("nope") == true)
         #expect(await harness.server.pullRequests.isEmpty)
     }
 }

@@ -109,9 +109,11 @@ struct HTTPTests {
                     #expect(String(buffer: response.body).contains(#""error":"not_found""#), "\(path)")
                 }
             }
-            try await client.execute(uri: "//v1///push/", method: .get) { response in
+            try await client.execute(uri: "//v1///push/", method: .get, headers: [HTTPField.Name("X-Request-ID")!: "trace-7"]) { response in
                 #expect(response.status.code == 405)
-                #expect(String(buffer: response.body).contains("method_not_allowed"))
+                let answer = try JSONDecoder().decode(ErrorResponse.self, from: Data(buffer: response.body))
+                #expect(answer.error == "method_not_allowed")
+                #expect(answer.requestId == "trace-7", "every error body names its request")
             }
             try await client.execute(uri: "/health", method: .get, headers: [HTTPField.Name("X-Request-ID")!: "trace-42"]) { response in
                 #expect(response.status == .ok)

@@ -130,7 +130,9 @@ struct SchemaDeployEndToEndTests {
         let straggler = try VersionedDevice(model: v1, transport: oldTransport)
         try await straggler.insertChore(6, title: "roof")
         _ = try await serviceV2.retire(hashPrefix: String(v1.schemaHash.prefix(16)))
-        await #expect(throws: AppOutdated.self) { try await straggler.engine.sync() }
+        let failure = await #expect(throws: SyncFailure.self) { try await straggler.engine.sync() }
+        #expect(failure?.code == .outdated)
+        #expect(failure?.serverCode == nil || failure?.serverCode == "schema_retired")
         guard case .outdated(let outdated) = straggler.engine.currentStatus.activity else {
             Issue.record("the status is \(straggler.engine.currentStatus.activity), not outdated")
             return

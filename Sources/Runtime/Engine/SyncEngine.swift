@@ -136,8 +136,10 @@ public actor SyncEngine {
     ///
     /// - Parameter units: The units to pull; nil for all. Pending changes are always pushed.
     /// - Returns: What the sync did.
-    /// - Throws: ``SyncFailure`` or the error that stopped the sync; `CancellationError`
-    ///   when a later request discarded this one before it ran.
+    /// - Throws: ``SyncFailure``, always: its ``SyncFailure/code`` says what stopped the
+    ///   sync (``SyncFailure/Code/outdated`` with ``SyncFailure/outdated`` when the app
+    ///   must be updated, ``SyncFailure/Code/cancelled`` when a later request discarded
+    ///   this one before it ran). Pending changes are kept.
     @discardableResult
     public func sync(units: [String]? = nil) async throws -> SyncReport {
         try await withCheckedThrowingContinuation { continuation in
@@ -167,7 +169,7 @@ public actor SyncEngine {
     private func enqueue(_ work: Work, waiter: CheckedContinuation<SyncReport, any Error>?, discardPending: Bool) {
         if discardPending {
             for job in queue {
-                for waiter in job.waiters { waiter.resume(throwing: CancellationError()) }
+                for waiter in job.waiters { waiter.resume(throwing: SyncFailure(CancellationError())) }
             }
             queue.removeAll()
         }
@@ -188,7 +190,11 @@ public actor SyncEngine {
             do {
                 switch job.work {
                 case .sync(let units):
-                    result = .success(try await performSync(units: units))
+                    do {
+                        result = .success(try await performSync(units: units))
+                    } catch {
+                        result = .failure(SyncFailure(error))
+                    }
                 case .purge(let unit, let force):
                     try await store.purge(unit: unit, force: force)
                     await publish(.idle)
@@ -208,7 +214,7 @@ public actor SyncEngine {
         guard isNetworkAvailable else {
             syncWhenOnline = true
             await publish(.offline)
-            throw SyncFailure(SyncTransportError.network("offline: the sync runs when the network returns"))
+            throw SyncFailure(code: .network, message: "offline: the sync runs when the network returns", isRetryable: true)
         }
         let model = store.model
         let units = model.units.filter { requested?.contains($0.name) ?? true }

@@ -35,33 +35,6 @@ public struct SyncStatus: Sendable, Hashable {
     }
 }
 
-/// Why a sync failed, in a form that can be shown and compared.
-public struct SyncFailure: Error, Sendable, Hashable, CustomStringConvertible {
-    /// A sentence for people.
-    public var message: String
-    /// Whether a later sync may succeed without any change (network, server trouble).
-    public var isTransient: Bool
-    /// The HTTP status, when the server answered.
-    public var status: Int?
-
-    /// Creates a failure from any error.
-    public init(_ error: any Error) {
-        if let failure = error as? SyncFailure {
-            self = failure
-        } else if let transport = error as? SyncTransportError {
-            message = transport.description
-            isTransient = transport.isTransient
-            status = transport.status
-        } else {
-            message = "\(error)"
-            isTransient = false
-            status = nil
-        }
-    }
-
-    public var description: String { message }
-}
-
 /// The server doesn't serve (or no longer serves) the schema the app was built
 /// with: the app must be updated before it syncs again. Thrown by a sync, and shown as
 /// ``SyncStatus/Activity/outdated(_:)``.

@@ -1,6 +1,35 @@
 /// Why the local store refused an operation. Nothing was changed.
+///
+/// Compare ``code`` with the static values of ``Code``:
+///
+///     catch let error as SyncStoreError where error.code == .pendingChanges { … }
 public struct SyncStoreError: Error, Sendable, Hashable, CustomStringConvertible {
-    private enum Code: Sendable, Hashable {
+    /// What kind of refusal, as an extensible set of values (compare with `==`).
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        private let name: String
+        private init(_ name: String) { self.name = name }
+
+        /// A write the entity's access mode doesn't allow.
+        public static let writeNotAllowed = Code("writeNotAllowed")
+        /// An entity the model doesn't have.
+        public static let unknownEntity = Code("unknownEntity")
+        /// An update or delete of a row the store doesn't hold.
+        public static let rowNotFound = Code("rowNotFound")
+        /// A write without a key value.
+        public static let missingKey = Code("missingKey")
+        /// A purge refused because the unit has changes not yet pushed.
+        public static let pendingChanges = Code("pendingChanges")
+        /// A unit the model doesn't have.
+        public static let unknownUnit = Code("unknownUnit")
+        /// A rejected change or conflict that no longer exists.
+        public static let notFound = Code("notFound")
+        /// Data from the server that doesn't fit the model.
+        public static let invalidServerData = Code("invalidServerData")
+
+        public var description: String { name }
+    }
+
+    private enum Kind: Sendable, Hashable {
         case writeNotAllowed(entity: String, access: SyncAccess, kind: OperationKind)
         case unknownEntity(String)
         case rowNotFound(entity: String, key: String)
@@ -11,42 +40,50 @@ public struct SyncStoreError: Error, Sendable, Hashable, CustomStringConvertible
         case invalidServerData(String)
     }
 
-    private let code: Code
+    private let kind: Kind
 
     /// A write the entity's access mode doesn't allow, such as any write to a
     /// read-only entity or an update of an insert-only one.
     public static func writeNotAllowed(entity: String, access: SyncAccess, kind: OperationKind) -> Self {
-        Self(code: .writeNotAllowed(entity: entity, access: access, kind: kind))
+        Self(kind: .writeNotAllowed(entity: entity, access: access, kind: kind))
     }
     /// An entity the model doesn't have.
-    public static func unknownEntity(_ name: String) -> Self { Self(code: .unknownEntity(name)) }
+    public static func unknownEntity(_ name: String) -> Self { Self(kind: .unknownEntity(name)) }
     /// An update or delete of a row the store doesn't hold.
-    public static func rowNotFound(entity: String, key: String) -> Self { Self(code: .rowNotFound(entity: entity, key: key)) }
+    public static func rowNotFound(entity: String, key: String) -> Self { Self(kind: .rowNotFound(entity: entity, key: key)) }
     /// A write without a key value.
-    public static func missingKey(entity: String) -> Self { Self(code: .missingKey(entity: entity)) }
+    public static func missingKey(entity: String) -> Self { Self(kind: .missingKey(entity: entity)) }
     /// A purge refused because the unit has changes not yet pushed.
-    public static func pendingChanges(unit: String, count: Int) -> Self { Self(code: .pendingChanges(unit: unit, count: count)) }
+    public static func pendingChanges(unit: String, count: Int) -> Self { Self(kind: .pendingChanges(unit: unit, count: count)) }
     /// A unit the model doesn't have.
-    public static func unknownUnit(_ name: String) -> Self { Self(code: .unknownUnit(name)) }
+    public static func unknownUnit(_ name: String) -> Self { Self(kind: .unknownUnit(name)) }
     /// A rejected change or conflict that no longer exists.
-    public static func notFound(_ what: String) -> Self { Self(code: .notFound(what)) }
+    public static func notFound(_ what: String) -> Self { Self(kind: .notFound(what)) }
     /// Data from the server that doesn't fit the model; the page was not applied.
-    public static func invalidServerData(_ message: String) -> Self { Self(code: .invalidServerData(message)) }
+    public static func invalidServerData(_ message: String) -> Self { Self(kind: .invalidServerData(message)) }
+
+    /// What kind of refusal.
+    public var code: Code {
+        switch kind {
+        case .writeNotAllowed: .writeNotAllowed
+        case .unknownEntity: .unknownEntity
+        case .rowNotFound: .rowNotFound
+        case .missingKey: .missingKey
+        case .pendingChanges: .pendingChanges
+        case .unknownUnit: .unknownUnit
+        case .notFound: .notFound
+        case .invalidServerData: .invalidServerData
+        }
+    }
 
     /// Whether this is a refused write to an entity whose access mode forbids it.
-    public var isWriteNotAllowed: Bool {
-        if case .writeNotAllowed = code { return true }
-        return false
-    }
+    public var isWriteNotAllowed: Bool { code == .writeNotAllowed }
 
     /// Whether this is a purge refused because of pending changes.
-    public var isPendingChanges: Bool {
-        if case .pendingChanges = code { return true }
-        return false
-    }
+    public var isPendingChanges: Bool { code == .pendingChanges }
 
     public var description: String {
-        switch code {
+        switch kind {
         case let .writeNotAllowed(entity, access, kind):
             "\(entity) is \(access.rawValue) in this subset; a \(kind.rawValue) is not allowed"
         case let .unknownEntity(name): "the model has no entity '\(name)'"

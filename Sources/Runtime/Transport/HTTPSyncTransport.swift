@@ -151,27 +151,16 @@ public struct HTTPSyncTransport: SyncTransport {
             }
         }
         guard (200..<300).contains(response.status) || response.status == 304 else {
-            let message = (try? JSONDecoder().decode(ErrorResponse.self, from: body))?.message
-                ?? String(decoding: body.prefix(500), as: UTF8.self)
-            throw Self.error(status: response.status, message: message)
+            let answer = try? JSONDecoder().decode(ErrorResponse.self, from: body)
+            throw SyncTransportError.response(
+                status: response.status, serverCode: answer?.error,
+                message: answer?.message ?? String(decoding: body.prefix(500), as: UTF8.self),
+                requestID: answer?.requestId ?? response.headers["x-request-id"])
         }
         do {
             return (try decode(body, response.status), response.headers["etag"])
         } catch {
             throw SyncTransportError.invalidResponse("\(method) \(path): the body is not a valid \(Response.self): \(error)")
-        }
-    }
-
-    static func error(status: Int, message: String) -> SyncTransportError {
-        switch status {
-        case 401: .unauthorized(message)
-        case 403: .forbidden(message)
-        case 409: .schemaMismatch(message)
-        case 410: .resyncRequired(message)
-        case 422: .invalidRequest(message)
-        case 429: .tooManyRequests(message)
-        case 500...599: .server(status: status, message)
-        default: .unexpectedStatus(status, message)
         }
     }
 }

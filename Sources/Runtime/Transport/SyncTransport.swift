@@ -48,70 +48,105 @@ extension SyncTransport {
 }
 
 /// Why a request to the server failed.
+///
+/// Compare ``code`` with the static values of ``Code``; ``serverCode`` is the server's own
+/// `error` code and ``requestID`` the id its log names the request by.
+///
+///     catch let error as SyncTransportError where error.code == .unauthorized { … }
 public struct SyncTransportError: Error, Sendable, Hashable, CustomStringConvertible {
-    private enum Code: Sendable, Hashable {
-        case unauthorized, forbidden, schemaMismatch, resyncRequired, invalidRequest, tooManyRequests
-        case server(status: Int)
-        case unexpectedStatus(Int)
-        case network
-        case timeout
-        case invalidResponse
+    /// What kind of failure, as an extensible set of values (compare with `==`).
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        private let name: String
+        private init(_ name: String) { self.name = name }
+
+        /// 401: no token, or an invalid, expired or forged one; or the token provider failed.
+        public static let unauthorized = Code("unauthorized")
+        /// 403: the token lacks a claim the subset needs, or may not use the subset.
+        public static let forbidden = Code("forbidden")
+        /// 409: the server doesn't serve this schema hash; the app is out of date.
+        public static let schemaMismatch = Code("schemaMismatch")
+        /// 410: the unit's cursor is older than the server's log.
+        public static let resyncRequired = Code("resyncRequired")
+        /// 413 or 422: the server couldn't accept the request body.
+        public static let invalidRequest = Code("invalidRequest")
+        /// 429: the server asks to slow down.
+        public static let tooManyRequests = Code("tooManyRequests")
+        /// 5xx.
+        public static let server = Code("server")
+        /// Any other status.
+        public static let unexpectedStatus = Code("unexpectedStatus")
+        /// The request didn't reach the server or the answer didn't come back.
+        public static let network = Code("network")
+        /// The request took longer than the timeout.
+        public static let timeout = Code("timeout")
+        /// The answer wasn't what the protocol says.
+        public static let invalidResponse = Code("invalidResponse")
+
+        public var description: String { name }
     }
 
-    private let code: Code
+    /// What kind of failure.
+    public let code: Code
     /// The server's or the system's message.
     public let message: String
+    /// The HTTP status, if the server answered.
+    public let status: Int?
+    /// The server's `error` code (`claim_missing`, `schema_retired`, …), if it sent one.
+    public let serverCode: String?
+    /// The request's id (`X-Request-ID`), by which the server's log finds it.
+    public let requestID: String?
 
-    private init(_ code: Code, _ message: String) {
+    private init(_ code: Code, _ message: String, status: Int?, serverCode: String? = nil, requestID: String? = nil) {
         self.code = code
         self.message = message
+        self.status = status
+        self.serverCode = serverCode
+        self.requestID = requestID
     }
 
     /// 401: no token, or an invalid, expired or forged one.
-    public static func unauthorized(_ message: String) -> Self { Self(.unauthorized, message) }
+    public static func unauthorized(_ message: String) -> Self { Self(.unauthorized, message, status: 401) }
     /// 403: the token lacks a claim the subset needs.
-    public static func forbidden(_ message: String) -> Self { Self(.forbidden, message) }
+    public static func forbidden(_ message: String) -> Self { Self(.forbidden, message, status: 403) }
     /// 409: the server doesn't know this schema hash; the app is out of date.
-    public static func schemaMismatch(_ message: String) -> Self { Self(.schemaMismatch, message) }
+    public static func schemaMismatch(_ message: String) -> Self { Self(.schemaMismatch, message, status: 409) }
     /// 410: the unit's cursor is older than the server's log (or was made for other
     /// claims); the engine drops the unit's synced rows and pulls it from the start.
-    public static func resyncRequired(_ message: String) -> Self { Self(.resyncRequired, message) }
+    public static func resyncRequired(_ message: String) -> Self { Self(.resyncRequired, message, status: 410) }
     /// 422: the server couldn't accept the request body.
-    public static func invalidRequest(_ message: String) -> Self { Self(.invalidRequest, message) }
+    public static func invalidRequest(_ message: String) -> Self { Self(.invalidRequest, message, status: 422) }
     /// 429: the server asks to slow down.
-    public static func tooManyRequests(_ message: String) -> Self { Self(.tooManyRequests, message) }
+    public static func tooManyRequests(_ message: String) -> Self { Self(.tooManyRequests, message, status: 429) }
     /// 5xx.
-    public static func server(status: Int, _ message: String) -> Self { Self(.server(status: status), message) }
+    public static func server(status: Int, _ message: String) -> Self { Self(.server, message, status: status) }
     /// Any other status.
-    public static func unexpectedStatus(_ status: Int, _ message: String) -> Self { Self(.unexpectedStatus(status), message) }
+    public static func unexpectedStatus(_ status: Int, _ message: String) -> Self { Self(.unexpectedStatus, message, status: status) }
     /// The request didn't reach the server or the answer didn't come back.
-    public static func network(_ message: String) -> Self { Self(.network, message) }
+    public static func network(_ message: String) -> Self { Self(.network, message, status: nil) }
     /// The request took longer than the timeout.
-    public static func timeout(_ message: String) -> Self { Self(.timeout, message) }
+    public static func timeout(_ message: String) -> Self { Self(.timeout, message, status: nil) }
     /// The answer wasn't what the protocol says.
-    public static func invalidResponse(_ message: String) -> Self { Self(.invalidResponse, message) }
+    public static func invalidResponse(_ message: String) -> Self { Self(.invalidResponse, message, status: nil) }
 
-    /// The HTTP status, if the server answered.
-    public var status: Int? {
-        switch code {
-        case .unauthorized: 401
-        case .forbidden: 403
-        case .schemaMismatch: 409
-        case .resyncRequired: 410
-        case .invalidRequest: 422
-        case .tooManyRequests: 429
-        case .server(let status), .unexpectedStatus(let status): status
-        case .network, .timeout, .invalidResponse: nil
+    /// The error for an answer with `status` and the protocol's error body.
+    public static func response(status: Int, serverCode: String?, message: String, requestID: String?) -> Self {
+        let code: Code = switch status {
+        case 401: .unauthorized
+        case 403: .forbidden
+        case 409: .schemaMismatch
+        case 410: .resyncRequired
+        case 413, 422: .invalidRequest
+        case 429: .tooManyRequests
+        case 500...599: .server
+        default: .unexpectedStatus
         }
+        return Self(code, message, status: status, serverCode: serverCode, requestID: requestID)
     }
 
     /// Whether trying again later may succeed: network trouble, timeouts, 429 and 5xx.
     /// The engine retries these with backoff and never drops a change because of them.
     public var isTransient: Bool {
-        switch code {
-        case .network, .timeout, .tooManyRequests, .server: true
-        default: false
-        }
+        code == .network || code == .timeout || code == .tooManyRequests || code == .server
     }
 
     /// Whether the server asks for a unit to be pulled again from the start.
@@ -121,7 +156,10 @@ public struct SyncTransportError: Error, Sendable, Hashable, CustomStringConvert
     public var isSchemaMismatch: Bool { code == .schemaMismatch }
 
     public var description: String {
-        let prefix = status.map { "HTTP \($0): " } ?? ""
-        return prefix + message
+        var text = (status.map { "HTTP \($0)" } ?? "") + (serverCode.map { " \($0)" } ?? "")
+        if !text.isEmpty { text += ": " }
+        text = text.trimmingCharacters(in: .whitespaces) + message
+        if let requestID { text += " (request \(requestID))" }
+        return text
     }
 }

@@ -182,8 +182,10 @@ struct Sync: AsyncParsableCommand {
             let pulled = report.pulled.values.reduce(0, +)
             print("synced: \(report.pushed) pushed, \(report.conflicts) conflicts, \(report.rejected) rejected, \(pulled) pulled")
             if report.rejected > 0 { print("see `fieldservice rejected`") }
-        } catch let outdated as AppOutdated {
-            throw CommandFailure("\(outdated.message)")
+        } catch let failure as SyncFailure where failure.code == .outdated {
+            throw CommandFailure(failure.message)
+        } catch let failure as SyncFailure where failure.code == .unauthorized {
+            throw CommandFailure("sign in again: \(failure); your changes stay on this device")
         } catch {
             throw CommandFailure("sync failed: \(error); your changes stay on this device")
         }

@@ -30,20 +30,23 @@ struct SyncRequestMiddleware: RouterMiddleware {
             response = try await next(request, context)
         } catch let error as ProtocolError {
             metadata["error"] = "\(error.code)"
-            response = Self.errorResponse(error)
+            response = Self.errorResponse(error, requestID: context.requestID)
         } catch let error as HTTPError where error.status == .notFound {
             metadata["error"] = "not_found"
             response = Self.errorResponse(ProtocolError(status: 404, code: "not_found",
-                                                        message: "no route \(request.uri.path); routes: \(routes.joined(separator: ", "))"))
+                                                        message: "no route \(request.uri.path); routes: \(routes.joined(separator: ", "))"),
+                                          requestID: context.requestID)
         } catch let error as any HTTPResponseError where error.status.code < 500 {
             metadata["error"] = "\(error.status.code)"
             response = Self.errorResponse(ProtocolError(status: error.status.code, code: "invalid_request",
-                                                        message: error.status.reasonPhrase))
+                                                        message: error.status.reasonPhrase),
+                                          requestID: context.requestID)
         } catch {
             logger.error("request failed", metadata: metadata.merging(["error": "\(error)"]) { $1 })
             response = Self.errorResponse(ProtocolError(
                 status: 500, code: "internal_error",
-                message: "the server failed on this request; its log has the details under request id \(context.requestID)"))
+                message: "the server failed on this request; its log has the details under request id \(context.requestID)"),
+                requestID: context.requestID)
         }
         response.headers[.requestID] = context.requestID
         let elapsed = ContinuousClock.now - started
@@ -62,9 +65,9 @@ struct SyncRequestMiddleware: RouterMiddleware {
         return UUID().uuidString.lowercased()
     }
 
-    /// The protocol's `{error, message}` body for `error`.
-    static func errorResponse(_ error: ProtocolError) -> Response {
-        let body = (try? JSONEncoder().encode(ErrorResponse(error: error.code, message: error.message))) ?? Data()
+    /// The protocol's `{error, message, requestId}` body for `error`.
+    static func errorResponse(_ error: ProtocolError, requestID: String?) -> Response {
+        let body = (try? JSONEncoder().encode(ErrorResponse(error: error.code, message: error.message, requestId: requestID))) ?? Data()
         var headers: HTTPFields = [.contentType: "application/json"]
         if error.status == 401 { headers[.wwwAuthenticate] = "Bearer" }
         return Response(status: HTTPResponse.Status(code: error.status), headers: headers,
