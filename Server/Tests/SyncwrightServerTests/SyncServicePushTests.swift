@@ -72,6 +72,31 @@ struct SyncServicePushTests {
         #expect(bob.changes.keys("WorkOrderLine", .put) == [FieldService.id("f", 2)])
     }
 
+    /// `assigneeId == $userId` is the only way a WorkOrder is in the subset: an insert
+    /// that leaves it unset or null takes the caller's own id, and the answer says so.
+    @Test(arguments: DatabaseKind.allCases)
+    func anInsertLeavingTheOwnerUnsetGetsTheCallersValue(_ kind: DatabaseKind) async throws {
+        let service = try await FieldService.service(kind)
+        try await FieldService.seed(service.database)
+        let unset = FieldService.id("7", 1), null = FieldService.id("7", 2)
+        let customer = JSONValue.string(FieldService.id("c", 1))
+        let results = try await service.push([
+            Self.op(.insert, "WorkOrder", unset, ["number": .integer(1), "customerId": customer]),
+            Self.op(.insert, "WorkOrder", null, ["number": .integer(2), "customerId": customer, "assigneeId": .null]),
+        ], claims: FieldService.annClaims)
+        #expect(results.map(\.status) == [.applied, .applied], "\(results.map { $0.reason ?? "" })")
+        for result in results {
+            #expect(result.row?["assigneeId"] == .string(FieldService.ann), "the answer's row tells the device")
+        }
+        let pulled = try await service.pullAll("jobs", claims: FieldService.annClaims).changes
+        #expect(pulled.keys("WorkOrder", .put).isSuperset(of: [unset, null]))
+        // Bob's claims fill Bob's id, never Ann's.
+        let bobs = FieldService.id("7", 3)
+        let bobResult = try await service.push([Self.op(.insert, "WorkOrder", bobs, ["number": .integer(3), "customerId": .string(FieldService.id("c", 2))])],
+                                               claims: FieldService.bobClaims)
+        #expect(bobResult.first?.row?["assigneeId"] == .string(FieldService.bob), "\(bobResult.first?.reason ?? "")")
+    }
+
     @Test(arguments: DatabaseKind.allCases)
     func aReplayedPushReturnsTheFirstResultsAndChangesNothing(_ kind: DatabaseKind) async throws {
         let service = try await FieldService.service(kind)

@@ -89,6 +89,17 @@ final class EntityPlan: Sendable {
         selectList = (outputs.map(\.expression) + ["t.version"]).joined(separator: ", ")
         includeNames = Set(subsetEntity.includes.map(\.name))
         quotedColumns = selected.mapValues { dialect.quote($0.columnName) }
+        // `field == $p` in every way a row can pass the filter (one branch): an insert
+        // that leaves the field unset can only mean the caller's own value.
+        if bucketBranches.count == 1 {
+            callerFilledFields = bucketBranches[0].bindings.compactMap { binding in
+                guard binding.comparison == .equal, !binding.isNegated, binding.path.hops.isEmpty,
+                      let field = selected[binding.path.fieldName], field.name != entity.keyFieldName else { return nil }
+                return (field, binding.parameter)
+            }
+        } else {
+            callerFilledFields = []
+        }
         requiredOnInsert = entity.fields
             .filter { $0.name != entity.keyFieldName && !$0.isNullable && $0.defaultValue == nil }
             .map(\.name)
@@ -109,6 +120,10 @@ final class EntityPlan: Sendable {
     let filterUsesParameters: Bool
     /// The filter's branches, by which the change log files rows into buckets.
     let bucketBranches: [BucketBranch]
+    /// The selected fields the filter requires to equal a parameter (`courierId == $me`,
+    /// with no `or` around it): an insert that leaves one unset or null gets the
+    /// caller's value.
+    let callerFilledFields: [(field: Field, parameter: String)]
     /// The quoted table name.
     let table: String
     /// The quoted key column.

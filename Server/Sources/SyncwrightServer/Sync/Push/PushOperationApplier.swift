@@ -180,6 +180,14 @@ struct PushOperationApplier {
             }
         }
         if op.kind == .insert {
+            for (field, parameter) in plan.callerFilledFields {
+                guard case .single(let value)? = parameters.values[parameter], !value.isNull else { continue }
+                if let index = assignments.firstIndex(where: { $0.field.name == field.name }) {
+                    if assignments[index].value.isNull { assignments[index].value = value }
+                } else {
+                    assignments.append((field, value))
+                }
+            }
             if let missing = plan.requiredOnInsert.first(where: { name in !assignments.contains { $0.field.name == name } }) {
                 return .failure(rejection("missing_value", "a new \(entity.name) needs a value for \(missing)"))
             }
