@@ -215,37 +215,41 @@ struct SyncEngineTests {
         #expect(try harness.store.rejectedChanges().isEmpty)
     }
 
-    @Test("after discard, the unit's re-download leaves exactly the rows the server still sends")
-    func discardResyncRemovesRowsThatLeft() async throws {
+    @Test("a refused change marks its row; discard puts the server's row back at once, without downloading the unit")
+    func discardRestoresTheServersRow() async throws {
         let harness = try Harness()
-        await harness.server.configure { $0.snapshotInitialPulls = true }
-        let kept = UUID(), refused = UUID(), reassigned = UUID()
-        for (id, title) in [(kept, "kept"), (refused, "refused"), (reassigned, "reassigned")] {
+        let kept = UUID(), refused = UUID(), taken = UUID()
+        for (id, title) in [(kept, "kept"), (refused, "refused"), (taken, "taken")] {
             await harness.server.write("TaskItem", taskRow(id, title: title))
         }
         try await harness.engine.sync()
-        #expect(try harness.store.tasks().map(\.title) == ["kept", "reassigned", "refused"])
+        let cursor = try await harness.store.cursor(forUnit: "work")
 
-        // The device edits a row the server no longer lets it write; meanwhile another
-        // row leaves the device's subset (the double's log keeps its removal, but a
-        // download from scratch doesn't send removals).
-        var edited = try #require(try harness.store.tasks().first { $0.id == refused })
-        edited.title = "mine now"
-        try harness.write { try $0.update(edited) }
-        await harness.server.configure { server in
-            server.rejection = { _ in ("outside_subset", "the row belongs to another user") }
+        // Two edits the server refuses: one to a row the device may see (its row comes
+        // back with the refusal), one to a row that now belongs to someone else.
+        for id in [refused, taken] {
+            var edited = try #require(try harness.store.tasks().first { $0.id == id })
+            edited.title = "mine now"
+            try harness.write { try $0.update(edited) }
         }
-        await harness.server.delete("TaskItem", key: harness.key(reassigned))
-        try await harness.engine.sync(units: [])
-        let rejected = try #require(try harness.store.rejectedChanges().first)
-        #expect(rejected.code == "outside_subset")
+        await harness.server.configure { server in
+            server.rejection = { op in
+                op.key == .string(taken.uuidString.lowercased())
+                    ? ("outside_subset", "the row belongs to another user") : ("type_mismatch", "not that")
+            }
+        }
+        let report = try await harness.engine.sync(units: [])
+        #expect(report.changes.map(\.outcome).sorted { "\($0)" < "\($1)" }
+            == [.refused(.outsideSubset), .refused(.typeMismatch)])
+        #expect(report.changes.allSatisfy { $0.row.is(TaskItem.self) })
+        // Until the app decides, the rows keep the device's values and are marked.
+        #expect(try harness.store.tasks().filter { $0.title == "mine now" }.count == 2)
+        #expect(try harness.store.rejectedKeys(of: TaskItem.self) == [.uuid(refused), .uuid(taken)])
 
-        try harness.store.discard(rejected)
-        #expect(try await harness.store.cursor(forUnit: "work") == nil)
-        try await harness.engine.sync()
-
-        #expect(try harness.store.tasks().map(\.title) == ["kept", "refused"])
-        #expect(try harness.store.rejectedChanges().isEmpty)
+        for change in try harness.store.rejectedChanges() { try harness.store.discard(change) }
+        #expect(try harness.store.tasks().map(\.title).sorted() == ["kept", "refused"])
+        #expect(try harness.store.rejectedKeys(of: TaskItem.self).isEmpty)
+        #expect(try await harness.store.cursor(forUnit: "work") == cursor, "nothing is downloaded again")
     }
 
     @Test("a rejected change can be retried once the server accepts it")
@@ -285,11 +289,22 @@ struct SyncEngineTests {
         let (harness, task) = try await conflictingEdit(.serverWins) { $0.priority = 5 }
         let report = try await harness.engine.sync()
         #expect(report.conflicts == 1)
+        #expect(report.changes.map(\.outcome) == [.conflict(policy: .serverWins, resolution: .serverKept)])
+        #expect(report.changes.first?.row == SyncRowID(entity: "TaskItem", key: .uuid(task.id)))
         let local = try #require(try harness.store.tasks().first)
         #expect(local.title == "Server title")
         #expect(local.priority == 1)
         #expect(await harness.server.row("TaskItem", task.id)?.row["priority"] == .integer(1))
         #expect(try await harness.store.pendingChangeCount() == 0)
+        // The lost edit is recorded for the app to show, until it dismisses it.
+        let lost = try harness.store.overwrittenChanges()
+        #expect(lost.count == 1)
+        #expect(lost.first?.row.key == .uuid(task.id))
+        #expect(lost.first?.changedColumns == ["priority"])
+        #expect(lost.first?.localValues?["priority"] == .integer(5))
+        #expect(lost.first?.serverValues?["priority"] == .integer(1))
+        try harness.store.dismiss(lost)
+        #expect(try harness.store.overwrittenChanges().isEmpty)
     }
 
     @Test("client-wins writes the device's whole row over the server's")
@@ -406,10 +421,24 @@ struct SyncEngineTests {
         await harness.server.configure { server in
             server.pushFailures = [.server(status: 503, "busy"), .timeout("slow"), .network("gone")]
         }
+        let retries = Task {
+            var seen: [RetryProgress] = []
+            for await status in harness.engine.status {
+                if case .retrying(let progress) = status.activity { seen.append(progress) }
+                if case .finished = status.activity { break }
+            }
+            return seen
+        }
+        try await Task.sleep(for: .milliseconds(20))
         try await harness.engine.sync()
         #expect(await harness.server.rowCount("TaskItem") == 1)
         let delays = harness.sleeps.delays.withValue { $0 }
         #expect(delays.count == 3)
+        // The status said each wait as it began (a slow reader may skip some, never add).
+        let progress = await retries.value
+        #expect(!progress.isEmpty && progress.count <= 3)
+        #expect(progress.allSatisfy { $0.failedAttempt < $0.maximumAttempts && $0.failure.isRetryable })
+        #expect(progress.map(\.failedAttempt) == progress.map(\.failedAttempt).sorted())
         #expect(delays[0] >= .milliseconds(50) && delays[0] <= .milliseconds(100))
         #expect(delays[1] >= .milliseconds(100) && delays[1] <= .milliseconds(200))
         #expect(delays[2] >= .milliseconds(200) && delays[2] <= .milliseconds(400))
@@ -502,10 +531,10 @@ struct SyncEngineTests {
         // Served again (an older version the server still serves): the sync goes on.
         let hash = harness.store.model.schemaHash
         await harness.server.configure { $0.servedHashes = [String(repeating: "a", count: 64), hash] }
-        try await harness.engine.sync()
+        let report = try await harness.engine.sync()
         #expect(try await harness.store.pendingChangeCount() == 0)
         #expect(await harness.server.rowCount("TaskItem") == 1)
-        #expect(harness.engine.currentStatus.activity == .idle)
+        #expect(harness.engine.currentStatus.activity == .finished(report))
     }
 
     @Test("the status stream reports a sync step by step")
@@ -517,12 +546,12 @@ struct SyncEngineTests {
             var seen: [SyncStatus] = []
             for await status in harness.engine.status {
                 seen.append(status)
-                if seen.count > 1, status.activity == .idle { break }
+                if case .finished = status.activity { break }
             }
             return seen
         }
         try await Task.sleep(for: .milliseconds(50))
-        try await harness.engine.sync()
+        let report = try await harness.engine.sync()
         let statuses = await collector.value
         #expect(statuses.map(\.activity) == [
             .idle,
@@ -532,8 +561,9 @@ struct SyncEngineTests {
             .pulling(unit: "work", done: 2, estimate: 0),
             .pulling(unit: "comments", done: 0, estimate: nil),
             .pulling(unit: "comments", done: 0, estimate: 0),
-            .idle,
+            .finished(report),
         ])
+        #expect(report.changes.map(\.outcome) == [.applied, .applied])
         #expect(statuses.first?.pendingChanges == 2)
         #expect(statuses.last?.pendingChanges == 0)
         #expect(statuses.first?.lastSyncedAt == nil)
@@ -546,7 +576,7 @@ struct SyncEngineTests {
         let temporary = try TemporaryStore(model: model)
         var engine: SyncEngine? = SyncEngine(store: temporary.store, transport: TestServer(model: model))
         let stream = try #require(engine).status
-        _ = try await engine?.sync()
+        let report = try await engine?.sync()
         weak let released = engine
         engine = nil
         #expect(released == nil)
@@ -568,7 +598,7 @@ struct SyncEngineTests {
         }
         let statuses = try #require(received, "the status stream did not finish within 5 s of the engine's release")
         #expect(statuses.count == 1, "\(statuses)")
-        #expect(statuses.last?.activity == .idle)
+        #expect(statuses.last?.activity == report.map { .finished($0) })
         #expect(statuses.last?.lastSyncedAt != nil)
     }
 
@@ -608,7 +638,7 @@ struct SyncEngineTests {
         let harness = try Harness(configuration: SyncConfiguration(delayedSync: false, syncOnStart: false))
         await harness.engine.start()
         for index in 0..<5 { try harness.write { try $0.insert(TaskItem(title: "Save \(index)")) } }
-        for _ in 0..<200 where (try? await harness.store.pendingChangeCount()) != 0 || harness.engine.currentStatus.activity != .idle {
+        for _ in 0..<200 where (try? await harness.store.pendingChangeCount()) != 0 || harness.engine.currentStatus.isSyncing {
             try await Task.sleep(for: .milliseconds(10))
         }
         try await Task.sleep(for: .milliseconds(100))

@@ -105,7 +105,11 @@ actor TestServer: SyncTransport {
 
     private func evaluate(_ op: PushOperation) -> PushResult {
         if let (code, reason) = rejection?(op) {
-            return PushResult(opId: op.opId, status: .rejected, reason: reason, code: code)
+            // As the reference server: a refused update or delete of a row the caller may
+            // see carries the row.
+            let visible = op.kind != .insert && code != "outside_subset" && code != "not_found"
+            let current = visible ? tables[op.entity]?[op.key.jsonText] : nil
+            return PushResult(opId: op.opId, status: .rejected, version: current?.version, row: current?.row, reason: reason, code: code)
         }
         let key = op.key.jsonText
         let current = tables[op.entity]?[key]

@@ -104,9 +104,11 @@ struct EndToEndTests {
         let rejected = try #require(try ann.store.rejectedChanges().first)
         #expect(rejected.code == "outside_subset")
 
-        // Discarding it downloads the unit again, which sends no removals: the order and
-        // its line go because they didn't come back.
+        // The order isn't hers any more: the refusal carries no row, and discarding it
+        // removes her copy at once; the next sync removes the line.
+        #expect(rejected.row == SyncRowID(entity: "WorkOrder", key: .uuid(UUID(uuidString: FieldService.id("e", 1))!)))
         try ann.store.discard(rejected)
+        #expect(try ann.keys("work_orders").isEmpty)
         _ = try await ann.engine.sync()
         #expect(try ann.keys("work_orders").isEmpty)
         #expect(try ann.keys("work_order_lines").isEmpty)

@@ -93,7 +93,7 @@ struct SchemaDeployEndToEndTests {
         #expect(report.pushed == 2)
         #expect(try await device.store.pendingChangeCount() == 0)
         #expect(try await device.titles() == ["dishes", "floor", "windows"])
-        #expect(device.engine.currentStatus.activity == .idle)
+        #expect(device.engine.currentStatus.activity == .finished(report))
         let minutes = try await database.read("SELECT count(*) FROM chores WHERE minutes = 15", []).first?.first?.integer
         #expect(minutes == 3)
 

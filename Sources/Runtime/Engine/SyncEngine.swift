@@ -229,7 +229,7 @@ public actor SyncEngine {
                 report.pulled[unit.name] = try await pull(unit.name)
             }
             try await store.recordSuccessfulSync(at: Date())
-            await publish(.idle)
+            await publish(.finished(report))
             return report
         } catch let error as SyncTransportError where error.isSchemaMismatch {
             // Retired while this sync ran: the same as finding it out at the start.
@@ -251,7 +251,7 @@ public actor SyncEngine {
     /// the sync, before anything is pushed, when the app's isn't one of them.
     private func checkServedSchema(_ model: SyncModel) async throws {
         let transport = self.transport
-        let answer = try await Self.withRetry(configuration.retry) { try await transport.schema() }
+        let answer = try await Self.withRetry(configuration.retry, broadcaster: broadcaster) { try await transport.schema() }
         guard !answer.serves(model.schemaHash) else { return }
         if answer.upcoming.contains(model.schemaHash) {
             // A rolling deploy reached this app before this server: not outdated, early.
@@ -279,8 +279,9 @@ public actor SyncEngine {
         func prepare(_ batch: [PushOperation]) throws -> PreparedPush {
             try transport.prepare(PushRequest(clientId: clientID, subset: model.subset, schemaHash: model.schemaHash, ops: batch))
         }
+        let broadcaster = self.broadcaster
         func send(_ prepared: PreparedPush) -> Task<PushResponse, any Error> {
-            Task.detached { try await Self.withRetry(policy) { try await transport.push(prepared) } }
+            Task.detached { try await Self.withRetry(policy, broadcaster: broadcaster) { try await transport.push(prepared) } }
         }
         var inFlight: (batch: [PushOperation], task: Task<PushResponse, any Error>)?
         defer { inFlight?.task.cancel() }
@@ -299,11 +300,11 @@ public actor SyncEngine {
             guard outcome.unanswered < current.batch.count else {
                 throw SyncFailure(SyncTransportError.invalidResponse("the server answered none of \(current.batch.count) pushed changes"))
             }
-            report.pushed += outcome.applied
-            report.conflicts += outcome.conflicts
-            report.rejected += outcome.rejected
-            done += current.batch.count - outcome.unanswered
-            total = max(total, done + (try await store.pendingChangeCount()))
+            report.changes += outcome.changes
+            // Refused changes are not pushed: they leave the count (and wait in the
+            // store's rejected changes).
+            done += outcome.applied + outcome.conflicts
+            total = done + (try await store.pendingChangeCount())
             await publish(.pushing(done: done, total: total))
         }
     }
@@ -356,20 +357,30 @@ public actor SyncEngine {
                                   limit: configuration.pullPageSize)
         let transport = self.transport
         let policy = configuration.retry
+        let broadcaster = self.broadcaster
         return Task.detached {
-            try await Self.withRetry(policy) { try await transport.pull(request) }
+            try await Self.withRetry(policy, broadcaster: broadcaster) { try await transport.pull(request) }
         }
     }
 
+    /// Runs `operation`, retrying transient failures as `policy` says; before each wait
+    /// the status shows ``SyncStatus/Activity/retrying(_:)``.
     private static func withRetry<T: Sendable>(
-        _ policy: RetryPolicy, _ operation: @Sendable () async throws -> T
+        _ policy: RetryPolicy, broadcaster: StatusBroadcaster, _ operation: @Sendable () async throws -> T
     ) async throws -> T {
         var attempt = 1
         while true {
             do {
                 return try await operation()
             } catch let error as SyncTransportError where error.isTransient && attempt < policy.maximumAttempts {
-                try await policy.sleep(policy.delay(afterAttempt: attempt))
+                let delay = policy.delay(afterAttempt: attempt)
+                let seconds = Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
+                let current = broadcaster.current
+                broadcaster.publish(SyncStatus(
+                    activity: .retrying(RetryProgress(failedAttempt: attempt, maximumAttempts: policy.maximumAttempts,
+                                                      nextAttemptAt: Date().addingTimeInterval(seconds), failure: SyncFailure(error))),
+                    pendingChanges: current.pendingChanges, lastSyncedAt: current.lastSyncedAt))
+                try await policy.sleep(delay)
                 attempt += 1
             }
         }

@@ -12,6 +12,13 @@ public struct SyncStatus: Sendable, Hashable {
         case pushing(done: Int, total: Int)
         /// Pulling a unit: `done` changes applied, `estimate` remaining by the server's count.
         case pulling(unit: String, done: Int, estimate: Int?)
+        /// A request failed in a way a retry may help (network, timeout, 429, 5xx): the
+        /// engine waits until `nextAttemptAt`, then tries again.
+        case retrying(RetryProgress)
+        /// The last sync finished; the report says what it pushed, what the server did
+        /// with each change, and what it pulled. The engine rests in this state until the
+        /// next sync starts.
+        case finished(SyncReport)
         /// The last sync failed; pending changes are kept.
         case failed(SyncFailure)
         /// The server no longer serves the schema this app was built with: syncing
@@ -22,6 +29,14 @@ public struct SyncStatus: Sendable, Hashable {
 
     /// The current activity.
     public var activity: Activity
+
+    /// Whether a sync is under way (pushing, pulling, or waiting to retry).
+    public var isSyncing: Bool {
+        switch activity {
+        case .pushing, .pulling, .retrying: true
+        case .offline, .idle, .finished, .failed, .outdated: false
+        }
+    }
     /// Changes waiting to be pushed.
     public var pendingChanges: Int
     /// When the last sync finished without error.
@@ -56,17 +71,22 @@ public struct AppOutdated: Error, Sendable, Hashable, CustomStringConvertible {
     public var description: String { message }
 }
 
-/// What one sync did.
-public struct SyncReport: Sendable, Hashable {
-    /// Changes the server applied.
-    public var pushed = 0
-    /// Changes that conflicted (and were resolved by policy or kept for the app).
-    public var conflicts = 0
-    /// Changes the server rejected.
-    public var rejected = 0
-    /// Changes pulled, per unit.
-    public var pulled: [String: Int] = [:]
+/// A retry the engine waits for.
+public struct RetryProgress: Sendable, Hashable {
+    /// The attempt that failed, from 1.
+    public var failedAttempt: Int
+    /// How many attempts the ``RetryPolicy`` allows.
+    public var maximumAttempts: Int
+    /// When the next attempt starts.
+    public var nextAttemptAt: Date
+    /// Why the attempt failed.
+    public var failure: SyncFailure
 
-    /// An empty report.
-    public init() {}
+    /// Creates a retry's progress.
+    public init(failedAttempt: Int, maximumAttempts: Int, nextAttemptAt: Date, failure: SyncFailure) {
+        self.failedAttempt = failedAttempt
+        self.maximumAttempts = maximumAttempts
+        self.nextAttemptAt = nextAttemptAt
+        self.failure = failure
+    }
 }

@@ -65,6 +65,27 @@ enum StoreMigrations {
                 ALTER TABLE syncwright_outbox ADD COLUMN sentValues TEXT;
                 """)
         }
+        migrator.registerMigration("syncwright-bookkeeping-3") { db in
+            // Device changes a `server-wins` conflict dropped, kept for the app to show
+            // (see `SyncStore.overwrittenChanges()`); and whether a rejected change's
+            // `serverRow` is the server's row as last heard of (NULL: not the device's
+            // to have), kept current by pulls, which `discard` puts back.
+            try db.execute(sql: """
+                CREATE TABLE syncwright_overwritten (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    entity TEXT NOT NULL,
+                    rowKey TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    changedColumns TEXT NOT NULL,
+                    localValues TEXT,
+                    serverRow TEXT,
+                    serverVersion INTEGER,
+                    overwrittenAt REAL NOT NULL
+                );
+                CREATE INDEX syncwright_rejected_row ON syncwright_rejected (entity, rowKey);
+                ALTER TABLE syncwright_rejected ADD COLUMN serverRowKnown INTEGER NOT NULL DEFAULT 0;
+                """)
+        }
         return migrator
     }
 }

@@ -37,6 +37,11 @@ extension SyncStore {
 
     private func applyPulledPage(_ db: Database, _ page: PullResponse, unit: String) throws -> Int {
         let pending = try Self.pendingRows(db)
+        // Rows with a refused change the app hasn't settled: what the server sends for
+        // them is what `discard` puts back.
+        let refused = try Set(Row.fetchAll(db, sql: "SELECT entity, rowKey FROM syncwright_rejected").map {
+            PendingRowKey(entity: $0[0], rowKey: $0[1])
+        })
         if try Self.cursor(db, unit: unit) == nil {
             try noteRowsBeforeDownload(db, unit: unit)
         }
@@ -57,6 +62,15 @@ extension SyncStore {
             if resyncing, change.op == .put {
                 try db.executeCached(sql: "DELETE FROM syncwright_resync WHERE unit = ? AND entity = ? AND key = ?",
                                      arguments: [unit, descriptor.name, try Self.keyValue(descriptor, change.key)])
+            }
+            if !refused.isEmpty {
+                let rowKey = descriptor.key.type.wireValue(fromDatabase: try Self.keyValue(descriptor, change.key)).jsonText
+                if refused.contains(PendingRowKey(entity: descriptor.name, rowKey: rowKey)) {
+                    try db.execute(sql: """
+                        UPDATE syncwright_rejected SET serverRow = ?, serverVersion = ?, serverRowKnown = 1 WHERE entity = ? AND rowKey = ?
+                        """, arguments: [change.op == .put ? change.row.map { JSONValue.object($0).jsonText } : nil,
+                                         change.op == .put ? change.version : nil, descriptor.name, rowKey])
+                }
             }
             if !pending.isEmpty {
                 let rowKey = descriptor.key.type.wireValue(fromDatabase: try Self.keyValue(descriptor, change.key)).jsonText
@@ -174,24 +188,47 @@ extension SyncStore {
 
 // MARK: - Rejected changes and conflicts
 
-/// A change the server refused, kept for the app to retry or discard.
+/// A change the server refused, kept for the app to retry or discard. Until then its
+/// row keeps the device's values and is marked refused (``SyncStore/rejectedKeys(of:)``).
 public struct RejectedChange: Sendable, Hashable, Identifiable {
     /// The store's id of the rejected change.
     public var id: Int64
-    /// The entity's name.
-    public var entity: String
-    /// The row's key.
-    public var key: JSONValue
+    /// The row it changed.
+    public var row: SyncRowID
     /// Insert, update or delete.
     public var kind: OperationKind
     /// The values that were sent.
     public var values: [String: JSONValue]?
     /// The server's reason, for people.
     public var reason: String
-    /// The server's code, such as `read_only` or `outside_subset`.
-    public var code: String
+    /// The server's code, such as ``RefusalCode/readOnly`` or ``RefusalCode/outsideSubset``.
+    public var code: RefusalCode
     /// When it was rejected.
     public var rejectedAt: Date
+
+    /// The entity's name.
+    public var entity: String { row.entity }
+    /// The row's key as it travels on the wire.
+    public var key: JSONValue { row.key.wireValue }
+}
+
+/// A device change that a `server-wins` conflict dropped: the server's row stands, and
+/// this is what the device had, for the app to show (``SyncStore/overwrittenChanges()``).
+public struct OverwrittenChange: Sendable, Hashable, Identifiable {
+    /// The store's id of the record.
+    public var id: Int64
+    /// The row.
+    public var row: SyncRowID
+    /// What the device did.
+    public var kind: OperationKind
+    /// The columns the device had changed.
+    public var changedColumns: [String]
+    /// The device's row before the server's replaced it (nil if the device had deleted it).
+    public var localValues: [String: JSONValue]?
+    /// The server's row that stands (nil if the server deleted it).
+    public var serverValues: [String: JSONValue]?
+    /// When it happened.
+    public var overwrittenAt: Date
 }
 
 /// A change that conflicted with a newer server version under the `manual` policy.
@@ -228,11 +265,51 @@ extension SyncStore {
                 var values: [String: JSONValue]?
                 if let text: String = row["sentValues"], case .object(let object)? = try? JSONValue(jsonText: text) { values = object }
                 return RejectedChange(
-                    id: row["id"], entity: row["entity"], key: (try? JSONValue(jsonText: row["rowKey"])) ?? .null,
+                    id: row["id"], row: rowID(row["entity"], row["rowKey"]),
                     kind: OperationKind(rawValue: row["kind"]) ?? .update, values: values, reason: row["reason"],
-                    code: row["code"], rejectedAt: Date(timeIntervalSince1970: row["rejectedAt"]))
+                    code: RefusalCode(rawValue: row["code"]), rejectedAt: Date(timeIntervalSince1970: row["rejectedAt"]))
             }
         }
+    }
+
+    /// The keys of `entity`'s rows with a refused change the app hasn't retried or
+    /// discarded yet: the rows to mark in a list.
+    public func rejectedKeys<Entity: SyncEntity>(of entity: Entity.Type) throws -> Set<SyncKey> {
+        let descriptor = Entity.Sync.descriptor
+        return try pool.read { db in
+            try Set(String.fetchAll(db, sql: "SELECT rowKey FROM syncwright_rejected WHERE entity = ?", arguments: [descriptor.name])
+                .map { SyncKey((try? JSONValue(jsonText: $0)) ?? .string($0), type: descriptor.key.type) })
+        }
+    }
+
+    /// Device changes that `server-wins` conflicts dropped, oldest first.
+    public func overwrittenChanges() throws -> [OverwrittenChange] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM syncwright_overwritten ORDER BY id").map { row in
+                func object(_ column: String) -> [String: JSONValue]? {
+                    guard let text: String = row[column], case .object(let object)? = try? JSONValue(jsonText: text) else { return nil }
+                    return object
+                }
+                return OverwrittenChange(
+                    id: row["id"], row: rowID(row["entity"], row["rowKey"]), kind: OperationKind(rawValue: row["kind"]) ?? .update,
+                    changedColumns: Self.decodeColumns(row["changedColumns"]), localValues: object("localValues"),
+                    serverValues: object("serverRow"), overwrittenAt: Date(timeIntervalSince1970: row["overwrittenAt"]))
+            }
+        }
+    }
+
+    /// Forgets overwritten changes the app has shown.
+    public func dismiss(_ changes: [OverwrittenChange]) throws {
+        try pool.write { db in
+            for change in changes {
+                try db.execute(sql: "DELETE FROM syncwright_overwritten WHERE id = ?", arguments: [change.id])
+            }
+        }
+    }
+
+    private func rowID(_ entity: String, _ rowKey: String) -> SyncRowID {
+        let type = entitiesByName[entity]?.key.type ?? .string
+        return SyncRowID(entity: entity, key: SyncKey((try? JSONValue(jsonText: rowKey)) ?? .string(rowKey), type: type))
     }
 
     /// Queues a rejected change again (with a new op id), for after the app or the
@@ -249,10 +326,13 @@ extension SyncStore {
         }
     }
 
-    /// Drops a rejected change and puts the row back as the server has it: the server's
-    /// row when the rejection carried it; otherwise an inserted row is removed and the
-    /// unit's cursor is reset so the next sync downloads the unit again, which restores
-    /// the row or, when it has left the subset, removes it (see `applyPulledPage(_:unit:)`).
+    /// Drops a rejected change and puts its row back as the server has it, at once and
+    /// without downloading anything: the server's row as last heard of, from the
+    /// rejection (a refused update or delete of a row the caller's subset holds carries
+    /// it) or from a pull since (a pull's `remove` means the device may not have it); otherwise
+    /// the row isn't one the server lets this device have (a refused insert, a row
+    /// outside the subset or gone), and the local row is removed. A refusal of another
+    /// kind without the row (from a server that doesn't send it) downloads the unit again.
     public func discard(_ rejected: RejectedChange) throws {
         try pool.write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM syncwright_rejected WHERE id = ?", arguments: [rejected.id]) else {
@@ -260,14 +340,21 @@ extension SyncStore {
             }
             let descriptor = try descriptor(row["entity"])
             let key = try JSONValue(jsonText: row["rowKey"])
+            try db.execute(sql: "DELETE FROM syncwright_rejected WHERE id = ?", arguments: [rejected.id])
+            // Another change to the row still waits (queued, or refused too): it decides.
+            let rowKey: String = row["rowKey"]
+            if try Self.hasPendingChanges(db, entity: descriptor.name, rowKey: rowKey) { return }
+            let code = RefusalCode(rawValue: row["code"])
+            let known: Bool = row["serverRowKnown"]
             if let text: String = row["serverRow"], case .object(let serverRow) = try JSONValue(jsonText: text) {
                 try Self.upsert(db, descriptor, row: serverRow, version: row["serverVersion"])
-            } else if OperationKind(rawValue: row["kind"]) == .insert {
+            } else if known || OperationKind(rawValue: row["kind"]) == .insert || code == .outsideSubset || code == .notFound {
                 try Self.deleteLocalRow(db, descriptor, key: key)
             } else {
+                // Refused by a server that didn't send its row back (an older one): the
+                // unit is downloaded again, which restores the row or removes it.
                 try db.execute(sql: "DELETE FROM syncwright_cursors WHERE unit = ?", arguments: [descriptor.unit])
             }
-            try db.execute(sql: "DELETE FROM syncwright_rejected WHERE id = ?", arguments: [rejected.id])
         }
     }
 

@@ -101,6 +101,8 @@ extension SyncStore {
         var rejected = 0
         /// Operations the response didn't answer; they stay queued.
         var unanswered = 0
+        /// Each answered operation's outcome, in the batch's order.
+        var changes: [PushedChange] = []
     }
 
     /// Applies the server's answers to a pushed batch, all in one transaction.
@@ -142,8 +144,13 @@ extension SyncStore {
             let descriptor = statements.descriptor
             let sequence: Int64 = entry[0]
             let rowKey: String = entry[1]
+            let rowID = SyncRowID(entity: descriptor.name, key: SyncKey(operation.key, type: descriptor.key.type))
+            func record(_ result: PushedChange.Outcome) {
+                outcome.changes.append(PushedChange(row: rowID, kind: operation.kind, outcome: result, opID: operation.opId))
+            }
             switch result.status {
             case .applied:
+                record(.applied)
                 outcome.applied += 1
                 try db.executeCached(sql: "DELETE FROM syncwright_outbox WHERE sequence = ?", arguments: [sequence])
                 guard operation.kind != .delete, let version = result.version else { break }
@@ -168,9 +175,11 @@ extension SyncStore {
                 }
             case .conflict:
                 outcome.conflicts += 1
-                try resolveConflict(db, descriptor: descriptor, entry: entry, operation: operation, result: result)
+                let resolution = try resolveConflict(db, descriptor: descriptor, entry: entry, operation: operation, result: result)
+                record(.conflict(policy: descriptor.conflictPolicy, resolution: resolution))
             case .rejected:
                 outcome.rejected += 1
+                record(.refused(RefusalCode(rawValue: result.code ?? "rejected")))
                 try Self.moveToRejected(db, entry: entry, operation: operation,
                                         reason: result.reason ?? "rejected by the server", code: result.code ?? "rejected",
                                         serverRow: result.row, serverVersion: result.version)
@@ -181,7 +190,7 @@ extension SyncStore {
 
     private func resolveConflict(
         _ db: Database, descriptor: SyncEntityDescriptor, entry: Row, operation: PushOperation, result: PushResult
-    ) throws {
+    ) throws -> ConflictResolutionOutcome {
         let sequence: Int64 = entry["sequence"]
         let rowKey: String = entry["rowKey"]
         let retries: Int = entry["conflictRetries"]
@@ -189,18 +198,27 @@ extension SyncStore {
         switch descriptor.conflictPolicy {
         case .serverWins:
             // The server's row stands; this change and later unsent ones to the row go.
+            // What the device had is recorded, so the app can show what was lost.
+            let local = try Self.localRow(db, descriptor, key: operation.key)
+            try db.executeCached(sql: """
+                INSERT INTO syncwright_overwritten (entity, rowKey, kind, changedColumns, localValues, serverRow, serverVersion, overwrittenAt)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [descriptor.name, rowKey, operation.kind.rawValue, entry["changedColumns"] as String,
+                                 local.map { Self.wireObject(descriptor, $0).jsonText },
+                                 result.row.map { JSONValue.object($0).jsonText }, result.version, Date().timeIntervalSince1970])
             try db.executeCached(sql: "DELETE FROM syncwright_outbox WHERE entity = ? AND rowKey = ?", arguments: [descriptor.name, rowKey])
             if let row = result.row {
                 try Self.upsert(db, descriptor, row: row, version: result.version)
             } else {
                 try Self.deleteLocalRow(db, descriptor, key: operation.key)
             }
+            return .serverKept
         case .clientWins, .lastWriteWins:
             guard retries < Self.maximumConflictRetries else {
                 try Self.moveToRejected(db, entry: entry, operation: operation,
                                         reason: "the row kept changing on the server; the change was retried \(retries) times",
                                         code: "conflict_retry_limit", serverRow: result.row, serverVersion: result.version)
-                return
+                return .setAside
             }
             var kind = operation.kind
             var columns = changed
@@ -221,27 +239,32 @@ extension SyncStore {
             if kind == .delete, result.row == nil {
                 // Both deleted it: nothing to resolve.
                 try db.executeCached(sql: "DELETE FROM syncwright_outbox WHERE sequence = ?", arguments: [sequence])
-                return
+                return .bothDeleted
             }
             try db.executeCached(sql: """
                 UPDATE syncwright_outbox SET opId = ?, kind = ?, changedColumns = ?, baseVersion = ?, sent = 0,
                 sentValues = NULL, conflictRetries = conflictRetries + 1 WHERE sequence = ?
                 """, arguments: [OperationID.make(), kind.rawValue, Self.encodeColumns(columns),
                                  result.version, sequence])
+            return .resent
         case .manual:
             let local = try Self.localRow(db, descriptor, key: operation.key)
-            let localValues = local.map { row in
-                JSONValue.object(Dictionary(uniqueKeysWithValues: descriptor.writableColumns.map {
-                    ($0.name, $0.type.wireValue(fromDatabase: row[$0.name] ?? .null))
-                })).jsonText
-            }
+            let localValues = local.map { Self.wireObject(descriptor, $0).jsonText }
             try db.executeCached(sql: """
                 INSERT INTO syncwright_conflicts (entity, rowKey, kind, changedColumns, localValues, serverRow, serverVersion, detectedAt)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [descriptor.name, rowKey, operation.kind.rawValue, Self.encodeColumns(changed), localValues,
                                  result.row.map { JSONValue.object($0).jsonText }, result.version, Date().timeIntervalSince1970])
             try db.executeCached(sql: "DELETE FROM syncwright_outbox WHERE sequence = ?", arguments: [sequence])
+            return .keptForApp
         }
+    }
+
+    /// A local row's writable columns as wire values.
+    static func wireObject(_ descriptor: SyncEntityDescriptor, _ row: Row) -> JSONValue {
+        .object(Dictionary(uniqueKeysWithValues: descriptor.writableColumns.map {
+            ($0.name, $0.type.wireValue(fromDatabase: row[$0.name] ?? .null))
+        }))
     }
 
     static func moveToRejected(
@@ -250,12 +273,14 @@ extension SyncStore {
     ) throws {
         try db.executeCached(sql: """
             INSERT INTO syncwright_rejected
-                (opId, entity, rowKey, kind, baseVersion, sentValues, changedColumns, reason, code, serverRow, serverVersion, rejectedAt)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                (opId, entity, rowKey, kind, baseVersion, sentValues, changedColumns, reason, code, serverRow, serverVersion,
+                 rejectedAt, serverRowKnown)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [operation.opId, operation.entity, entry["rowKey"] as String, operation.kind.rawValue,
                              operation.baseVersion, operation.values.map { JSONValue.object($0).jsonText },
                              entry["changedColumns"] as String, reason, code,
-                             serverRow.map { JSONValue.object($0).jsonText }, serverVersion, Date().timeIntervalSince1970])
+                             serverRow.map { JSONValue.object($0).jsonText }, serverVersion, Date().timeIntervalSince1970,
+                             serverRow != nil])
         try db.executeCached(sql: "DELETE FROM syncwright_outbox WHERE sequence = ?", arguments: [entry["sequence"] as Int64])
     }
 

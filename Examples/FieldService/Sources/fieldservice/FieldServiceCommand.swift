@@ -169,6 +169,8 @@ struct Sync: AsyncParsableCommand {
                 switch status.activity {
                 case .pushing(let done, let total): line = "pushed \(done)/\(total)"
                 case .pulling(let unit, let done, _) where done > 0: line = "pulled \(done) (\(unit))"
+                case .retrying(let retry):
+                    line = "attempt \(retry.failedAttempt) of \(retry.maximumAttempts) failed (\(retry.failure.message)); trying again"
                 default: continue
                 }
                 if line != last { print(line) }
@@ -181,6 +183,13 @@ struct Sync: AsyncParsableCommand {
             progress.cancel()
             let pulled = report.pulled.values.reduce(0, +)
             print("synced: \(report.pushed) pushed, \(report.conflicts) conflicts, \(report.rejected) rejected, \(pulled) pulled")
+            for change in report.changes {
+                switch change.outcome {
+                case .refused(let code): print("refused: \(change.kind.rawValue) \(change.row) (\(code))")
+                case .conflict(let policy, .serverKept): print("overwritten by the server (\(policy.rawValue)): \(change.row)")
+                default: break
+                }
+            }
             if report.rejected > 0 { print("see `fieldservice rejected`") }
         } catch let failure as SyncFailure where failure.code == .outdated {
             throw CommandFailure(failure.message)
@@ -231,6 +240,6 @@ struct Rejected: ParsableCommand {
             print("\(change.kind.rawValue) \(change.entity) \(change.key): \(change.code) — \(change.reason)")
             if discard { try store.discard(change) }
         }
-        if discard && !rejected.isEmpty { print("discarded \(rejected.count); the next sync brings the server's rows") }
+        if discard && !rejected.isEmpty { print("discarded \(rejected.count); the rows are as the server has them") }
     }
 }

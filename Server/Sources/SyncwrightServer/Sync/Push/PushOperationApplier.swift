@@ -41,11 +41,12 @@ struct PushOperationApplier {
         var wrote = false
         var deferred: SQLValue?
         do {
-            let result = try await check(wrote: &wrote, deferred: &deferred)
+            var result = try await check(wrote: &wrote, deferred: &deferred)
             if wrote {
                 if result.status == .rejected { try await connection.execute("ROLLBACK TO SAVEPOINT syncwright_op") }
                 try await connection.execute("RELEASE SAVEPOINT syncwright_op")
             }
+            if result.status == .rejected { try await attachCurrentRow(to: &result) }
             return (result, result.status == .applied ? deferred : nil)
         } catch let error as ServerDatabaseError {
             // A constraint the schema doesn't state (a database CHECK, say). Without a
@@ -267,6 +268,17 @@ struct PushOperationApplier {
             try await connection.execute(builder.sql, builder.arguments)
             return PushResult(opId: op.opId, status: .applied)
         }
+    }
+
+    /// A refused update or delete of a row the caller's subset holds carries the row as
+    /// the server has it, so the device can put it back at once when the app discards
+    /// the change. A row outside the subset is never shown.
+    private func attachCurrentRow(to result: inout PushResult) async throws {
+        guard op.kind != .insert, let plan, let key = try? WireValueCodec.sqlValue(op.key, for: plan.entity.keyField),
+              !key.isNull, !(dialect == .postgres && key.text?.utf8.contains(0) == true),
+              let current = try await currentRow(plan, key: key, mode: .full), current.inSubset else { return }
+        result.row = current.row
+        result.version = current.version
     }
 
     /// The answer to an insert whose key is taken: a conflict with the row there, or a
