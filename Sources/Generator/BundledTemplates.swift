@@ -42,6 +42,12 @@ import Syncwright
     {{access}} {{binding}} {{name}}: {{swiftType}}
 {{/properties}}
 
+    /// The row's version on the server; nil until the server has the row. Set by sync.
+    {{access}} private(set) var version: Int64? = nil
+
+    /// When the server last changed the row; nil until the server has the row. Set by sync.
+    {{access}} private(set) var updatedAt: Date? = nil
+
     /// Creates a value; includes are filled in by the server.
     {{access}} init({{initializerParameters}}) {
 {{#properties}}
@@ -107,6 +113,14 @@ import Syncwright
 {{access}} enum {{registryTypeName}} {
     /// The schema hash the server checks on every request.
     {{access}} static let schemaHash = "{{schemaHash}}"
+
+    /// The subset's sync units, for `SyncEngine.sync(units:)`.
+    {{access}} enum Unit {
+{{#units}}
+        /// Pulls {{entityNames}}.
+        {{access}} static let {{identifier}} = SyncUnit("{{name}}")
+{{/units}}
+    }
 
     /// The model registry.
     {{access}} static let model = SyncModel(

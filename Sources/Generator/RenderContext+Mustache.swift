@@ -17,6 +17,18 @@ extension RenderContext: MustacheParent {
         case "access": access
         case "entities": entities
         case "shards": shards
+        case "units": units
+        default: nil
+        }
+    }
+}
+
+extension UnitContext: MustacheParent {
+    public func child(named name: String) -> Any? {
+        switch name {
+        case "identifier": identifier
+        case "name": self.name
+        case "entityNames": entityNames
         default: nil
         }
     }

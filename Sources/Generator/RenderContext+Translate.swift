@@ -66,7 +66,26 @@ extension RenderContext {
             contextVersion: Self.currentVersion, generatorVersion: SyncwrightVersion.current, sourceFile: sourceFile,
             schemaName: model.name, subsetName: subset.name,
             registryTypeName: NameConversion.upperCamelCase(model.name) + NameConversion.upperCamelCase(subset.name),
-            schemaHash: model.schemaHash, access: access, entities: entities, shards: shards)
+            schemaHash: model.schemaHash, access: access, entities: entities, shards: shards,
+            units: Self.unitContexts(subset))
+    }
+
+    /// The subset's units in the order their entities are listed, each with a constant
+    /// name: the unit's name with its first letter lower-cased, or the name itself when
+    /// two units would share it.
+    static func unitContexts(_ subset: Subset) -> [UnitContext] {
+        var order: [String] = []
+        var members: [String: [String]] = [:]
+        for entity in subset.entities {
+            if members[entity.unit] == nil { order.append(entity.unit) }
+            members[entity.unit, default: []].append(entity.entityName)
+        }
+        let lowered = order.map { NameConversion.lowerCamelCase($0) }
+        return zip(order, lowered).map { unit, candidate in
+            let name = lowered.filter { $0 == candidate }.count > 1 ? unit : candidate
+            return UnitContext(identifier: SwiftNaming.identifier(name), name: SwiftNaming.stringLiteralContents(unit),
+                               entityNames: members[unit, default: []].joined(separator: ", "))
+        }
     }
 
     /// The entity file an entity's code goes to: its name's FNV-1a hash modulo the number
@@ -189,7 +208,8 @@ extension RenderContext {
         case .enumeration: "String"
         case .scalar(let scalar):
             switch scalar {
-            case .string, .date: "String"
+            case .string: "String"
+            case .date: "SyncDate"
             case .int: "Int"
             case .double: "Double"
             case .decimal: "Decimal"

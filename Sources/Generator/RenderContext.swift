@@ -28,10 +28,22 @@ public struct RenderContext: Sendable, Hashable, Codable {
     public var entities: [EntityContext]
     /// The entity files: each lists the entities it holds.
     public var shards: [ShardContext]
+    /// The subset's units, as constants of the registry's `Unit` namespace.
+    public var units: [UnitContext]
 }
 
 /// One generated entity file. It repeats the header's values, so the `header` partial
 /// renders the same in every file.
+/// One sync unit of the subset.
+public struct UnitContext: Sendable, Hashable, Codable {
+    /// The constant's Swift name (`jobs`), escaped when it is a keyword.
+    public var identifier: String
+    /// The unit's name, as the contents of a Swift string literal.
+    public var name: String
+    /// The entities the unit pulls, in order, for its doc comment.
+    public var entityNames: String
+}
+
 public struct ShardContext: Sendable, Hashable, Codable {
     /// 0-based.
     public var index: Int

@@ -26,7 +26,7 @@ struct EngineQueuePropertyTests {
             let unit = Bool.random(using: &random) ? "work" : "comments"
             let discard = Int.random(in: 0..<5, using: &random) == 0
             requests.append("\(unit)\(discard ? " (discarding)" : "")")
-            await harness.engine.requestSync(units: [unit], discardPending: discard)
+            await harness.engine.requestSync(units: [SyncUnit(unit)], discardPending: discard)
             if discard { model.removeAll() }
             if !model.contains(unit) { model.append(unit) }
         }

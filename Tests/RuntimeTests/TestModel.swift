@@ -11,12 +11,12 @@ struct TaskItem: Codable, Sendable, Hashable, UpdatableSyncEntity {
     var title: String
     var done: Bool
     var priority: Int
-    var dueOn: String?
+    var dueOn: SyncDate?
     var projectId: UUID?
     /// Include: `project.name`, read-only.
     let projectName: String?
 
-    init(id: UUID = UUID(), title: String, done: Bool = false, priority: Int = 1, dueOn: String? = nil,
+    init(id: UUID = UUID(), title: String, done: Bool = false, priority: Int = 1, dueOn: SyncDate? = nil,
          projectId: UUID? = nil, projectName: String? = nil) {
         self.id = id
         self.title = title

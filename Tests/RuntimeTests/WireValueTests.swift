@@ -111,6 +111,8 @@ struct WireValueTests {
         ], units: ["work": "1"], more: false), unit: "work")
         let task = try #require(try temporary.store.tasks().first)
         #expect(task == TaskItem(id: id, title: "Decoded", done: true, priority: 3, dueOn: "2024-03-01", projectName: "Boilers"))
+        #expect(task.dueOn == SyncDate(year: 2024, month: 3, day: 1))
+        #expect(wireDate(task) == .string("2024-03-01"))
         let wire = try TaskItemSync.wireValues(from: task)
         #expect(wire["id"] == row["id"])
         #expect(wire["projectName"] == nil)
@@ -143,5 +145,36 @@ struct WireValueTests {
             let full = min(Duration.seconds(1 << (attempt - 1)), .seconds(8))
             #expect(delay >= full / 2 && delay <= full)
         }
+    }
+}
+
+/// A task's `dueOn` as a push sends it.
+private func wireDate(_ task: TaskItem) -> JSONValue? {
+    (try? TaskItemSync.wireValues(from: task))?["dueOn"]
+}
+
+@Suite("SyncDate: the schema's date as a value")
+struct SyncDateTests {
+    @Test("reads, writes, orders and refuses as the protocol says")
+    func rules() throws {
+        let text = "2026-03-04", february30 = "2026-02-30"
+        let day = try #require(SyncDate(text))
+        let literal: SyncDate = "2026-03-04"
+        #expect(literal == day)
+        #expect(day.year == 2026 && day.month == 3 && day.day == 4)
+        #expect(day.description == "2026-03-04")
+        #expect(SyncDate(year: 12, month: 1, day: 2)?.description == "0012-01-02")
+        #expect(day < SyncDate(year: 2026, month: 11, day: 1)!)
+        #expect(SyncDate(year: 2026, month: 3, day: 5)! > day)
+        for bad in ["2026-3-04", "2026-13-01", "2026-00-10", "2026-01-32", "20260304", "2026-03-04T00:00:00Z", ""] {
+            #expect(SyncDate(bad) == nil, "\(bad)")
+        }
+        #expect(SyncDate(february30)?.isValidCalendarDay == false)
+        #expect(day.isValidCalendarDay)
+        #expect(try JSONDecoder().decode([SyncDate].self, from: Data(#"["2026-03-04"]"#.utf8)) == [day])
+        #expect(String(decoding: try JSONEncoder().encode([day]), as: UTF8.self) == #"["2026-03-04"]"#)
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode([SyncDate].self, from: Data(#"["tomorrow"]"#.utf8)) }
+        #expect(SyncDate.fromDatabaseValue("2026-03-04".databaseValue) == day)
+        #expect(day.databaseValue == "2026-03-04".databaseValue)
     }
 }

@@ -141,9 +141,9 @@ public actor SyncEngine {
     ///   must be updated, ``SyncFailure/Code/cancelled`` when a later request discarded
     ///   this one before it ran). Pending changes are kept.
     @discardableResult
-    public func sync(units: [String]? = nil) async throws -> SyncReport {
+    public func sync(units: [SyncUnit]? = nil) async throws -> SyncReport {
         try await withCheckedThrowingContinuation { continuation in
-            enqueue(.sync(units: units), waiter: continuation, discardPending: false)
+            enqueue(.sync(units: units?.map(\.rawValue)), waiter: continuation, discardPending: false)
         }
     }
 
@@ -153,16 +153,16 @@ public actor SyncEngine {
     /// - Parameters:
     ///   - units: The units to pull; nil for all.
     ///   - discardPending: Drop the requests queued but not started before adding this one.
-    public func requestSync(units: [String]? = nil, discardPending: Bool = false) {
-        enqueue(.sync(units: units), waiter: nil, discardPending: discardPending)
+    public func requestSync(units: [SyncUnit]? = nil, discardPending: Bool = false) {
+        enqueue(.sync(units: units?.map(\.rawValue)), waiter: nil, discardPending: discardPending)
     }
 
     /// Removes a unit's rows and cursor once the syncs queued before it have run.
     ///
     /// - Throws: ``SyncStoreError`` when the unit has pending changes and `force` is false.
-    public func purge(unit: String, force: Bool = false) async throws {
+    public func purge(unit: SyncUnit, force: Bool = false) async throws {
         _ = try await withCheckedThrowingContinuation { continuation in
-            enqueue(.purge(unit: unit, force: force), waiter: continuation, discardPending: false)
+            enqueue(.purge(unit: unit.rawValue, force: force), waiter: continuation, discardPending: false)
         }
     }
 

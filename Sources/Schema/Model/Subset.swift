@@ -13,7 +13,7 @@ public struct Subset: Sendable, Hashable {
 
     /// The sync units, ordered by priority (lowest first), then by first appearance
     /// (``SyncUnitOrder``, the order the runtime uses too).
-    public var units: [SyncUnit] {
+    public var units: [SubsetUnit] {
         SyncUnitOrder.units(of: entities.map { ($0.entityName, $0.unit, $0.priority) })
     }
 
@@ -29,7 +29,7 @@ public struct Subset: Sendable, Hashable {
 }
 
 /// A group of entities that sync together.
-public typealias SyncUnit = SyncUnitOrder.Unit
+public typealias SubsetUnit = SyncUnitOrder.Unit
 
 /// A per-user value of a subset, taken from a verified token claim.
 public struct Parameter: Sendable, Hashable {

@@ -39,7 +39,7 @@ public struct WorkOrder: UpdatableSyncEntity, Codable, Sendable, Hashable {
     public var status: Status
 
     /// - Remark: Generated from entities.WorkOrder.scheduledFor (syncwright.yaml)
-    public var scheduledFor: String?
+    public var scheduledFor: SyncDate?
 
     /// - Remark: Generated from entities.WorkOrder.notes (syncwright.yaml)
     public var notes: String?
@@ -55,8 +55,14 @@ public struct WorkOrder: UpdatableSyncEntity, Codable, Sendable, Hashable {
     /// - Remark: Generated from subsets.technician.entities.WorkOrder.include.customerPhone (syncwright.yaml)
     public let customerPhone: String?
 
+    /// The row's version on the server; nil until the server has the row. Set by sync.
+    public private(set) var version: Int64? = nil
+
+    /// When the server last changed the row; nil until the server has the row. Set by sync.
+    public private(set) var updatedAt: Date? = nil
+
     /// Creates a value; includes are filled in by the server.
-    public init(id: UUID, number: Int, customerId: UUID, assigneeId: UUID? = nil, status: Status = .open, scheduledFor: String? = nil, notes: String? = nil, photo: Data? = nil, customerName: String? = nil, customerPhone: String? = nil) {
+    public init(id: UUID, number: Int, customerId: UUID, assigneeId: UUID? = nil, status: Status = .open, scheduledFor: SyncDate? = nil, notes: String? = nil, photo: Data? = nil, customerName: String? = nil, customerPhone: String? = nil) {
         self.id = id
         self.number = number
         self.customerId = customerId

@@ -26,6 +26,12 @@ public struct Customer: SyncEntity, Codable, Sendable, Hashable {
     /// - Remark: Generated from entities.Customer.phone (syncwright.yaml)
     public let phone: String?
 
+    /// The row's version on the server; nil until the server has the row. Set by sync.
+    public private(set) var version: Int64? = nil
+
+    /// When the server last changed the row; nil until the server has the row. Set by sync.
+    public private(set) var updatedAt: Date? = nil
+
     /// Creates a value; includes are filled in by the server.
     public init(id: UUID, name: String, region: String, phone: String? = nil) {
         self.id = id

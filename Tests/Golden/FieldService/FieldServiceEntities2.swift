@@ -30,6 +30,12 @@ public struct WorkOrderLine: UpdatableSyncEntity, Codable, Sendable, Hashable {
     /// - Remark: Generated from subsets.technician.entities.WorkOrderLine.include.productName (syncwright.yaml)
     public let productName: String?
 
+    /// The row's version on the server; nil until the server has the row. Set by sync.
+    public private(set) var version: Int64? = nil
+
+    /// When the server last changed the row; nil until the server has the row. Set by sync.
+    public private(set) var updatedAt: Date? = nil
+
     /// Creates a value; includes are filled in by the server.
     public init(id: UUID, workOrderId: UUID, productId: UUID, quantity: Int, productName: String? = nil) {
         self.id = id

@@ -21,6 +21,12 @@ public struct Technician: SyncEntity, Codable, Sendable, Hashable {
     /// - Remark: Generated from entities.Technician.region (syncwright.yaml)
     public let region: String
 
+    /// The row's version on the server; nil until the server has the row. Set by sync.
+    public private(set) var version: Int64? = nil
+
+    /// When the server last changed the row; nil until the server has the row. Set by sync.
+    public private(set) var updatedAt: Date? = nil
+
     /// Creates a value; includes are filled in by the server.
     public init(id: UUID, name: String, region: String) {
         self.id = id

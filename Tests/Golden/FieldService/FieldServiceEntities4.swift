@@ -25,6 +25,12 @@ public struct Product: SyncEntity, Codable, Sendable, Hashable {
     /// - Remark: Generated from entities.Product.unitPrice (syncwright.yaml)
     public let unitPrice: Decimal
 
+    /// The row's version on the server; nil until the server has the row. Set by sync.
+    public private(set) var version: Int64? = nil
+
+    /// When the server last changed the row; nil until the server has the row. Set by sync.
+    public private(set) var updatedAt: Date? = nil
+
     /// Creates a value; includes are filled in by the server.
     public init(id: UUID, sku: String, name: String, unitPrice: Decimal) {
         self.id = id

@@ -14,6 +14,18 @@ public enum FieldServiceTechnician {
     /// The schema hash the server checks on every request.
     public static let schemaHash = "3562e830012458f3fc7216c1568fa52a1156b4e4363422ca0b3ea1383eb95521"
 
+    /// The subset's sync units, for `SyncEngine.sync(units:)`.
+    public enum Unit {
+        /// Pulls WorkOrder, WorkOrderLine.
+        public static let jobs = SyncUnit("jobs")
+        /// Pulls Customer.
+        public static let customer = SyncUnit("Customer")
+        /// Pulls Technician.
+        public static let profile = SyncUnit("profile")
+        /// Pulls Product.
+        public static let catalog = SyncUnit("catalog")
+    }
+
     /// The model registry.
     public static let model = SyncModel(
         schemaName: "FieldService",

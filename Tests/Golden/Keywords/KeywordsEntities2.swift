@@ -32,6 +32,12 @@ internal struct Extension: InsertableSyncEntity, Codable, Sendable, Hashable {
     /// - Remark: Generated from subsets.static.entities.Extension.include.ownerIs (syncwright.yaml)
     internal let ownerIs: String?
 
+    /// The row's version on the server; nil until the server has the row. Set by sync.
+    internal private(set) var version: Int64? = nil
+
+    /// When the server last changed the row; nil until the server has the row. Set by sync.
+    internal private(set) var updatedAt: Date? = nil
+
     /// Creates a value; includes are filled in by the server.
     internal init(id: String, ownerId: UUID, `struct`: JSONValue? = nil, `init`: Data? = nil, ownerClass: String? = nil, ownerIs: String? = nil) {
         self.id = id

@@ -47,7 +47,7 @@ internal struct `Protocol`: UpdatableSyncEntity, Codable, Sendable, Hashable {
     internal var `is`: Is
 
     /// - Remark: Generated from entities.Protocol.return (syncwright.yaml)
-    internal var `return`: String?
+    internal var `return`: SyncDate?
 
     /// - Remark: Generated from entities.Protocol.case (syncwright.yaml)
     internal var `case`: Date?
@@ -55,8 +55,14 @@ internal struct `Protocol`: UpdatableSyncEntity, Codable, Sendable, Hashable {
     /// - Remark: Generated from entities.Protocol.protocol (syncwright.yaml)
     internal var `protocol`: Decimal?
 
+    /// The row's version on the server; nil until the server has the row. Set by sync.
+    internal private(set) var version: Int64? = nil
+
+    /// When the server last changed the row; nil until the server has the row. Set by sync.
+    internal private(set) var updatedAt: Date? = nil
+
     /// Creates a value; includes are filled in by the server.
-    internal init(id: UUID, `class`: String, `default`: Int? = nil, `where`: String? = nil, `self` selfValue: Bool, `in`: Double = 1.5, `is`: Is = .`case`, `return`: String? = nil, `case`: Date? = nil, `protocol`: Decimal? = nil) {
+    internal init(id: UUID, `class`: String, `default`: Int? = nil, `where`: String? = nil, `self` selfValue: Bool, `in`: Double = 1.5, `is`: Is = .`case`, `return`: SyncDate? = nil, `case`: Date? = nil, `protocol`: Decimal? = nil) {
         self.id = id
         self.`class` = `class`
         self.`default` = `default`

@@ -14,6 +14,14 @@ internal enum KeywordsStatic {
     /// The schema hash the server checks on every request.
     internal static let schemaHash = "cef0ecb3d3e84ac9c8ecd5a7ec776ac9a1ba9a39b0580119aae268cd4be4d769"
 
+    /// The subset's sync units, for `SyncEngine.sync(units:)`.
+    internal enum Unit {
+        /// Pulls Protocol.
+        internal static let `protocol` = SyncUnit("Protocol")
+        /// Pulls Extension.
+        internal static let `extension` = SyncUnit("Extension")
+    }
+
     /// The model registry.
     internal static let model = SyncModel(
         schemaName: "Keywords",

@@ -25,7 +25,7 @@ public struct TodoItem: UpdatableSyncEntity, Codable, Sendable, Hashable {
     public var done: Bool
 
     /// - Remark: Generated from entities.TodoItem.dueOn (syncwright.yaml)
-    public var dueOn: String?
+    public var dueOn: SyncDate?
 
     /// - Remark: Generated from entities.TodoItem.position (syncwright.yaml)
     public var position: Int
@@ -34,8 +34,14 @@ public struct TodoItem: UpdatableSyncEntity, Codable, Sendable, Hashable {
     /// - Remark: Generated from subsets.owner.entities.TodoItem.include.listTitle (syncwright.yaml)
     public let listTitle: String?
 
+    /// The row's version on the server; nil until the server has the row. Set by sync.
+    public private(set) var version: Int64? = nil
+
+    /// When the server last changed the row; nil until the server has the row. Set by sync.
+    public private(set) var updatedAt: Date? = nil
+
     /// Creates a value; includes are filled in by the server.
-    public init(id: UUID, listId: UUID, title: String, done: Bool = false, dueOn: String? = nil, position: Int, listTitle: String? = nil) {
+    public init(id: UUID, listId: UUID, title: String, done: Bool = false, dueOn: SyncDate? = nil, position: Int, listTitle: String? = nil) {
         self.id = id
         self.listId = listId
         self.title = title

@@ -14,6 +14,12 @@ public enum TodoOwner {
     /// The schema hash the server checks on every request.
     public static let schemaHash = "b875f26adf28aad0e2ab552ddd7e2d89937684f761efc78325fab3fdda4d52c4"
 
+    /// The subset's sync units, for `SyncEngine.sync(units:)`.
+    public enum Unit {
+        /// Pulls TodoList, TodoItem.
+        public static let todos = SyncUnit("todos")
+    }
+
     /// The model registry.
     public static let model = SyncModel(
         schemaName: "Todo",

@@ -117,7 +117,10 @@ struct Edit: ParsableCommand {
             }
             order.status = value
         }
-        if let scheduledFor { order.scheduledFor = scheduledFor }
+        if let scheduledFor {
+            guard let day = SyncDate(scheduledFor) else { throw ValidationError("--scheduled-for must be YYYY-MM-DD") }
+            order.scheduledFor = day
+        }
         try store.write { try $0.update(order) }
         print("work order \(number) changed on this device; \(try store.pendingChangeCount()) change(s) to sync")
     }

@@ -136,7 +136,7 @@ extension SyncService {
 
     /// The log entries of the caller's buckets of `unit` in `(after, through]`.
     private func countChanges(
-        _ unit: SyncUnit, buckets: [String: [String]], after: Int64, through: Int64, putsOnly: Bool
+        _ unit: SubsetUnit, buckets: [String: [String]], after: Int64, through: Int64, putsOnly: Bool
     ) async throws -> Int {
         let all = unit.entityNames.flatMap { buckets[$0] ?? [] }
         guard !all.isEmpty else { return 0 }
@@ -160,7 +160,7 @@ extension SyncService {
     }
 
     private func pullPage(
-        unit: SyncUnit, subset served: ServedSubset, parameters: SubsetParameters, buckets: [String: [String]], cursor: PullCursor,
+        unit: SubsetUnit, subset served: ServedSubset, parameters: SubsetParameters, buckets: [String: [String]], cursor: PullCursor,
         high: Int64, limit: Int
     ) async throws -> Page {
         // Each entity's first `limit` entries, merged by sequence number.
