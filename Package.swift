@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         // Only for `swift package generate-documentation` (scripts/docs); no target uses it.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin.git", from: "1.5.0"),
     ],
@@ -53,7 +54,9 @@ let package = Package(
         ),
         .target(
             name: "Syncwright",
-            dependencies: ["SyncwrightCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "SyncwrightCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Sources/Runtime"
         ),
         .target(
@@ -102,7 +105,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SyncwrightTests",
-            dependencies: ["Syncwright", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["Syncwright", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")],
             path: "Tests/RuntimeTests"
         ),
         .testTarget(

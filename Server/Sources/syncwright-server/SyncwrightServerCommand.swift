@@ -82,7 +82,7 @@ struct Serve: AsyncParsableCommand {
             try await SyncServer.run(
                 SyncServerConfiguration(schemaPath: schema, database: database, host: host, port: port, verifier: verifier,
                                         tombstoneRetention: .seconds(tombstoneDays * 86_400)),
-                logger: logger)
+                logger: logger, metrics: SyncServer.bootstrapPrometheus())
         }
     }
 }

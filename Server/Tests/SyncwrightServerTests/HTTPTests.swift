@@ -251,3 +251,52 @@ struct HTTPTests {
         await #expect(throws: (any Error).self) { try await TokenVerifier.hmac(secret: "short") }
     }
 }
+
+/// `GET /metrics` through the real router, with Prometheus as the process's backend.
+@Suite("Metrics: Prometheus text at /metrics")
+struct MetricsTests {
+    @Test func pushesPullsAndRequestsAreCounted() async throws {
+        let registry = SyncServer.bootstrapPrometheus()
+        #expect(SyncServer.bootstrapPrometheus() === registry, "one registry per process")
+        let service = try await FieldService.service(.sqlite)
+        try await FieldService.seed(service.database)
+        let app = SyncServer.application(service: service, verifier: try await TokenVerifier.hmac(secret: LiveServer.secret),
+                                         host: "127.0.0.1", port: 0, logger: TestDatabases.logger, metrics: registry)
+        let token = try await LiveServer.token(FieldService.annClaims)
+        let push = PushRequest(clientId: "metrics-device", subset: "technician", schemaHash: FieldService.schema.schemaHash, ops: [
+            PushOperation(opId: UUID().uuidString, entity: "Customer", kind: .update, key: .string(FieldService.id("c", 1)),
+                          baseVersion: 1, values: ["name": .string("X")]),
+        ])
+        let pull = PullRequest(subset: "technician", schemaHash: FieldService.schema.schemaHash, units: ["jobs": nil], limit: 100)
+        try await app.test(.router) { client in
+            let headers: HTTPFields = [.authorization: "Bearer \(token)", .contentType: "application/json"]
+            try await client.execute(uri: "/v1/push", method: .post, headers: headers,
+                                     body: ByteBuffer(data: try JSONEncoder().encode(push))) { response in
+                #expect(response.status == .ok)
+            }
+            try await client.execute(uri: "/v1/pull", method: .post, headers: headers,
+                                     body: ByteBuffer(data: try JSONEncoder().encode(pull))) { response in
+                #expect(response.status == .ok)
+            }
+            try await client.execute(uri: "/v1/pull", method: .post) { response in
+                #expect(response.status == .unauthorized)
+            }
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
+                #expect(response.headers[HTTPField.Name("X-Request-ID")!] != nil)
+                let text = String(buffer: response.body)
+                #expect(text.contains(#"syncwright_push_ops{result="rejected",code="read_only"}"#)
+                    || text.contains(#"syncwright_push_ops{code="read_only",result="rejected"}"#), "\(text.prefix(2000))")
+                #expect(text.contains("syncwright_pull_changes"))
+                #expect(text.contains("syncwright_pulls_in_progress"))
+                #expect(text.contains("hb_requests{"))
+                #expect(text.contains(#"http_route="/v1/push""#))
+                #expect(text.contains(#"http_response_status_code="401""#), "refusals are counted with their status")
+                #expect(text.contains("http_server_request_duration_bucket"), "latency histograms")
+                #expect(!text.contains(FieldService.ann) && !text.contains(FieldService.id("c", 1)), "no key or claim in a label")
+            }
+        }
+        try? await service.database.close()
+    }
+}

@@ -1,3 +1,5 @@
+import Logging
+
 /// When and how the engine syncs.
 public struct SyncConfiguration: Sendable {
     /// When false, every committed local save requests a sync. When true (the
@@ -16,13 +18,22 @@ public struct SyncConfiguration: Sendable {
     public var pullPageSize: Int
     /// How transient failures are retried.
     public var retry: RetryPolicy
+    /// Where the engine logs each sync: what it pushed and pulled, each refused change,
+    /// each retry and why a sync failed, with the server's request ids. Silent by
+    /// default; pass a swift-log `Logger` whose handler the app chose (one that writes to
+    /// OSLog, say) to read them.
+    public var logger: Logger
+
+    /// A logger that drops everything: the default.
+    public static let silentLogger = Logger(label: "syncwright.sync", factory: { _ in SwiftLogNoOpLogHandler() })
 
     /// Creates a configuration.
     public init(
         delayedSync: Bool = true, syncOnStart: Bool = true, syncOnReconnect: Bool = true,
         periodicInterval: Duration? = nil, pushBatchSize: Int = 100, pullPageSize: Int = 1000,
-        retry: RetryPolicy = RetryPolicy()
+        retry: RetryPolicy = RetryPolicy(), logger: Logger = SyncConfiguration.silentLogger
     ) {
+        self.logger = logger
         self.delayedSync = delayedSync
         self.syncOnStart = syncOnStart
         self.syncOnReconnect = syncOnReconnect

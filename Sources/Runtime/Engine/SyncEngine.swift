@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 #if canImport(Network)
 import Network
 #endif
@@ -222,6 +223,9 @@ public actor SyncEngine {
             throw SyncStoreError.unknownUnit(unknown)
         }
         var report = SyncReport()
+        let logger = configuration.logger
+        let started = ContinuousClock.now
+        logger.debug("sync started", metadata: ["units": "\(units.map(\.name))"])
         do {
             try await checkServedSchema(model)
             try await push(into: &report)
@@ -229,21 +233,66 @@ public actor SyncEngine {
                 report.pulled[unit.name] = try await pull(unit.name)
             }
             try await store.recordSuccessfulSync(at: Date())
+            Self.log(report, since: started, logger)
             await publish(.finished(report))
             return report
         } catch let error as SyncTransportError where error.isSchemaMismatch {
             // Retired while this sync ran: the same as finding it out at the start.
             let outdated = AppOutdated(appSchemaHash: model.schemaHash, serverSchemaHash: nil,
                                        message: "this version of the app is out of date; update it to sync again (\(error.description))")
+            logger.warning("the server no longer serves this app's schema", metadata: ["appSchemaHash": "\(model.schemaHash.prefix(16))"])
             await publish(.outdated(outdated))
             throw outdated
         } catch let outdated as AppOutdated {
+            logger.warning("the server no longer serves this app's schema", metadata: ["appSchemaHash": "\(model.schemaHash.prefix(16))"])
             await publish(.outdated(outdated))
             throw outdated
         } catch {
-            await publish(.failed(SyncFailure(error)))
+            let failure = SyncFailure(error)
+            try? await store.recordFailedSync(failure)
+            logger.error("sync failed", metadata: Self.metadata(failure).merging([
+                "pushedBeforeFailing": "\(report.pushed)",
+            ]) { $1 })
+            await publish(.failed(failure))
             throw error
         }
+    }
+
+    /// One line for the sync, then one per change the server didn't take as sent.
+    private static func log(_ report: SyncReport, since started: ContinuousClock.Instant, _ logger: Logger) {
+        let elapsed = ContinuousClock.now - started
+        logger.info("sync finished", metadata: [
+            "pushed": "\(report.pushed)", "conflicts": "\(report.conflicts)", "refused": "\(report.rejected)",
+            "pulled": "\(report.pulled.values.reduce(0, +))",
+            "ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)",
+        ])
+        for change in report.changes {
+            switch change.outcome {
+            case .applied:
+                continue
+            case .refused(let code):
+                logger.warning("change refused", metadata: [
+                    "entity": "\(change.row.entity)", "key": "\(change.row.key)", "kind": "\(change.kind.rawValue)",
+                    "code": "\(code)", "opId": "\(change.opID)",
+                ])
+            case .conflict(let policy, let resolution):
+                logger.notice("conflict", metadata: [
+                    "entity": "\(change.row.entity)", "key": "\(change.row.key)", "policy": "\(policy.rawValue)",
+                    "resolution": "\(resolution)",
+                ])
+            }
+        }
+    }
+
+    /// A failure's fields as log metadata.
+    static func metadata(_ failure: SyncFailure) -> Logger.Metadata {
+        var metadata: Logger.Metadata = [
+            "code": "\(failure.code)", "retryable": "\(failure.isRetryable)", "message": "\(failure.message)",
+        ]
+        if let status = failure.status { metadata["status"] = "\(status)" }
+        if let serverCode = failure.serverCode { metadata["serverCode"] = "\(serverCode)" }
+        if let requestID = failure.requestID { metadata["requestId"] = "\(requestID)" }
+        return metadata
     }
 
     /// The seeds' "check the app definition" step: asks the server which schema
@@ -251,7 +300,7 @@ public actor SyncEngine {
     /// the sync, before anything is pushed, when the app's isn't one of them.
     private func checkServedSchema(_ model: SyncModel) async throws {
         let transport = self.transport
-        let answer = try await Self.withRetry(configuration.retry, broadcaster: broadcaster) { try await transport.schema() }
+        let answer = try await Self.withRetry(configuration.retry, broadcaster: broadcaster, logger: configuration.logger) { try await transport.schema() }
         guard !answer.serves(model.schemaHash) else { return }
         if answer.upcoming.contains(model.schemaHash) {
             // A rolling deploy reached this app before this server: not outdated, early.
@@ -280,8 +329,9 @@ public actor SyncEngine {
             try transport.prepare(PushRequest(clientId: clientID, subset: model.subset, schemaHash: model.schemaHash, ops: batch))
         }
         let broadcaster = self.broadcaster
+        let logger = configuration.logger
         func send(_ prepared: PreparedPush) -> Task<PushResponse, any Error> {
-            Task.detached { try await Self.withRetry(policy, broadcaster: broadcaster) { try await transport.push(prepared) } }
+            Task.detached { try await Self.withRetry(policy, broadcaster: broadcaster, logger: logger) { try await transport.push(prepared) } }
         }
         var inFlight: (batch: [PushOperation], task: Task<PushResponse, any Error>)?
         defer { inFlight?.task.cancel() }
@@ -294,7 +344,13 @@ public actor SyncEngine {
             guard let current = inFlight else { break }
             let next = try await store.nextPushBatch(limit: configuration.pushBatchSize, after: current.batch)
             let prepared = next.isEmpty ? nil : try prepare(next)
-            let response = try await current.task.value
+            let response: PushResponse
+            do {
+                response = try await current.task.value
+            } catch {
+                try? await store.recordFailedPush(current.batch, error: SyncFailure(error).description)
+                throw error
+            }
             inFlight = prepared.map { (next, send($0)) }
             let outcome = try await store.applyPushResults(response, for: current.batch)
             guard outcome.unanswered < current.batch.count else {
@@ -358,15 +414,16 @@ public actor SyncEngine {
         let transport = self.transport
         let policy = configuration.retry
         let broadcaster = self.broadcaster
+        let logger = configuration.logger
         return Task.detached {
-            try await Self.withRetry(policy, broadcaster: broadcaster) { try await transport.pull(request) }
+            try await Self.withRetry(policy, broadcaster: broadcaster, logger: logger) { try await transport.pull(request) }
         }
     }
 
     /// Runs `operation`, retrying transient failures as `policy` says; before each wait
     /// the status shows ``SyncStatus/Activity/retrying(_:)``.
     private static func withRetry<T: Sendable>(
-        _ policy: RetryPolicy, broadcaster: StatusBroadcaster, _ operation: @Sendable () async throws -> T
+        _ policy: RetryPolicy, broadcaster: StatusBroadcaster, logger: Logger, _ operation: @Sendable () async throws -> T
     ) async throws -> T {
         var attempt = 1
         while true {
@@ -375,6 +432,9 @@ public actor SyncEngine {
             } catch let error as SyncTransportError where error.isTransient && attempt < policy.maximumAttempts {
                 let delay = policy.delay(afterAttempt: attempt)
                 let seconds = Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
+                logger.notice("request failed; retrying", metadata: Self.metadata(SyncFailure(error)).merging([
+                    "attempt": "\(attempt)", "maximumAttempts": "\(policy.maximumAttempts)", "delayMs": "\(Int(seconds * 1000))",
+                ]) { $1 })
                 let current = broadcaster.current
                 broadcaster.publish(SyncStatus(
                     activity: .retrying(RetryProgress(failedAttempt: attempt, maximumAttempts: policy.maximumAttempts,

@@ -105,9 +105,11 @@ public struct SyncFailure: Error, Sendable, Hashable, CustomStringConvertible {
     /// The same as ``isRetryable``.
     public var isTransient: Bool { isRetryable }
 
+    /// `HTTP 401 unauthorized: the token expired (request 3f2…)`.
     public var description: String {
-        var text = message
-        if let serverCode { text += " [\(serverCode)]" }
+        var text = (status.map { "HTTP \($0) " } ?? "") + (serverCode.map { "\($0)" } ?? "")
+        text = text.trimmingCharacters(in: .whitespaces)
+        text += (text.isEmpty ? "" : ": ") + message
         if let requestID { text += " (request \(requestID))" }
         return text
     }

@@ -69,7 +69,8 @@ enum StoreMigrations {
             // Device changes a `server-wins` conflict dropped, kept for the app to show
             // (see `SyncStore.overwrittenChanges()`); and whether a rejected change's
             // `serverRow` is the server's row as last heard of (NULL: not the device's
-            // to have), kept current by pulls, which `discard` puts back.
+            // to have), kept current by pulls, which `discard` puts back; and, for
+            // `SyncStore.explain`, how often a change's push failed and why.
             try db.execute(sql: """
                 CREATE TABLE syncwright_overwritten (
                     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -84,6 +85,8 @@ enum StoreMigrations {
                 );
                 CREATE INDEX syncwright_rejected_row ON syncwright_rejected (entity, rowKey);
                 ALTER TABLE syncwright_rejected ADD COLUMN serverRowKnown INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE syncwright_outbox ADD COLUMN failedAttempts INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE syncwright_outbox ADD COLUMN lastError TEXT;
                 """)
         }
         return migrator

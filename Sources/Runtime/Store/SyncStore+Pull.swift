@@ -119,6 +119,10 @@ extension SyncStore {
         if resyncing, !page.more {
             try removeRowsNotDeliveredAgain(db, unit: unit)
         }
+        if !page.more {
+            try db.execute(sql: "INSERT OR REPLACE INTO syncwright_metadata (key, value) VALUES (?, ?)",
+                           arguments: ["pulledAt:" + unit, String(Date().timeIntervalSince1970)])
+        }
         return page.changes.count
     }
 

@@ -105,6 +105,20 @@ extension SyncStore {
         var changes: [PushedChange] = []
     }
 
+    /// Notes that sending `operations` failed (after the engine's retries), for
+    /// ``explain(_:key:)``: their entries stay queued.
+    func recordFailedPush(_ operations: [PushOperation], error: String) async throws {
+        try await pool.write { db in
+            for start in stride(from: 0, to: operations.count, by: 500) {
+                let chunk = operations[start..<min(start + 500, operations.count)].map(\.opId)
+                try db.execute(sql: """
+                    UPDATE syncwright_outbox SET failedAttempts = failedAttempts + 1, lastError = ?
+                    WHERE opId IN (\(databaseQuestionMarks(count: chunk.count)))
+                    """, arguments: StatementArguments([error] + chunk))
+            }
+        }
+    }
+
     /// Applies the server's answers to a pushed batch, all in one transaction.
     func applyPushResults(_ response: PushResponse, for operations: [PushOperation]) throws -> PushOutcome {
         try pool.write { db in try self.applyPushResults(db, response, for: operations) }

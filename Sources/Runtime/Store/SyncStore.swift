@@ -178,7 +178,7 @@ public final class SyncStore: Sendable {
         try await pool.read(Self.lastSyncedAt)
     }
 
-    private static func lastSyncedAt(_ db: Database) throws -> Date? {
+    static func lastSyncedAt(_ db: Database) throws -> Date? {
         try String.fetchOne(db, sql: "SELECT value FROM syncwright_metadata WHERE key = 'lastSyncedAt'")
             .flatMap(Double.init).map { Date(timeIntervalSince1970: $0) }
     }
@@ -193,6 +193,15 @@ public final class SyncStore: Sendable {
         try await pool.write { db in
             try db.execute(sql: "INSERT OR REPLACE INTO syncwright_metadata (key, value) VALUES ('lastSyncedAt', ?)",
                            arguments: [String(date.timeIntervalSince1970)])
+            try db.execute(sql: "DELETE FROM syncwright_metadata WHERE key = 'lastSyncFailure'")
+        }
+    }
+
+    /// Keeps why the last sync failed, for ``explain(_:key:)``, until one succeeds.
+    func recordFailedSync(_ failure: SyncFailure) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO syncwright_metadata (key, value) VALUES ('lastSyncFailure', ?)",
+                           arguments: [failure.description])
         }
     }
 

@@ -12,7 +12,7 @@ struct FieldServiceCommand: AsyncParsableCommand {
         commandName: "fieldservice",
         abstract: "A technician's device: work orders kept offline, synced with a Syncwright server.",
         subcommands: [List.self, Show.self, Edit.self, Complete.self, AddLine.self, Sync.self, Status.self,
-                      Conflicts.self, Rejected.self, Seed.self, Reassign.self]
+                      Conflicts.self, Rejected.self, Why.self, Seed.self, Reassign.self]
     )
 }
 
@@ -227,6 +227,20 @@ struct Conflicts: ParsableCommand {
         for conflict in conflicts {
             print("\(conflict.entity) \(conflict.key): yours \(conflict.localValues.map { "\($0)" } ?? "deleted"), server's \(conflict.serverValues.map { "\($0)" } ?? "deleted")")
         }
+    }
+}
+
+struct Why: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Why a work order is, or isn't, as the server has it.",
+        discussion: "Its pending changes (queued, in flight, failed attempts and the last error), refused changes, conflicts, overwritten edits, its version and the last pull of its unit.")
+    @OptionGroup var device: DeviceOptions
+    @Argument(help: "The work order's number.") var number: Int
+
+    func run() throws {
+        let store = try device.openStore()
+        let order = try workOrder(store, number: number)
+        print(try store.explain(WorkOrder.self, key: order.id))
     }
 }
 

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import Prometheus
 import Syncwright
 
 /// The routes of the protocol (docs/protocol.md) on a Hummingbird router: bearer
@@ -12,6 +13,9 @@ struct SyncRoutes: Sendable {
     let service: SyncService
     let verifier: TokenVerifier
     let limits: ServerLimits
+    /// The registry `GET /metrics` renders; nil serves no `/metrics`.
+    var metricsRegistry: PrometheusCollectorRegistry?
+    let metrics = SyncMetrics()
 
     /// The routes and the one method each takes.
     static let routes: [(path: String, method: HTTPRequest.Method)] = [
@@ -28,6 +32,14 @@ struct SyncRoutes: Sendable {
         router.get("/v1/schema") { request, _ in try await self.schema(request) }
         router.post("/v1/push") { request, context in try await self.push(request, context) }
         router.post("/v1/pull") { request, context in try await self.pull(request, context) }
+        if let registry = metricsRegistry {
+            // The Prometheus text format; no token, like /health: it names routes,
+            // statuses and codes, never a key, claim or value.
+            router.get("/metrics") { _, _ in
+                Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                         body: ResponseBody(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+            }
+        }
         for (path, method) in Self.routes {
             for other in Self.otherMethods where other != method {
                 router.on(RouterPath(path), method: other) { _, _ -> Response in
@@ -73,6 +85,7 @@ struct SyncRoutes: Sendable {
         context.log("subset", body.subset)
         context.log("ops", body.ops.count)
         let answer = try await service.pushJSON(body, claims: claims)
+        metrics.recordPush(answer.results)
         context.log("rejected", answer.results.filter { $0.status == .rejected }.count)
         context.log("conflicts", answer.results.filter { $0.status == .conflict }.count)
         return respond(json: answer.body, request)
@@ -82,7 +95,10 @@ struct SyncRoutes: Sendable {
         let claims = try await claims(request)
         let body = try await PullRequest.self.read(from: request, limits: limits)
         context.log("subset", body.subset)
-        let page = try await service.pullJSON(body, claims: claims)
+        let page = try await metrics.measurePull {
+            let page = try await service.pullJSON(body, claims: claims)
+            return (page, page.changes)
+        }
         context.log("changes", page.changes)
         return respond(json: page.body, request)
     }

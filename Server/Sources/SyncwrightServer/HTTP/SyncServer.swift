@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Prometheus
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -83,19 +84,23 @@ public enum SyncServer {
 
     /// Builds the HTTP application for a service: Hummingbird's router with the
     /// protocol's routes (``SyncRoutes``), the request middleware (request id, log line,
-    /// timing, error bodies) and swift-metrics' request metrics, which report to whatever
-    /// metrics backend the process bootstraps. `services` run in the application's
-    /// lifecycle; `beforeServerStarts` runs once they have started, before the port opens.
+    /// timing, error bodies) and swift-metrics' metrics (``SyncMetrics``, and
+    /// Hummingbird's requests by route and status with their latency), which report to
+    /// whatever metrics backend the process bootstraps; with `metrics`, `GET /metrics`
+    /// renders that Prometheus registry (see ``bootstrapPrometheus()``). `services` run
+    /// in the application's lifecycle; `beforeServerStarts` runs once they have started,
+    /// before the port opens.
     public static func application(
         service: SyncService, verifier: TokenVerifier, host: String, port: Int, limits: ServerLimits = ServerLimits(),
-        services: [any Service] = [], logger: Logger,
+        services: [any Service] = [], logger: Logger, metrics: PrometheusCollectorRegistry? = nil,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in },
         beforeServerStarts: @escaping @Sendable () async throws -> Void = {}
     ) -> some ApplicationProtocol {
         let router = Router(context: SyncRequestContext.self)
-        router.add(middleware: SyncRequestMiddleware(logger: logger, routes: SyncRoutes.routes.map(\.path)))
+        // Outermost, so it counts the status each answer went out with, errors included.
         router.add(middleware: MetricsMiddleware())
-        SyncRoutes(service: service, verifier: verifier, limits: limits).add(to: router)
+        router.add(middleware: SyncRequestMiddleware(logger: logger, routes: SyncRoutes.routes.map(\.path)))
+        SyncRoutes(service: service, verifier: verifier, limits: limits, metricsRegistry: metrics).add(to: router)
         var application = Application(
             router: router,
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "syncwright-server"),
@@ -109,7 +114,8 @@ public enum SyncServer {
     /// Runs the server until SIGINT or SIGTERM, then shuts down cleanly. The database
     /// (PostgreSQL's connection pool) and the tombstone compaction run as services of
     /// the application; the database is prepared before the port opens.
-    public static func run(_ configuration: SyncServerConfiguration, logger: Logger) async throws {
+    public static func run(_ configuration: SyncServerConfiguration, logger: Logger,
+                           metrics: PrometheusCollectorRegistry? = nil) async throws {
         let schema = try loadSchema(configuration.schemaPath)
         let database = try openDatabase(configuration.database, logger: logger, lifecycle: .service)
         let service = SyncService(schema: schema, database: database, logger: logger)
@@ -117,7 +123,7 @@ public enum SyncServer {
                                                     interval: configuration.compactionInterval, logger: logger)
         let app = application(
             service: service, verifier: configuration.verifier, host: configuration.host, port: configuration.port,
-            limits: configuration.limits, services: [database, compaction], logger: logger,
+            limits: configuration.limits, services: [database, compaction], logger: logger, metrics: metrics,
             onServerRunning: { port in
                 logger.info("listening", metadata: ["address": "http://\(configuration.host):\(port)"])
             },
