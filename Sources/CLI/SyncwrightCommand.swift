@@ -9,7 +9,7 @@ struct SyncwrightCommand: ParsableCommand {
         commandName: "syncwright",
         abstract: "Declarative offline sync: validate a Syncwright schema and generate code from it.",
         version: SyncwrightVersion.current,
-        subcommands: [ValidateCommand.self, DiffCommand.self, GenerateCommand.self, TemplatesCommand.self]
+        subcommands: [InitCommand.self, ValidateCommand.self, DiffCommand.self, GenerateCommand.self, TemplatesCommand.self]
     )
 
     /// Runs the command with Syncwright's exit statuses: 0 success, 1 schema errors or

@@ -51,7 +51,7 @@ enum SwiftNames {
         "Any", "AnyObject", "Array", "Bool", "Codable", "Data", "Date", "Decimal", "Dictionary", "Double",
         "Equatable", "Error", "Float", "Foundation", "Hashable", "Identifiable", "Int", "Int64", "Never",
         "Optional", "Result", "Self", "Sendable", "Set", "String", "Swift", "Syncwright", "Type", "UUID", "Void",
-        "GRDB", "Database", "Row", "Columns",
+        "GRDB", "Database", "Row", "Columns", "SyncDate", "SyncUnit", "SyncModel", "SyncColumn",
     ]
 
     /// Names an enum field's nested type can't take: a nested type shadows, inside its
