@@ -570,6 +570,32 @@ struct SyncEngineTests {
         #expect(statuses.last?.lastSyncedAt != nil)
     }
 
+    @Test("refused changes are not shown as pushed, and the finished status carries the report")
+    func refusedAreNotPushed() async throws {
+        let harness = try Harness()
+        try harness.write { try $0.insert(TaskItem(title: "A")) }
+        try harness.write { try $0.insert(TaskItem(title: "refused")) }
+        await harness.server.configure { server in
+            server.rejection = { op in op.values?["title"] == .string("refused") ? ("read_only", "no") : nil }
+        }
+        let collector = Task {
+            var seen: [SyncStatus.Activity] = []
+            for await status in harness.engine.status {
+                seen.append(status.activity)
+                if case .finished = status.activity { break }
+            }
+            return seen
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        let report = try await harness.engine.sync()
+        let activities = await collector.value
+        #expect(activities.contains(.pushing(done: 0, total: 2)))
+        #expect(activities.contains(.pushing(done: 1, total: 1)), "\(activities)")
+        #expect(!activities.contains(.pushing(done: 2, total: 2)))
+        #expect(activities.last == .finished(report))
+        #expect(report.pushed == 1 && report.rejected == 1)
+    }
+
     @Test("status streams finish when the engine is released")
     func statusStreamsFinish() async throws {
         let model = TestModel.model(conflictPolicy: .serverWins)
