@@ -266,11 +266,9 @@ extension SyncStore {
     public func rejectedChanges() throws -> [RejectedChange] {
         try pool.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM syncwright_rejected ORDER BY id").map { row in
-                var values: [String: JSONValue]?
-                if let text: String = row["sentValues"], case .object(let object)? = try? JSONValue(jsonText: text) { values = object }
-                return RejectedChange(
+                RejectedChange(
                     id: row["id"], row: rowID(row["entity"], row["rowKey"]),
-                    kind: OperationKind(rawValue: row["kind"]) ?? .update, values: values, reason: row["reason"],
+                    kind: OperationKind(rawValue: row["kind"]) ?? .update, values: Self.jsonObject(row, "sentValues"), reason: row["reason"],
                     code: RefusalCode(rawValue: row["code"]), rejectedAt: Date(timeIntervalSince1970: row["rejectedAt"]))
             }
         }
@@ -290,14 +288,10 @@ extension SyncStore {
     public func overwrittenChanges() throws -> [OverwrittenChange] {
         try pool.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM syncwright_overwritten ORDER BY id").map { row in
-                func object(_ column: String) -> [String: JSONValue]? {
-                    guard let text: String = row[column], case .object(let object)? = try? JSONValue(jsonText: text) else { return nil }
-                    return object
-                }
                 return OverwrittenChange(
                     id: row["id"], row: rowID(row["entity"], row["rowKey"]), kind: OperationKind(rawValue: row["kind"]) ?? .update,
-                    changedColumns: Self.decodeColumns(row["changedColumns"]), localValues: object("localValues"),
-                    serverValues: object("serverRow"), overwrittenAt: Date(timeIntervalSince1970: row["overwrittenAt"]))
+                    changedColumns: Self.decodeColumns(row["changedColumns"]), localValues: Self.jsonObject(row, "localValues"),
+                    serverValues: Self.jsonObject(row, "serverRow"), overwrittenAt: Date(timeIntervalSince1970: row["overwrittenAt"]))
             }
         }
     }
@@ -309,6 +303,12 @@ extension SyncStore {
                 try db.execute(sql: "DELETE FROM syncwright_overwritten WHERE id = ?", arguments: [change.id])
             }
         }
+    }
+
+    /// A bookkeeping column holding a JSON object, read back; nil when null or not one.
+    static func jsonObject(_ row: Row, _ column: String) -> [String: JSONValue]? {
+        guard let text: String = row[column], case .object(let object)? = try? JSONValue(jsonText: text) else { return nil }
+        return object
     }
 
     private func rowID(_ entity: String, _ rowKey: String) -> SyncRowID {
@@ -366,14 +366,10 @@ extension SyncStore {
     public func conflicts() throws -> [SyncConflict] {
         try pool.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM syncwright_conflicts ORDER BY id").map { row in
-                func object(_ column: String) -> [String: JSONValue]? {
-                    guard let text: String = row[column], case .object(let object)? = try? JSONValue(jsonText: text) else { return nil }
-                    return object
-                }
                 return SyncConflict(
                     id: row["id"], entity: row["entity"], key: (try? JSONValue(jsonText: row["rowKey"])) ?? .null,
-                    kind: OperationKind(rawValue: row["kind"]) ?? .update, localValues: object("localValues"),
-                    serverValues: object("serverRow"), serverVersion: row["serverVersion"])
+                    kind: OperationKind(rawValue: row["kind"]) ?? .update, localValues: Self.jsonObject(row, "localValues"),
+                    serverValues: Self.jsonObject(row, "serverRow"), serverVersion: row["serverVersion"])
             }
         }
     }
