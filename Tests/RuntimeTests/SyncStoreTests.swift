@@ -184,6 +184,7 @@ struct SyncStoreTests {
             Issue.record("the write should have failed")
         } catch let error as SyncStoreError {
             #expect(error.isWriteNotAllowed)
+            #expect(error.code == .writeNotAllowed)
             #expect(error.description.contains(change.entity))
         }
         #expect(try temporary.store.pendingChangeCount() == 0)
@@ -200,8 +201,10 @@ struct SyncStoreTests {
     @Test("updating or deleting a row that doesn't exist fails")
     func missingRow() throws {
         let temporary = try TemporaryStore()
-        #expect(throws: SyncStoreError.self) { try temporary.store.write { try $0.update(TaskItem(title: "Ghost")) } }
-        #expect(throws: SyncStoreError.self) { try temporary.store.write { try $0.delete(TaskItem(title: "Ghost")) } }
+        let update = #expect(throws: SyncStoreError.self) { try temporary.store.write { try $0.update(TaskItem(title: "Ghost")) } }
+        #expect(update?.code == .rowNotFound)
+        let delete = #expect(throws: SyncStoreError.self) { try temporary.store.write { try $0.delete(TaskItem(title: "Ghost")) } }
+        #expect(delete?.code == .rowNotFound)
     }
 
     @Test("reads inside a write can't write")
@@ -276,6 +279,8 @@ struct SyncStoreTests {
             Issue.record("purge should refuse")
         } catch let error as SyncStoreError {
             #expect(error.isPendingChanges)
+            #expect(error.code == .pendingChanges)
+            #expect(error.code.description == "pendingChanges")
         }
         #expect(try store.tasks().count == 1)
         #expect(try store.cursor(forUnit: "work") == "9")
@@ -285,7 +290,8 @@ struct SyncStoreTests {
         #expect(try store.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM project") } == 0)
         #expect(try store.cursor(forUnit: "work") == nil)
         #expect(try store.pendingChangeCount() == 0)
-        #expect(throws: SyncStoreError.self) { try store.purge(unit: "nope") }
+        let unknown = #expect(throws: SyncStoreError.self) { try store.purge(unit: "nope") }
+        #expect(unknown?.code == .unknownUnit)
     }
 
     @Test("a new schema hash adds columns, resets cursors and keeps rows and pending changes")

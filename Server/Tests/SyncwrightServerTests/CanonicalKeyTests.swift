@@ -80,6 +80,26 @@ struct CanonicalKeyTests {
         #expect(after.first?.first?.text == FieldService.ann, "a refused write changes nothing")
     }
 
+    /// A date written with a time, on SQLite, is kept as its day; text that isn't a date
+    /// is refused on both databases.
+    @Test(arguments: DatabaseKind.allCases)
+    func datesAreCanonicalOrRefused(_ kind: DatabaseKind) async throws {
+        let service = try await FieldService.service(kind)
+        try await Self.seedUpperCase(service.database)
+        let database = service.database
+        if kind == .sqlite {
+            try await FieldService.sql(database, "UPDATE work_orders SET scheduled_for = '2026-05-06 10:30:00' WHERE number = 500")
+            let stored = try await database.read("SELECT scheduled_for FROM work_orders WHERE number = 500", [])
+            #expect(stored.first?.first?.text == "2026-05-06")
+        }
+        await #expect(throws: (any Error).self) {
+            try await FieldService.sql(database, "UPDATE work_orders SET scheduled_for = 'next tuesday' WHERE number = 500")
+        }
+        let pulled = try await service.pullAll("jobs", claims: FieldService.annClaims).changes
+        let order = pulled.first { $0.key.stringValue == Self.order.lowercased() }
+        #expect(order?.row?["scheduledFor"] == .string(kind == .sqlite ? "2026-05-06" : "2026-03-04"))
+    }
+
     @Test func aCaseOnlyRewriteIsNotANewVersion() async throws {
         let service = try await FieldService.service(.sqlite)
         try await Self.seedUpperCase(service.database)
