@@ -17,6 +17,8 @@ let package = Package(
     products: [
         .library(name: "SyncwrightServer", targets: ["SyncwrightServer"]),
         .executable(name: "syncwright-server", targets: ["syncwright-server"]),
+        .library(name: "SyncwrightServerCommand", targets: ["SyncwrightServerCommand"]),
+        .executable(name: "fieldservice-server", targets: ["fieldservice-server"]),
         .library(name: "SyncwrightTesting", targets: ["SyncwrightTesting"]),
         .executable(name: "syncwright-simulate", targets: ["syncwright-simulate"]),
     ],
@@ -75,13 +77,18 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(
-            name: "syncwright-server",
+        .target(
+            name: "SyncwrightServerCommand",
             dependencies: [
                 "SyncwrightServer",
+                .product(name: "Syncwright", package: rootPackage),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .executableTarget(name: "syncwright-server", dependencies: ["SyncwrightServerCommand"]),
+        // The FieldService example's server: the reference one with the example's rules.
+        .executableTarget(name: "fieldservice-server", dependencies: ["SyncwrightServer", "SyncwrightServerCommand"]),
         .testTarget(
             name: "SyncwrightServerTests",
             dependencies: [

@@ -197,8 +197,15 @@ struct JSONByteParser {
         var reason: String?
         var code: String?
         var leftSubset: Bool?
+        var dependsOn: String?
         try object { (parser: inout JSONByteParser, name: String) throws(Failure) in
             switch name {
+            case "dependsOn":
+                switch try parser.value() {
+                case .string(let text): dependsOn = text
+                case .null: break
+                default: throw parser.failure("dependsOn must be a string")
+                }
             case "leftSubset":
                 switch try parser.value() {
                 case .bool(let flag): leftSubset = flag
@@ -237,7 +244,7 @@ struct JSONByteParser {
         }
         guard let opId, let status else { throw failure("a push result needs opId and status") }
         return PushResult(opId: opId, status: status, version: version, row: row, reason: reason, code: code,
-                          leftSubset: leftSubset)
+                          leftSubset: leftSubset, dependsOn: dependsOn)
     }
 
     private mutating func change() throws(Failure) -> PullChange {

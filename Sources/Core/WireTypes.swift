@@ -98,10 +98,14 @@ public struct PushResult: Sendable, Hashable, Codable {
     /// by the row's own conditions (an order written as `cancelled` where the subset
     /// keeps open ones): the device removes its copy, as no pull will.
     public var leftSubset: Bool?
+    /// For a change refused with `depends_on_rejected`: the op id of the refused change
+    /// it needed (an earlier op of the push on the same row, or the insert of the row it
+    /// points at), the first of its chain.
+    public var dependsOn: String?
 
     /// Creates a result.
     public init(opId: String, status: Status, version: Int64? = nil, row: [String: JSONValue]? = nil,
-                reason: String? = nil, code: String? = nil, leftSubset: Bool? = nil) {
+                reason: String? = nil, code: String? = nil, leftSubset: Bool? = nil, dependsOn: String? = nil) {
         self.opId = opId
         self.status = status
         self.version = version
@@ -109,6 +113,7 @@ public struct PushResult: Sendable, Hashable, Codable {
         self.reason = reason
         self.code = code
         self.leftSubset = leftSubset
+        self.dependsOn = dependsOn
     }
 }
 

@@ -39,7 +39,7 @@ struct SchemaModelTests {
         #expect(subset.allow?.description == "$role == \"technician\"")
         #expect(subset.parameters.first?.type == .uuid)
         let product = try #require(subset.entity(named: "Product"))
-        #expect(product.columns == ["id", "sku", "name", "unitPrice"])
+        #expect(product.columns == ["id", "sku", "name", "unitPrice", "stock"])
         #expect(product.rowFilter?.description == "not discontinued")
         #expect(product.access == .readOnly)
         let workOrder = try #require(subset.entity(named: "WorkOrder"))

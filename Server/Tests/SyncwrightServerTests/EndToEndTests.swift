@@ -164,7 +164,9 @@ struct EndToEndTests {
                           values: ["notes": .string("hi")]),
             PushOperation(opId: "2", entity: "WorkOrder", kind: .delete, key: .string(FieldService.id("e", 2)), baseVersion: 1, values: nil),
         ]))
-        #expect(response.results.map(\.code) == ["outside_subset", "outside_subset"])
+        #expect(response.results.map(\.code) == ["outside_subset", "depends_on_rejected"])
+        #expect(response.results[1].dependsOn == "1" && response.results[1].row == nil,
+                "the dependent names the refusal it waits on and shows nothing of Bob's row")
         let stale = await #expect(throws: SyncTransportError.self) {
             try await transport.pull(PullRequest(subset: "technician", schemaHash: "stale", units: ["jobs": nil], limit: 10))
         }

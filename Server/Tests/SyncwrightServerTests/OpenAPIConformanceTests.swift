@@ -70,11 +70,20 @@ struct OpenAPIConformanceTests {
             ["opId": "d", "entity": "WorkOrder", "kind": "insert", "key": FieldService.id("5", 6),
              "values": ["id": FieldService.id("5", 6), "number": 6, "customerId": FieldService.id("c", 2),
                         "assigneeId": FieldService.bob, "status": "cancelled"]],
+            // Refused (Ann's order), and a line of it, refused with it.
+            ["opId": "e", "entity": "WorkOrder", "kind": "insert", "key": FieldService.id("5", 7),
+             "values": ["id": FieldService.id("5", 7), "number": 7, "customerId": FieldService.id("c", 2),
+                        "assigneeId": FieldService.ann]],
+            ["opId": "f", "entity": "WorkOrderLine", "kind": "insert", "key": FieldService.id("5", 8),
+             "values": ["id": FieldService.id("5", 8), "workOrderId": FieldService.id("5", 7), "productId": FieldService.id("d", 1),
+                        "quantity": 1]],
         ]]
         let pushed = try await recorder.send("POST", "/v1/push", token: bobToken, request: push)
         let results = pushed.json["results"] as? [[String: Any]]
-        #expect(results?.compactMap { $0["status"] as? String } == ["applied", "conflict", "rejected", "applied"])
-        #expect(results?.last?["leftSubset"] as? Bool == true)
+        #expect(results?.compactMap { $0["status"] as? String } == ["applied", "conflict", "rejected", "applied", "rejected", "rejected"])
+        #expect(results?[3]["leftSubset"] as? Bool == true)
+        #expect(results?.last?["code"] as? String == "depends_on_rejected")
+        #expect(results?.last?["dependsOn"] as? String == "e")
         var officeClaims = FieldService.bobClaims
         officeClaims["role"] = .string("office")
         let office = try await LiveServer.token(officeClaims)

@@ -50,8 +50,25 @@ struct SyncServicePushTests {
             // After all those, a valid change still applies.
             (Self.op(.update, "WorkOrder", order, base: base, ["notes": .string("gate code 1234"), "status": .string("inProgress")]), nil),
         ]
-        let results = try await service.push(ops.map(\.0), claims: FieldService.annClaims)
+        // Refusals on one row would make its later ops dependents of the first: each op
+        // is pushed on its own, then all of them together, where the rows of refused
+        // ops refuse the later ones with them and the rest goes on.
+        var results: [PushResult] = []
+        for (op, _) in ops {
+            results += try await service.push([op], claims: FieldService.annClaims)
+        }
         #expect(results.count == ops.count)
+        let together = try await service.push(
+            ops.map { Self.op($0.0.kind, $0.0.entity, $0.0.key.stringValue!, base: $0.0.baseVersion, $0.0.values) },
+            claims: FieldService.annClaims)
+        #expect(together[0].code == "read_only")
+        #expect(together[1].code == "include_not_writable")
+        #expect(together[2...].filter { $0.code == "depends_on_rejected" }.allSatisfy { $0.dependsOn == together[1].opId || $0.dependsOn != nil })
+        #expect(together.last?.code == "depends_on_rejected" && together.last?.dependsOn == together[1].opId,
+                "the valid change to the order waits with the order's first refusal")
+        #expect(together[9].code == "outside_subset", "Bob's order is a row of its own")
+        #expect(together[10].code == "depends_on_rejected" && together[10].dependsOn == together[9].opId)
+        #expect(together[10].row == nil, "a dependent refusal never shows a row outside the subset")
         for ((op, code), result) in zip(ops, results) {
             #expect(result.opId == op.opId)
             if let code {

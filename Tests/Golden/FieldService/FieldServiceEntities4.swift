@@ -25,6 +25,10 @@ public struct Product: SyncEntity, Codable, Sendable, Hashable {
     /// - Remark: Generated from entities.Product.unitPrice (syncwright.yaml)
     public let unitPrice: Decimal
 
+    /// How many the office has; the server's rule takes a line's quantity off it
+    /// - Remark: Generated from entities.Product.stock (syncwright.yaml)
+    public let stock: Int
+
     /// The row's version on the server; nil until the server has the row. Set by sync.
     public private(set) var version: Int64? = nil
 
@@ -32,11 +36,12 @@ public struct Product: SyncEntity, Codable, Sendable, Hashable {
     public private(set) var updatedAt: Date? = nil
 
     /// Creates a value; includes are filled in by the server.
-    public init(id: UUID, sku: String, name: String, unitPrice: Decimal) {
+    public init(id: UUID, sku: String, name: String, unitPrice: Decimal, stock: Int = 0) {
         self.id = id
         self.sku = sku
         self.name = name
         self.unitPrice = unitPrice
+        self.stock = stock
     }
 }
 
@@ -47,6 +52,7 @@ extension Product {
         public static var sku: Column { Column("sku") }
         public static var name: Column { Column("name") }
         public static var unitPrice: Column { Column("unitPrice") }
+        public static var stock: Column { Column("stock") }
         public static var version: Column { Column("version") }
         public static var updatedAt: Column { Column("updatedAt") }
     }
@@ -54,7 +60,7 @@ extension Product {
 
 /// The Sync action of ``Product``: its local table, columns and sync settings.
 ///
-/// The local table: `CREATE TABLE IF NOT EXISTS "products" ("id" BLOB PRIMARY KEY NOT NULL, "sku" TEXT NOT NULL, "name" TEXT NOT NULL, "unitPrice" TEXT NOT NULL, "version" INTEGER, "updatedAt" TEXT)`; pulled rows bind id, sku, name, unitPrice, version, updatedAt.
+/// The local table: `CREATE TABLE IF NOT EXISTS "products" ("id" BLOB PRIMARY KEY NOT NULL, "sku" TEXT NOT NULL, "name" TEXT NOT NULL, "unitPrice" TEXT NOT NULL, "stock" INTEGER NOT NULL, "version" INTEGER, "updatedAt" TEXT)`; pulled rows bind id, sku, name, unitPrice, stock, version, updatedAt.
 public enum ProductSync: EntitySync {
     public typealias Entity = Product
 
@@ -67,6 +73,7 @@ public enum ProductSync: EntitySync {
             SyncColumn("sku", .string),
             SyncColumn("name", .string),
             SyncColumn("unitPrice", .decimal),
+            SyncColumn("stock", .int),
         ],
         access: .readOnly,
         conflictPolicy: .serverWins,

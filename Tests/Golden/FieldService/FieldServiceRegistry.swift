@@ -12,7 +12,7 @@ import Syncwright
 /// - Remark: Generated from subsets.technician (syncwright.yaml)
 public enum FieldServiceTechnician {
     /// The schema hash the server checks on every request.
-    public static let schemaHash = "3562e830012458f3fc7216c1568fa52a1156b4e4363422ca0b3ea1383eb95521"
+    public static let schemaHash = "c57c0c251856560942b964eb9d1d6411d9f96de1cc91625335b4935fb58d2efa"
 
     /// The subset's sync units, for `SyncEngine.sync(units:)`.
     public enum Unit {

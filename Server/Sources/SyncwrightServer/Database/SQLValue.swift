@@ -37,6 +37,17 @@ public enum SQLValue: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The value as a number: a real, an integer, or text that reads as one (PostgreSQL
+    /// answers `numeric` as text).
+    public var double: Double? {
+        switch self {
+        case .real(let value): value
+        case .integer(let value): Double(value)
+        case .text(let text): Double(text)
+        default: nil
+        }
+    }
+
     /// Whether the value is SQL NULL.
     public var isNull: Bool {
         if case .null = self { return true }

@@ -84,7 +84,7 @@ struct SyncRoutes: Sendable {
         }
         context.log("subset", body.subset)
         context.log("ops", body.ops.count)
-        let answer = try await service.pushJSON(body, claims: claims)
+        let answer = try await service.pushJSON(body, claims: claims, requestID: context.requestID)
         metrics.recordPush(answer.results)
         context.log("rejected", answer.results.filter { $0.status == .rejected }.count)
         context.log("conflicts", answer.results.filter { $0.status == .conflict }.count)

@@ -25,11 +25,13 @@ public struct SyncServerConfiguration: Sendable {
     /// How often the running server drops the tombstones older than the retention (it
     /// also does at every start).
     public var compactionInterval: Duration
+    /// The team's checks on pushed changes (``PushRules``).
+    public var rules: PushRules
 
     /// Creates a configuration.
     public init(schemaPath: String, database: String = "sqlite:syncwright.sqlite", host: String = "127.0.0.1", port: Int = 8080,
                 verifier: TokenVerifier, limits: ServerLimits = ServerLimits(), tombstoneRetention: Duration = .seconds(30 * 86_400),
-                compactionInterval: Duration = .seconds(3_600)) {
+                compactionInterval: Duration = .seconds(3_600), rules: PushRules = PushRules()) {
         self.schemaPath = schemaPath
         self.database = database
         self.host = host
@@ -38,6 +40,7 @@ public struct SyncServerConfiguration: Sendable {
         self.limits = limits
         self.tombstoneRetention = tombstoneRetention
         self.compactionInterval = compactionInterval
+        self.rules = rules
     }
 }
 
@@ -118,7 +121,7 @@ public enum SyncServer {
                            metrics: PrometheusCollectorRegistry? = nil) async throws {
         let schema = try loadSchema(configuration.schemaPath)
         let database = try openDatabase(configuration.database, logger: logger, lifecycle: .service)
-        let service = SyncService(schema: schema, database: database, logger: logger)
+        let service = SyncService(schema: schema, database: database, logger: logger, rules: configuration.rules)
         let compaction = TombstoneCompactionService(service: service, retention: configuration.tombstoneRetention,
                                                     interval: configuration.compactionInterval, logger: logger)
         let app = application(

@@ -69,6 +69,10 @@ enum WireJSONWriter {
             PullResponseWriter.writeString(code, to: &out)
         }
         if result.leftSubset == true { out.append(contentsOf: #","leftSubset":true"#.utf8) }
+        if let dependsOn = result.dependsOn {
+            out.append(contentsOf: #","dependsOn":"#.utf8)
+            PullResponseWriter.writeString(dependsOn, to: &out)
+        }
         out.append(UInt8(ascii: "}"))
     }
 }

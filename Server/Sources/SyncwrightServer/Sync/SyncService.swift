@@ -24,6 +24,8 @@ public final class SyncService: Sendable {
     /// Every subset entity's buckets, by subset and entity name.
     let bucketDefinitions: [String: [String: [BucketDefinition]]]
     let logger: Logger
+    /// The team's checks on pushed changes, run inside each push.
+    public let rules: PushRules
 
     /// The most changes one pull page may hold.
     public static let maximumPullLimit = 10_000
@@ -31,9 +33,14 @@ public final class SyncService: Sendable {
     public static let maximumPushOperations = 1_000
 
     /// Creates the service; call ``prepare()`` before serving.
-    public init(schema: SchemaModel, database: any ServerDatabase, logger: Logger = Logger(label: "syncwright.server")) {
+    ///
+    /// - Parameter rules: The team's checks on pushed changes (``PushRules``); every
+    ///   entity they name must be in the schema, or ``prepare()`` stops.
+    public init(schema: SchemaModel, database: any ServerDatabase, logger: Logger = Logger(label: "syncwright.server"),
+                rules: PushRules = PushRules()) {
         self.schema = schema
         self.database = database
+        self.rules = rules
         self.rowReader = database.wireRowReader
         self.logger = logger
         var current: [String: ServedSubset] = [:]
@@ -67,6 +74,10 @@ public final class SyncService: Sendable {
     /// bucket, or a changed filter), the log is filed again from the rows, and cursors
     /// from before answer `410 resync_required`.
     public func prepare() async throws {
+        let unknown = rules.unknownEntities(in: Set(schema.entities.map(\.name)))
+        guard unknown.isEmpty else {
+            throw SchemaDeployError(message: "push rules name \(unknown.joined(separator: ", ")), which the schema \(schema.name) has no entity of")
+        }
         let layout = DatabaseLayout(schema: schema, dialect: dialect)
         let statements = layout.statements
         let dialect = self.dialect

@@ -9,11 +9,19 @@ import SyncwrightSchema
 struct InsertBatch {
     private var entries: [(index: Int, operation: PushOperationApplier, validated: PushOperationApplier.ValidatedOperation)] = []
     private var opIds: Set<String> = []
+    /// The rows the waiting inserts make, as ``RefusedDependencies`` names them.
+    private var rows: Set<String> = []
 
     /// The most rows one statement writes (SQLite allows 32,766 arguments).
     static let maximumRows = 500
 
     func holds(opId: String) -> Bool { opIds.contains(opId) }
+
+    /// Whether an op on `rows` (its own, and the rows it points at) needs a waiting insert.
+    func holdsAny(_ rows: (own: String, references: [String])) -> Bool {
+        guard !self.rows.isEmpty else { return false }
+        return self.rows.contains(rows.own) || rows.references.contains { self.rows.contains($0) }
+    }
 
     /// Whether `operation` can join the waiting inserts: same entity, same columns.
     func accepts(_ operation: PushOperationApplier.ValidatedOperation) -> Bool {
@@ -23,9 +31,10 @@ struct InsertBatch {
             && first.assignments.map(\.field.name) == operation.assignments.map(\.field.name)
     }
 
-    mutating func append(index: Int, operation: PushOperationApplier, validated: PushOperationApplier.ValidatedOperation) {
+    mutating func append(index: Int, operation: PushOperationApplier, validated: PushOperationApplier.ValidatedOperation, row: String) {
         entries.append((index, operation, validated))
         opIds.insert(operation.op.opId)
+        rows.insert(row)
     }
 
     struct Outcome {
@@ -43,6 +52,7 @@ struct InsertBatch {
         defer {
             entries.removeAll(keepingCapacity: true)
             opIds.removeAll(keepingCapacity: true)
+            rows.removeAll(keepingCapacity: true)
         }
         let plan = first.plan
         let entity = plan.entity

@@ -20,6 +20,8 @@ struct PushOperationApplier {
     let statements: Locked<[String: SQLBuilder]>
     /// Whether an applied insert or update leaves reading the row back to the caller.
     let defersReadBack: Bool
+    /// The team's rules, and what they see of the caller.
+    let ruleEnvironment: PushRuleEnvironment
 
     private func rejected(_ code: String, _ reason: String) -> PushResult {
         PushResult(opId: op.opId, status: .rejected, reason: reason, code: code)
@@ -63,8 +65,9 @@ struct PushOperationApplier {
     /// entity's filter has no parameter, as nothing can then be rejected after writing
     /// and a failing statement changes nothing; PostgreSQL always does, since any error
     /// would abort the whole transaction.
+    /// Rules always need one: a refusal rolls back the change and the rules' writes.
     private func beginWrite(_ wrote: inout Bool) async throws {
-        guard dialect == .postgres || plan?.filterUsesParameters != false else { return }
+        guard dialect == .postgres || plan?.filterUsesParameters != false || !rules.isEmpty else { return }
         try await connection.execute("SAVEPOINT syncwright_op")
         wrote = true
     }
@@ -219,6 +222,7 @@ struct PushOperationApplier {
             builder.append(") ON CONFLICT (\(plan.keyColumn)) DO NOTHING RETURNING \(plan.keyColumn)")
             try await beginWrite(&wrote)
             guard try await connection.query(builder.sql, builder.arguments).isEmpty else {
+                if let refusal = try await runRules(plan, key: key, before: nil) { return refusal }
                 return try await appliedResult(plan, key: key, deferred: &deferred)
             }
             return try await existingRowResult(plan, key: key)
@@ -247,8 +251,10 @@ struct PushOperationApplier {
             }
             builder.append(" WHERE \(plan.keyColumn) = ")
             builder.bind(key, entity.keyField.type.storage)
+            let before = try await ruleRow(plan, key: key)
             try await beginWrite(&wrote)
             try await connection.execute(builder.sql, builder.arguments)
+            if let refusal = try await runRules(plan, key: key, before: before) { return refusal }
             return try await appliedResult(plan, key: key, deferred: &deferred)
 
         case .delete:
@@ -264,8 +270,10 @@ struct PushOperationApplier {
             var builder = SQLBuilder(dialect)
             builder.append("DELETE FROM \(plan.table) WHERE \(plan.keyColumn) = ")
             builder.bind(key, entity.keyField.type.storage)
+            let before = try await ruleRow(plan, key: key)
             try await beginWrite(&wrote)
             try await connection.execute(builder.sql, builder.arguments)
+            if let refusal = try await runRules(plan, key: key, before: before) { return refusal }
             return PushResult(opId: op.opId, status: .applied)
         }
     }
@@ -273,12 +281,24 @@ struct PushOperationApplier {
     /// A refused update or delete of a row the caller's subset holds carries the row as
     /// the server has it, so the device can put it back at once when the app discards
     /// the change. A row outside the subset is never shown.
-    private func attachCurrentRow(to result: inout PushResult) async throws {
+    func attachCurrentRow(to result: inout PushResult) async throws {
         guard op.kind != .insert, let plan, let key = try? WireValueCodec.sqlValue(op.key, for: plan.entity.keyField),
               !key.isNull, !(dialect == .postgres && key.text?.utf8.contains(0) == true),
               let current = try await currentRow(plan, key: key, mode: .full), current.inSubset else { return }
         result.row = current.row
         result.version = current.version
+    }
+
+    /// The refusal of an op that needs a change the push refused before (`cause`, the
+    /// first of its chain): nothing is written, and an update or delete of a row in the
+    /// caller's subset carries the row, as every refusal does.
+    func dependentRefusal(on cause: String) async throws -> PushResult {
+        var result = PushResult(
+            opId: op.opId, status: .rejected,
+            reason: "this change needs change \(cause) of the same push, which the server refused",
+            code: "depends_on_rejected", dependsOn: cause)
+        try await attachCurrentRow(to: &result)
+        return result
     }
 
     /// The answer to an insert whose key is taken: a conflict with the row there, or a

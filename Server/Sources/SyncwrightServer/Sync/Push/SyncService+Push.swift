@@ -9,14 +9,22 @@ extension SyncService {
     /// back alone (a savepoint) and never fails the rest of the batch.
     ///
     /// The answer is the one a device reads: decoded from the body `POST /v1/push` sends.
-    public func push(_ request: PushRequest, claims: [String: JSONValue]) async throws -> PushResponse {
-        try PushResponseDecoder.decode(try await pushJSON(request, claims: claims).body)
+    ///
+    /// The team's ``PushRules`` run on each change after the schema's checks; a change
+    /// refused (by either) makes later ops of the push that need it refused with it
+    /// (`depends_on_rejected`, naming it in `dependsOn`).
+    ///
+    /// - Parameter requestID: The request's id, which a failing rule's log line names.
+    public func push(_ request: PushRequest, claims: [String: JSONValue], requestID: String? = nil) async throws -> PushResponse {
+        try PushResponseDecoder.decode(try await pushJSON(request, claims: claims, requestID: requestID).body)
     }
 
     /// The answer's JSON body, made of the results' texts, the very ones stored for
     /// replays; and the results, whose rows may be only in the texts.
-    func pushJSON(_ request: PushRequest, claims: [String: JSONValue]) async throws -> (body: Data, results: [PushResult]) {
-        let answer = try await pushAnswer(request, claims: claims)
+    func pushJSON(_ request: PushRequest, claims: [String: JSONValue], requestID: String? = nil)
+        async throws -> (body: Data, results: [PushResult])
+    {
+        let answer = try await pushAnswer(request, claims: claims, requestID: requestID)
         return (WireJSONWriter.answer(answer.texts), answer.results)
     }
 
@@ -36,7 +44,7 @@ extension SyncService {
         var text: String?
     }
 
-    private func pushAnswer(_ request: PushRequest, claims: [String: JSONValue]) async throws -> PushAnswer {
+    private func pushAnswer(_ request: PushRequest, claims: [String: JSONValue], requestID: String?) async throws -> PushAnswer {
         let served = try await servedSubset(named: request.subset, schemaHash: request.schemaHash)
         let subset = served.subset
         let parameters = try parameters(subset, claims: claims)
@@ -58,6 +66,11 @@ extension SyncService {
         let clientId = request.clientId
         let resultOwner = self.owner(subset, parameters, claims: claims)
         let reader = self.rowReader
+        let rules = self.rules
+        let ruleEnvironment = PushRuleEnvironment(
+            rules: rules, claims: claims, parameters: rules.rules.isEmpty ? [:] : PushRuleEnvironment.wireParameters(parameters),
+            requestID: requestID, logger: logger)
+        let entities = Dictionary(uniqueKeysWithValues: schema.entities.map { ($0.name, $0) })
         return try await database.write { connection in
             let previous = try await Self.storedResults(connection, dialect, owner: resultOwner, clientId: clientId,
                                                         opIds: request.ops.map(\.opId))
@@ -74,28 +87,45 @@ extension SyncService {
             // Inserts that can't be rejected after writing wait here and go in together,
             // one statement for many rows.
             var inserts = InsertBatch()
+            // Refused ops, which later ops that need them are refused with.
+            var refused = RefusedDependencies()
+            var rowsOfOps: [Int: (own: String, references: [String])] = [:]
             func flushInserts() async throws {
                 for (index, outcome) in try await inserts.flush(connection: connection, dialect: dialect) {
                     answers[index].result = outcome.result
                     answered[outcome.result.opId] = outcome.result
                     if let written = outcome.written { readBack.append((index, written.plan, written.key)) }
+                    if let rows = rowsOfOps[index] { refused.record(request.ops[index], rows: rows, result: outcome.result) }
                 }
             }
             for op in request.ops {
-                if inserts.holds(opId: op.opId) { try await flushInserts() }
+                let rows = RefusedDependencies.rows(of: op, entities[op.entity])
+                // An op on a row an insert waiting to be written makes, or pointing at
+                // one, waits for its answer.
+                if inserts.holds(opId: op.opId) || inserts.holdsAny(rows) { try await flushInserts() }
                 if let stored = answered[op.opId] {
                     // A replay: the first result, and nothing changes.
                     answers.append(OpAnswer(result: stored, isFresh: false, text: previous[op.opId]?.text))
+                    refused.record(op, rows: rows, result: stored)
                     continue
                 }
                 let plan = plans[op.entity]
-                let deferRead = plan.map { !$0.filterUsesParameters } == true
+                let hasRules = plan.map { rules.covers($0.entity.name) } == true
+                let deferRead = plan.map { !$0.filterUsesParameters } == true && !hasRules
                     && writes[op.entity + "\u{1}" + op.key.jsonText] == 1
                 let operation = PushOperationApplier(op: op, plan: plan, subset: subset,
                                                      parameters: parameters, buckets: buckets[op.entity] ?? [],
                                                      subsetPlans: plans, visibleRows: visibleRows,
                                                      connection: connection, dialect: dialect,
-                                                     statements: statements, defersReadBack: deferRead)
+                                                     statements: statements, defersReadBack: deferRead,
+                                                     ruleEnvironment: ruleEnvironment)
+                if !refused.isEmpty, let cause = refused.cause(of: rows) {
+                    let result = try await operation.dependentRefusal(on: cause)
+                    answered[op.opId] = result
+                    answers.append(OpAnswer(result: result, isFresh: true))
+                    refused.record(op, rows: rows, result: result)
+                    continue
+                }
                 if dialect == .sqlite, deferRead, op.kind == .insert, case .success(let validated) = operation.validate() {
                     if !inserts.accepts(validated) { try await flushInserts() }
                     if operation.writesReferences(validated) {
@@ -104,10 +134,12 @@ extension SyncService {
                         if let rejection = try await operation.referenceRejection(validated) {
                             answered[op.opId] = rejection
                             answers.append(OpAnswer(result: rejection, isFresh: true))
+                            refused.record(op, rows: rows, result: rejection)
                             continue
                         }
                     }
-                    inserts.append(index: answers.count, operation: operation, validated: validated)
+                    rowsOfOps[answers.count] = rows
+                    inserts.append(index: answers.count, operation: operation, validated: validated, row: rows.own)
                     answers.append(OpAnswer(result: PushResult(opId: op.opId, status: .applied), isFresh: true))
                     continue
                 }
@@ -116,6 +148,7 @@ extension SyncService {
                 if let written, let plan { readBack.append((answers.count, plan, written)) }
                 answered[op.opId] = result
                 answers.append(OpAnswer(result: result, isFresh: true))
+                refused.record(op, rows: rows, result: result)
             }
             try await flushInserts()
             try await Self.readBack(readBack, into: &answers, parameters: parameters,

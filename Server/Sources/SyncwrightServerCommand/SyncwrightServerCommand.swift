@@ -4,14 +4,48 @@ import Logging
 import Syncwright
 import SyncwrightServer
 
-@main
-struct SyncwrightServerCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+/// The `syncwright-server` command line: `serve`, `versions`, `retire` and `token`.
+///
+/// A team's own server executable runs it with its ``PushRules``, and gets the same
+/// flags, subcommands and behaviour as the reference server:
+///
+/// ```swift
+/// @main struct MyServer {
+///     static func main() async {
+///         var rules = PushRules()
+///         rules.on("Order", .insert) { change in ... }
+///         await SyncwrightServerCommand.main(rules: rules)
+///     }
+/// }
+/// ```
+public struct SyncwrightServerCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
         commandName: "syncwright-server",
         abstract: "The Syncwright reference sync server.",
         subcommands: [Serve.self, Versions.self, Retire.self, Token.self],
         defaultSubcommand: Serve.self
     )
+
+    /// The rules `serve` runs pushes with.
+    @TaskLocal static var rules = PushRules()
+
+    public init() {}
+
+    /// Parses the process's arguments and runs the command, serving with `rules`.
+    public static func main(rules: PushRules) async {
+        await $rules.withValue(rules) {
+            do {
+                var command = try parseAsRoot()
+                if var command = command as? any AsyncParsableCommand {
+                    try await command.run()
+                } else {
+                    try command.run()
+                }
+            } catch {
+                exit(withError: error)
+            }
+        }
+    }
 }
 
 /// `syncwright-server [serve] --schema FILE …`
@@ -81,7 +115,8 @@ struct Serve: AsyncParsableCommand {
         try await reportingStartErrors {
             try await SyncServer.run(
                 SyncServerConfiguration(schemaPath: schema, database: database, host: host, port: port, verifier: verifier,
-                                        tombstoneRetention: .seconds(tombstoneDays * 86_400)),
+                                        tombstoneRetention: .seconds(tombstoneDays * 86_400),
+                                        rules: SyncwrightServerCommand.rules),
                 logger: logger, metrics: SyncServer.bootstrapPrometheus())
         }
     }

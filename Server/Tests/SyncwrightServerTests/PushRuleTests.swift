@@ -1,0 +1,200 @@
+import Foundation
+import Syncwright
+import SyncwrightSchema
+@testable import SyncwrightServer
+import Testing
+
+/// A team's rules run inside the push: they refuse with their own code, set values the
+/// server owns, read and write other tables in the same transaction, and a failing rule
+/// refuses only its change. Ops that need a refused one are refused with it.
+@Suite("Push rules and dependent refusals")
+struct PushRuleTests {
+    typealias Op = SyncServicePushTests
+
+    static let product = FieldService.id("d", 1)
+    static let annsOrder = FieldService.id("e", 1)
+
+    /// The FieldService example's rule: a line may use only what is in stock, and takes
+    /// it off.
+    static var stockRules: PushRules {
+        var rules = PushRules()
+        rules.on("WorkOrderLine", .insert, name: "stock") { line in
+            let after = try #require(line.after)
+            let quantity = after.int("quantity") ?? 0
+            let product = try await line.database.query(
+                "SELECT name, stock FROM products WHERE id = \(after.column("productId"))")
+            guard let name = product.first?[0].text, let stock = product.first?[1].integer else { return }
+            guard quantity <= stock else {
+                throw PushRefusal(code: "out_of_stock", message: "\(name): \(stock) in stock, the line needs \(quantity)")
+            }
+            try await line.database.execute("UPDATE products SET stock = stock - \(quantity) WHERE id = \(after.column("productId"))")
+        }
+        return rules
+    }
+
+    static func service(_ kind: DatabaseKind, rules: PushRules, stock: Int = 5) async throws -> SyncService {
+        let service = SyncService(schema: FieldService.schema, database: try await TestDatabases.make(kind),
+                                  logger: TestDatabases.logger, rules: rules)
+        try await service.prepare()
+        try await FieldService.seed(service.database)
+        try await FieldService.sql(service.database, "UPDATE products SET stock = \(stock)")
+        return service
+    }
+
+    static func stock(_ service: SyncService) async throws -> Int64? {
+        try await service.database.read("SELECT stock FROM products", []).first?.first?.integer
+    }
+
+    static func line(_ id: String, quantity: Int64, order: String = annsOrder) -> PushOperation {
+        Op.op(.insert, "WorkOrderLine", id, ["workOrderId": .string(order), "productId": .string(product), "quantity": .integer(quantity)])
+    }
+
+    @Test(arguments: DatabaseKind.allCases)
+    func aRuleReadsAnotherTableRefusesWithItsCodeAndAdjustsIt(_ kind: DatabaseKind) async throws {
+        let service = try await Self.service(kind, rules: Self.stockRules)
+        let results = try await service.push([
+            Self.line(FieldService.id("8", 1), quantity: 3),
+            Self.line(FieldService.id("8", 2), quantity: 3),
+            Self.line(FieldService.id("8", 3), quantity: 2),
+        ], claims: FieldService.annClaims)
+        #expect(results.map(\.status) == [.applied, .rejected, .applied])
+        #expect(results[1].code == "out_of_stock")
+        #expect(results[1].reason == "Bolt: 2 in stock, the line needs 3", "the rule saw the stock the first line left")
+        #expect(try await Self.stock(service) == 0)
+        let lines = try await service.database.read("SELECT count(*) FROM work_order_lines", [])
+        #expect(lines.first?.first?.integer == 4, "two seeded lines and the two applied; the refused one is rolled back")
+
+        // The stock the rule wrote reaches the catalog through the triggers.
+        let catalog = try await service.pullAll("catalog", claims: FieldService.annClaims).changes
+        #expect(catalog.first { $0.entity == "Product" }?.row?["stock"] == .integer(0))
+    }
+
+    @Test(arguments: DatabaseKind.allCases)
+    func aRuleSetsValuesTheServerOwnsAndCantMoveTheRowOutOfTheSubset(_ kind: DatabaseKind) async throws {
+        var rules = PushRules()
+        rules.on("WorkOrder", .update) { order in
+            let notes = order.after?.string("notes") ?? ""
+            try order.set("notes", to: .string(notes + " (checked)"))
+        }
+        rules.on("WorkOrder", .update) { order in
+            // A later rule sees the value the one before set.
+            if order.after?.string("notes")?.hasSuffix("(checked)") != true { try order.refuse("unchecked", "not checked") }
+            if order.values["notes"] == .string("give it to Bob") {
+                try order.set("assigneeId", to: .string(FieldService.bob))
+            }
+        }
+        let service = try await Self.service(kind, rules: rules)
+        let base = try await Op().version(service, "WorkOrder", Self.annsOrder)
+        let first = try await service.push([
+            Op.op(.update, "WorkOrder", Self.annsOrder, base: base, ["notes": .string("valve")]),
+        ], claims: FieldService.annClaims)
+        #expect(first.first?.status == .applied)
+        #expect(first.first?.row?["notes"] == .string("valve (checked)"), "the answer carries what the rule set")
+
+        let second = try await service.push([
+            Op.op(.update, "WorkOrder", Self.annsOrder, base: first.first?.version, ["notes": .string("give it to Bob")]),
+        ], claims: FieldService.annClaims)
+        #expect(second.first?.code == "owner_mismatch", "no rule widens what the schema allows")
+        let stored = try await service.database.read("SELECT notes FROM work_orders WHERE number = 100", [])
+        #expect(stored.first?.first?.text == "valve (checked)")
+    }
+
+    @Test(arguments: DatabaseKind.allCases)
+    func aRuleThatFailsRefusesItsChangeOnlyAndTheLogHasTheRequestID(_ kind: DatabaseKind) async throws {
+        struct Broken: Error {}
+        var rules = PushRules()
+        rules.on("WorkOrderLine", .insert) { line in
+            if line.after?.int("quantity") == 1 { throw Broken() }
+            if line.after?.int("quantity") == 2 { _ = try await line.database.query("SELECT nothing FROM no_such_table") }
+            if line.after?.int("quantity") == 3 { try line.set("quantity", to: .string("three")) }
+            if line.after?.int("quantity") == 4 { throw PushRefusal(code: "Not A Code", message: "x") }
+        }
+        rules.on("WorkOrderLine", .delete) { line in
+            #expect(line.before?.int("quantity") == 2 && line.after == nil)
+            try line.set("quantity", to: .integer(1))
+        }
+        let service = try await Self.service(kind, rules: rules)
+        let lineVersion = try await Op().version(service, "WorkOrderLine", FieldService.id("f", 1))
+        let ops = [
+            Self.line(FieldService.id("8", 1), quantity: 1),
+            Self.line(FieldService.id("8", 2), quantity: 2),
+            Self.line(FieldService.id("8", 3), quantity: 3),
+            Self.line(FieldService.id("8", 4), quantity: 4),
+            Op.op(.delete, "WorkOrderLine", FieldService.id("f", 1), base: lineVersion),
+            Self.line(FieldService.id("8", 5), quantity: 5),
+        ]
+        let results = try await service.push(
+            PushRequest(clientId: "device-1", subset: "technician", schemaHash: FieldService.schema.schemaHash, ops: ops),
+            claims: FieldService.annClaims, requestID: "req-42").results
+        #expect(results.map(\.status) == [.rejected, .rejected, .rejected, .rejected, .rejected, .applied])
+        #expect(results.prefix(5).allSatisfy { $0.code == "rule_failed" })
+        for result in results.prefix(5) {
+            let reason = try #require(result.reason)
+            #expect(reason.contains("req-42"))
+            #expect(!reason.contains("no_such_table") && !reason.contains("Broken") && !reason.contains("SELECT"))
+        }
+        #expect(results[4].row?["quantity"] == .integer(2), "the refused delete carries the row, still there")
+        let lines = try await service.database.read("SELECT count(*) FROM work_order_lines", [])
+        #expect(lines.first?.first?.integer == 3)
+    }
+
+    @Test(arguments: DatabaseKind.allCases)
+    func opsOnTheSameRowAndChildrenOfARefusedInsertAreRefusedWithIt(_ kind: DatabaseKind) async throws {
+        let service = try await Self.service(kind, rules: Self.stockRules, stock: 1)
+        let newOrder = FieldService.id("7", 1)
+        let line = FieldService.id("8", 1)
+        let results = try await service.push([
+            // Refused by the rule: out of stock.
+            Self.line(line, quantity: 3),
+            // The same row again: needs the insert.
+            Op.op(.update, "WorkOrderLine", line, base: 1, ["quantity": .integer(1)]),
+            Op.op(.delete, "WorkOrderLine", line, base: 1),
+            // An order for Bob, refused by the schema (a technician writes their own).
+            Op.op(.insert, "WorkOrder", newOrder, ["number": .integer(9), "customerId": .string(FieldService.id("c", 1)),
+                                                   "assigneeId": .string(FieldService.bob)]),
+            // Its line points at the order that wasn't made.
+            Self.line(FieldService.id("8", 2), quantity: 1, order: newOrder),
+            // A line of another order goes on, and takes the one in stock.
+            Self.line(FieldService.id("8", 3), quantity: 1),
+        ], claims: FieldService.annClaims)
+        #expect(results.map(\.code) == ["out_of_stock", "depends_on_rejected", "depends_on_rejected", "owner_mismatch",
+                                        "depends_on_rejected", nil])
+        #expect(results[1].dependsOn == results[0].opId && results[2].dependsOn == results[0].opId)
+        #expect(results[4].dependsOn == results[3].opId)
+        #expect(results[0].dependsOn == nil && results[3].dependsOn == nil)
+        #expect(results[1].reason?.contains(results[0].opId) == true)
+        #expect(try await Self.stock(service) == 0)
+    }
+
+    @Test(arguments: DatabaseKind.allCases)
+    func aReplayedPushReturnsTheSameResultsAndAppliesNothingTwice(_ kind: DatabaseKind) async throws {
+        let service = try await Self.service(kind, rules: Self.stockRules, stock: 4)
+        let ops = [
+            Self.line(FieldService.id("8", 1), quantity: 3),
+            Self.line(FieldService.id("8", 2), quantity: 3),
+            Op.op(.update, "WorkOrderLine", FieldService.id("8", 2), base: 1, ["quantity": .integer(1)]),
+            Self.line(FieldService.id("8", 3), quantity: 1),
+        ]
+        let first = try await service.push(ops, claims: FieldService.annClaims)
+        #expect(first.map(\.code) == [nil, "out_of_stock", "depends_on_rejected", nil])
+        // The office restocks: a replay still answers as the first time.
+        try await FieldService.sql(service.database, "UPDATE products SET stock = 100")
+        let replay = try await service.push(ops, claims: FieldService.annClaims)
+        #expect(replay.map(\.code) == first.map(\.code))
+        #expect(replay.map(\.dependsOn) == first.map(\.dependsOn))
+        #expect(replay.map(\.reason) == first.map(\.reason))
+        #expect(try await Self.stock(service) == 100)
+    }
+
+    @Test func rulesNamingAnEntityTheSchemaLacksStopTheStart() async throws {
+        var rules = PushRules()
+        rules.on("Invoice") { _ in }
+        let service = SyncService(schema: FieldService.schema, database: try await TestDatabases.make(.sqlite),
+                                  logger: TestDatabases.logger, rules: rules)
+        await #expect {
+            try await service.prepare()
+        } throws: { error in
+            "\(error)".contains("push rules name Invoice")
+        }
+    }
+}
