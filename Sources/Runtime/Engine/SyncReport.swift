@@ -123,6 +123,11 @@ public struct RefusalCode: Sendable, Hashable, CustomStringConvertible, RawRepre
     public static let constraintViolation = RefusalCode(rawValue: "constraint_violation")
     /// Set aside on the device after the row kept changing on the server.
     public static let conflictRetryLimit = RefusalCode(rawValue: "conflict_retry_limit")
+    /// Needed a change the server refused (an earlier change to the row, the insert of
+    /// the row it points at); ``RejectedChange/dependsOn`` names it.
+    public static let dependsOnRejected = RefusalCode(rawValue: "depends_on_rejected")
+    /// A rule of the server's own failed on the change; the server's log has the details.
+    public static let ruleFailed = RefusalCode(rawValue: "rule_failed")
 }
 
 /// A row of a synced entity: the entity's name and its typed key.

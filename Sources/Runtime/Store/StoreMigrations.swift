@@ -89,6 +89,10 @@ enum StoreMigrations {
                 ALTER TABLE syncwright_outbox ADD COLUMN lastError TEXT;
                 """)
         }
+        migrator.registerMigration("syncwright-bookkeeping-4") { db in
+            // The refused change a rejected one needed (`depends_on_rejected`): its op id.
+            try db.execute(sql: "ALTER TABLE syncwright_rejected ADD COLUMN dependsOn TEXT")
+        }
         return migrator
     }
 }

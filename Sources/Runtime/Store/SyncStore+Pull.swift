@@ -209,11 +209,32 @@ public struct RejectedChange: Sendable, Hashable, Identifiable {
     public var code: RefusalCode
     /// When it was rejected.
     public var rejectedAt: Date
+    /// The change's operation id.
+    public var opID: String
+    /// For a change refused with it (``RefusalCode/dependsOnRejected``): the op id of
+    /// the refused change it needed, the first of its chain. ``SyncStore/rejectedChangeGroups()``
+    /// puts them together.
+    public var dependsOn: String?
 
     /// The entity's name.
     public var entity: String { row.entity }
     /// The row's key as it travels on the wire.
     public var key: JSONValue { row.key.wireValue }
+}
+
+/// A refused change and the changes refused with it because they needed it (the lines
+/// of a refused order, a later edit of a refused new row): what the app shows as one
+/// item, and retries or discards as one.
+public struct RejectedChangeGroup: Sendable, Hashable, Identifiable {
+    /// The refusal the user acts on.
+    public var cause: RejectedChange
+    /// The changes refused with it (``RefusalCode/dependsOnRejected``), oldest first.
+    public var dependents: [RejectedChange]
+
+    /// The cause's id.
+    public var id: Int64 { cause.id }
+    /// The cause, then its dependents.
+    public var changes: [RejectedChange] { [cause] + dependents }
 }
 
 /// A device change that a `server-wins` conflict dropped: the server's row stands, and
@@ -264,14 +285,39 @@ public enum ConflictResolution: Sendable, Hashable {
 extension SyncStore {
     /// Changes the server refused, oldest first.
     public func rejectedChanges() throws -> [RejectedChange] {
-        try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM syncwright_rejected ORDER BY id").map { row in
-                RejectedChange(
-                    id: row["id"], row: rowID(row["entity"], row["rowKey"]),
-                    kind: OperationKind(rawValue: row["kind"]) ?? .update, values: Self.jsonObject(row, "sentValues"), reason: row["reason"],
-                    code: RefusalCode(rawValue: row["code"]), rejectedAt: Date(timeIntervalSince1970: row["rejectedAt"]))
-            }
+        try pool.read { db in try rejectedChanges(db) }
+    }
+
+    private func rejectedChanges(_ db: Database) throws -> [RejectedChange] {
+        try Row.fetchAll(db, sql: "SELECT * FROM syncwright_rejected ORDER BY id").map { row in
+            RejectedChange(
+                id: row["id"], row: rowID(row["entity"], row["rowKey"]),
+                kind: OperationKind(rawValue: row["kind"]) ?? .update, values: Self.jsonObject(row, "sentValues"), reason: row["reason"],
+                code: RefusalCode(rawValue: row["code"]), rejectedAt: Date(timeIntervalSince1970: row["rejectedAt"]),
+                opID: row["opId"], dependsOn: row["dependsOn"])
         }
+    }
+
+    /// Changes the server refused, grouped by the refusal that caused them: each group's
+    /// cause, then the changes refused with it because they needed it, oldest first. A
+    /// change whose cause is no longer kept stands alone.
+    public func rejectedChangeGroups() throws -> [RejectedChangeGroup] {
+        try pool.read { db in Self.groups(try rejectedChanges(db)) }
+    }
+
+    static func groups(_ changes: [RejectedChange]) -> [RejectedChangeGroup] {
+        let causes = Set(changes.map(\.opID))
+        var groups: [RejectedChangeGroup] = []
+        var index: [String: Int] = [:]
+        for change in changes where change.dependsOn.map({ !causes.contains($0) || $0 == change.opID }) ?? true {
+            index[change.opID] = groups.count
+            groups.append(RejectedChangeGroup(cause: change, dependents: []))
+        }
+        for change in changes {
+            guard let cause = change.dependsOn, cause != change.opID, let position = index[cause] else { continue }
+            groups[position].dependents.append(change)
+        }
+        return groups
     }
 
     /// The keys of `entity`'s rows with a refused change the app hasn't retried or
@@ -318,16 +364,31 @@ extension SyncStore {
 
     /// Queues a rejected change again (with a new op id), for after the app or the
     /// server fixed what was wrong.
+    ///
+    /// The changes refused with it because they needed it (its group's dependents) are
+    /// queued again after it, in their order; retrying one of them afterwards does nothing.
     public func retry(_ rejected: RejectedChange) throws {
         try pool.write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM syncwright_rejected WHERE id = ?", arguments: [rejected.id]) else {
+                // A dependent already queued again with its cause.
+                if rejected.dependsOn != nil { return }
                 throw SyncStoreError.notFound("rejected change \(rejected.id)")
             }
-            try OutboxEntry.append(db, entity: row["entity"], rowKey: row["rowKey"],
-                                   kind: OperationKind(rawValue: row["kind"]) ?? .update,
-                                   changed: Self.decodeColumns(row["changedColumns"]), baseVersion: row["serverVersion"] ?? row["baseVersion"])
-            try db.execute(sql: "DELETE FROM syncwright_rejected WHERE id = ?", arguments: [rejected.id])
+            for record in [row] + (try Self.dependentRecords(db, of: row)) {
+                try OutboxEntry.append(db, entity: record["entity"], rowKey: record["rowKey"],
+                                       kind: OperationKind(rawValue: record["kind"]) ?? .update,
+                                       changed: Self.decodeColumns(record["changedColumns"]),
+                                       baseVersion: record["serverVersion"] ?? record["baseVersion"])
+                try db.execute(sql: "DELETE FROM syncwright_rejected WHERE id = ?", arguments: [record["id"] as Int64])
+            }
         }
+    }
+
+    /// The records refused because they needed `cause` (a cause of its own keeps them).
+    private static func dependentRecords(_ db: Database, of cause: Row) throws -> [Row] {
+        guard (cause["dependsOn"] as String?) == nil else { return [] }
+        return try Row.fetchAll(db, sql: "SELECT * FROM syncwright_rejected WHERE dependsOn = ? AND id <> ? ORDER BY id",
+                                arguments: [cause["opId"] as String, cause["id"] as Int64])
     }
 
     /// Drops a rejected change and puts its row back as the server has it, at once and
@@ -337,28 +398,53 @@ extension SyncStore {
     /// the row isn't one the server lets this device have (a refused insert, a row
     /// outside the subset or gone), and the local row is removed. A refusal of another
     /// kind without the row (from a server that doesn't send it) downloads the unit again.
+    ///
+    /// The changes refused with it because they needed it (its group's dependents) are
+    /// discarded with it, each row put back the same way; discarding one of them
+    /// afterwards does nothing, so a loop over ``rejectedChanges()`` works in any order.
     public func discard(_ rejected: RejectedChange) throws {
         try pool.write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM syncwright_rejected WHERE id = ?", arguments: [rejected.id]) else {
+                // A dependent already discarded with its cause.
+                if rejected.dependsOn != nil { return }
                 throw SyncStoreError.notFound("rejected change \(rejected.id)")
             }
-            let descriptor = try descriptor(row["entity"])
-            let key = try JSONValue(jsonText: row["rowKey"])
-            try db.execute(sql: "DELETE FROM syncwright_rejected WHERE id = ?", arguments: [rejected.id])
-            // Another change to the row still waits (queued, or refused too): it decides.
-            let rowKey: String = row["rowKey"]
-            if try Self.hasPendingChanges(db, entity: descriptor.name, rowKey: rowKey) { return }
-            let code = RefusalCode(rawValue: row["code"])
-            let known: Bool = row["serverRowKnown"]
-            if let text: String = row["serverRow"], case .object(let serverRow) = try JSONValue(jsonText: text) {
-                try Self.upsert(db, descriptor, row: serverRow, version: row["serverVersion"])
-            } else if known || OperationKind(rawValue: row["kind"]) == .insert || code == .outsideSubset || code == .notFound {
-                try Self.deleteLocalRow(db, descriptor, key: key)
-            } else {
-                // Refused by a server that didn't send its row back (an older one): the
-                // unit is downloaded again, which restores the row or removes it.
-                try db.execute(sql: "DELETE FROM syncwright_cursors WHERE unit = ?", arguments: [descriptor.unit])
+            let dependents = try Self.dependentRecords(db, of: row)
+            // Every record goes first, so no row waits on another record of the group.
+            for record in [row] + dependents {
+                try db.execute(sql: "DELETE FROM syncwright_rejected WHERE id = ?", arguments: [record["id"] as Int64])
             }
+            // Each row once, by its first record: the cause's row by the cause.
+            var seen: Set<String> = [(row["entity"] as String) + "\u{1}" + (row["rowKey"] as String)]
+            var firsts: [Row] = []
+            for record in dependents where seen.insert((record["entity"] as String) + "\u{1}" + (record["rowKey"] as String)).inserted {
+                firsts.append(record)
+            }
+            for record in firsts.reversed() + [row] {
+                try discardRecord(db, record)
+            }
+        }
+    }
+
+    /// Puts the row of one rejected record, already deleted, back as the server has it.
+    private func discardRecord(_ db: Database, _ row: Row) throws {
+        let descriptor = try descriptor(row["entity"])
+        let key = try JSONValue(jsonText: row["rowKey"])
+        // Another change to the row still waits (queued, or refused too): it decides.
+        let rowKey: String = row["rowKey"]
+        if try Self.hasPendingChanges(db, entity: descriptor.name, rowKey: rowKey) { return }
+        if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM syncwright_rejected WHERE entity = ? AND rowKey = ?)",
+                             arguments: [descriptor.name, rowKey]) == true { return }
+        let code = RefusalCode(rawValue: row["code"])
+        let known: Bool = row["serverRowKnown"]
+        if let text: String = row["serverRow"], case .object(let serverRow) = try JSONValue(jsonText: text) {
+            try Self.upsert(db, descriptor, row: serverRow, version: row["serverVersion"])
+        } else if known || OperationKind(rawValue: row["kind"]) == .insert || code == .outsideSubset || code == .notFound {
+            try Self.deleteLocalRow(db, descriptor, key: key)
+        } else {
+            // Refused by a server that didn't send its row back (an older one): the
+            // unit is downloaded again, which restores the row or removes it.
+            try db.execute(sql: "DELETE FROM syncwright_cursors WHERE unit = ?", arguments: [descriptor.unit])
         }
     }
 

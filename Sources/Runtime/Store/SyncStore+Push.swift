@@ -196,7 +196,8 @@ extension SyncStore {
                 record(.refused(RefusalCode(rawValue: result.code ?? "rejected")))
                 try Self.moveToRejected(db, entry: entry, operation: operation,
                                         reason: result.reason ?? "rejected by the server", code: result.code ?? "rejected",
-                                        serverRow: result.row, serverVersion: result.version)
+                                        serverRow: result.row, serverVersion: result.version, dependsOn: result.dependsOn)
+                try Self.rejectLaterChanges(db, of: entry, cause: result.dependsOn ?? operation.opId)
             }
         }
         return outcome
@@ -283,19 +284,41 @@ extension SyncStore {
 
     static func moveToRejected(
         _ db: Database, entry: Row, operation: PushOperation, reason: String, code: String,
-        serverRow: [String: JSONValue]?, serverVersion: Int64?
+        serverRow: [String: JSONValue]?, serverVersion: Int64?, dependsOn: String? = nil
     ) throws {
         try db.executeCached(sql: """
             INSERT INTO syncwright_rejected
                 (opId, entity, rowKey, kind, baseVersion, sentValues, changedColumns, reason, code, serverRow, serverVersion,
-                 rejectedAt, serverRowKnown)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                 rejectedAt, serverRowKnown, dependsOn)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [operation.opId, operation.entity, entry["rowKey"] as String, operation.kind.rawValue,
                              operation.baseVersion, operation.values.map { JSONValue.object($0).jsonText },
                              entry["changedColumns"] as String, reason, code,
                              serverRow.map { JSONValue.object($0).jsonText }, serverVersion, Date().timeIntervalSince1970,
-                             serverRow != nil])
+                             serverRow != nil, dependsOn])
         try db.executeCached(sql: "DELETE FROM syncwright_outbox WHERE sequence = ?", arguments: [entry["sequence"] as Int64])
+    }
+
+    /// The device's side of `depends_on_rejected`: changes to a row queued after a change
+    /// to it the server refused were made on top of it, so they are refused with it
+    /// (never sent to fail on their own, as `not_found` after a refused insert), naming
+    /// `cause`, the refusal the app acts on. ``retry(_:)`` and ``discard(_:)`` of the
+    /// cause take them along.
+    static func rejectLaterChanges(_ db: Database, of entry: Row, cause: String) throws {
+        let later = try Row.fetchAll(db, sql: """
+            SELECT * FROM syncwright_outbox WHERE entity = ? AND rowKey = ? AND sequence > ? ORDER BY sequence
+            """, arguments: [entry["entity"] as String, entry["rowKey"] as String, entry["sequence"] as Int64])
+        for row in later {
+            try db.executeCached(sql: """
+                INSERT INTO syncwright_rejected
+                    (opId, entity, rowKey, kind, baseVersion, sentValues, changedColumns, reason, code, serverRow, serverVersion,
+                     rejectedAt, serverRowKnown, dependsOn)
+                SELECT opId, entity, rowKey, kind, baseVersion, sentValues, changedColumns, ?, ?, NULL, NULL, ?, 0, ?
+                FROM syncwright_outbox WHERE sequence = ?
+                """, arguments: ["this change was made on top of change \(cause), which the server refused", "depends_on_rejected",
+                                 Date().timeIntervalSince1970, cause, row["sequence"] as Int64])
+            try db.executeCached(sql: "DELETE FROM syncwright_outbox WHERE sequence = ?", arguments: [row["sequence"] as Int64])
+        }
     }
 
     // MARK: - Row helpers
