@@ -54,7 +54,8 @@ extension RenderContext {
         var entities: [EntityContext] = []
         for subsetEntity in subset.entities {
             guard let entity = model.entity(named: subsetEntity.entityName) else { continue }
-            entities.append(Self.entityContext(entity, subsetEntity, subsetName: subset.name, sourceFile: sourceFile))
+            entities.append(Self.entityContext(entity, subsetEntity, subsetName: subset.name, sourceFile: sourceFile,
+                                               subsetEntities: Set(subset.entities.map(\.entityName))))
         }
         let shards = (0..<options.entityFileCount).map { index in
             let members = entities.filter { Self.fileIndex(ofEntity: $0.name, files: options.entityFileCount) == index }
@@ -119,7 +120,7 @@ extension RenderContext {
     }
 
     private static func entityContext(
-        _ entity: Entity, _ subsetEntity: SubsetEntity, subsetName: String, sourceFile: String
+        _ entity: Entity, _ subsetEntity: SubsetEntity, subsetName: String, sourceFile: String, subsetEntities: Set<String>
     ) -> EntityContext {
         let typeName = SwiftNaming.identifier(entity.name)
         let selected = entity.fields.filter { subsetEntity.columns.contains($0.name) }
@@ -147,6 +148,9 @@ extension RenderContext {
                 remark: "Generated from entities.\(entity.name).\(field.reference?.relationName ?? field.name) (\(sourceFile))"))
             var arguments = "\"\(field.name)\", .\(field.type.storage.rawValue)"
             if field.isNullable { arguments += ", nullable: true" }
+            if let target = field.reference?.targetEntity, subsetEntities.contains(target), writable {
+                arguments += ", references: \"\(SwiftNaming.stringLiteralContents(target))\""
+            }
             columns.append(ColumnContext(name: field.name, arguments: arguments))
             var parameter = SwiftNaming.parameter(label: name, argument: argument, type: swiftType)
             if let value = defaultLiteral(field) { parameter += " = \(value)" }

@@ -83,4 +83,32 @@ struct RejectedChangeGroupTests {
         #expect(try harness.store.rejectedChanges().map(\.opID) == [batch[2].opId])
         #expect(try harness.store.tasks().map(\.title) == ["alone"])
     }
+
+    @Test("a queued row pointing at a refused new row is refused with it, and its own dependents too")
+    func rowsPointingAtARefusedInsertJoinIt() async throws {
+        let harness = try Harness()
+        let task = TaskItem(title: "Boiler")
+        let comment = Comment(id: UUID(), taskId: task.id, body: "bring the long spanner")
+        let other = TaskItem(title: "Pump")
+        try harness.write { try $0.insert(task) }
+        try harness.write { try $0.insert(comment) }
+        try harness.write { try $0.insert(other) }
+        // The task alone is sent (a batch of one) and refused.
+        let batch: [PushOperation] = try await harness.store.nextPushBatch(limit: 1)
+        #expect(batch.map(\.entity) == ["TaskItem"])
+        _ = try await harness.store.applyPushResults(PushResponse(results: [
+            PushResult(opId: batch[0].opId, status: .rejected, reason: "no", code: "out_of_stock"),
+        ]), for: batch)
+        let rejected = try harness.store.rejectedChanges()
+        #expect(rejected.map(\.entity) == ["TaskItem", "Comment"])
+        #expect(rejected.last?.code == .dependsOnRejected && rejected.last?.dependsOn == batch[0].opId)
+        #expect(try await harness.store.pendingChangeCount() == 1, "the other task still goes")
+        let groups = try harness.store.rejectedChangeGroups()
+        #expect(groups.count == 1 && groups.first?.dependents.map(\.entity) == ["Comment"])
+        // Discarding the group removes both new rows.
+        for change in rejected { try harness.store.discard(change) }
+        #expect(try harness.store.rejectedChanges().isEmpty)
+        #expect(try await harness.store.read { try Comment.fetchCount($0) } == 0)
+        #expect(try harness.store.tasks().map(\.title) == ["Pump"])
+    }
 }

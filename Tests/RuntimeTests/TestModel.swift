@@ -68,7 +68,7 @@ enum CommentSync: EntitySync {
     typealias Entity = Comment
     static let descriptor = SyncEntityDescriptor(
         name: "Comment", tableName: "comment", keyColumn: "id",
-        columns: [SyncColumn("id", .uuid), SyncColumn("taskId", .uuid), SyncColumn("body", .string)],
+        columns: [SyncColumn("id", .uuid), SyncColumn("taskId", .uuid, references: "TaskItem"), SyncColumn("body", .string)],
         access: .insertOnly, unit: "comments", priority: 2)
 }
 

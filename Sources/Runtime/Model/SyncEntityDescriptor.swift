@@ -15,13 +15,17 @@ public struct SyncColumn: Sendable, Hashable {
     public var isNullable: Bool
     /// Whether it is a denormalized include: read-only on the device, never pushed.
     public var isInclude: Bool
+    /// For a reference to another entity of the subset: that entity's name. A change
+    /// pointing at a row whose insert the server refused is refused with it.
+    public var references: String?
 
     /// Creates a column.
-    public init(_ name: String, _ type: ColumnType, nullable: Bool = false, include: Bool = false) {
+    public init(_ name: String, _ type: ColumnType, nullable: Bool = false, include: Bool = false, references: String? = nil) {
         self.name = name
         self.type = type
         self.isNullable = nullable
         self.isInclude = include
+        self.references = references
     }
 }
 

@@ -147,6 +147,7 @@ extension SyncStore {
         // Conflicts are rare: look for one per row only when there is any.
         let anyConflicts = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM syncwright_conflicts)") ?? false
         var values: [DatabaseValue] = []
+        var refused: [(entity: String, rowKey: String, kind: OperationKind, cause: String)] = []
         for operation in operations {
             guard let result = results[operation.opId],
                   let entry = entries[operation.opId],
@@ -197,8 +198,11 @@ extension SyncStore {
                 try Self.moveToRejected(db, entry: entry, operation: operation,
                                         reason: result.reason ?? "rejected by the server", code: result.code ?? "rejected",
                                         serverRow: result.row, serverVersion: result.version, dependsOn: result.dependsOn)
-                try Self.rejectLaterChanges(db, of: entry, cause: result.dependsOn ?? operation.opId)
+                refused.append((operation.entity, rowKey, operation.kind, result.dependsOn ?? operation.opId))
             }
+        }
+        if !refused.isEmpty {
+            try rejectDependentChanges(db, of: refused, excluding: Set(operations.map(\.opId)))
         }
         return outcome
     }
@@ -299,25 +303,58 @@ extension SyncStore {
         try db.executeCached(sql: "DELETE FROM syncwright_outbox WHERE sequence = ?", arguments: [entry["sequence"] as Int64])
     }
 
-    /// The device's side of `depends_on_rejected`: changes to a row queued after a change
-    /// to it the server refused were made on top of it, so they are refused with it
-    /// (never sent to fail on their own, as `not_found` after a refused insert), naming
-    /// `cause`, the refusal the app acts on. ``retry(_:)`` and ``discard(_:)`` of the
-    /// cause take them along.
-    static func rejectLaterChanges(_ db: Database, of entry: Row, cause: String) throws {
-        let later = try Row.fetchAll(db, sql: """
-            SELECT * FROM syncwright_outbox WHERE entity = ? AND rowKey = ? AND sequence > ? ORDER BY sequence
-            """, arguments: [entry["entity"] as String, entry["rowKey"] as String, entry["sequence"] as Int64])
-        for row in later {
-            try db.executeCached(sql: """
-                INSERT INTO syncwright_rejected
-                    (opId, entity, rowKey, kind, baseVersion, sentValues, changedColumns, reason, code, serverRow, serverVersion,
-                     rejectedAt, serverRowKnown, dependsOn)
-                SELECT opId, entity, rowKey, kind, baseVersion, sentValues, changedColumns, ?, ?, NULL, NULL, ?, 0, ?
-                FROM syncwright_outbox WHERE sequence = ?
-                """, arguments: ["this change was made on top of change \(cause), which the server refused", "depends_on_rejected",
-                                 Date().timeIntervalSince1970, cause, row["sequence"] as Int64])
-            try db.executeCached(sql: "DELETE FROM syncwright_outbox WHERE sequence = ?", arguments: [row["sequence"] as Int64])
+    /// The device's side of `depends_on_rejected`: queued changes that need a refused
+    /// one are refused with it, never sent to fail on their own (`not_found` after a
+    /// refused insert, `owner_mismatch` for the line of an order that wasn't made). A
+    /// change needs a refused one when it was queued after it on the same row, or when
+    /// a reference of its row points at the row a refused insert would have made; the
+    /// changes refused so in turn count too. Each names `cause`, the refusal the app acts
+    /// on; ``retry(_:)`` and ``discard(_:)`` of the cause take them along. Changes of the
+    /// batch just answered (`excluding`) have their own answers.
+    func rejectDependentChanges(
+        _ db: Database, of refused: [(entity: String, rowKey: String, kind: OperationKind, cause: String)],
+        excluding batch: Set<String>
+    ) throws {
+        var work = refused
+        var handled: Set<String> = []
+        while let next = work.popLast() {
+            guard handled.insert(next.entity + "\u{1}" + next.rowKey).inserted else { continue }
+            var dependents = try Row.fetchAll(db, sql: """
+                SELECT * FROM syncwright_outbox WHERE entity = ? AND rowKey = ? ORDER BY sequence
+                """, arguments: [next.entity, next.rowKey])
+            if next.kind == .insert, let target = entitiesByName[next.entity] {
+                // Rows pointing at the row that wasn't made, and their queued changes.
+                let key = try Self.keyValue(target, try JSONValue(jsonText: next.rowKey))
+                for descriptor in entitiesByName.values.sorted(by: { $0.name < $1.name }) {
+                    for column in descriptor.columns where column.references == target.name {
+                        let keys = try DatabaseValue.fetchAll(db, sql: """
+                            SELECT \(descriptor.keyColumn.quotedDatabaseIdentifier) FROM \(descriptor.tableName.quotedDatabaseIdentifier)
+                            WHERE \(column.name.quotedDatabaseIdentifier) = ?
+                            """, arguments: [key])
+                        for key in keys {
+                            let rowKey = descriptor.key.type.wireValue(fromDatabase: key).jsonText
+                            dependents += try Row.fetchAll(db, sql: """
+                                SELECT * FROM syncwright_outbox WHERE entity = ? AND rowKey = ? ORDER BY sequence
+                                """, arguments: [descriptor.name, rowKey])
+                        }
+                    }
+                }
+            }
+            for row in dependents {
+                // Sent ones (a batch in flight) have answers of their own coming.
+                let opId: String = row["opId"]
+                guard !batch.contains(opId), !(row["sent"] as Bool) else { continue }
+                try db.executeCached(sql: """
+                    INSERT INTO syncwright_rejected
+                        (opId, entity, rowKey, kind, baseVersion, sentValues, changedColumns, reason, code, serverRow, serverVersion,
+                         rejectedAt, serverRowKnown, dependsOn)
+                    SELECT opId, entity, rowKey, kind, baseVersion, sentValues, changedColumns, ?, ?, NULL, NULL, ?, 0, ?
+                    FROM syncwright_outbox WHERE sequence = ?
+                    """, arguments: ["this change needs change \(next.cause), which the server refused", "depends_on_rejected",
+                                     Date().timeIntervalSince1970, next.cause, row["sequence"] as Int64])
+                try db.executeCached(sql: "DELETE FROM syncwright_outbox WHERE sequence = ?", arguments: [row["sequence"] as Int64])
+                work.append((row["entity"], row["rowKey"], OperationKind(rawValue: row["kind"]) ?? .update, next.cause))
+            }
         }
     }
 

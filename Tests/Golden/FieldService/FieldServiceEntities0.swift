@@ -107,8 +107,8 @@ public enum WorkOrderSync: EntitySync {
         columns: [
             SyncColumn("id", .uuid),
             SyncColumn("number", .int),
-            SyncColumn("customerId", .uuid),
-            SyncColumn("assigneeId", .uuid, nullable: true),
+            SyncColumn("customerId", .uuid, references: "Customer"),
+            SyncColumn("assigneeId", .uuid, nullable: true, references: "Technician"),
             SyncColumn("status", .string),
             SyncColumn("scheduledFor", .date, nullable: true),
             SyncColumn("notes", .string, nullable: true),

@@ -71,8 +71,8 @@ public enum WorkOrderLineSync: EntitySync {
         keyColumn: "id",
         columns: [
             SyncColumn("id", .uuid),
-            SyncColumn("workOrderId", .uuid),
-            SyncColumn("productId", .uuid),
+            SyncColumn("workOrderId", .uuid, references: "WorkOrder"),
+            SyncColumn("productId", .uuid, references: "Product"),
             SyncColumn("quantity", .int),
             SyncColumn("productName", .string, nullable: true, include: true),
         ],

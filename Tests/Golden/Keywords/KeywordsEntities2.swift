@@ -75,7 +75,7 @@ internal enum ExtensionSync: EntitySync {
         keyColumn: "id",
         columns: [
             SyncColumn("id", .string),
-            SyncColumn("ownerId", .uuid),
+            SyncColumn("ownerId", .uuid, references: "Protocol"),
             SyncColumn("struct", .json, nullable: true),
             SyncColumn("init", .blob, nullable: true),
             SyncColumn("ownerClass", .string, nullable: true, include: true),

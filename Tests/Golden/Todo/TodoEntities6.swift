@@ -79,7 +79,7 @@ public enum TodoItemSync: EntitySync {
         keyColumn: "id",
         columns: [
             SyncColumn("id", .uuid),
-            SyncColumn("listId", .uuid),
+            SyncColumn("listId", .uuid, references: "TodoList"),
             SyncColumn("title", .string),
             SyncColumn("done", .bool),
             SyncColumn("dueOn", .date, nullable: true),
