@@ -100,7 +100,11 @@ extension SyncModel {
             let entity = schema.entity(named: subsetEntity.entityName)!
             var columns = subsetEntity.columns.map { name -> SyncColumn in
                 let field = entity.field(named: name)!
-                return SyncColumn(name, ColumnType(rawValue: field.type.storage.rawValue)!, nullable: field.isNullable)
+                // As the generator: a writable entity's references within the subset.
+                let target = field.reference?.targetEntity
+                let references = subsetEntity.access.allowsWrites && subset.entities.contains { $0.entityName == target } ? target : nil
+                return SyncColumn(name, ColumnType(rawValue: field.type.storage.rawValue)!, nullable: field.isNullable,
+                                  references: references)
             }
             for include in subsetEntity.includes {
                 columns.append(SyncColumn(include.name, ColumnType(rawValue: include.path.type.storage.rawValue)!,

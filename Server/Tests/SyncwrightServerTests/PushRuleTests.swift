@@ -198,3 +198,59 @@ struct PushRuleTests {
         }
     }
 }
+
+/// The rules over HTTP, as a device lives them: the refusal with the rule's message, the
+/// line of a refused order refused with it, one group to discard, and the stock the rule
+/// took reaching the device's catalog.
+@Suite("Push rules end to end")
+struct PushRuleEndToEndTests {
+    @Test(arguments: DatabaseKind.allCases)
+    func aDeviceSeesTheRulesRefusalsAsGroupsAndTheirEffects(_ kind: DatabaseKind) async throws {
+        let service = try await PushRuleTests.service(kind, rules: PushRuleTests.stockRules, stock: 2)
+        let server = try await LiveServer.start(service: service)
+        let ann = try await Device(server: server, claims: FieldService.annClaims)
+        try await ann.engine.sync()
+        let order = UUID(uuidString: FieldService.id("e", 1))!, product = UUID(uuidString: FieldService.id("d", 1))!
+        let newOrder = UUID(), orphan = UUID(), tooMany = UUID()
+        try await ann.insert("WorkOrderLine", ["id": tooMany.databaseValue, "workOrderId": order.databaseValue,
+                                               "productId": product.databaseValue, "quantity": 3.databaseValue])
+        try await ann.insert("WorkOrder", ["id": newOrder.databaseValue, "number": 9.databaseValue,
+                                           "customerId": UUID(uuidString: FieldService.id("c", 1))!.databaseValue,
+                                           "assigneeId": UUID(uuidString: FieldService.bob)!.databaseValue,
+                                           "status": "open".databaseValue])
+        try await ann.insert("WorkOrderLine", ["id": orphan.databaseValue, "workOrderId": newOrder.databaseValue,
+                                               "productId": product.databaseValue, "quantity": 1.databaseValue])
+        let report = try await ann.engine.sync()
+        #expect(report.rejected == 3)
+        let groups = try ann.store.rejectedChangeGroups()
+        #expect(groups.map(\.cause.code) == ["out_of_stock", .ownerMismatch])
+        #expect(groups[0].cause.reason == "Bolt: 2 in stock, the line needs 3")
+        #expect(groups[1].dependents.map(\.code) == [.dependsOnRejected])
+        #expect(groups[1].dependents.first?.row.key == .uuid(orphan))
+
+        for group in groups { try ann.store.discard(group.cause) }
+        #expect(try ann.keys("work_order_lines") == [FieldService.id("f", 1)])
+        #expect(!(try ann.keys("work_orders")).contains(newOrder.uuidString.lowercased()))
+
+        // Within the stock: applied, and the stock the rule took reaches the catalog.
+        try await ann.insert("WorkOrderLine", ["id": UUID().databaseValue, "workOrderId": order.databaseValue,
+                                               "productId": product.databaseValue, "quantity": 2.databaseValue])
+        let second = try await ann.engine.sync()
+        #expect(second.pushed == 1 && second.rejected == 0)
+        #expect(try ann.value("products", "stock", id: FieldService.id("d", 1)) == 0.databaseValue)
+        await server.stop()
+    }
+}
+
+/// docs/server.md shows the example's server whole: the text is the file.
+@Test func theServerGuideShowsTheExampleServerAsItIs() throws {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+    let guide = try String(contentsOf: root.appendingPathComponent("docs/server.md"), encoding: .utf8)
+    let source = try String(contentsOf: root.appendingPathComponent("Server/Sources/fieldservice-server/FieldServiceServer.swift"),
+                            encoding: .utf8)
+    let start = try #require(guide.range(of: "```swift\n"))
+    let end = try #require(guide.range(of: "\n```", range: start.upperBound..<guide.endIndex))
+    #expect(String(guide[start.upperBound..<end.lowerBound]) + "\n" == source)
+    #expect(source.split(separator: "\n", omittingEmptySubsequences: false).count < 40)
+}

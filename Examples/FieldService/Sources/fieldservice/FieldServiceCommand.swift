@@ -11,8 +11,8 @@ struct FieldServiceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fieldservice",
         abstract: "A technician's device: work orders kept offline, synced with a Syncwright server.",
-        subcommands: [List.self, Show.self, Edit.self, Complete.self, AddLine.self, Sync.self, Status.self,
-                      Conflicts.self, Rejected.self, Why.self, Seed.self, Reassign.self]
+        subcommands: [List.self, Show.self, Edit.self, Complete.self, AddLine.self, NewOrder.self, Products.self, Sync.self, Status.self,
+                      Conflicts.self, Rejected.self, Why.self, Seed.self, Reassign.self, Restock.self]
     )
 }
 
@@ -158,6 +158,52 @@ struct AddLine: ParsableCommand {
     }
 }
 
+struct Products: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "The product catalog, with what the office has in stock.")
+    @OptionGroup var device: DeviceOptions
+
+    func run() throws {
+        let store = try device.openStore()
+        for product in try store.read({ try Product.order(Product.Columns.sku).fetchAll($0) }) {
+            print("\(product.sku)  \(product.name.padding(toLength: 18, withPad: " ", startingAt: 0))  \(product.stock) in stock")
+        }
+    }
+}
+
+struct NewOrder: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "new-order", abstract: "Open a follow-up job at a customer, with a first line (no network needed).")
+    @OptionGroup var device: DeviceOptions
+    @Argument(help: "The new work order's number.") var number: Int
+    @Option(help: "The customer's name, as `fieldservice list` shows it.") var customer: String
+    @Option(name: .customLong("for"), help: "Who does the job: ann, bob or a technician's id (the server lets technicians open only their own).")
+    var assignee = "ann"
+    @Option(help: "The product's SKU for the first line.") var sku: String
+    @Option(help: "How many.") var quantity = 1
+
+    func run() throws {
+        let store = try device.openStore()
+        guard let customer = try store.read({ try Customer.filter(Customer.Columns.name == customer).fetchOne($0) }) else {
+            throw CommandFailure("no customer named \(customer) on this device")
+        }
+        guard let product = try store.read({ try Product.filter(Product.Columns.sku == sku).fetchOne($0) }) else {
+            throw CommandFailure("no product with SKU \(sku) on this device")
+        }
+        let who = switch assignee.lowercased() {
+        case "ann": Crew.ann
+        case "bob": Crew.bob
+        default: assignee.lowercased()
+        }
+        guard let technician = UUID(uuidString: who) else { throw ValidationError("--for must be ann, bob or a technician's id") }
+        let order = WorkOrder(id: UUID(), number: number, customerId: customer.id, assigneeId: technician, status: .scheduled)
+        try store.write { transaction in
+            try transaction.insert(order)
+            try transaction.insert(WorkOrderLine(id: UUID(), workOrderId: order.id, productId: product.id, quantity: quantity))
+        }
+        print("work order \(number) opened on this device for \(assignee) at \(customer.name), with \(quantity) × \(product.name)")
+    }
+}
+
 struct Sync: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Push this device's changes, then pull the server's.")
     @OptionGroup var device: DeviceOptions
@@ -186,9 +232,15 @@ struct Sync: AsyncParsableCommand {
             progress.cancel()
             let pulled = report.pulled.values.reduce(0, +)
             print("synced: \(report.pushed) pushed, \(report.conflicts) conflicts, \(report.rejected) rejected, \(pulled) pulled")
+            let rejected = Dictionary(try store.rejectedChanges().map { ($0.opID, $0) }, uniquingKeysWith: { first, _ in first })
             for change in report.changes {
                 switch change.outcome {
-                case .refused(let code): print("refused: \(change.kind.rawValue) \(change.row) (\(code))")
+                case .refused(let code):
+                    var reason = rejected[change.opID]?.reason ?? ""
+                    if let cause = rejected[change.opID]?.dependsOn.flatMap({ rejected[$0] }) {
+                        reason = "needs the refused \(describe(store, cause.row, kind: cause.kind))"
+                    }
+                    print("refused: \(describe(store, change.row, kind: change.kind)) (\(code)): \(reason)")
                 case .conflict(let policy, .serverKept): print("overwritten by the server (\(policy.rawValue)): \(change.row)")
                 default: break
                 }
@@ -251,12 +303,37 @@ struct Rejected: ParsableCommand {
 
     func run() throws {
         let store = try device.openStore()
-        let rejected = try store.rejectedChanges()
-        if rejected.isEmpty { print("no rejected changes") }
-        for change in rejected {
-            print("\(change.kind.rawValue) \(change.entity) \(change.key): \(change.code) — \(change.reason)")
-            if discard { try store.discard(change) }
+        let groups = try store.rejectedChangeGroups()
+        if groups.isEmpty { print("no rejected changes") }
+        for group in groups {
+            let cause = group.cause
+            print("\(describe(store, cause.row, kind: cause.kind)): \(cause.code) — \(cause.reason)")
+            for dependent in group.dependents {
+                print("  ↳ refused with it (\(dependent.code)): \(describe(store, dependent.row, kind: dependent.kind))")
+            }
+            // Discarding the cause discards the changes that needed it.
+            if discard { try store.discard(cause) }
         }
-        if discard && !rejected.isEmpty { print("discarded \(rejected.count); the rows are as the server has them") }
+        let count = groups.reduce(0) { $0 + $1.changes.count }
+        if discard && count > 0 { print("discarded \(count); the rows are as the server has them") }
     }
+}
+
+/// A changed row as the technician knows it: the work order's number, a line's product
+/// and order, rather than keys.
+func describe(_ store: SyncStore, _ row: SyncRowID, kind: OperationKind) -> String {
+    guard case .uuid(let id) = row.key else { return "\(kind.rawValue) \(row)" }
+    let found: String? = try? store.read { db -> String? in
+        if row.is(WorkOrder.self), let order = try WorkOrder.fetchOne(db, key: id) {
+            return "work order \(order.number)"
+        }
+        if row.is(WorkOrderLine.self), let line = try WorkOrderLine.fetchOne(db, key: id) {
+            let order = try WorkOrder.fetchOne(db, key: line.workOrderId).map { "work order \($0.number)" } ?? "a work order"
+            // A line made on this device has no include yet: the catalog names its product.
+            let product = try line.productName ?? Product.fetchOne(db, key: line.productId)?.name ?? "?"
+            return "line of \(order): \(line.quantity) × \(product)"
+        }
+        return nil
+    }
+    return "\(kind.rawValue) \(found ?? "\(row)")"
 }

@@ -44,12 +44,12 @@ struct Seed: ParsableCommand {
                 try db.execute(sql: "INSERT OR IGNORE INTO customers (id, name, region, phone) VALUES (?, ?, ?, ?)",
                                arguments: [id, name, region, phone])
             }
-            let products = [("d0000000-0000-4000-8000-000000000001", "B-10", "Brass bolt", "0.40"),
-                            ("d0000000-0000-4000-8000-000000000002", "V-20", "Ball valve", "12.50"),
-                            ("d0000000-0000-4000-8000-000000000003", "P-30", "Copper pipe, 1 m", "8.75")]
-            for (id, sku, name, price) in products {
-                try db.execute(sql: "INSERT OR IGNORE INTO products (id, sku, name, unit_price) VALUES (?, ?, ?, ?)",
-                               arguments: [id, sku, name, price])
+            let products = [("d0000000-0000-4000-8000-000000000001", "B-10", "Brass bolt", "0.40", 500),
+                            ("d0000000-0000-4000-8000-000000000002", "V-20", "Ball valve", "12.50", 2),
+                            ("d0000000-0000-4000-8000-000000000003", "P-30", "Copper pipe, 1 m", "8.75", 40)]
+            for (id, sku, name, price, stock) in products {
+                try db.execute(sql: "INSERT OR IGNORE INTO products (id, sku, name, unit_price, stock) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [id, sku, name, price, stock])
             }
             let orders = [("e0000000-0000-4000-8000-000000001001", 1001, customers[0].0, Crew.ann, "scheduled", "Leaking valve in the basement"),
                           ("e0000000-0000-4000-8000-000000001002", 1002, customers[1].0, Crew.ann, "open", nil),
@@ -63,7 +63,7 @@ struct Seed: ParsableCommand {
                 INSERT OR IGNORE INTO work_order_lines (id, work_order_id, product_id, quantity) VALUES (?, ?, ?, ?)
                 """, arguments: ["f0000000-0000-4000-8000-000000000001", orders[0].0, products[1].0, 1])
         }
-        print("seeded \(office.database): technicians Ann (north) and Bob (south), 3 customers, 3 products, work orders 1001–1003")
+        print("seeded \(office.database): technicians Ann (north) and Bob (south), 3 customers, 3 products (2 ball valves in stock), work orders 1001–1003")
         print("Ann's id is \(Crew.ann); Bob's is \(Crew.bob)")
     }
 }
@@ -88,5 +88,22 @@ struct Reassign: ParsableCommand {
         }
         guard changed == 1 else { throw CommandFailure("no work order \(number) in \(office.database)") }
         print("work order \(number) is now assigned to \(to)")
+    }
+}
+
+struct Restock: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Set how many of a product the office has (office).")
+    @OptionGroup var office: OfficeOptions
+    @Option(help: "The product's SKU.") var sku: String
+    @Option(help: "How many are in stock now.") var stock: Int
+
+    func run() throws {
+        let queue = try office.open()
+        let changed = try queue.write { db -> Int in
+            try db.execute(sql: "UPDATE products SET stock = ? WHERE sku = ?", arguments: [stock, sku])
+            return db.changesCount
+        }
+        guard changed == 1 else { throw CommandFailure("no product \(sku) in \(office.database)") }
+        print("\(sku): \(stock) in stock")
     }
 }
