@@ -18,7 +18,7 @@ if CommandLine.arguments.count == 4, CommandLine.arguments[1] == "--serve" {
 }
 
 let smoke = CommandLine.arguments.contains("--smoke")
-/// `--only sync` (or apply, decode, users, validate, generate, compile) runs one group.
+/// `--only sync` (or apply, decode, users, rules, validate, generate, compile) runs one group.
 let only: String? = CommandLine.arguments.firstIndex(of: "--only").flatMap {
     $0 + 1 < CommandLine.arguments.count ? CommandLine.arguments[$0 + 1] : nil
 }
@@ -54,6 +54,9 @@ func runBenchmarks() async throws -> BenchmarkRunner {
     if selected("users") {
         try await BucketBenchmarks.run(&runner, users: smoke ? 1_000 : 10_000, rowsPerUser: smoke ? 20 : 100,
                                        othersChanges: smoke ? 1_000 : 10_000, checkTargets: checkTargets && !smoke)
+    }
+    if selected("rules") {
+        try await RuleBenchmarks.run(&runner, lines: smoke ? 2_000 : 20_000)
     }
     if selected("validate") {
         try SchemaBenchmarks.run(&runner, entities: entities, fields: 20, targetSeconds: smoke ? nil : validateTarget)

@@ -9,7 +9,8 @@ import SyncwrightSchema
 struct InsertBatch {
     private var entries: [(index: Int, operation: PushOperationApplier, validated: PushOperationApplier.ValidatedOperation)] = []
     private var opIds: Set<String> = []
-    /// The rows the waiting inserts make, as ``RefusedDependencies`` names them.
+    /// The rows the waiting inserts make that a reference may point at, as
+    /// ``RefusedDependencies`` names them.
     private var rows: Set<String> = []
 
     /// The most rows one statement writes (SQLite allows 32,766 arguments).
@@ -17,10 +18,10 @@ struct InsertBatch {
 
     func holds(opId: String) -> Bool { opIds.contains(opId) }
 
-    /// Whether an op on `rows` (its own, and the rows it points at) needs a waiting insert.
-    func holdsAny(_ rows: (own: String, references: [String])) -> Bool {
-        guard !self.rows.isEmpty else { return false }
-        return self.rows.contains(rows.own) || rows.references.contains { self.rows.contains($0) }
+    /// Whether an op pointing at `references` needs a waiting insert.
+    func holdsAny(_ references: [String]) -> Bool {
+        guard !rows.isEmpty, !references.isEmpty else { return false }
+        return references.contains { rows.contains($0) }
     }
 
     /// Whether `operation` can join the waiting inserts: same entity, same columns.
@@ -31,10 +32,10 @@ struct InsertBatch {
             && first.assignments.map(\.field.name) == operation.assignments.map(\.field.name)
     }
 
-    mutating func append(index: Int, operation: PushOperationApplier, validated: PushOperationApplier.ValidatedOperation, row: String) {
+    mutating func append(index: Int, operation: PushOperationApplier, validated: PushOperationApplier.ValidatedOperation, row: String?) {
         entries.append((index, operation, validated))
         opIds.insert(operation.op.opId)
-        rows.insert(row)
+        if let row { rows.insert(row) }
     }
 
     struct Outcome {

@@ -23,32 +23,37 @@ struct RefusedDependencies {
         return entity + "\u{1}" + key.jsonText
     }
 
-    /// The rows `op` writes or points at: its own, then its references' targets.
-    static func rows(of op: PushOperation, _ entity: Entity?) -> (own: String, references: [String]) {
-        let own = rowID(op.entity, op.key, entity?.keyField.type.storage)
-        guard let entity, let values = op.values, op.kind != .delete else { return (own, []) }
+    /// The rows `op`'s references point at (none for a delete).
+    static func references(of op: PushOperation, _ referenceFields: [Field]) -> [String] {
+        guard !referenceFields.isEmpty, let values = op.values, op.kind != .delete else { return [] }
         var references: [String] = []
-        for field in entity.fields {
+        for field in referenceFields {
             guard let reference = field.reference, let value = values[field.name], value != .null else { continue }
             references.append(rowID(reference.targetEntity, value, field.type.storage))
         }
-        return (own, references)
+        return references
     }
 
-    /// The op id of the refusal `op` depends on, if any.
-    func cause(of rows: (own: String, references: [String])) -> String? {
-        if let cause = refusedRows[rows.own] { return cause }
-        for reference in rows.references {
+    /// The row `op` writes.
+    static func ownRow(of op: PushOperation, _ entity: Entity?) -> String {
+        rowID(op.entity, op.key, entity?.keyField.type.storage)
+    }
+
+    /// The op id of the refusal an op on `own` pointing at `references` depends on, if any.
+    func cause(own: String, references: [String]) -> String? {
+        if let cause = refusedRows[own] { return cause }
+        for reference in references {
             if let cause = missingRows[reference] { return cause }
         }
         return nil
     }
 
     /// Notes `op`'s result: a refusal makes its row one later ops depend on.
-    mutating func record(_ op: PushOperation, rows: (own: String, references: [String]), result: PushResult) {
+    mutating func record(_ op: PushOperation, _ entity: Entity?, result: PushResult) {
         guard result.status == .rejected else { return }
+        let own = Self.ownRow(of: op, entity)
         let cause = result.dependsOn ?? result.opId
-        if refusedRows[rows.own] == nil { refusedRows[rows.own] = cause }
-        if op.kind == .insert, missingRows[rows.own] == nil { missingRows[rows.own] = cause }
+        if refusedRows[own] == nil { refusedRows[own] = cause }
+        if op.kind == .insert, missingRows[own] == nil { missingRows[own] = cause }
     }
 }

@@ -71,6 +71,10 @@ extension SyncService {
             rules: rules, claims: claims, parameters: rules.rules.isEmpty ? [:] : PushRuleEnvironment.wireParameters(parameters),
             requestID: requestID, logger: logger)
         let entities = Dictionary(uniqueKeysWithValues: schema.entities.map { ($0.name, $0) })
+        // What dependent refusals look at: each entity's references, and which entities
+        // any reference points at (only their waiting inserts can be needed by a later op).
+        let referenceFields = entities.mapValues { $0.fields.filter { $0.reference != nil } }
+        let referencedEntities = Set(referenceFields.values.joined().compactMap(\.reference?.targetEntity))
         return try await database.write { connection in
             let previous = try await Self.storedResults(connection, dialect, owner: resultOwner, clientId: clientId,
                                                         opIds: request.ops.map(\.opId))
@@ -89,24 +93,25 @@ extension SyncService {
             var inserts = InsertBatch()
             // Refused ops, which later ops that need them are refused with.
             var refused = RefusedDependencies()
-            var rowsOfOps: [Int: (own: String, references: [String])] = [:]
             func flushInserts() async throws {
                 for (index, outcome) in try await inserts.flush(connection: connection, dialect: dialect) {
                     answers[index].result = outcome.result
                     answered[outcome.result.opId] = outcome.result
                     if let written = outcome.written { readBack.append((index, written.plan, written.key)) }
-                    if let rows = rowsOfOps[index] { refused.record(request.ops[index], rows: rows, result: outcome.result) }
+                    let op = request.ops[index]
+                    refused.record(op, entities[op.entity], result: outcome.result)
                 }
             }
             for op in request.ops {
-                let rows = RefusedDependencies.rows(of: op, entities[op.entity])
-                // An op on a row an insert waiting to be written makes, or pointing at
-                // one, waits for its answer.
-                if inserts.holds(opId: op.opId) || inserts.holdsAny(rows) { try await flushInserts() }
+                let entity = entities[op.entity]
+                let references = RefusedDependencies.references(of: op, referenceFields[op.entity] ?? [])
+                // An op pointing at a row an insert waiting to be written makes waits for
+                // its answer. (A waiting insert's key appears once in the push.)
+                if inserts.holds(opId: op.opId) || inserts.holdsAny(references) { try await flushInserts() }
                 if let stored = answered[op.opId] {
                     // A replay: the first result, and nothing changes.
                     answers.append(OpAnswer(result: stored, isFresh: false, text: previous[op.opId]?.text))
-                    refused.record(op, rows: rows, result: stored)
+                    refused.record(op, entity, result: stored)
                     continue
                 }
                 let plan = plans[op.entity]
@@ -119,11 +124,11 @@ extension SyncService {
                                                      connection: connection, dialect: dialect,
                                                      statements: statements, defersReadBack: deferRead,
                                                      ruleEnvironment: ruleEnvironment)
-                if !refused.isEmpty, let cause = refused.cause(of: rows) {
+                if !refused.isEmpty, let cause = refused.cause(own: RefusedDependencies.ownRow(of: op, entity), references: references) {
                     let result = try await operation.dependentRefusal(on: cause)
                     answered[op.opId] = result
                     answers.append(OpAnswer(result: result, isFresh: true))
-                    refused.record(op, rows: rows, result: result)
+                    refused.record(op, entity, result: result)
                     continue
                 }
                 if dialect == .sqlite, deferRead, op.kind == .insert, case .success(let validated) = operation.validate() {
@@ -134,12 +139,12 @@ extension SyncService {
                         if let rejection = try await operation.referenceRejection(validated) {
                             answered[op.opId] = rejection
                             answers.append(OpAnswer(result: rejection, isFresh: true))
-                            refused.record(op, rows: rows, result: rejection)
+                            refused.record(op, entity, result: rejection)
                             continue
                         }
                     }
-                    rowsOfOps[answers.count] = rows
-                    inserts.append(index: answers.count, operation: operation, validated: validated, row: rows.own)
+                    inserts.append(index: answers.count, operation: operation, validated: validated,
+                                   row: referencedEntities.contains(op.entity) ? RefusedDependencies.ownRow(of: op, entity) : nil)
                     answers.append(OpAnswer(result: PushResult(opId: op.opId, status: .applied), isFresh: true))
                     continue
                 }
@@ -148,7 +153,7 @@ extension SyncService {
                 if let written, let plan { readBack.append((answers.count, plan, written)) }
                 answered[op.opId] = result
                 answers.append(OpAnswer(result: result, isFresh: true))
-                refused.record(op, rows: rows, result: result)
+                refused.record(op, entity, result: result)
             }
             try await flushInserts()
             try await Self.readBack(readBack, into: &answers, parameters: parameters,
