@@ -186,6 +186,21 @@ struct PushRuleTests {
         #expect(try await Self.stock(service) == 100)
     }
 
+    @Test(arguments: DatabaseKind.allCases)
+    func rulesOfSeveralSetsRunInOrderOnTheirEntityAndKindsOnly(_ kind: DatabaseKind) async throws {
+        let seen = Locked<[String]>([])
+        var stock = PushRules()
+        stock.on("WorkOrderLine", .insert) { _ in seen.withValue { $0.append("stock") } }
+        var jobs = PushRules()
+        jobs.on("WorkOrderLine", .insert, .update) { change in seen.withValue { $0.append("jobs \(change.kind.rawValue)") } }
+        jobs.on("WorkOrder") { _ in seen.withValue { $0.append("order") } }
+        stock.append(contentsOf: jobs)
+        let service = try await Self.service(kind, rules: stock)
+        let results = try await service.push([Self.line(FieldService.id("8", 1), quantity: 1)], claims: FieldService.annClaims)
+        #expect(results.first?.status == .applied)
+        #expect(seen.withValue { $0 } == ["stock", "jobs insert"])
+    }
+
     @Test func rulesNamingAnEntityTheSchemaLacksStopTheStart() async throws {
         var rules = PushRules()
         rules.on("Invoice") { _ in }

@@ -47,6 +47,12 @@ public struct PushRules: Sendable {
         rules.append(PushRule(entity: entity, kinds: kinds, name: label, body: body))
     }
 
+    /// Adds another set's rules after these: a team keeps each area's rules in a file
+    /// of its own (stock, billing, scheduling) and puts them together at start.
+    public mutating func append(contentsOf other: PushRules) {
+        rules.append(contentsOf: other.rules)
+    }
+
     /// The rules for a change of `kind` to `entity`, in order.
     func rules(for entity: String, _ kind: OperationKind) -> [PushRule] {
         rules.filter { $0.entity == entity && $0.kinds.contains(kind) }
