@@ -45,6 +45,11 @@ actor TestServer: SyncTransport {
     var upcomingHashes: [String] = []
     /// How many times `GET /v1/schema` was asked.
     private(set) var schemaRequests = 0
+    /// Answers a push `413` when this says its request is too large, as a server with a
+    /// body limit does.
+    var tooLarge: (@Sendable (PushRequest) -> Bool)?
+    /// The op ids of every push answered `413`.
+    private(set) var refusedAsTooLarge: [[String]] = []
     /// Rejects an op when this returns a code and reason.
     var rejection: (@Sendable (PushOperation) -> (code: String, reason: String)?)?
 
@@ -87,6 +92,10 @@ actor TestServer: SyncTransport {
     func push(_ request: PushRequest) async throws -> PushResponse {
         if !pushFailures.isEmpty { throw pushFailures.removeFirst() }
         guard request.schemaHash == model.schemaHash else { throw SyncTransportError.schemaMismatch("unknown schema hash") }
+        if tooLarge?(request) == true {
+            refusedAsTooLarge.append(request.ops.map(\.opId))
+            throw SyncTransportError.response(status: 413, serverCode: "body_too_large", message: "the body is too large", requestID: nil)
+        }
         pushedBatches.append(request.ops.map(\.opId))
         let response = PushResponse(results: request.ops.map { apply($0) })
         if losePushResponses > 0 {

@@ -197,3 +197,39 @@ struct EndToEndTests {
         await server.stop()
     }
 }
+
+/// A server with a small body limit: the device's batch that passes it is split on the
+/// `413`, the change too large alone is set aside, and every other change gets through.
+@Suite("Push size end to end")
+struct PushSizeEndToEndTests {
+    @Test(arguments: DatabaseKind.allCases)
+    func aChangeTooLargeForTheServerNeverBlocksTheOthers(_ kind: DatabaseKind) async throws {
+        let server = try await LiveServer.start(service: try await FieldService.service(kind),
+                                                limits: ServerLimits(maximumBodyBytes: 48 * 1024))
+        try await FieldService.seed(server.database)
+        let ann = try await Device(server: server, claims: FieldService.annClaims)
+        try await ann.engine.sync()
+        let order = FieldService.id("e", 1)
+        // Random bytes don't compress: well over the limit even gzipped.
+        var generator = SystemRandomNumberGenerator()
+        let photo = Data((0..<96 * 1024).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        try await ann.update("WorkOrder", id: order, ["photo": photo.databaseValue])
+        var lines: [UUID] = []
+        for _ in 0..<3 {
+            let line = UUID()
+            lines.append(line)
+            try await ann.insert("WorkOrderLine", ["id": line.databaseValue, "workOrderId": UUID(uuidString: order)!.databaseValue,
+                                                   "productId": UUID(uuidString: FieldService.id("d", 1))!.databaseValue,
+                                                   "quantity": 1.databaseValue])
+        }
+        let report = try await ann.engine.sync()
+        #expect(report.pushed == 3)
+        #expect(report.changes.filter { $0.outcome == .refused(.tooLarge) }.count == 1)
+        #expect(try await ann.store.pendingChangeCount() == 0)
+        let onServer = try await server.database.read("SELECT count(*) FROM work_order_lines", []).first?.first?.integer
+        #expect(onServer == Int64(5), "the two seeded lines and the three new ones")
+        let stored = try await server.database.read("SELECT photo FROM work_orders WHERE number = 100", []).first?.first
+        #expect(stored == .null, "the photo never reached the server")
+        await server.stop()
+    }
+}

@@ -26,10 +26,10 @@ final class LiveServer: Sendable {
     }
 
     /// Serves a prepared service.
-    static func start(service: SyncService) async throws -> LiveServer {
+    static func start(service: SyncService, limits: ServerLimits = ServerLimits()) async throws -> LiveServer {
         let verifier = try await TokenVerifier.hmac(secret: secret)
         let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let app = SyncServer.application(service: service, verifier: verifier, host: "127.0.0.1", port: 0,
+        let app = SyncServer.application(service: service, verifier: verifier, host: "127.0.0.1", port: 0, limits: limits,
                                          logger: TestDatabases.logger) { port in continuation.yield(port) }
         let task = Task { try await app.run() }
         var iterator = ports.makeAsyncIterator()

@@ -14,6 +14,12 @@ public struct SyncConfiguration: Sendable {
     public var periodicInterval: Duration?
     /// Operations per push request.
     public var pushBatchSize: Int
+    /// About how many bytes of values a push request carries at most: a batch stops
+    /// before the change that would pass it (a change larger on its own goes alone). Keep
+    /// it well under the server's body limit (the reference server's is 8 MiB); a server
+    /// that still answers `413` gets the batch in halves, and a change it refuses alone
+    /// is set aside as ``RefusalCode/tooLarge``.
+    public var maximumPushBytes: Int
     /// Changes per pull page.
     public var pullPageSize: Int
     /// How transient failures are retried.
@@ -31,8 +37,10 @@ public struct SyncConfiguration: Sendable {
     public init(
         delayedSync: Bool = true, syncOnStart: Bool = true, syncOnReconnect: Bool = true,
         periodicInterval: Duration? = nil, pushBatchSize: Int = 100, pullPageSize: Int = 1000,
-        retry: RetryPolicy = RetryPolicy(), logger: Logger = SyncConfiguration.silentLogger
+        retry: RetryPolicy = RetryPolicy(), logger: Logger = SyncConfiguration.silentLogger,
+        maximumPushBytes: Int = 2 << 20
     ) {
+        self.maximumPushBytes = max(1, maximumPushBytes)
         self.logger = logger
         self.delayedSync = delayedSync
         self.syncOnStart = syncOnStart

@@ -333,20 +333,49 @@ public actor SyncEngine {
         func send(_ prepared: PreparedPush) -> Task<PushResponse, any Error> {
             Task.detached { try await Self.withRetry(policy, broadcaster: broadcaster, logger: logger) { try await transport.push(prepared) } }
         }
+        /// A batch the server found too large (`413`), sent again in halves, each half
+        /// halved again while it is too; a change too large on its own is answered here,
+        /// refused `too_large`, and never holds up the changes behind it.
+        func pushInParts(_ batch: [PushOperation]) async throws -> PushResponse {
+            guard batch.count > 1 else {
+                logger.warning("a change is larger than the server accepts; it is set aside", metadata: [
+                    "entity": "\(batch[0].entity)", "opId": "\(batch[0].opId)",
+                ])
+                return PushResponse(results: batch.map {
+                    PushResult(opId: $0.opId, status: .rejected,
+                               reason: "the change is larger than the server accepts in one request (HTTP 413), so it was never sent; make it smaller and retry it, or discard it",
+                               code: RefusalCode.tooLarge.rawValue)
+                })
+            }
+            var results: [PushResult] = []
+            for part in [Array(batch[..<(batch.count / 2)]), Array(batch[(batch.count / 2)...])] {
+                do {
+                    results += try await send(try prepare(part)).value.results
+                } catch let error as SyncTransportError where error.status == 413 {
+                    results += try await pushInParts(part).results
+                }
+            }
+            return PushResponse(results: results)
+        }
+        let batchSize = configuration.pushBatchSize, batchBytes = configuration.maximumPushBytes
         var inFlight: (batch: [PushOperation], task: Task<PushResponse, any Error>)?
         defer { inFlight?.task.cancel() }
         while true {
             if inFlight == nil {
-                let batch = try await store.nextPushBatch(limit: configuration.pushBatchSize)
+                let batch = try await store.nextPushBatch(limit: batchSize, maximumBytes: batchBytes)
                 if batch.isEmpty { break }
                 inFlight = (batch, send(try prepare(batch)))
             }
             guard let current = inFlight else { break }
-            let next = try await store.nextPushBatch(limit: configuration.pushBatchSize, after: current.batch)
+            let next = try await store.nextPushBatch(limit: batchSize, maximumBytes: batchBytes, after: current.batch)
             let prepared = next.isEmpty ? nil : try prepare(next)
             let response: PushResponse
             do {
-                response = try await current.task.value
+                do {
+                    response = try await current.task.value
+                } catch let error as SyncTransportError where error.status == 413 {
+                    response = try await pushInParts(current.batch)
+                }
             } catch {
                 try? await store.recordFailedPush(current.batch, error: SyncFailure(error).description)
                 throw error

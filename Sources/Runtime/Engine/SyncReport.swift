@@ -128,6 +128,9 @@ public struct RefusalCode: Sendable, Hashable, CustomStringConvertible, RawRepre
     public static let dependsOnRejected = RefusalCode(rawValue: "depends_on_rejected")
     /// A rule of the server's own failed on the change; the server's log has the details.
     public static let ruleFailed = RefusalCode(rawValue: "rule_failed")
+    /// Set aside on the device: the server refused the change alone as too large to
+    /// receive (`413`); it was never applied.
+    public static let tooLarge = RefusalCode(rawValue: "too_large")
 }
 
 /// A row of a synced entity: the entity's name and its typed key.

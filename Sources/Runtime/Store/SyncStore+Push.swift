@@ -24,17 +24,29 @@ extension SyncStore {
     ///   out, and the batch stops before the first operation on one of its rows, so a
     ///   row's changes still reach the server in order and each builds on the answer to
     ///   the one before.
-    func nextPushBatch(limit: Int, after inFlight: [PushOperation] = []) throws -> [PushOperation] {
-        try pool.write { db in try self.nextPushBatch(db, limit: limit, after: inFlight) }
+    ///
+    /// - Parameter maximumBytes: About how many bytes of values the batch may carry: it
+    ///   stops before the operation that would pass it, unless that one is the first.
+    func nextPushBatch(limit: Int, maximumBytes: Int = .max, after inFlight: [PushOperation] = []) throws -> [PushOperation] {
+        try pool.write { db in try self.nextPushBatch(db, limit: limit, maximumBytes: maximumBytes, after: inFlight) }
     }
 
     /// The same, run on GRDB's writer queue while the caller suspends: an actor calling
     /// it doesn't hold a thread of the cooperative pool for the transaction.
-    func nextPushBatch(limit: Int, after inFlight: [PushOperation] = []) async throws -> [PushOperation] {
-        try await pool.write { db in try self.nextPushBatch(db, limit: limit, after: inFlight) }
+    func nextPushBatch(limit: Int, maximumBytes: Int = .max, after inFlight: [PushOperation] = []) async throws -> [PushOperation] {
+        try await pool.write { db in try self.nextPushBatch(db, limit: limit, maximumBytes: maximumBytes, after: inFlight) }
     }
 
-    private func nextPushBatch(_ db: Database, limit: Int, after inFlight: [PushOperation]) throws -> [PushOperation] {
+    /// About how many bytes a value takes in a push's JSON.
+    private static func wireSize(_ value: DatabaseValue) -> Int {
+        switch value.storage {
+        case .string(let text): text.utf8.count + 8
+        case .blob(let data): data.count / 3 * 4 + 12
+        default: 24
+        }
+    }
+
+    private func nextPushBatch(_ db: Database, limit: Int, maximumBytes: Int, after inFlight: [PushOperation]) throws -> [PushOperation] {
         let sentIds = Set(inFlight.map(\.opId))
         // Rows in flight or already in this batch: the batch stops at another change to one.
         var heldRows = Set(inFlight.map { $0.entity + "\u{1}" + $0.key.jsonText })
@@ -45,6 +57,7 @@ extension SyncStore {
             """), arguments: [limit + inFlight.count])
         var operations: [PushOperation] = []
         var lastIncluded: Int64?
+        var bytes = 0
         for row in rows {
             let sequence: Int64 = row[0]
             let opId: String = row[1]
@@ -60,9 +73,11 @@ extension SyncStore {
             let descriptor = statements.descriptor
             let key = try JSONValue(jsonText: rowKey)
             var values: [String: JSONValue]?
+            var size = rowKey.utf8.count + 120
             if let sentValues: String = row[7], case .object(let object)? = try? JSONValue(jsonText: sentValues) {
                 // Sent before: the same values again.
                 values = object
+                size += sentValues.utf8.count
             } else if kind != .delete {
                 let select = try db.cachedStatement(sql: statements.selectWritable)
                 guard let current = try Row.fetchOne(select, arguments: [try Self.keyValue(descriptor, key)]) else {
@@ -79,9 +94,13 @@ extension SyncStore {
                     // was inserted: left out, the server gives it the field's default.
                     if kind == .insert, !column.isNullable, value.isNull { continue }
                     selected[column.name] = column.type.wireValue(fromDatabase: value)
+                    size += column.name.utf8.count + Self.wireSize(value)
                 }
                 values = selected
             }
+            // Bounded by bytes too: a large change goes in a batch of its own.
+            if !operations.isEmpty, bytes + size > maximumBytes { break }
+            bytes += size
             operations.append(PushOperation(
                 opId: opId, entity: descriptor.name, kind: kind, key: key,
                 baseVersion: row[5], values: values))
