@@ -19,6 +19,14 @@ struct OfficeOptions: ParsableArguments {
         guard ready else { throw CommandFailure("\(database) has no FieldService tables; start syncwright-server with its schema first") }
         return queue
     }
+
+    /// Runs one UPDATE as the office; whether it changed exactly one row.
+    func updateOne(_ sql: String, _ arguments: StatementArguments) throws -> Bool {
+        try open().write { db in
+            try db.execute(sql: sql, arguments: arguments)
+            return db.changesCount == 1
+        }
+    }
 }
 
 enum Crew {
@@ -81,12 +89,9 @@ struct Reassign: ParsableCommand {
         default: to.lowercased()
         }
         guard UUID(uuidString: technician) != nil else { throw ValidationError("--to must be ann, bob or a technician's id") }
-        let queue = try office.open()
-        let changed = try queue.write { db -> Int in
-            try db.execute(sql: "UPDATE work_orders SET assignee_id = ? WHERE number = ?", arguments: [technician, number])
-            return db.changesCount
+        guard try office.updateOne("UPDATE work_orders SET assignee_id = ? WHERE number = ?", [technician, number]) else {
+            throw CommandFailure("no work order \(number) in \(office.database)")
         }
-        guard changed == 1 else { throw CommandFailure("no work order \(number) in \(office.database)") }
         print("work order \(number) is now assigned to \(to)")
     }
 }
@@ -98,12 +103,9 @@ struct Restock: ParsableCommand {
     @Option(help: "How many are in stock now.") var stock: Int
 
     func run() throws {
-        let queue = try office.open()
-        let changed = try queue.write { db -> Int in
-            try db.execute(sql: "UPDATE products SET stock = ? WHERE sku = ?", arguments: [stock, sku])
-            return db.changesCount
+        guard try office.updateOne("UPDATE products SET stock = ? WHERE sku = ?", [stock, sku]) else {
+            throw CommandFailure("no product \(sku) in \(office.database)")
         }
-        guard changed == 1 else { throw CommandFailure("no product \(sku) in \(office.database)") }
         print("\(sku): \(stock) in stock")
     }
 }

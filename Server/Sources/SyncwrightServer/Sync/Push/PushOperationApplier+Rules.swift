@@ -90,15 +90,7 @@ extension PushOperationApplier {
             }
             let adjustments = context.takeAdjustments()
             guard !adjustments.isEmpty else { continue }
-            var builder = SQLBuilder(dialect)
-            builder.append("UPDATE \(plan.table) SET ")
-            for (index, adjustment) in adjustments.enumerated() {
-                if index > 0 { builder.append(", ") }
-                builder.append("\(dialect.quote(adjustment.field.columnName)) = ")
-                builder.bind(adjustment.value, adjustment.field.type.storage)
-            }
-            builder.append(" WHERE \(plan.keyColumn) = ")
-            builder.bind(key, plan.entity.keyField.type.storage)
+            let builder = updateStatement(plan, key: key, adjustments)
             try await connection.execute(builder.sql, builder.arguments)
         }
         return nil

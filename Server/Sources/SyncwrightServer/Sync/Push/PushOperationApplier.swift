@@ -242,15 +242,7 @@ struct PushOperationApplier {
             guard !assignments.isEmpty else {
                 return PushResult(opId: op.opId, status: .applied, version: current.version, row: current.row)
             }
-            var builder = SQLBuilder(dialect)
-            builder.append("UPDATE \(plan.table) SET ")
-            for (index, assignment) in assignments.enumerated() {
-                if index > 0 { builder.append(", ") }
-                builder.append("\(plan.quotedColumns[assignment.field.name]!) = ")
-                builder.bind(assignment.value, assignment.field.type.storage)
-            }
-            builder.append(" WHERE \(plan.keyColumn) = ")
-            builder.bind(key, entity.keyField.type.storage)
+            let builder = updateStatement(plan, key: key, assignments)
             let before = try await ruleRow(plan, key: key)
             try await beginWrite(&wrote)
             try await connection.execute(builder.sql, builder.arguments)
@@ -287,6 +279,20 @@ struct PushOperationApplier {
               let current = try await currentRow(plan, key: key, mode: .full), current.inSubset else { return }
         result.row = current.row
         result.version = current.version
+    }
+
+    /// `UPDATE` of the row with `key`, setting `assignments`.
+    func updateStatement(_ plan: EntityPlan, key: SQLValue, _ assignments: [(field: Field, value: SQLValue)]) -> SQLBuilder {
+        var builder = SQLBuilder(dialect)
+        builder.append("UPDATE \(plan.table) SET ")
+        for (index, assignment) in assignments.enumerated() {
+            if index > 0 { builder.append(", ") }
+            builder.append("\(dialect.quote(assignment.field.columnName)) = ")
+            builder.bind(assignment.value, assignment.field.type.storage)
+        }
+        builder.append(" WHERE \(plan.keyColumn) = ")
+        builder.bind(key, plan.entity.keyField.type.storage)
+        return builder
     }
 
     /// The refusal of an op that needs a change the push refused before (`cause`, the
