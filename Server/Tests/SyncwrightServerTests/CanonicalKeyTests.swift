@@ -117,10 +117,12 @@ struct CanonicalKeyTests {
         let service = try await FieldService.service(.sqlite)
         try await FieldService.seed(service.database)
         let before = try await service.pullAll("jobs", claims: FieldService.annClaims)
-        // As an older server left it: no canonicalizing triggers, an upper-case key logged.
+        // As an older server left it: no canonicalizing triggers and no record of them,
+        // an upper-case key logged.
         for suffix in ["insert", "canonical_insert"] {
             try await FieldService.sql(service.database, "DROP TRIGGER syncwright_work_orders_\(suffix)")
         }
+        try await FieldService.sql(service.database, "DELETE FROM syncwright_state WHERE name = 'canonical_columns'")
         try await FieldService.sql(service.database, """
             INSERT INTO work_orders (id, number, customer_id, assignee_id, status, version)
             VALUES ('\(Self.order)', 500, '\(FieldService.id("c", 1))', '\(FieldService.ann)', 'open', 99)
@@ -137,5 +139,29 @@ struct CanonicalKeyTests {
         let repaired = try await restarted.pullAll("jobs", claims: FieldService.annClaims, cursor: stale.cursor)
         #expect(repaired.changes.keys("WorkOrder", .remove) == [Self.order])
         #expect(repaired.changes.keys("WorkOrder", .put) == [Self.order.lowercased()])
+    }
+
+    /// Once the triggers keep the columns canonical, a start records them and later
+    /// starts don't scan their rows again (a 1,000,000-row table would cost every start).
+    @Test func laterStartsDontScanColumnsTheTriggersKeepCanonical() async throws {
+        let service = try await FieldService.service(.sqlite)
+        let recorded = try await service.database.read("SELECT value FROM syncwright_state WHERE name = 'canonical_columns'", [])
+        let columns = Set((recorded.first?.first?.text ?? "").split(separator: "\n").map(String.init))
+        #expect(columns.isSuperset(of: ["work_orders.id:uuid", "work_orders.assignee_id:uuid", "work_orders.scheduled_for:date"]))
+        #expect(!columns.contains { $0.hasPrefix("work_orders.notes:") }, "text of no canonical form isn't listed")
+
+        // A value smuggled past the triggers stays as it is: the start trusts the record.
+        try await FieldService.seed(service.database)
+        try await FieldService.sql(service.database, "DROP TRIGGER syncwright_work_orders_canonical_update")
+        try await FieldService.sql(service.database, "UPDATE work_orders SET scheduled_for = '2026-03-04 10:00:00' WHERE number = 100")
+        let restarted = SyncService(schema: FieldService.schema, database: service.database, logger: TestDatabases.logger)
+        try await restarted.prepare()
+        let stored = try await service.database.read("SELECT scheduled_for FROM work_orders WHERE number = 100", [])
+        #expect(stored.first?.first?.text == "2026-03-04 10:00:00")
+        // Without the record, the start scans and repairs it.
+        try await FieldService.sql(service.database, "DELETE FROM syncwright_state WHERE name = 'canonical_columns'")
+        try await SyncService(schema: FieldService.schema, database: service.database, logger: TestDatabases.logger).prepare()
+        let repaired = try await service.database.read("SELECT scheduled_for FROM work_orders WHERE number = 100", [])
+        #expect(repaired.first?.first?.text == "2026-03-04")
     }
 }

@@ -51,12 +51,37 @@ extension DatabaseLayout {
     func migrate(_ connection: any SQLConnection) async throws -> MigrationReport {
         try await dropServerTriggers(connection)
         var report = MigrationReport()
+        let canonical = try await knownCanonicalColumns(connection)
         for entity in schema.entities {
             guard let existing = try await columns(of: entity.tableName, connection), !existing.isEmpty else { continue }
             try await migrate(entity, existing: existing, connection, &report)
-            try await canonicalizeStoredValues(entity, connection, &report)
+            try await canonicalizeStoredValues(entity, connection, &report, skipping: canonical)
         }
         return report
+    }
+
+    /// The `syncwright_state` entry listing the columns whose stored values are known to
+    /// be canonical (SQLite): the server's triggers have kept them so since a start
+    /// canonicalized them, so later starts don't scan them again.
+    static let canonicalColumnsState = "canonical_columns"
+
+    /// Every column of the schema the SQLite triggers keep canonical, as
+    /// `table.column:type`, one per line: the value of ``canonicalColumnsState`` once the
+    /// triggers exist.
+    var canonicalColumns: String {
+        schema.entities.flatMap { entity in
+            entity.fields.filter { SQLDialect.hasCanonicalText($0.type.storage) }.map(\.self).map {
+                "\(entity.tableName).\($0.columnName):\($0.type.storage.rawValue)"
+            }
+        }.sorted().joined(separator: "\n")
+    }
+
+    private func knownCanonicalColumns(_ connection: any SQLConnection) async throws -> Set<String> {
+        guard dialect == .sqlite,
+              try await !connection.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'syncwright_state'", []).isEmpty
+        else { return [] }
+        let rows = try await connection.query("SELECT value FROM syncwright_state WHERE name = ?", [.text(Self.canonicalColumnsState)])
+        return Set((rows.first?.first?.text ?? "").split(separator: "\n").map(String.init))
     }
 
     /// Brings the uuids, timestamps and dates another system wrote before this server
@@ -65,8 +90,11 @@ extension DatabaseLayout {
     /// so a device that received the row under that key drops it, and the rows are filed
     /// again once the triggers exist.
     private func canonicalizeStoredValues(_ entity: Entity, _ connection: any SQLConnection,
-                                          _ report: inout MigrationReport) async throws {
-        let fields = entity.fields.filter { SQLDialect.hasCanonicalText($0.type.storage) }
+                                          _ report: inout MigrationReport, skipping known: Set<String>) async throws {
+        let fields = entity.fields.filter {
+            SQLDialect.hasCanonicalText($0.type.storage)
+                && !known.contains("\(entity.tableName).\($0.columnName):\($0.type.storage.rawValue)")
+        }
         guard dialect == .sqlite, !fields.isEmpty else { return }
         func canonical(_ field: Field) -> String {
             let column = dialect.quote(field.columnName)

@@ -111,6 +111,10 @@ public final class SyncService: Sendable {
             for statement in layout.refileCanonicalizedStatements(report) {
                 try await connection.execute(statement)
             }
+            if dialect == .sqlite {
+                // The triggers now keep every such column canonical: later starts skip them.
+                try await Self.setState(DatabaseLayout.canonicalColumnsState, layout.canonicalColumns, connection, dialect)
+            }
             // Converted values reach devices as changes: the triggers log the rows again.
             for (entity, column) in report.convertedColumns {
                 let quoted = dialect.quote(column)
