@@ -26,6 +26,11 @@ public final class SyncService: Sendable {
     let logger: Logger
     /// The team's checks on pushed changes, run inside each push.
     public let rules: PushRules
+    /// What a push's dependent refusals look at: the schema's entities by name, each
+    /// entity's reference fields, and the entities some reference points at.
+    let entitiesByName: [String: Entity]
+    let referenceFields: [String: [Field]]
+    let referencedEntities: Set<String>
 
     /// The most changes one pull page may hold.
     public static let maximumPullLimit = 10_000
@@ -56,6 +61,11 @@ public final class SyncService: Sendable {
         }
         self.currentSubsets = current
         self.bucketDefinitions = definitions
+        let entities = Dictionary(uniqueKeysWithValues: schema.entities.map { ($0.name, $0) })
+        let references = entities.mapValues { $0.fields.filter { $0.reference != nil } }
+        self.entitiesByName = entities
+        self.referenceFields = references
+        self.referencedEntities = Set(references.values.joined().compactMap(\.reference?.targetEntity))
     }
 
     var dialect: SQLDialect { database.dialect }

@@ -11,11 +11,6 @@ struct PushRuleEnvironment: Sendable {
     var requestID: String?
     var logger: Logger
 
-    /// No rules: the push runs the schema's checks only.
-    static func none(logger: Logger) -> PushRuleEnvironment {
-        PushRuleEnvironment(rules: PushRules(), claims: [:], parameters: [:], requestID: nil, logger: logger)
-    }
-
     /// The subset parameters as wire values, for rules.
     static func wireParameters(_ parameters: SubsetParameters) -> [String: JSONValue] {
         parameters.values.mapValues { parameter in

@@ -70,11 +70,8 @@ extension SyncService {
         let ruleEnvironment = PushRuleEnvironment(
             rules: rules, claims: claims, parameters: rules.rules.isEmpty ? [:] : PushRuleEnvironment.wireParameters(parameters),
             requestID: requestID, logger: logger)
-        let entities = Dictionary(uniqueKeysWithValues: schema.entities.map { ($0.name, $0) })
-        // What dependent refusals look at: each entity's references, and which entities
-        // any reference points at (only their waiting inserts can be needed by a later op).
-        let referenceFields = entities.mapValues { $0.fields.filter { $0.reference != nil } }
-        let referencedEntities = Set(referenceFields.values.joined().compactMap(\.reference?.targetEntity))
+        // Only inserts into entities some reference points at can be needed by a later op.
+        let entities = entitiesByName, referenceFields = self.referenceFields, referencedEntities = self.referencedEntities
         return try await database.write { connection in
             let previous = try await Self.storedResults(connection, dialect, owner: resultOwner, clientId: clientId,
                                                         opIds: request.ops.map(\.opId))
