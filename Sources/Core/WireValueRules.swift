@@ -12,6 +12,7 @@ import Foundation
 /// | decimal | optional `-`, digits, at most one `.`, at most 64 characters | the same |
 /// | a whole double | `3.0`, `1e3` | the integer, when it fits in 64 bits |
 /// | blob | base64 (RFC 4648, padded, no line breaks) | the same |
+/// | attachment | `sha256:<hex> <size> <type/subtype>`, hex and media type in either case | lower case |
 public enum WireValueRules {
     /// 2⁶³: a whole double below it in magnitude (and -2⁶³ itself) is a 64-bit integer.
     public static let integerLimit: Double = 9_223_372_036_854_775_808
@@ -187,6 +188,12 @@ public enum WireValueRules {
             }
         }
         return seenDigit
+    }
+
+    /// An attachment reference in its canonical form (``Attachment``), nil when `text`
+    /// isn't one.
+    public static func canonicalAttachment(_ text: String) -> String? {
+        Attachment(referenceText: text)?.referenceText
     }
 
     /// The bytes of a blob written in base64, nil when `text` isn't base64.

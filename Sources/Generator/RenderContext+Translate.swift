@@ -151,6 +151,15 @@ extension RenderContext {
             if let target = field.reference?.targetEntity, subsetEntities.contains(target), writable {
                 arguments += ", references: \"\(SwiftNaming.stringLiteralContents(target))\""
             }
+            if field.type == .scalar(.attachment) {
+                let download = switch subsetEntity.attachmentDownload {
+                case .eager: "eager"
+                case .onDemand: "onDemand"
+                case .never: "never"
+                }
+                arguments += ", download: .\(download)"
+                if let size = subsetEntity.maxAttachmentSize { arguments += ", maximumSize: \(size)" }
+            }
             columns.append(ColumnContext(name: field.name, arguments: arguments))
             var parameter = SwiftNaming.parameter(label: name, argument: argument, type: swiftType)
             if let value = defaultLiteral(field) { parameter += " = \(value)" }
@@ -222,6 +231,7 @@ extension RenderContext {
             case .timestamp: "Date"
             case .blob: "Data"
             case .json: "JSONValue"
+            case .attachment: "Attachment"
             }
         }
     }

@@ -56,7 +56,7 @@ struct GeneratedCodeTests {
             PullChange(entity: "WorkOrder", op: .put, key: .string(id.uuidString), row: [
                 "id": .string(id.uuidString), "number": .integer(7), "customerId": .string(customer.uuidString),
                 "assigneeId": .null, "status": .string("done"), "scheduledFor": .string("2024-06-01"),
-                "notes": .null, "photo": .string("AAEC"), "customerName": .string("Acme"), "customerPhone": .null,
+                "notes": .null, "signature": .string("AAEC"), "photo": .null, "customerName": .string("Acme"), "customerPhone": .null,
             ], version: 3),
         ], units: ["jobs": "1"], more: false), unit: "jobs")
         let order = try #require(try store.read { try WorkOrder.fetchOne($0, key: id) })
@@ -64,7 +64,8 @@ struct GeneratedCodeTests {
         #expect(order.customerName == "Acme")
         #expect(order.customerPhone == nil)
         #expect(order.scheduledFor == "2024-06-01")
-        #expect(order.photo == Data([0, 1, 2]))
+        #expect(order.signature == Data([0, 1, 2]))
+        #expect(order.photo == nil)
         #expect(WorkOrder.Status.allCases.map(\.rawValue) == ["open", "scheduled", "inProgress", "done", "cancelled"])
         let wire = try WorkOrderSync.wireValues(from: order)
         #expect(wire["status"] == .string("done"))

@@ -98,7 +98,7 @@ struct DiffRuleExampleTests {
     func fieldServiceCompatibleChange() throws {
         let text = try String(contentsOf: repositoryRoot.appending(path: "Examples/FieldService/syncwright.yaml"), encoding: .utf8)
         let v2 = text
-            .replacingOccurrences(of: "      photo: blob?\n", with: "      photo: blob?\n      fragile: bool?\n      visits: { type: int, default: 0 }\n")
+            .replacingOccurrences(of: "      notes: string?\n", with: "      notes: string?\n      fragile: bool?\n      visits: { type: int, default: 0 }\n")
             .replacingOccurrences(of: "\nsubsets:", with: "\n  Note:\n    fields: { id: uuid, text: string }\n\nsubsets:")
         #expect(v2 != text)
         let changes = try diff(DiffExample(old: text, new: v2))

@@ -18,7 +18,7 @@ struct SchemaModelTests {
         let workOrder = try #require(model.entity(named: "WorkOrder"))
         #expect(workOrder.tableName == "work_orders")
         #expect(workOrder.keyField.type == .scalar(.uuid))
-        #expect(workOrder.fields.map(\.name) == ["id", "number", "customerId", "assigneeId", "status", "scheduledFor", "notes", "photo"])
+        #expect(workOrder.fields.map(\.name) == ["id", "number", "customerId", "assigneeId", "status", "scheduledFor", "notes", "signature", "photo"])
         let customer = try #require(workOrder.field(named: "customerId"))
         #expect(customer.reference == Reference(relationName: "customer", targetEntity: "Customer"))
         #expect(customer.columnName == "customer_id")
@@ -154,13 +154,28 @@ struct SchemaHashTests {
          "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"),
     ])
     func sha256(input: String, digest: String) {
-        #expect(SHA256.hexDigest(Array(input.utf8)) == digest)
+        #expect(ContentHasher.hexDigest(Array(input.utf8)) == digest)
     }
 
     @Test("SHA-256 of a million 'a's")
     func sha256Long() {
-        #expect(SHA256.hexDigest([UInt8](repeating: 0x61, count: 1_000_000))
+        #expect(ContentHasher.hexDigest([UInt8](repeating: 0x61, count: 1_000_000))
                 == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+
+    @Test("SHA-256 fed in uneven pieces equals the digest of the whole")
+    func sha256InPieces() {
+        let bytes = (0..<10_000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
+        var hasher = ContentHasher()
+        var start = 0
+        for size in [1, 63, 64, 65, 0, 127, 3_000, 6_680] {
+            hasher.update(bytes[start..<start + size])
+            start += size
+        }
+        #expect(start == bytes.count)
+        #expect(hasher.byteCount == 10_000)
+        #expect(hasher.finalize() == ContentHasher.hexDigest(bytes))
+        #expect(hasher.finalize() != ContentHasher.hexDigest(Array(bytes.dropLast())))
     }
 }
 

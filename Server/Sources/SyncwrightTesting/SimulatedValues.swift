@@ -34,7 +34,8 @@ enum SimulatedValues {
         case .date: return .string(String(format: "2026-%02d-%02d", n % 12 + 1, n % 28 + 1))
         case .timestamp: return .string(String(format: "2026-%02d-%02dT10:%02d:00.000Z", n % 12 + 1, n % 28 + 1, n % 60))
         case .blob: return .string(Data((0..<4).map { UInt8(($0 * 37 + n) % 256) }).base64EncodedString())
-        case .json: return nil
+        // An attachment needs its file uploaded first: the simulator leaves such fields alone.
+        case .json, .attachment: return nil
         }
     }
 

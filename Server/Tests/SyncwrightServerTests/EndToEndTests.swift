@@ -212,8 +212,8 @@ struct PushSizeEndToEndTests {
         let order = FieldService.id("e", 1)
         // Random bytes don't compress: well over the limit even gzipped.
         var generator = SystemRandomNumberGenerator()
-        let photo = Data((0..<96 * 1024).map { _ in UInt8.random(in: 0...255, using: &generator) })
-        try await ann.update("WorkOrder", id: order, ["photo": photo.databaseValue])
+        let signature = Data((0..<96 * 1024).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        try await ann.update("WorkOrder", id: order, ["signature": signature.databaseValue])
         var lines: [UUID] = []
         for _ in 0..<3 {
             let line = UUID()
@@ -228,8 +228,8 @@ struct PushSizeEndToEndTests {
         #expect(try await ann.store.pendingChangeCount() == 0)
         let onServer = try await server.database.read("SELECT count(*) FROM work_order_lines", []).first?.first?.integer
         #expect(onServer == Int64(5), "the two seeded lines and the three new ones")
-        let stored = try await server.database.read("SELECT photo FROM work_orders WHERE number = 100", []).first?.first
-        #expect(stored == .null, "the photo never reached the server")
+        let stored = try await server.database.read("SELECT signature FROM work_orders WHERE number = 100", []).first?.first
+        #expect(stored == .null, "the signature never reached the server")
         await server.stop()
     }
 }

@@ -239,7 +239,7 @@ struct SyncServicePullTests {
         let service = try await FieldService.service(.sqlite)
         try await FieldService.seed(service.database)
         try await FieldService.sql(service.database, """
-            UPDATE work_orders SET notes = 'a "quoted" note\\ with é', scheduled_for = '2024-05-01', photo = X'00FF10' \
+            UPDATE work_orders SET notes = 'a "quoted" note\\ with é', scheduled_for = '2024-05-01', signature = X'00FF10' \
             WHERE id = '\(FieldService.id("e", 1))'
             """)
         let throughValues = SyncService(schema: service.schema, database: ValuesOnlyDatabase(base: service.database),

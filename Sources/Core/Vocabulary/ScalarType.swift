@@ -13,10 +13,11 @@
 /// | timestamp | ISO 8601 with milliseconds, UTC | TEXT "YYYY-MM-DD HH:MM:SS.SSS" (GRDB's format) |
 /// | blob | base64 string | BLOB |
 /// | json | any JSON value | TEXT (JSON) |
+/// | attachment | string, `sha256:<hex> <size> <media type>` (``Attachment``) | TEXT |
 ///
 /// ``WireValueRules`` says which wire values each type accepts.
 public enum ScalarType: String, Sendable, Hashable, CaseIterable, Codable {
-    case string, int, double, decimal, bool, uuid, date, timestamp, blob, json
+    case string, int, double, decimal, bool, uuid, date, timestamp, blob, json, attachment
 
     /// The type of a column of this type in the device's SQLite store.
     public var localSQLType: String {
@@ -24,7 +25,7 @@ public enum ScalarType: String, Sendable, Hashable, CaseIterable, Codable {
         case .int, .bool: "INTEGER"
         case .double: "REAL"
         case .blob, .uuid: "BLOB"
-        case .string, .decimal, .date, .timestamp, .json: "TEXT"
+        case .string, .decimal, .date, .timestamp, .json, .attachment: "TEXT"
         }
     }
 
@@ -32,12 +33,12 @@ public enum ScalarType: String, Sendable, Hashable, CaseIterable, Codable {
     public var isOrdered: Bool {
         switch self {
         case .string, .int, .double, .decimal, .date, .timestamp: true
-        case .bool, .uuid, .blob, .json: false
+        case .bool, .uuid, .blob, .json, .attachment: false
         }
     }
 
     /// Whether values of this type can be compared at all in a row filter.
-    public var isComparable: Bool { self != .blob && self != .json }
+    public var isComparable: Bool { self != .blob && self != .json && self != .attachment }
 
     /// Whether a field of this type can be an entity's key.
     public var canBeKey: Bool { self == .uuid || self == .string || self == .int }

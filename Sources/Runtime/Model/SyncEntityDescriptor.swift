@@ -18,14 +18,24 @@ public struct SyncColumn: Sendable, Hashable {
     /// For a reference to another entity of the subset: that entity's name. A change
     /// pointing at a row whose insert the server refused is refused with it.
     public var references: String?
+    /// For an `attachment` column: how the device gets the files it references.
+    public var download: AttachmentDownload
+    /// For an `attachment` column: the largest file it may reference, in bytes; nil for
+    /// the server's own limit.
+    public var maximumSize: Int64?
 
     /// Creates a column.
-    public init(_ name: String, _ type: ColumnType, nullable: Bool = false, include: Bool = false, references: String? = nil) {
+    public init(
+        _ name: String, _ type: ColumnType, nullable: Bool = false, include: Bool = false, references: String? = nil,
+        download: AttachmentDownload = .onDemand, maximumSize: Int64? = nil
+    ) {
         self.name = name
         self.type = type
         self.isNullable = nullable
         self.isInclude = include
         self.references = references
+        self.download = download
+        self.maximumSize = maximumSize
     }
 }
 

@@ -42,6 +42,9 @@ extension ScalarType {
             return data.databaseValue
         case (.json, _):
             return value.jsonText.databaseValue
+        case (.attachment, .string(let text)):
+            guard let canonical = WireValueRules.canonicalAttachment(text) else { break }
+            return canonical.databaseValue
         default:
             break
         }

@@ -27,6 +27,10 @@ extension SchemaModel {
                     + "access=\(entity.access.rawValue) conflict=\(entity.conflictPolicy.rawValue) "
                     + "unit=\(entity.unit) priority=\(entity.priority)")
                 if let filter = entity.rowFilter { lines.append("    rows \(filter)") }
+                // Written only when set, so schemas without attachments keep their hash.
+                if entity.attachmentDownload != .onDemand || entity.maxAttachmentSize != nil {
+                    lines.append("    attachments \(entity.attachmentDownload.rawValue) max=\(entity.maxAttachmentSize.map(String.init) ?? "-")")
+                }
                 for include in entity.includes.sorted(by: { $0.name < $1.name }) {
                     lines.append("    include \(include.name) = \(include.path)")
                 }
@@ -37,6 +41,6 @@ extension SchemaModel {
 
     /// Computes ``schemaHash`` from ``canonicalDescription``.
     func computeHash() -> String {
-        SHA256.hexDigest(Array(canonicalDescription.utf8))
+        ContentHasher.hexDigest(Array(canonicalDescription.utf8))
     }
 }

@@ -63,6 +63,11 @@ public struct SubsetEntity: Sendable, Hashable {
     public var unit: String
     /// Lower syncs first; 1 unless set.
     public var priority: Int
+    /// How devices get the files the entity's `attachment` fields reference.
+    public var attachmentDownload: AttachmentDownload = .onDemand
+    /// The largest file, in bytes, the entity's attachments may be; nil for the
+    /// server's own limit.
+    public var maxAttachmentSize: Int64?
     /// Where the entity's name is written in the subset.
     public var location: SourceLocation
 }

@@ -181,7 +181,8 @@ struct SchemaSyntaxReader {
         let context = "subset entity '\(name.value)'"
         guard let pairs = mapping(node, expected: "a mapping of offline settings", allowNull: true) else { return entity }
         let entries = keyed(pairs, in: context,
-                            allowed: ["columns", "rows", "include", "access", "conflict", "unit", "priority"])
+                            allowed: ["columns", "rows", "include", "access", "conflict", "unit", "priority",
+                                     "attachments", "maxAttachmentSize"])
         if let columnsNode = entries["columns"] { entity.columns = readColumns(columnsNode) }
         if let rowsNode = entries["rows"] { entity.rows = expression(rowsNode, expected: "a row filter") }
         if let includeNode = entries["include"] {
@@ -200,6 +201,8 @@ struct SchemaSyntaxReader {
         entity.conflict = entries["conflict"].flatMap { scalar($0, expected: "a conflict policy") }
         entity.unit = entries["unit"].flatMap { scalar($0, expected: "a unit name") }
         entity.priority = entries["priority"].flatMap { scalar($0, expected: "an integer priority") }
+        entity.attachments = entries["attachments"].flatMap { scalar($0, expected: "eager, on-demand or never") }
+        entity.maxAttachmentSize = entries["maxAttachmentSize"].flatMap { scalar($0, expected: "a size such as 25 MB") }
         return entity
     }
 

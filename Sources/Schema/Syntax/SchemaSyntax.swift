@@ -125,4 +125,8 @@ public struct SubsetEntitySyntax: Sendable, Hashable {
     public var unit: Located<String>?
     /// `priority:` as written.
     public var priority: Located<String>?
+    /// `attachments:` (how devices get the files), if given.
+    public var attachments: Located<String>?
+    /// `maxAttachmentSize:` as written, such as `25 MB`.
+    public var maxAttachmentSize: Located<String>?
 }

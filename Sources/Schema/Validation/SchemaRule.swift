@@ -49,6 +49,7 @@ public enum Rules {
         InvalidParameter.self, UnusedParameter.self,
         FilterSyntax.self, FilterUnknownField.self, FilterTypeMismatch.self, UnknownParameter.self,
         FilterRedundantNullCheck.self, WriteFilterNotEvaluable.self, ConflictOnReadOnly.self,
+        AttachmentSettingWithoutAttachments.self,
         FilterNotBucketed.self, FilterTooComplex.self, AllowSyntax.self, AllowTypeMismatch.self, SubsetOpenToAll.self,
     ]
 

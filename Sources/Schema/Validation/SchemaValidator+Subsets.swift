@@ -1,3 +1,5 @@
+import Foundation
+
 extension SchemaValidator {
     // MARK: - Subsets
 
@@ -142,6 +144,31 @@ extension SchemaValidator {
             }
         }
 
+        var attachmentDownload = AttachmentDownload.onDemand
+        if let attachmentsSyntax = syntax.attachments {
+            if let mode = AttachmentDownload(rawValue: attachmentsSyntax.value) {
+                attachmentDownload = mode
+            } else {
+                diagnostics.append(Rules.InvalidValue.diagnostic(
+                    attachmentsSyntax.value, for: "attachment download", allowed: AttachmentDownload.allCases.map(\.rawValue),
+                    at: attachmentsSyntax.location))
+            }
+        }
+        var maxAttachmentSize: Int64?
+        if let sizeSyntax = syntax.maxAttachmentSize {
+            if let size = Self.byteCount(sizeSyntax.value), size > 0, size <= Attachment.maximumSize {
+                maxAttachmentSize = size
+            } else {
+                diagnostics.append(Rules.InvalidValue.diagnostic(
+                    "'\(sizeSyntax.value)' is not a valid attachment size; write bytes or a size such as 512 KB, 25 MB, 2 GB",
+                    at: sizeSyntax.location))
+            }
+        }
+        if let columns, let setting = syntax.attachments ?? syntax.maxAttachmentSize,
+           !entity.fields.contains(where: { columns.contains($0.name) && $0.type == .scalar(.attachment) }) {
+            diagnostics.append(Rules.AttachmentSettingWithoutAttachments.diagnostic(entity: entity.name, at: setting.location))
+        }
+
         var filter: FilterExpression?
         if let rows = syntax.rows {
             let parsed: ParsedFilter?
@@ -173,7 +200,27 @@ extension SchemaValidator {
         guard let columns else { return nil }
         return SubsetEntity(
             entityName: entity.name, columns: columns, rowFilter: filter, includes: includes, access: access,
-            conflictPolicy: conflict, unit: unit, priority: priority, location: syntax.name.location)
+            conflictPolicy: conflict, unit: unit, priority: priority, attachmentDownload: attachmentDownload,
+            maxAttachmentSize: maxAttachmentSize, location: syntax.name.location)
+    }
+
+    /// Bytes written as a number with an optional unit: `B`, `KB`, `MB`, `GB` (powers of
+    /// 1024); nil for anything else.
+    static func byteCount(_ text: String) -> Int64? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let digits = trimmed.prefix { $0.isASCII && $0.isNumber }
+        guard !digits.isEmpty, digits.count <= 13, let number = Int64(digits) else { return nil }
+        let unit = trimmed.dropFirst(digits.count).trimmingCharacters(in: .whitespaces).uppercased()
+        let multiplier: Int64? = switch unit {
+        case "", "B": 1
+        case "KB": 1 << 10
+        case "MB": 1 << 20
+        case "GB": 1 << 30
+        default: nil
+        }
+        guard let multiplier else { return nil }
+        let (product, overflow) = number.multipliedReportingOverflow(by: multiplier)
+        return overflow ? nil : product
     }
 
     /// Every parameter named in a parsed filter, declared or not.

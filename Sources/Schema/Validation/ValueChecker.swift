@@ -39,7 +39,7 @@ enum ValueChecker {
         case (.uuid, _): return .wrongKind("a UUID string")
         case (.date, _): return .wrongKind("a date string such as \"2024-01-31\"")
         case (.timestamp, _): return .wrongKind("a timestamp string such as \"2024-01-31T09:30:00Z\"")
-        case (.blob, _), (.json, _): return .wrongKind("no literal: \(scalar.rawValue) values can't be written in a schema")
+        case (.blob, _), (.json, _), (.attachment, _): return .wrongKind("no literal: \(scalar.rawValue) values can't be written in a schema")
         }
     }
 

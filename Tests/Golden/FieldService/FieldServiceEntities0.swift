@@ -44,8 +44,13 @@ public struct WorkOrder: UpdatableSyncEntity, Codable, Sendable, Hashable {
     /// - Remark: Generated from entities.WorkOrder.notes (syncwright.yaml)
     public var notes: String?
 
+    /// The customer's signature: a few kilobytes, kept inline in the row
+    /// - Remark: Generated from entities.WorkOrder.signature (syncwright.yaml)
+    public var signature: Data?
+
+    /// A photo of the job; the file travels beside the row
     /// - Remark: Generated from entities.WorkOrder.photo (syncwright.yaml)
-    public var photo: Data?
+    public var photo: Attachment?
 
     /// `customer.name`, read-only: kept current by the server.
     /// - Remark: Generated from subsets.technician.entities.WorkOrder.include.customerName (syncwright.yaml)
@@ -62,7 +67,7 @@ public struct WorkOrder: UpdatableSyncEntity, Codable, Sendable, Hashable {
     public private(set) var updatedAt: Date? = nil
 
     /// Creates a value; includes are filled in by the server.
-    public init(id: UUID, number: Int, customerId: UUID, assigneeId: UUID? = nil, status: Status = .open, scheduledFor: SyncDate? = nil, notes: String? = nil, photo: Data? = nil, customerName: String? = nil, customerPhone: String? = nil) {
+    public init(id: UUID, number: Int, customerId: UUID, assigneeId: UUID? = nil, status: Status = .open, scheduledFor: SyncDate? = nil, notes: String? = nil, signature: Data? = nil, photo: Attachment? = nil, customerName: String? = nil, customerPhone: String? = nil) {
         self.id = id
         self.number = number
         self.customerId = customerId
@@ -70,6 +75,7 @@ public struct WorkOrder: UpdatableSyncEntity, Codable, Sendable, Hashable {
         self.status = status
         self.scheduledFor = scheduledFor
         self.notes = notes
+        self.signature = signature
         self.photo = photo
         self.customerName = customerName
         self.customerPhone = customerPhone
@@ -86,6 +92,7 @@ extension WorkOrder {
         public static var status: Column { Column("status") }
         public static var scheduledFor: Column { Column("scheduledFor") }
         public static var notes: Column { Column("notes") }
+        public static var signature: Column { Column("signature") }
         public static var photo: Column { Column("photo") }
         public static var customerName: Column { Column("customerName") }
         public static var customerPhone: Column { Column("customerPhone") }
@@ -96,7 +103,7 @@ extension WorkOrder {
 
 /// The Sync action of ``WorkOrder``: its local table, columns and sync settings.
 ///
-/// The local table: `CREATE TABLE IF NOT EXISTS "work_orders" ("id" BLOB PRIMARY KEY NOT NULL, "number" INTEGER NOT NULL, "customerId" BLOB NOT NULL, "assigneeId" BLOB, "status" TEXT NOT NULL, "scheduledFor" TEXT, "notes" TEXT, "photo" BLOB, "customerName" TEXT, "customerPhone" TEXT, "version" INTEGER, "updatedAt" TEXT)`; pulled rows bind id, number, customerId, assigneeId, status, scheduledFor, notes, photo, customerName, customerPhone, version, updatedAt.
+/// The local table: `CREATE TABLE IF NOT EXISTS "work_orders" ("id" BLOB PRIMARY KEY NOT NULL, "number" INTEGER NOT NULL, "customerId" BLOB NOT NULL, "assigneeId" BLOB, "status" TEXT NOT NULL, "scheduledFor" TEXT, "notes" TEXT, "signature" BLOB, "photo" TEXT, "customerName" TEXT, "customerPhone" TEXT, "version" INTEGER, "updatedAt" TEXT)`; pulled rows bind id, number, customerId, assigneeId, status, scheduledFor, notes, signature, photo, customerName, customerPhone, version, updatedAt.
 public enum WorkOrderSync: EntitySync {
     public typealias Entity = WorkOrder
 
@@ -112,7 +119,8 @@ public enum WorkOrderSync: EntitySync {
             SyncColumn("status", .string),
             SyncColumn("scheduledFor", .date, nullable: true),
             SyncColumn("notes", .string, nullable: true),
-            SyncColumn("photo", .blob, nullable: true),
+            SyncColumn("signature", .blob, nullable: true),
+            SyncColumn("photo", .attachment, nullable: true, download: .eager, maximumSize: 26214400),
             SyncColumn("customerName", .string, nullable: true, include: true),
             SyncColumn("customerPhone", .string, nullable: true, include: true),
         ],

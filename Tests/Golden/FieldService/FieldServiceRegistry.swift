@@ -12,7 +12,7 @@ import Syncwright
 /// - Remark: Generated from subsets.technician (syncwright.yaml)
 public enum FieldServiceTechnician {
     /// The schema hash the server checks on every request.
-    public static let schemaHash = "c57c0c251856560942b964eb9d1d6411d9f96de1cc91625335b4935fb58d2efa"
+    public static let schemaHash = "1e5c3f7846c3b066f8988bbfbda41180270db072d801b9fff31be52cc2856d80"
 
     /// The subset's sync units, for `SyncEngine.sync(units:)`.
     public enum Unit {

@@ -50,7 +50,7 @@ struct FieldServiceModelTests {
         let row: [String: JSONValue] = [
             "id": .string(id.uuidString.lowercased()), "number": .integer(7), "customerId": .string(UUID().uuidString.lowercased()),
             "assigneeId": .string(UUID().uuidString.lowercased()), "status": .string("open"), "scheduledFor": .string("2026-12-31"),
-            "notes": .null, "photo": .null, "customerName": .string("Acme"), "customerPhone": .null,
+            "notes": .null, "signature": .null, "photo": .null, "customerName": .string("Acme"), "customerPhone": .null,
             "updatedAt": .string("2026-12-03T10:20:30.456Z"),
         ]
         try await store.applyPulledPage(PullResponse(changes: [PullChange(entity: "WorkOrder", op: .put, key: row["id"]!, row: row, version: 42)],

@@ -180,7 +180,7 @@ extension DatabaseLayout {
         case .sqlite: return dialect.columnType(type)
         case .postgres:
             switch type {
-            case .string: return "text"
+            case .string, .attachment: return "text"
             case .int: return "int8"
             case .double: return "float8"
             case .decimal: return "numeric"
@@ -367,6 +367,7 @@ extension DatabaseLayout {
             case .timestamp: return WireValueRules.canonicalTimestamp(text).map { .text($0) }
             case .json: return (try? JSONValue(jsonText: text)).map { _ in .text(text) }
             case .blob: return nil
+            case .attachment: return WireValueRules.canonicalAttachment(text).map { .text($0) }
             }
         }
     }

@@ -33,7 +33,7 @@ public enum SQLDialect: String, Sendable, Hashable {
         case .date: return "::date"
         case .timestamp: return "::timestamptz"
         case .json: return "::jsonb"
-        case .string: return "::text"
+        case .string, .attachment: return "::text"
         case .int: return "::bigint"
         case .double: return "::double precision"
         case .bool: return "::boolean"
@@ -49,11 +49,11 @@ public enum SQLDialect: String, Sendable, Hashable {
             case .int, .bool: "INTEGER"
             case .double: "REAL"
             case .blob: "BLOB"
-            case .string, .decimal, .uuid, .date, .timestamp, .json: "TEXT"
+            case .string, .decimal, .uuid, .date, .timestamp, .json, .attachment: "TEXT"
             }
         case .postgres:
             switch type {
-            case .string: "text"
+            case .string, .attachment: "text"
             case .int: "bigint"
             case .double: "double precision"
             case .decimal: "numeric"

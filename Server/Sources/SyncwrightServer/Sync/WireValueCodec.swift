@@ -65,6 +65,8 @@ enum WireValueCodec {
             return WireValueRules.blobBytes(fromBase64: text).map(SQLValue.blob)
         case (.json, _):
             return .text(value.jsonText)
+        case (.attachment, .string(let text)):
+            return WireValueRules.canonicalAttachment(text).map(SQLValue.text)
         default:
             return nil
         }

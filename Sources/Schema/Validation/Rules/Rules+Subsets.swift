@@ -354,4 +354,41 @@ extension Rules {
             make("'conflict' has no effect: '\(entity)' is read-only in this subset", at: location)
         }
     }
+
+    public enum AttachmentSettingWithoutAttachments: SchemaRule {
+        public static let id = "attachment-setting-without-attachments"
+        public static let summary = "attachment settings on a subset entity that selects no attachment field"
+        public static let severity = Diagnostic.Severity.warning
+        public static let triggeringExamples = [
+            """
+            syncwright: 1
+            name: Shop
+            entities:
+              Item:
+                fields: { id: uuid, name: string }
+            subsets:
+              clerk:
+                entities:
+                  Item: { attachments: ↓eager }
+            """,
+            """
+            syncwright: 1
+            name: Shop
+            entities:
+              Item:
+                fields: { id: uuid, photo: attachment? }
+            subsets:
+              clerk:
+                entities:
+                  Item: { columns: [id], maxAttachmentSize: ↓25 MB }
+            """,
+        ]
+        public static let passingExamples = [
+            "syncwright: 1\nname: Shop\nentities:\n  Item:\n    fields: { id: uuid, photo: attachment? }\nsubsets:\n  clerk:\n    entities:\n      Item: { attachments: eager, maxAttachmentSize: 25 MB }\n",
+        ]
+
+        static func diagnostic(entity: String, at location: SourceLocation) -> Diagnostic {
+            make("'\(entity)' has no attachment field in this subset; its attachment settings have no effect", at: location)
+        }
+    }
 }
