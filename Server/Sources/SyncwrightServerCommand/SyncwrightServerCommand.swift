@@ -80,6 +80,16 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Days to keep tombstones of deleted rows (older ones are dropped at start and every hour); devices that last synced earlier resync.")
     var tombstoneDays = 30
 
+    @Option(help: "The folder attachment files are kept in; by default beside the SQLite database (PATH.attachments), or syncwright-attachments with PostgreSQL.",
+            completion: .directory)
+    var attachments: String?
+
+    @Option(help: "The largest attachment taken, in megabytes.")
+    var maxAttachmentMB = 1024
+
+    @Option(help: "Hours an attachment no row references is kept before it is removed (uploads a device hasn't referenced yet included).")
+    var attachmentGraceHours = 24
+
     @Option(help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel = "info"
 
@@ -93,6 +103,8 @@ struct Serve: AsyncParsableCommand {
         }
         if !(0...65535).contains(port) { throw ValidationError("--port must be between 0 and 65535") }
         if tombstoneDays < 1 { throw ValidationError("--tombstone-days must be at least 1") }
+        if maxAttachmentMB < 1 { throw ValidationError("--max-attachment-mb must be at least 1") }
+        if attachmentGraceHours < 1 { throw ValidationError("--attachment-grace-hours must be at least 1") }
         if Logger.Level(rawValue: logLevel) == nil { throw ValidationError("--log-level \(logLevel) is not a log level") }
     }
 
@@ -116,7 +128,9 @@ struct Serve: AsyncParsableCommand {
             try await SyncServer.run(
                 SyncServerConfiguration(schemaPath: schema, database: database, host: host, port: port, verifier: verifier,
                                         tombstoneRetention: .seconds(tombstoneDays * 86_400),
-                                        rules: SyncwrightServerCommand.rules),
+                                        rules: SyncwrightServerCommand.rules, attachmentsDirectory: attachments,
+                                        maximumAttachmentSize: Int64(maxAttachmentMB) << 20,
+                                        attachmentGracePeriod: .seconds(attachmentGraceHours * 3_600)),
                 logger: logger, metrics: SyncServer.bootstrapPrometheus())
         }
     }

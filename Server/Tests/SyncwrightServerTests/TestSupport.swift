@@ -86,10 +86,17 @@ enum FieldService {
     }
 
     /// A prepared service on a fresh database of `kind`.
-    static func service(_ kind: DatabaseKind) async throws -> SyncService {
-        let service = SyncService(schema: schema, database: try await TestDatabases.make(kind), logger: TestDatabases.logger)
+    static func service(_ kind: DatabaseKind, maximumAttachmentSize: Int64 = 1 << 30) async throws -> SyncService {
+        let service = SyncService(schema: schema, database: try await TestDatabases.make(kind), logger: TestDatabases.logger,
+                                  attachments: try attachmentStorage(), maximumAttachmentSize: maximumAttachmentSize)
         try await service.prepare()
         return service
+    }
+
+    /// Attachment files in a fresh temporary folder.
+    static func attachmentStorage() throws -> FileAttachmentStorage {
+        try FileAttachmentStorage(directory: FileManager.default.temporaryDirectory
+            .appending(path: "syncwright-attachments-\(UUID().uuidString)"))
     }
 
     /// Writes rows straight into the tables, as another system would: two technicians,

@@ -17,9 +17,10 @@ struct SyncRoutes: Sendable {
     var metricsRegistry: PrometheusCollectorRegistry?
     let metrics = SyncMetrics()
 
-    /// The routes and the one method each takes.
-    static let routes: [(path: String, method: HTTPRequest.Method)] = [
-        ("/health", .get), ("/v1/schema", .get), ("/v1/push", .post), ("/v1/pull", .post),
+    /// The routes and the methods each takes.
+    static let routes: [(path: String, methods: [HTTPRequest.Method])] = [
+        ("/health", [.get]), ("/v1/schema", [.get]), ("/v1/push", [.post]), ("/v1/pull", [.post]),
+        ("/v1/attachments/{sha256}", [.get]), ("/v1/attachments/{sha256}/upload", [.get, .put]),
     ]
 
     /// Methods a route that doesn't take them answers `405` to.
@@ -32,6 +33,7 @@ struct SyncRoutes: Sendable {
         router.get("/v1/schema") { request, _ in try await self.schema(request) }
         router.post("/v1/push") { request, context in try await self.push(request, context) }
         router.post("/v1/pull") { request, context in try await self.pull(request, context) }
+        addAttachmentRoutes(to: router)
         if let registry = metricsRegistry {
             // The Prometheus text format; no token, like /health: it names routes,
             // statuses and codes, never a key, claim or value.
@@ -40,10 +42,11 @@ struct SyncRoutes: Sendable {
                          body: ResponseBody(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
             }
         }
-        for (path, method) in Self.routes {
-            for other in Self.otherMethods where other != method {
-                router.on(RouterPath(path), method: other) { _, _ -> Response in
-                    throw ProtocolError(status: 405, code: "method_not_allowed", message: "\(path) takes \(method), not \(other)")
+        for (path, methods) in Self.routes {
+            let taken = methods.map(\.rawValue).joined(separator: " or ")
+            for other in Self.otherMethods where !methods.contains(other) {
+                router.on(RouterPath(path.replacingOccurrences(of: "{sha256}", with: ":sha256")), method: other) { _, _ -> Response in
+                    throw ProtocolError(status: 405, code: "method_not_allowed", message: "\(path) takes \(taken), not \(other)")
                 }
             }
         }
@@ -103,7 +106,7 @@ struct SyncRoutes: Sendable {
         return respond(json: page.body, request)
     }
 
-    private func claims(_ request: Request) async throws(ProtocolError) -> [String: JSONValue] {
+    func claims(_ request: Request) async throws(ProtocolError) -> [String: JSONValue] {
         guard let header = request.headers[.authorization] else {
             throw .unauthorized("no Authorization header; send Authorization: Bearer <token>")
         }
@@ -114,7 +117,7 @@ struct SyncRoutes: Sendable {
         return try await verifier.claims(ofToken: String(parts[1]).trimmingCharacters(in: .whitespaces))
     }
 
-    private func encode(_ value: some Encodable, _ request: Request?) throws -> Response {
+    func encode(_ value: some Encodable, _ request: Request?) throws -> Response {
         respond(json: try JSONEncoder().encode(value), request)
     }
 

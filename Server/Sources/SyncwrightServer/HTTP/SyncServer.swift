@@ -27,11 +27,24 @@ public struct SyncServerConfiguration: Sendable {
     public var compactionInterval: Duration
     /// The team's checks on pushed changes (``PushRules``).
     public var rules: PushRules
+    /// The folder attachment files are kept in; nil puts it beside the SQLite database
+    /// (`PATH.attachments`), or `syncwright-attachments` with PostgreSQL.
+    public var attachmentsDirectory: String?
+    /// The largest attachment taken, in bytes.
+    public var maximumAttachmentSize: Int64
+    /// How long a file no row references is kept (and an upload nobody finished); the
+    /// compaction removes older ones every interval.
+    public var attachmentGracePeriod: Duration
 
     /// Creates a configuration.
     public init(schemaPath: String, database: String = "sqlite:syncwright.sqlite", host: String = "127.0.0.1", port: Int = 8080,
                 verifier: TokenVerifier, limits: ServerLimits = ServerLimits(), tombstoneRetention: Duration = .seconds(30 * 86_400),
-                compactionInterval: Duration = .seconds(3_600), rules: PushRules = PushRules()) {
+                compactionInterval: Duration = .seconds(3_600), rules: PushRules = PushRules(),
+                attachmentsDirectory: String? = nil, maximumAttachmentSize: Int64 = 1 << 30,
+                attachmentGracePeriod: Duration = .seconds(86_400)) {
+        self.attachmentsDirectory = attachmentsDirectory
+        self.maximumAttachmentSize = maximumAttachmentSize
+        self.attachmentGracePeriod = attachmentGracePeriod
         self.schemaPath = schemaPath
         self.database = database
         self.host = host
@@ -121,9 +134,17 @@ public enum SyncServer {
                            metrics: PrometheusCollectorRegistry? = nil) async throws {
         let schema = try loadSchema(configuration.schemaPath)
         let database = try openDatabase(configuration.database, logger: logger, lifecycle: .service)
-        let service = SyncService(schema: schema, database: database, logger: logger, rules: configuration.rules)
+        let attachments: FileAttachmentStorage
+        do {
+            attachments = try FileAttachmentStorage(directory: URL(fileURLWithPath: attachmentsDirectory(configuration)))
+        } catch {
+            throw ServerStartError("can't use the attachments folder \(attachmentsDirectory(configuration)): \(error.localizedDescription)")
+        }
+        let service = SyncService(schema: schema, database: database, logger: logger, rules: configuration.rules,
+                                  attachments: attachments, maximumAttachmentSize: configuration.maximumAttachmentSize)
         let compaction = TombstoneCompactionService(service: service, retention: configuration.tombstoneRetention,
-                                                    interval: configuration.compactionInterval, logger: logger)
+                                                    interval: configuration.compactionInterval,
+                                                    attachmentGracePeriod: configuration.attachmentGracePeriod, logger: logger)
         let app = application(
             service: service, verifier: configuration.verifier, host: configuration.host, port: configuration.port,
             limits: configuration.limits, services: [database, compaction], logger: logger, metrics: metrics,
@@ -151,15 +172,25 @@ public enum SyncServer {
         }
         try await database.close()
     }
+
+    /// The folder attachments are kept in when the configuration names none.
+    static func attachmentsDirectory(_ configuration: SyncServerConfiguration) -> String {
+        if let directory = configuration.attachmentsDirectory { return directory }
+        let url = configuration.database
+        if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") { return "syncwright-attachments" }
+        return (url.hasPrefix("sqlite:") ? String(url.dropFirst("sqlite:".count)) : url) + ".attachments"
+    }
 }
 
-/// Drops the tombstones older than the retention every interval, as a service of the
-/// server's lifecycle; it stops when the server shuts down. A failed round is logged
-/// and the next one tries again.
+/// Drops the tombstones older than the retention and the attachments no row references
+/// after their grace period, every interval, as a service of the server's lifecycle;
+/// it stops when the server shuts down. A failed round is logged and the next one tries
+/// again.
 struct TombstoneCompactionService: Service {
     let service: SyncService
     let retention: Duration
     let interval: Duration
+    var attachmentGracePeriod: Duration = .seconds(86_400)
     let logger: Logger
 
     /// Drops the tombstones older than the retention now; returns how many.
@@ -174,6 +205,7 @@ struct TombstoneCompactionService: Service {
                 do {
                     let dropped = try await compactOnce()
                     if dropped > 0 { logger.info("tombstones dropped", metadata: ["tombstonesDropped": "\(dropped)"]) }
+                    try await service.collectAttachments(before: Date().addingTimeInterval(-Double(attachmentGracePeriod.components.seconds)))
                 } catch is CancellationError {
                     return
                 } catch {

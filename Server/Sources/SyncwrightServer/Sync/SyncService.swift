@@ -31,6 +31,12 @@ public final class SyncService: Sendable {
     let entitiesByName: [String: Entity]
     let referenceFields: [String: [Field]]
     let referencedEntities: Set<String>
+    /// Where attachment files are kept; nil when the server keeps none.
+    public let attachments: (any AttachmentStorage)?
+    /// The largest attachment the server takes, whatever a subset allows.
+    public let maximumAttachmentSize: Int64
+    /// Uploads a request of this process is appending to.
+    let uploadsInProgress = Locked<Set<String>>([])
 
     /// The most changes one pull page may hold.
     public static let maximumPullLimit = 10_000
@@ -41,9 +47,16 @@ public final class SyncService: Sendable {
     ///
     /// - Parameter rules: The team's checks on pushed changes (``PushRules``); every
     ///   entity they name must be in the schema, or ``prepare()`` stops.
+    /// - Parameter attachments: Where attachment files are kept; without one, uploads and
+    ///   downloads answer `404 attachments_unavailable` and changes that reference a file
+    ///   are refused.
+    /// - Parameter maximumAttachmentSize: The largest attachment taken, in bytes.
     public init(schema: SchemaModel, database: any ServerDatabase, logger: Logger = Logger(label: "syncwright.server"),
-                rules: PushRules = PushRules()) {
+                rules: PushRules = PushRules(), attachments: (any AttachmentStorage)? = nil,
+                maximumAttachmentSize: Int64 = 1 << 30) {
         self.schema = schema
+        self.attachments = attachments
+        self.maximumAttachmentSize = maximumAttachmentSize
         self.database = database
         self.rules = rules
         self.rowReader = database.wireRowReader

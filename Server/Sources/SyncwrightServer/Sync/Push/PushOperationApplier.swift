@@ -299,10 +299,14 @@ struct PushOperationApplier {
     /// first of its chain): nothing is written, and an update or delete of a row in the
     /// caller's subset carries the row, as every refusal does.
     func dependentRefusal(on cause: String) async throws -> PushResult {
-        var result = PushResult(
-            opId: op.opId, status: .rejected,
-            reason: "this change needs change \(cause) of the same push, which the server refused",
-            code: "depends_on_rejected", dependsOn: cause)
+        try await refusal("depends_on_rejected", "this change needs change \(cause) of the same push, which the server refused",
+                          dependsOn: cause)
+    }
+
+    /// A refusal decided before anything is written, carrying the row as every refusal
+    /// of an update or delete of a row in the caller's subset does.
+    func refusal(_ code: String, _ reason: String, dependsOn: String? = nil) async throws -> PushResult {
+        var result = PushResult(opId: op.opId, status: .rejected, reason: reason, code: code, dependsOn: dependsOn)
         try await attachCurrentRow(to: &result)
         return result
     }

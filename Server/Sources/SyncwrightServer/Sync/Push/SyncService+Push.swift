@@ -72,6 +72,8 @@ extension SyncService {
             requestID: requestID, logger: logger)
         // Only inserts into entities some reference points at can be needed by a later op.
         let entities = entitiesByName, referenceFields = self.referenceFields, referencedEntities = self.referencedEntities
+        // Files are looked up before the transaction: its writer lock isn't held for them.
+        let attachmentRefusals = try await attachmentRefusals(request.ops, plans: plans)
         return try await database.write { connection in
             let previous = try await Self.storedResults(connection, dialect, owner: resultOwner, clientId: clientId,
                                                         opIds: request.ops.map(\.opId))
@@ -123,6 +125,13 @@ extension SyncService {
                                                      ruleEnvironment: ruleEnvironment)
                 if !refused.isEmpty, let cause = refused.cause(own: RefusedDependencies.ownRow(of: op, entity), references: references) {
                     let result = try await operation.dependentRefusal(on: cause)
+                    answered[op.opId] = result
+                    answers.append(OpAnswer(result: result, isFresh: true))
+                    refused.record(op, entity, result: result)
+                    continue
+                }
+                if let (code, reason) = attachmentRefusals[op.opId] {
+                    let result = try await operation.refusal(code, reason)
                     answered[op.opId] = result
                     answers.append(OpAnswer(result: result, isFresh: true))
                     refused.record(op, entity, result: result)
