@@ -190,10 +190,10 @@ public enum WireValueRules {
         return seenDigit
     }
 
-    /// An attachment reference in its canonical form (``Attachment``), nil when `text`
+    /// An attachment reference in its canonical form (``SyncAttachment``), nil when `text`
     /// isn't one.
     public static func canonicalAttachment(_ text: String) -> String? {
-        Attachment(referenceText: text)?.referenceText
+        SyncAttachment(referenceText: text)?.referenceText
     }
 
     /// The bytes of a blob written in base64, nil when `text` isn't base64.

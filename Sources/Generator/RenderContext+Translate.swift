@@ -231,7 +231,7 @@ extension RenderContext {
             case .timestamp: "Date"
             case .blob: "Data"
             case .json: "JSONValue"
-            case .attachment: "Attachment"
+            case .attachment: "SyncAttachment"
             }
         }
     }

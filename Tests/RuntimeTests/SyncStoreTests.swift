@@ -11,7 +11,7 @@ struct SyncStoreTests {
         let tables = try temporary.store.read { db in
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
         }
-        #expect(tables == ["comment", "grdb_migrations", "project", "syncwright_conflicts", "syncwright_cursors",
+        #expect(tables == ["comment", "grdb_migrations", "project", "syncwright_attachments", "syncwright_conflicts", "syncwright_cursors",
                            "syncwright_metadata", "syncwright_outbox", "syncwright_overwritten", "syncwright_rejected", "syncwright_resync", "task_item"])
         let columns = try temporary.store.read { db in try db.columns(in: "task_item").map(\.name) }
         #expect(columns == ["id", "title", "done", "priority", "dueOn", "projectId", "projectName", "version", "updatedAt"])

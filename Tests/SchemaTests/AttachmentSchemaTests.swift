@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import SyncwrightSchema
 
-@Suite("Attachment fields in the schema")
+@Suite("SyncAttachment fields in the schema")
 struct AttachmentSchemaTests {
     private func schema(field: String = "photo: attachment?", settings: String = "attachments: eager, maxAttachmentSize: 25 MB",
                         rows: String? = nil, parameter: String = "") -> String {

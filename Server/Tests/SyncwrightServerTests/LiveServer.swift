@@ -54,7 +54,8 @@ struct Device {
     let engine: SyncEngine
     let transport: any SyncTransport
 
-    init(server: LiveServer, claims: [String: JSONValue], transport wrap: ((any SyncTransport) -> any SyncTransport)? = nil) async throws {
+    init(server: LiveServer, claims: [String: JSONValue], transport wrap: ((any SyncTransport) -> any SyncTransport)? = nil,
+         attachmentPieceSize: Int = 1 << 20) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("syncwright-device-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         store = try SyncStore(path: directory.appendingPathComponent("device.sqlite").path,
@@ -64,7 +65,8 @@ struct Device {
         transport = wrap?(http) ?? http
         engine = SyncEngine(store: store, transport: transport, configuration: SyncConfiguration(
             delayedSync: true, syncOnStart: false, syncOnReconnect: false, pushBatchSize: 50, pullPageSize: 3,
-            retry: RetryPolicy(maximumAttempts: 3, initialDelay: .milliseconds(10), maximumDelay: .milliseconds(50))))
+            retry: RetryPolicy(maximumAttempts: 3, initialDelay: .milliseconds(10), maximumDelay: .milliseconds(50)),
+            attachmentPieceSize: attachmentPieceSize))
     }
 
     func keys(_ table: String) throws -> Set<String> {
@@ -104,7 +106,8 @@ extension SyncModel {
                 let target = field.reference?.targetEntity
                 let references = subsetEntity.access.allowsWrites && subset.entities.contains { $0.entityName == target } ? target : nil
                 return SyncColumn(name, ColumnType(rawValue: field.type.storage.rawValue)!, nullable: field.isNullable,
-                                  references: references)
+                                  references: references, download: subsetEntity.attachmentDownload,
+                                  maximumSize: subsetEntity.maxAttachmentSize)
             }
             for include in subsetEntity.includes {
                 columns.append(SyncColumn(include.name, ColumnType(rawValue: include.path.type.storage.rawValue)!,

@@ -13,7 +13,7 @@
 /// | timestamp | ISO 8601 with milliseconds, UTC | TEXT "YYYY-MM-DD HH:MM:SS.SSS" (GRDB's format) |
 /// | blob | base64 string | BLOB |
 /// | json | any JSON value | TEXT (JSON) |
-/// | attachment | string, `sha256:<hex> <size> <media type>` (``Attachment``) | TEXT |
+/// | attachment | string, `sha256:<hex> <size> <media type>` (``SyncAttachment``) | TEXT |
 ///
 /// ``WireValueRules`` says which wire values each type accepts.
 public enum ScalarType: String, Sendable, Hashable, CaseIterable, Codable {

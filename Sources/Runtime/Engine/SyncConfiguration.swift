@@ -29,6 +29,14 @@ public struct SyncConfiguration: Sendable {
     /// default; pass a swift-log `Logger` whose handler the app chose (one that writes to
     /// OSLog, say) to read them.
     public var logger: Logger
+    /// How many bytes of an attachment one upload or download request carries. A file
+    /// moves in pieces of this size, so a dropped connection costs at most one piece and
+    /// the next sync goes on from the last one the server (or the device) has. Keep it
+    /// under the server's body limit (8 MiB on the reference server).
+    public var attachmentPieceSize: Int
+    /// How long a file added with ``SyncStore/importAttachment(contentsOf:mediaType:)``
+    /// that no row references is kept before a sync removes it.
+    public var unreferencedAttachmentGracePeriod: Duration
 
     /// A logger that drops everything: the default.
     public static let silentLogger = Logger(label: "syncwright.sync", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -38,8 +46,11 @@ public struct SyncConfiguration: Sendable {
         delayedSync: Bool = true, syncOnStart: Bool = true, syncOnReconnect: Bool = true,
         periodicInterval: Duration? = nil, pushBatchSize: Int = 100, pullPageSize: Int = 1000,
         retry: RetryPolicy = RetryPolicy(), logger: Logger = SyncConfiguration.silentLogger,
-        maximumPushBytes: Int = 2 << 20
+        maximumPushBytes: Int = 2 << 20, attachmentPieceSize: Int = 1 << 20,
+        unreferencedAttachmentGracePeriod: Duration = .seconds(3_600)
     ) {
+        self.attachmentPieceSize = max(1, attachmentPieceSize)
+        self.unreferencedAttachmentGracePeriod = unreferencedAttachmentGracePeriod
         self.maximumPushBytes = max(1, maximumPushBytes)
         self.logger = logger
         self.delayedSync = delayedSync

@@ -21,8 +21,8 @@ public actor SyncEngine {
     /// When and how the engine syncs.
     public nonisolated let configuration: SyncConfiguration
 
-    private let transport: any SyncTransport
-    private let broadcaster: StatusBroadcaster
+    let transport: any SyncTransport
+    let broadcaster: StatusBroadcaster
     private var queue: [Job] = []
     private var worker: Task<Void, Never>?
     private var isNetworkAvailable = true
@@ -229,9 +229,13 @@ public actor SyncEngine {
         do {
             try await checkServedSchema(model)
             try await push(into: &report)
+            try await uploadAttachments(into: &report)
             for unit in units {
                 report.pulled[unit.name] = try await pull(unit.name)
             }
+            try await downloadAttachments(into: &report)
+            let grace = configuration.unreferencedAttachmentGracePeriod
+            try await store.collectAttachments(before: Date().addingTimeInterval(-Double(grace.components.seconds)))
             try await store.recordSuccessfulSync(at: Date())
             Self.log(report, since: started, logger)
             await publish(.finished(report))
@@ -316,7 +320,7 @@ public actor SyncEngine {
     /// is read and its request prepared (encoded and compressed), then sent as soon as
     /// the answer comes, before that answer is applied locally; a row whose change is in
     /// flight waits for its answer (see `SyncStore.nextPushBatch(limit:after:)`).
-    private func push(into report: inout SyncReport) async throws {
+    func push(into report: inout SyncReport) async throws {
         let model = store.model
         var done = 0
         var total = try await store.pendingChangeCount()
@@ -451,7 +455,7 @@ public actor SyncEngine {
 
     /// Runs `operation`, retrying transient failures as `policy` says; before each wait
     /// the status shows ``SyncStatus/Activity/retrying(_:)``.
-    private static func withRetry<T: Sendable>(
+    static func withRetry<T: Sendable>(
         _ policy: RetryPolicy, broadcaster: StatusBroadcaster, logger: Logger, _ operation: @Sendable () async throws -> T
     ) async throws -> T {
         var attempt = 1
@@ -477,14 +481,14 @@ public actor SyncEngine {
 
     /// Publishes `activity` at once, keeping the counts last published (the local write
     /// observer keeps the pending count current).
-    private func publishActivity(_ activity: SyncStatus.Activity) {
+    func publishActivity(_ activity: SyncStatus.Activity) {
         let current = broadcaster.current
         broadcaster.publish(SyncStatus(activity: activity, pendingChanges: current.pendingChanges, lastSyncedAt: current.lastSyncedAt))
     }
 
     /// Publishes `activity` with the store's pending count and last sync time, read in
     /// one read transaction off the actor's executor.
-    private func publish(_ activity: SyncStatus.Activity) async {
+    func publish(_ activity: SyncStatus.Activity) async {
         let snapshot = try? await store.statusSnapshot()
         broadcaster.publish(SyncStatus(
             activity: activity,

@@ -11,6 +11,13 @@ public struct SyncReport: Sendable, Hashable {
     public var changes: [PushedChange] = []
     /// Changes pulled, per unit.
     public var pulled: [String: Int] = [:]
+    /// Attachment files uploaded in this sync.
+    public var attachmentsUploaded = 0
+    /// Attachment files downloaded in this sync.
+    public var attachmentsDownloaded = 0
+    /// Files whose upload the server refused: the changes that reference them were set
+    /// aside as ``RefusalCode/attachmentRefused``.
+    public var attachmentsRefused = 0
 
     /// An empty report.
     public init() {}
@@ -131,6 +138,13 @@ public struct RefusalCode: Sendable, Hashable, CustomStringConvertible, RawRepre
     /// Set aside on the device: the server refused the change alone as too large to
     /// receive (`413`); it was never applied.
     public static let tooLarge = RefusalCode(rawValue: "too_large")
+    /// The server doesn't have the file the change references (it was never uploaded).
+    public static let attachmentMissing = RefusalCode(rawValue: "attachment_missing")
+    /// The file the change references is larger than the entity's attachments may be.
+    public static let attachmentTooLarge = RefusalCode(rawValue: "attachment_too_large")
+    /// Set aside on the device: the server refused the upload of the file the change
+    /// references (too large, not writable, or not matching its hash).
+    public static let attachmentRefused = RefusalCode(rawValue: "attachment_refused")
 }
 
 /// A row of a synced entity: the entity's name and its typed key.

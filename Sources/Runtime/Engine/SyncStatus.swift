@@ -12,6 +12,8 @@ public struct SyncStatus: Sendable, Hashable {
         case pushing(done: Int, total: Int)
         /// Pulling a unit: `done` changes applied, `estimate` remaining by the server's count.
         case pulling(unit: String, done: Int, estimate: Int?)
+        /// Uploading or downloading attachment files: bytes and files done of the total.
+        case transferring(AttachmentProgress)
         /// A request failed in a way a retry may help (network, timeout, 429, 5xx): the
         /// engine waits until `nextAttemptAt`, then tries again.
         case retrying(RetryProgress)
@@ -33,7 +35,7 @@ public struct SyncStatus: Sendable, Hashable {
     /// Whether a sync is under way (pushing, pulling, or waiting to retry).
     public var isSyncing: Bool {
         switch activity {
-        case .pushing, .pulling, .retrying: true
+        case .pushing, .pulling, .transferring, .retrying: true
         case .offline, .idle, .finished, .failed, .outdated: false
         }
     }
@@ -88,5 +90,36 @@ public struct RetryProgress: Sendable, Hashable {
         self.maximumAttempts = maximumAttempts
         self.nextAttemptAt = nextAttemptAt
         self.failure = failure
+    }
+}
+
+/// How far the files of a sync have moved.
+public struct AttachmentProgress: Sendable, Hashable {
+    /// Which way the files go.
+    public enum Direction: Sendable, Hashable {
+        /// From the device to the server, before the changes that reference them.
+        case upload
+        /// From the server to the device.
+        case download
+    }
+
+    /// Which way the files go.
+    public var direction: Direction
+    /// Bytes moved so far, in this sync.
+    public var bytesDone: Int64
+    /// Bytes of every file to move in this sync.
+    public var bytesTotal: Int64
+    /// Files finished.
+    public var filesDone: Int
+    /// Files to move.
+    public var filesTotal: Int
+
+    /// Creates a progress value.
+    public init(direction: Direction, bytesDone: Int64, bytesTotal: Int64, filesDone: Int, filesTotal: Int) {
+        self.direction = direction
+        self.bytesDone = bytesDone
+        self.bytesTotal = bytesTotal
+        self.filesDone = filesDone
+        self.filesTotal = filesTotal
     }
 }

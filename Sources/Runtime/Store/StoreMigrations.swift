@@ -93,6 +93,22 @@ enum StoreMigrations {
             // The refused change a rejected one needed (`depends_on_rejected`): its op id.
             try db.execute(sql: "ALTER TABLE syncwright_rejected ADD COLUMN dependsOn TEXT")
         }
+        migrator.registerMigration("syncwright-bookkeeping-5") { db in
+            // Attachment files kept beside the store: the ones the device made, until the
+            // server has them (`uploaded`), for the entity and field a change wrote them to.
+            try db.execute(sql: """
+                CREATE TABLE syncwright_attachments (
+                    sha256 TEXT PRIMARY KEY NOT NULL,
+                    size INTEGER NOT NULL,
+                    mediaType TEXT NOT NULL,
+                    uploaded INTEGER NOT NULL DEFAULT 0,
+                    uploadEntity TEXT,
+                    uploadField TEXT,
+                    lastError TEXT,
+                    createdAt REAL NOT NULL
+                )
+                """)
+        }
         return migrator
     }
 }

@@ -50,65 +50,108 @@ extension SyncStore {
         let sentIds = Set(inFlight.map(\.opId))
         // Rows in flight or already in this batch: the batch stops at another change to one.
         var heldRows = Set(inFlight.map { $0.entity + "\u{1}" + $0.key.jsonText })
-        // Columns by position: name lookups in a `Row` cost more than the rest of the loop.
-        let rows = try Row.fetchAll(try db.cachedStatement(sql: """
-            SELECT sequence, opId, entity, rowKey, kind, baseVersion, changedColumns, sentValues
-            FROM syncwright_outbox ORDER BY sequence LIMIT ?
-            """), arguments: [limit + inFlight.count])
+        // Rows whose change waits for a file to be uploaded, and the rows that need them:
+        // their changes stay in the outbox, the others go on.
+        var waitingRows = Set<String>()
+        // Of those, rows the server doesn't have yet (their insert waits): a change
+        // pointing at one waits too. An update waiting leaves its row on the server.
+        var waitingInserts = Set<String>()
+        var waitingSequences: [Int64] = []
         var operations: [PushOperation] = []
         var lastIncluded: Int64?
         var bytes = 0
-        for row in rows {
-            let sequence: Int64 = row[0]
-            let opId: String = row[1]
-            let entity: String = row[2]
-            let rowKey: String = row[3]
-            if sentIds.contains(opId) { continue }
-            if operations.count == limit { break }
-            guard heldRows.insert(entity + "\u{1}" + rowKey).inserted else { break }
-            guard let statements = pushStatements[entity], let kind = OperationKind(rawValue: row[4]) else {
-                try db.executeCached(sql: "DELETE FROM syncwright_outbox WHERE sequence = ?", arguments: [sequence])
-                continue
-            }
-            let descriptor = statements.descriptor
-            let key = try JSONValue(jsonText: rowKey)
-            var values: [String: JSONValue]?
-            var size = rowKey.utf8.count + 120
-            if let sentValues: String = row[7], case .object(let object)? = try? JSONValue(jsonText: sentValues) {
-                // Sent before: the same values again.
-                values = object
-                size += sentValues.utf8.count
-            } else if kind != .delete {
-                let select = try db.cachedStatement(sql: statements.selectWritable)
-                guard let current = try Row.fetchOne(select, arguments: [try Self.keyValue(descriptor, key)]) else {
-                    // The row is gone without a delete (a purge): nothing left to send.
+        var after: Int64 = -1
+        var finished = false
+        while !finished {
+            // Columns by position: name lookups in a `Row` cost more than the rest of the loop.
+            let rows = try Row.fetchAll(try db.cachedStatement(sql: """
+                SELECT sequence, opId, entity, rowKey, kind, baseVersion, changedColumns, sentValues
+                FROM syncwright_outbox WHERE sequence > ? ORDER BY sequence LIMIT ?
+                """), arguments: [after, limit + inFlight.count + waitingSequences.count])
+            if rows.isEmpty { break }
+            for row in rows {
+                let sequence: Int64 = row[0]
+                after = sequence
+                let opId: String = row[1]
+                let entity: String = row[2]
+                let rowKey: String = row[3]
+                if sentIds.contains(opId) { continue }
+                if operations.count == limit { finished = true; break }
+                let rowID = entity + "\u{1}" + rowKey
+                if waitingRows.contains(rowID) {
+                    waitingSequences.append(sequence)
+                    continue
+                }
+                guard heldRows.insert(rowID).inserted else { finished = true; break }
+                guard let statements = pushStatements[entity], let kind = OperationKind(rawValue: row[4]) else {
                     try db.executeCached(sql: "DELETE FROM syncwright_outbox WHERE sequence = ?", arguments: [sequence])
                     continue
                 }
-                let changed = kind == .insert ? [] : Set(Self.decodeColumns(row[6]))
-                var selected: [String: JSONValue] = [:]
-                selected.reserveCapacity(statements.writable.count)
-                for (index, column) in statements.writable.enumerated() where kind == .insert || changed.contains(column.name) {
-                    let value: DatabaseValue = current[index]
-                    // A required field still null was added by a newer model after the row
-                    // was inserted: left out, the server gives it the field's default.
-                    if kind == .insert, !column.isNullable, value.isNull { continue }
-                    selected[column.name] = column.type.wireValue(fromDatabase: value)
-                    size += column.name.utf8.count + Self.wireSize(value)
+                let descriptor = statements.descriptor
+                let key = try JSONValue(jsonText: rowKey)
+                var values: [String: JSONValue]?
+                var size = rowKey.utf8.count + 120
+                var sentBefore = false
+                if let sentValues: String = row[7], case .object(let object)? = try? JSONValue(jsonText: sentValues) {
+                    // Sent before: the same values again.
+                    values = object
+                    size += sentValues.utf8.count
+                    sentBefore = true
+                } else if kind != .delete {
+                    let select = try db.cachedStatement(sql: statements.selectWritable)
+                    guard let current = try Row.fetchOne(select, arguments: [try Self.keyValue(descriptor, key)]) else {
+                        // The row is gone without a delete (a purge): nothing left to send.
+                        try db.executeCached(sql: "DELETE FROM syncwright_outbox WHERE sequence = ?", arguments: [sequence])
+                        continue
+                    }
+                    let changed = kind == .insert ? [] : Set(Self.decodeColumns(row[6]))
+                    var selected: [String: JSONValue] = [:]
+                    selected.reserveCapacity(statements.writable.count)
+                    for (index, column) in statements.writable.enumerated() where kind == .insert || changed.contains(column.name) {
+                        let value: DatabaseValue = current[index]
+                        // A required field still null was added by a newer model after the row
+                        // was inserted: left out, the server gives it the field's default.
+                        if kind == .insert, !column.isNullable, value.isNull { continue }
+                        selected[column.name] = column.type.wireValue(fromDatabase: value)
+                        size += column.name.utf8.count + Self.wireSize(value)
+                    }
+                    values = selected
                 }
-                values = selected
+                if !sentBefore, let values, statements.hasAttachments || !waitingInserts.isEmpty {
+                    let needsWaitingRow = statements.referenceColumns.contains { column in
+                        guard let target = column.references, let value = values[column.name], value != .null else { return false }
+                        return waitingInserts.contains(target + "\u{1}" + value.jsonText)
+                    }
+                    if try needsWaitingRow
+                        || (statements.hasAttachments && Self.attachmentsNotUploaded(db, values, columns: statements.writable)) {
+                        heldRows.remove(rowID)
+                        waitingRows.insert(rowID)
+                        if kind == .insert { waitingInserts.insert(rowID) }
+                        waitingSequences.append(sequence)
+                        continue
+                    }
+                }
+                // Bounded by bytes too: a large change goes in a batch of its own.
+                if !operations.isEmpty, bytes + size > maximumBytes { finished = true; break }
+                bytes += size
+                operations.append(PushOperation(
+                    opId: opId, entity: descriptor.name, kind: kind, key: key,
+                    baseVersion: row[5], values: values))
+                lastIncluded = sequence
             }
-            // Bounded by bytes too: a large change goes in a batch of its own.
-            if !operations.isEmpty, bytes + size > maximumBytes { break }
-            bytes += size
-            operations.append(PushOperation(
-                opId: opId, entity: descriptor.name, kind: kind, key: key,
-                baseVersion: row[5], values: values))
-            lastIncluded = sequence
         }
-        // The batch is the oldest unsent entries: mark them all sent at once.
+        // The batch is the oldest unsent entries: mark them all sent at once, but for the
+        // changes waiting for a file.
         if let lastIncluded {
-            try db.executeCached(sql: "UPDATE syncwright_outbox SET sent = 1 WHERE sequence <= ? AND sent = 0", arguments: [lastIncluded])
+            if waitingSequences.isEmpty {
+                try db.executeCached(sql: "UPDATE syncwright_outbox SET sent = 1 WHERE sequence <= ? AND sent = 0", arguments: [lastIncluded])
+            } else {
+                let waiting = waitingSequences.filter { $0 < lastIncluded }
+                try db.execute(sql: """
+                    UPDATE syncwright_outbox SET sent = 1 WHERE sequence <= ? AND sent = 0 \
+                    AND sequence NOT IN (\(waiting.map(String.init).joined(separator: ", ")))
+                    """, arguments: [lastIncluded])
+            }
         }
         return operations
     }
@@ -469,10 +512,16 @@ struct PushStatements: Sendable {
     let selectWritable: String
     /// The upsert of a whole server row (``PullStatements/upsertSQL(_:keeping:)``).
     let upsert: String
+    /// Whether a change may carry a file reference: it waits until the file is uploaded.
+    let hasAttachments: Bool
+    /// The writable columns that reference another entity of the subset.
+    let referenceColumns: [SyncColumn]
 
     init(_ descriptor: SyncEntityDescriptor) {
         self.descriptor = descriptor
         writable = descriptor.writableColumns
+        hasAttachments = writable.contains { $0.type == .attachment }
+        referenceColumns = writable.filter { $0.references != nil }
         let columns = writable.map(\.name.quotedDatabaseIdentifier).joined(separator: ", ")
         selectWritable = """
             SELECT \(columns) FROM \(descriptor.tableName.quotedDatabaseIdentifier) \

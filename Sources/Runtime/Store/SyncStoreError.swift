@@ -25,6 +25,9 @@ public struct SyncStoreError: Error, Sendable, Hashable, CustomStringConvertible
         public static let notFound = Code("notFound")
         /// Data from the server that doesn't fit the model.
         public static let invalidServerData = Code("invalidServerData")
+        /// An attachment that can't be added or fetched: a bad media type, a download
+        /// that doesn't match its hash, a file the subset never downloads.
+        public static let invalidAttachment = Code("invalidAttachment")
 
         public var description: String { name }
     }
@@ -38,6 +41,7 @@ public struct SyncStoreError: Error, Sendable, Hashable, CustomStringConvertible
         case unknownUnit(String)
         case notFound(String)
         case invalidServerData(String)
+        case invalidAttachment(String)
     }
 
     private let kind: Kind
@@ -61,6 +65,8 @@ public struct SyncStoreError: Error, Sendable, Hashable, CustomStringConvertible
     public static func notFound(_ what: String) -> Self { Self(kind: .notFound(what)) }
     /// Data from the server that doesn't fit the model; the page was not applied.
     public static func invalidServerData(_ message: String) -> Self { Self(kind: .invalidServerData(message)) }
+    /// An attachment that can't be added or fetched.
+    public static func invalidAttachment(_ message: String) -> Self { Self(kind: .invalidAttachment(message)) }
 
     /// What kind of refusal.
     public var code: Code {
@@ -73,6 +79,7 @@ public struct SyncStoreError: Error, Sendable, Hashable, CustomStringConvertible
         case .unknownUnit: .unknownUnit
         case .notFound: .notFound
         case .invalidServerData: .invalidServerData
+        case .invalidAttachment: .invalidAttachment
         }
     }
 
@@ -94,6 +101,7 @@ public struct SyncStoreError: Error, Sendable, Hashable, CustomStringConvertible
         case let .unknownUnit(name): "the model has no unit '\(name)'"
         case let .notFound(what): "\(what) no longer exists"
         case let .invalidServerData(message): "the server sent data that doesn't fit the model: \(message)"
+        case let .invalidAttachment(message): message
         }
     }
 }

@@ -95,6 +95,7 @@ public struct SyncTransaction {
                 sql: "INSERT INTO \(table) (\(names)) VALUES (\(databaseQuestionMarks(count: writable.count)))",
                 arguments: StatementArguments(databaseValues: writable.map { change.values[$0.name] ?? .null }))
             try record(descriptor, rowKey: rowKey, kind: .insert, changed: writable.map(\.name), baseVersion: nil)
+            try SyncStore.recordAttachmentWrites(database, descriptor, values: change.values)
         case .update:
             guard let current = try Row.fetchOne(database, sql: "SELECT * FROM \(table) WHERE \(keyColumn) = ?", arguments: [key]) else {
                 throw SyncStoreError.rowNotFound(entity: descriptor.name, key: rowKey)
@@ -111,6 +112,7 @@ public struct SyncTransaction {
                 arguments: StatementArguments(databaseValues: changed.map { change.values[$0.name] ?? .null } + [key]))
             try record(descriptor, rowKey: rowKey, kind: .update, changed: changed.map(\.name),
                        baseVersion: current[SyncEntityDescriptor.versionColumn])
+            try SyncStore.recordAttachmentWrites(database, descriptor, values: change.values)
         case .delete:
             guard let current = try Row.fetchOne(database, sql: "SELECT * FROM \(table) WHERE \(keyColumn) = ?", arguments: [key]) else {
                 throw SyncStoreError.rowNotFound(entity: descriptor.name, key: rowKey)

@@ -99,6 +99,41 @@ public struct HTTPSyncTransport: SyncTransport {
         return answer
     }
 
+    // MARK: - Attachments
+
+    private static func query(_ target: AttachmentUploadTarget) -> [URLQueryItem] {
+        [URLQueryItem(name: "subset", value: target.subset), URLQueryItem(name: "entity", value: target.entity),
+         URLQueryItem(name: "field", value: target.field), URLQueryItem(name: "size", value: String(target.attachment.size))]
+    }
+
+    public func attachmentUploadState(_ target: AttachmentUploadTarget) async throws -> AttachmentUploadState {
+        try await exchange("GET", "v1/attachments/\(target.attachment.sha256)/upload", query: Self.query(target),
+                           encodedBody: nil, headers: [:]) { data, _ in
+            try JSONDecoder().decode(AttachmentUploadState.self, from: data)
+        }.0
+    }
+
+    public func uploadAttachment(_ target: AttachmentUploadTarget, offset: Int64, bytes: Data) async throws -> AttachmentUploadState {
+        try await exchange("PUT", "v1/attachments/\(target.attachment.sha256)/upload",
+                           query: Self.query(target) + [URLQueryItem(name: "offset", value: String(offset))],
+                           encodedBody: bytes, headers: ["Content-Type": "application/octet-stream"]) { data, _ in
+            try JSONDecoder().decode(AttachmentUploadState.self, from: data)
+        }.0
+    }
+
+    public func downloadAttachment(_ attachment: SyncAttachment, subset: String, range: Range<Int64>) async throws -> Data {
+        let headers = ["Range": "bytes=\(range.lowerBound)-\(range.upperBound - 1)", "Accept": "application/octet-stream"]
+        return try await exchange("GET", "v1/attachments/\(attachment.sha256)", query: [URLQueryItem(name: "subset", value: subset)],
+                                  encodedBody: nil, headers: headers, isFile: true) { data, status in
+            guard status == 206 || status == 200 else { throw SyncTransportError.invalidResponse("status \(status)") }
+            // A server that ignores Range sends the whole file: keep the part asked for.
+            if status == 200, data.count == attachment.size, range.count < data.count {
+                return data.subdata(in: Int(range.lowerBound)..<Int(range.upperBound))
+            }
+            return data
+        }.0
+    }
+
     /// A request body as sent: JSON, gzip-compressed when `compressesRequests`, and its headers.
     private func encodeBody(_ encode: () throws -> Data) throws -> (Data, [String: String]) {
         var data = try encode()
@@ -126,9 +161,12 @@ public struct HTTPSyncTransport: SyncTransport {
     }
 
     /// Sends a request and decodes a 2xx or 304 answer; returns it with its `ETag`.
+    ///
+    /// A file's bytes (`isFile`) are inflated only when the server says they are gzip
+    /// (`Content-Encoding`), never because they look like it.
     private func exchange<Response>(
-        _ method: String, _ path: String, encodedBody: Data?, headers: [String: String],
-        decode: (Data, Int) throws -> Response
+        _ method: String, _ path: String, query: [URLQueryItem] = [], encodedBody: Data?, headers: [String: String],
+        isFile: Bool = false, decode: (Data, Int) throws -> Response
     ) async throws -> (Response, String?) {
         var fields = ["Accept": "application/json", "Accept-Encoding": "gzip"]
         let token: String
@@ -139,11 +177,19 @@ public struct HTTPSyncTransport: SyncTransport {
         }
         fields["Authorization"] = "Bearer \(token)"
         for (name, value) in headers { fields[name] = value }
+        var url = baseURL.appendingPathComponent(path)
+        if !query.isEmpty, var components = URLComponents(url: url, resolvingAgainstBaseURL: false) {
+            components.queryItems = query
+            url = components.url ?? url
+        }
         let response = try await client.send(
-            SyncHTTPRequest(method: method, url: baseURL.appendingPathComponent(path), headers: fields, body: encodedBody),
+            SyncHTTPRequest(method: method, url: url, headers: fields, body: encodedBody),
             timeout: .milliseconds(Int64(timeout * 1000)))
         var body = response.body
-        if Gzip.isCompressed(body) {
+        let compressed = isFile && (200..<300).contains(response.status)
+            ? response.headers["content-encoding"]?.lowercased() == "gzip"
+            : Gzip.isCompressed(body)
+        if compressed {
             do {
                 body = try Gzip.decompress(body)
             } catch {

@@ -17,10 +17,38 @@ public protocol SyncTransport: Sendable {
     func pull(_ request: PullRequest) async throws -> PullResponse
     /// Fetches the server's schema hash and subsets.
     func schema() async throws -> SchemaResponse
+    /// How much of an upload the server has (`GET /v1/attachments/{sha256}/upload`).
+    func attachmentUploadState(_ target: AttachmentUploadTarget) async throws -> AttachmentUploadState
+    /// Sends `bytes`, the file's bytes from `offset` on (`PUT …/upload`).
+    func uploadAttachment(_ target: AttachmentUploadTarget, offset: Int64, bytes: Data) async throws -> AttachmentUploadState
+    /// Fetches `range` of a file (`GET /v1/attachments/{sha256}` with `Range`).
+    func downloadAttachment(_ attachment: SyncAttachment, subset: String, range: Range<Int64>) async throws -> Data
 }
 
 /// A push request with whatever a transport made of it before sending, such as its
 /// encoded body. It can be sent more than once (the engine retries with it).
+/// Where a file is uploaded for: an attachment field of an entity the device writes in
+/// its subset. The server checks the device may write there and the file's size
+/// against the field's cap.
+public struct AttachmentUploadTarget: Sendable, Hashable {
+    /// The file.
+    public var attachment: SyncAttachment
+    /// The device's subset.
+    public var subset: String
+    /// The entity whose row references the file.
+    public var entity: String
+    /// The attachment field.
+    public var field: String
+
+    /// Creates a target.
+    public init(attachment: SyncAttachment, subset: String, entity: String, field: String) {
+        self.attachment = attachment
+        self.subset = subset
+        self.entity = entity
+        self.field = field
+    }
+}
+
 public struct PreparedPush: Sendable {
     /// The request.
     public let request: PushRequest
@@ -44,6 +72,21 @@ extension SyncTransport {
 
     public func push(_ prepared: PreparedPush) async throws -> PushResponse {
         try await push(prepared.request)
+    }
+
+    /// A transport that carries no files: every attachment request fails.
+    public func attachmentUploadState(_ target: AttachmentUploadTarget) async throws -> AttachmentUploadState {
+        throw SyncTransportError.invalidRequest("this transport doesn't carry attachments")
+    }
+
+    /// A transport that carries no files: every attachment request fails.
+    public func uploadAttachment(_ target: AttachmentUploadTarget, offset: Int64, bytes: Data) async throws -> AttachmentUploadState {
+        throw SyncTransportError.invalidRequest("this transport doesn't carry attachments")
+    }
+
+    /// A transport that carries no files: every attachment request fails.
+    public func downloadAttachment(_ attachment: SyncAttachment, subset: String, range: Range<Int64>) async throws -> Data {
+        throw SyncTransportError.invalidRequest("this transport doesn't carry attachments")
     }
 }
 

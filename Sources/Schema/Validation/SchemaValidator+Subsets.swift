@@ -156,7 +156,7 @@ extension SchemaValidator {
         }
         var maxAttachmentSize: Int64?
         if let sizeSyntax = syntax.maxAttachmentSize {
-            if let size = Self.byteCount(sizeSyntax.value), size > 0, size <= Attachment.maximumSize {
+            if let size = Self.byteCount(sizeSyntax.value), size > 0, size <= SyncAttachment.maximumSize {
                 maxAttachmentSize = size
             } else {
                 diagnostics.append(Rules.InvalidValue.diagnostic(

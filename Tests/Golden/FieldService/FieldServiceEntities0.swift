@@ -50,7 +50,7 @@ public struct WorkOrder: UpdatableSyncEntity, Codable, Sendable, Hashable {
 
     /// A photo of the job; the file travels beside the row
     /// - Remark: Generated from entities.WorkOrder.photo (syncwright.yaml)
-    public var photo: Attachment?
+    public var photo: SyncAttachment?
 
     /// `customer.name`, read-only: kept current by the server.
     /// - Remark: Generated from subsets.technician.entities.WorkOrder.include.customerName (syncwright.yaml)
@@ -67,7 +67,7 @@ public struct WorkOrder: UpdatableSyncEntity, Codable, Sendable, Hashable {
     public private(set) var updatedAt: Date? = nil
 
     /// Creates a value; includes are filled in by the server.
-    public init(id: UUID, number: Int, customerId: UUID, assigneeId: UUID? = nil, status: Status = .open, scheduledFor: SyncDate? = nil, notes: String? = nil, signature: Data? = nil, photo: Attachment? = nil, customerName: String? = nil, customerPhone: String? = nil) {
+    public init(id: UUID, number: Int, customerId: UUID, assigneeId: UUID? = nil, status: Status = .open, scheduledFor: SyncDate? = nil, notes: String? = nil, signature: Data? = nil, photo: SyncAttachment? = nil, customerName: String? = nil, customerPhone: String? = nil) {
         self.id = id
         self.number = number
         self.customerId = customerId

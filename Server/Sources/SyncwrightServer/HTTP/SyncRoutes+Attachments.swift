@@ -31,7 +31,7 @@ extension SyncRoutes {
         return value
     }
 
-    private func uploadTarget(_ request: Request, _ context: SyncRequestContext) async throws -> (AttachmentUploadTarget, String, [String: JSONValue]) {
+    private func uploadTarget(_ request: Request, _ context: SyncRequestContext) async throws -> (ServerUpload, String, [String: JSONValue]) {
         let claims = try await claims(request)
         let subset = try query(request, "subset")
         let target = try service.uploadTarget(

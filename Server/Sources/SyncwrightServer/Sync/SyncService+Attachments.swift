@@ -5,26 +5,13 @@ import SyncwrightSchema
 
 /// Where an upload is going: an attachment field of an entity the caller may write in
 /// a subset, and the reference's size.
-struct AttachmentUploadTarget: Sendable {
+struct ServerUpload: Sendable {
     /// The file's hash, 64 lower-case hex digits.
     let sha256: String
     /// The size the reference names.
     let size: Int64
     /// The server's name of the caller's upload of it.
     let upload: String
-}
-
-/// What the server holds of an upload: the file whole (`stored`) or `offset` bytes of it.
-public struct AttachmentUploadState: Codable, Sendable, Hashable {
-    /// Whether the file is stored: nothing more to send.
-    public var stored: Bool
-    /// How many bytes the server has; the next piece starts there.
-    public var offset: Int64
-
-    public init(stored: Bool, offset: Int64) {
-        self.stored = stored
-        self.offset = offset
-    }
 }
 
 /// What ``SyncService/collectAttachments(before:)`` removed.
@@ -46,7 +33,7 @@ extension SyncService {
 
     /// A hash from a request path, or a `422`.
     static func attachmentHash(_ text: String) throws(ProtocolError) -> String {
-        guard let hash = Attachment.canonicalHash(text) else {
+        guard let hash = SyncAttachment.canonicalHash(text) else {
             throw ProtocolError.invalidRequest("\"\(text.prefix(80))\" is not a SHA-256: 64 hex digits")
         }
         return hash
@@ -58,7 +45,7 @@ extension SyncService {
     func uploadTarget(
         sha256: String, size: Int64, subsetName: String, entity entityName: String, field fieldName: String,
         claims: [String: JSONValue]
-    ) throws(ProtocolError) -> AttachmentUploadTarget {
+    ) throws(ProtocolError) -> ServerUpload {
         _ = try attachmentStorage()
         let hash = try Self.attachmentHash(sha256)
         guard let served = currentSubsets[subsetName] else {
@@ -73,8 +60,8 @@ extension SyncService {
             throw ProtocolError(status: 403, code: "upload_forbidden",
                                 message: "\(fieldName.prefix(80)) is not an attachment field of \(entityName) in the \(subsetName) subset")
         }
-        guard (0...Attachment.maximumSize).contains(size) else {
-            throw ProtocolError.invalidRequest("size must be a number of bytes from 0 to \(Attachment.maximumSize)")
+        guard (0...SyncAttachment.maximumSize).contains(size) else {
+            throw ProtocolError.invalidRequest("size must be a number of bytes from 0 to \(SyncAttachment.maximumSize)")
         }
         let limit = min(plan.subsetEntity.maxAttachmentSize ?? maximumAttachmentSize, maximumAttachmentSize)
         guard size <= limit else {
@@ -83,14 +70,14 @@ extension SyncService {
         }
         // Each caller's upload is its own, so nobody learns of another's upload in progress.
         let owner = owner(served.subset, parameters, claims: claims)
-        return AttachmentUploadTarget(sha256: hash, size: size, upload: "\(hash)-\(size)-\(owner)")
+        return ServerUpload(sha256: hash, size: size, upload: "\(hash)-\(size)-\(owner)")
     }
 
     /// How much of the upload the server has. A file stored already counts as stored
     /// only when a row the caller may see references it; otherwise the caller sends the
     /// bytes like anyone else (they are checked, then dropped: nothing is stored twice),
     /// so the answer never tells whether someone else stored a file.
-    func uploadState(_ target: AttachmentUploadTarget, subsetName: String, claims: [String: JSONValue]) async throws -> AttachmentUploadState {
+    func uploadState(_ target: ServerUpload, subsetName: String, claims: [String: JSONValue]) async throws -> AttachmentUploadState {
         let storage = try attachmentStorage()
         if try await storage.storedSize(of: target.sha256) == target.size,
            try await isVisible(target.sha256, subsetName: subsetName, claims: claims, forDownload: false) {
@@ -106,7 +93,7 @@ extension SyncService {
     ///   stands; `413` when the piece runs past the size; `422 hash_mismatch` when the
     ///   finished bytes aren't the hash's (the upload is dropped).
     func appendUpload<Pieces: AsyncSequence>(
-        _ target: AttachmentUploadTarget, offset: Int64, pieces: Pieces
+        _ target: ServerUpload, offset: Int64, pieces: Pieces
     ) async throws -> AttachmentUploadState where Pieces.Element == Data {
         let storage = try attachmentStorage()
         guard uploadsInProgress.withValue({ $0.insert(target.upload).inserted }) else {
@@ -167,7 +154,7 @@ extension SyncService {
             throw ProtocolError.invalidRequest("unknown subset \"\(subsetName.prefix(80))\"")
         }
         let parameters = try parameters(served.subset, claims: claims)
-        let prefix = Attachment.hashPrefix + hash
+        let prefix = SyncAttachment.hashPrefix + hash
         for entry in served.subset.entities {
             guard let plan = served.plans[entry.entityName], !(forDownload && entry.attachmentDownload == .never) else { continue }
             let fields = plan.entity.fields.filter { plan.selectedFields[$0.name] != nil && $0.type == .scalar(.attachment) }
@@ -205,7 +192,7 @@ extension SyncService {
             guard let plan = plans[op.entity], let fields = fieldsByEntity[op.entity], let values = op.values else { continue }
             for field in fields {
                 let name = field.name
-                guard let text = values[name]?.stringValue, let reference = Attachment(referenceText: text) else { continue }
+                guard let text = values[name]?.stringValue, let reference = SyncAttachment(referenceText: text) else { continue }
                 let limit = min(plan.subsetEntity.maxAttachmentSize ?? maximumAttachmentSize, maximumAttachmentSize)
                 if reference.size > limit {
                     refusals[op.opId] = ("attachment_too_large", "\(name) takes files of at most \(limit) bytes; this one has \(reference.size)")
@@ -236,7 +223,7 @@ extension SyncService {
             entity.fields.filter { $0.type == .scalar(.attachment) }.map { (entity.tableName, $0.columnName) }
         }
         for (hash, storedAt) in try await storage.storedFiles() where storedAt < date {
-            let prefix = Attachment.hashPrefix + hash
+            let prefix = SyncAttachment.hashPrefix + hash
             var referenced = false
             for (table, column) in columns {
                 var builder = SQLBuilder(dialect)

@@ -11,7 +11,7 @@ import Foundation
 /// for example `sha256:9f86d081…0a08 48213 image/jpeg`. The content hash names the
 /// file, so the same bytes are stored once however many rows reference them, and a
 /// file can be checked against its reference after any transfer.
-public struct Attachment: Sendable, Hashable, Codable, CustomStringConvertible {
+public struct SyncAttachment: Sendable, Hashable, Codable, CustomStringConvertible {
     /// The SHA-256 of the content, 64 lower-case hex digits.
     public let sha256: String
     /// The content's length in bytes.
@@ -84,7 +84,7 @@ public struct Attachment: Sendable, Hashable, Codable, CustomStringConvertible {
 
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
-        guard let reference = Attachment(referenceText: text) else {
+        guard let reference = SyncAttachment(referenceText: text) else {
             throw DecodingError.dataCorrupted(.init(
                 codingPath: decoder.codingPath, debugDescription: "'\(text)' is not an attachment reference"))
         }
@@ -94,6 +94,21 @@ public struct Attachment: Sendable, Hashable, Codable, CustomStringConvertible {
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(referenceText)
+    }
+}
+
+/// What the server holds of an upload (`GET` and `PUT /v1/attachments/{sha256}/upload`):
+/// the file whole (`stored`) or its first `offset` bytes.
+public struct AttachmentUploadState: Codable, Sendable, Hashable {
+    /// Whether the file is stored: nothing more to send.
+    public var stored: Bool
+    /// How many bytes the server has; the next piece starts there.
+    public var offset: Int64
+
+    /// Creates a state.
+    public init(stored: Bool, offset: Int64) {
+        self.stored = stored
+        self.offset = offset
     }
 }
 

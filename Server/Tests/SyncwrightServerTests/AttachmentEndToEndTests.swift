@@ -1,0 +1,199 @@
+import Crypto
+import Foundation
+import Syncwright
+@testable import SyncwrightServer
+import Testing
+
+/// Devices with attachments against the real server over loopback: files uploaded
+/// before the changes that need them, downloaded by a second device, resumed after an
+/// interruption, and never in the way of changes that don't need them.
+@Suite("Attachments end to end")
+struct AttachmentEndToEndTests {
+    static let customer = UUID(uuidString: FieldService.id("c", 1))!
+
+    static func newOrder(_ device: Device, number: Int, photo: SyncAttachment?) async throws -> UUID {
+        let id = UUID()
+        try await device.insert("WorkOrder", [
+            "id": id.databaseValue, "number": number.databaseValue, "customerId": customer.databaseValue,
+            "assigneeId": UUID(uuidString: FieldService.ann)!.databaseValue, "status": "open".databaseValue,
+            "photo": photo?.databaseValue ?? .null,
+        ])
+        return id
+    }
+
+    @Test(arguments: DatabaseKind.allCases)
+    func aLargeFileAndAHundredSmallOnesReachTheServerAndASecondDevice(_ kind: DatabaseKind) async throws {
+        let server = try await LiveServer.start(kind)
+        try await FieldService.seed(server.database)
+        let phone = try await Device(server: server, claims: FieldService.annClaims)
+        let tablet = try await Device(server: server, claims: FieldService.annClaims)
+        try await phone.engine.sync()
+
+        let large = AttachmentEndpointTests.bytes(20 << 20, seed: 5)
+        let video = try phone.store.importAttachment(large, mediaType: "video/mp4")
+        #expect(video.size == Int64(large.count))
+        #expect(video.sha256 == AttachmentEndpointTests.hash(large), "the device's hash is the server's")
+        try await phone.update("WorkOrder", id: FieldService.id("e", 1), ["photo": video.databaseValue])
+        var small: [UUID: Data] = [:]
+        for number in 0..<100 {
+            let bytes = AttachmentEndpointTests.bytes(2_000 + number, seed: UInt8(number))
+            let photo = try phone.store.importAttachment(bytes, mediaType: "image/jpeg")
+            small[try await Self.newOrder(phone, number: 5_000 + number, photo: photo)] = bytes
+        }
+
+        let report = try await phone.engine.sync()
+        #expect(report.attachmentsUploaded == 101)
+        #expect(report.pushed == 101)
+        #expect(report.rejected == 0)
+        #expect(try await phone.store.pendingChangeCount() == 0)
+        let stored = try await server.service.attachments?.storedFiles()
+        #expect(stored?.count == 101)
+        let onServer = try await server.database.read(
+            "SELECT count(*) FROM work_orders WHERE photo IS NOT NULL", []).first?.first?.integer
+        #expect(onServer == 101)
+
+        let pulled = try await tablet.engine.sync()
+        #expect(pulled.attachmentsDownloaded == 101, "the technician's subset downloads its photos eagerly")
+        let url = try #require(tablet.store.fileURL(for: video))
+        #expect(try Data(contentsOf: url) == large)
+        for (id, bytes) in small.prefix(5) {
+            let text = try #require(try tablet.value("work_orders", "photo", id: id.uuidString)?.storage)
+            guard case .string(let reference) = text, let attachment = SyncAttachment(referenceText: reference) else {
+                Issue.record("no photo on \(id)")
+                continue
+            }
+            #expect(try Data(contentsOf: try #require(tablet.store.fileURL(for: attachment))) == bytes)
+        }
+        // Nothing left to move: a second sync transfers nothing.
+        let again = try await tablet.engine.sync()
+        #expect(again.attachmentsDownloaded == 0)
+        await server.stop()
+    }
+
+    @Test(arguments: DatabaseKind.allCases)
+    func anInterruptedTransferResumesWhereItStopped(_ kind: DatabaseKind) async throws {
+        let server = try await LiveServer.start(kind)
+        try await FieldService.seed(server.database)
+        let failing = Locked(true)
+        let counter = Locked<Int64>(0)
+        let phone = try await Device(server: server, claims: FieldService.annClaims,
+                                     transport: { CuttingTransport(base: $0, failAfterPieces: 3, failing: failing, bytesSent: counter) },
+                                     attachmentPieceSize: 256 << 10)
+        try await phone.engine.sync()
+        let bytes = AttachmentEndpointTests.bytes(3 << 20, seed: 77)
+        let photo = try phone.store.importAttachment(bytes, mediaType: "image/png")
+        try await phone.update("WorkOrder", id: FieldService.id("e", 1), ["photo": photo.databaseValue, "notes": "valve".databaseValue])
+        // A change that needs no file goes through while the photo can't.
+        let line = UUID()
+        try await phone.insert("WorkOrderLine", ["id": line.databaseValue, "workOrderId": UUID(uuidString: FieldService.id("e", 1))!.databaseValue,
+                                                 "productId": UUID(uuidString: FieldService.id("d", 1))!.databaseValue,
+                                                 "quantity": 1.databaseValue])
+        await #expect(throws: SyncFailure.self) { try await phone.engine.sync() }
+        let lines = try await server.database.read("SELECT count(*) FROM work_order_lines", []).first?.first?.integer
+        #expect(lines == 3, "the line didn't wait for the photo")
+        #expect(try await phone.store.pendingChangeCount() == 1, "the order's change waits for its file")
+        let notes = try await server.database.read("SELECT notes FROM work_orders WHERE number = 100", []).first?.first
+        #expect(notes == .null)
+        let sentBefore = counter.withValue { $0 }
+        #expect(sentBefore == 3 * 256 << 10)
+
+        failing.withValue { $0 = false }
+        let report = try await phone.engine.sync()
+        #expect(report.attachmentsUploaded == 1)
+        #expect(report.pushed == 1)
+        #expect(counter.withValue { $0 } == Int64(bytes.count), "every byte was sent once: the upload went on from the server's offset")
+        let stored = try await server.database.read("SELECT photo FROM work_orders WHERE number = 100", []).first?.first
+        #expect(stored?.text == photo.referenceText)
+
+        // A download cut off goes on from the bytes the device has.
+        let tabletCounter = Locked<Int64>(0)
+        let tabletFailing = Locked(true)
+        let tablet = try await Device(server: server, claims: FieldService.annClaims,
+                                      transport: { CuttingTransport(base: $0, failAfterPieces: 5, failing: tabletFailing, bytesSent: tabletCounter) },
+                                      attachmentPieceSize: 256 << 10)
+        await #expect(throws: SyncFailure.self) { try await tablet.engine.sync() }
+        #expect(tablet.store.fileURL(for: photo) == nil)
+        tabletFailing.withValue { $0 = false }
+        let second = try await tablet.engine.sync()
+        #expect(second.attachmentsDownloaded == 1)
+        #expect(tabletCounter.withValue { $0 } == Int64(bytes.count), "every byte was fetched once")
+        #expect(try Data(contentsOf: try #require(tablet.store.fileURL(for: photo))) == bytes)
+        await server.stop()
+    }
+
+    @Test(arguments: DatabaseKind.allCases)
+    func aFileTheServerRefusesSetsItsChangesAsideAndUnreferencedFilesGo(_ kind: DatabaseKind) async throws {
+        let server = try await LiveServer.start(service: try await FieldService.service(kind, maximumAttachmentSize: 64 << 10))
+        try await FieldService.seed(server.database)
+        let phone = try await Device(server: server, claims: FieldService.annClaims)
+        try await phone.engine.sync()
+        let big = try phone.store.importAttachment(AttachmentEndpointTests.bytes(100 << 10), mediaType: "image/jpeg")
+        let fine = try phone.store.importAttachment(AttachmentEndpointTests.bytes(10 << 10, seed: 3), mediaType: "image/jpeg")
+        let refusedOrder = try await Self.newOrder(phone, number: 7_001, photo: big)
+        _ = try await Self.newOrder(phone, number: 7_002, photo: fine)
+        let line = UUID()
+        try await phone.insert("WorkOrderLine", ["id": line.databaseValue, "workOrderId": refusedOrder.databaseValue,
+                                                 "productId": UUID(uuidString: FieldService.id("d", 1))!.databaseValue,
+                                                 "quantity": 1.databaseValue])
+        let report = try await phone.engine.sync()
+        #expect(report.attachmentsRefused == 1)
+        #expect(report.attachmentsUploaded == 1)
+        #expect(report.pushed == 1)
+        let groups = try phone.store.rejectedChangeGroups()
+        #expect(groups.count == 1)
+        #expect(groups.first?.cause.code == .attachmentRefused)
+        #expect(groups.first?.cause.reason.contains("65536") == true, "\(groups.first?.cause.reason ?? "")")
+        #expect(groups.first?.dependents.map(\.code) == [.dependsOnRejected], "the line needed the refused order")
+        #expect(try await phone.store.pendingChangeCount() == 0)
+
+        // Discarded, the big file is referenced by nothing and goes with the next collection.
+        for group in groups { try phone.store.discard(group.cause) }
+        #expect(phone.store.fileURL(for: big) != nil)
+        #expect(try await phone.store.collectAttachments(before: Date().addingTimeInterval(60)) == 1)
+        #expect(phone.store.fileURL(for: big) == nil)
+        #expect(phone.store.fileURL(for: fine) != nil, "still referenced by its order")
+        await server.stop()
+    }
+}
+
+/// Passes everything through, but while `failing` is set, the attachment piece after
+/// `failAfterPieces` fails with a network error every time; counts the file bytes sent
+/// or received.
+struct CuttingTransport: SyncTransport {
+    let base: any SyncTransport
+    let failAfterPieces: Int
+    let failing: Locked<Bool>
+    let bytesSent: Locked<Int64>
+    let pieces = Locked(0)
+
+    func push(_ request: PushRequest) async throws -> PushResponse { try await base.push(request) }
+    func pull(_ request: PullRequest) async throws -> PullResponse { try await base.pull(request) }
+    func schema() async throws -> SchemaResponse { try await base.schema() }
+    func attachmentUploadState(_ target: AttachmentUploadTarget) async throws -> AttachmentUploadState {
+        try await base.attachmentUploadState(target)
+    }
+
+    private func piece() throws {
+        let count = pieces.withValue { value -> Int in
+            value += 1
+            return value
+        }
+        if failing.withValue({ $0 }), count > failAfterPieces {
+            throw SyncTransportError.network("the connection dropped")
+        }
+    }
+
+    func uploadAttachment(_ target: AttachmentUploadTarget, offset: Int64, bytes: Data) async throws -> AttachmentUploadState {
+        try piece()
+        let state = try await base.uploadAttachment(target, offset: offset, bytes: bytes)
+        bytesSent.withValue { $0 += Int64(bytes.count) }
+        return state
+    }
+
+    func downloadAttachment(_ attachment: SyncAttachment, subset: String, range: Range<Int64>) async throws -> Data {
+        try piece()
+        let data = try await base.downloadAttachment(attachment, subset: subset, range: range)
+        bytesSent.withValue { $0 += Int64(data.count) }
+        return data
+    }
+}
