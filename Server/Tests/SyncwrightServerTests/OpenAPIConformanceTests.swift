@@ -14,11 +14,12 @@ struct OpenAPIConformanceTests {
         var exchanges: [[String: Any]] = []
         let server: LiveServer
 
-        mutating func send(_ method: String, _ path: String, token: String?, request: Any? = nil,
+        /// - Parameter route: The documented path, when `path` fills in its parameters.
+        mutating func send(_ method: String, _ path: String, route: String? = nil, token: String?, request: Any? = nil,
                            rawBody: Data? = nil, headers: [String: String] = [:]) async throws -> HTTPTests.Reply {
             let body = try rawBody ?? request.map { try JSONSerialization.data(withJSONObject: $0) }
             let reply = try await HTTPTests.send(server, method, path, token: token, headers: headers, body: body)
-            var exchange: [String: Any] = ["method": method, "path": path, "status": reply.status,
+            var exchange: [String: Any] = ["method": method, "path": route ?? path, "status": reply.status,
                                            "response": (try? JSONSerialization.jsonObject(with: reply.body)) ?? NSNull()]
             if let request { exchange["request"] = request }
             exchanges.append(exchange)
@@ -97,6 +98,47 @@ struct OpenAPIConformanceTests {
         #expect(try await recorder.send("POST", "/v1/push", token: ann, request: stalePush).status == 409)
         #expect(try await recorder.send("POST", "/v1/push", token: ann, rawBody: Data(#"{"ops": 1}"#.utf8)).status == 422)
         #expect(try await recorder.send("POST", "/v1/push", token: ann, rawBody: bomb, headers: ["Content-Encoding": "gzip"]).status == 413)
+
+        // Attachments: an upload in two pieces, a refused piece, the push, downloads.
+        let photo = AttachmentEndpointTests.bytes(40_000)
+        let uploadRoute = "/v1/attachments/{sha256}/upload", fileRoute = "/v1/attachments/{sha256}"
+        func upload(_ data: Data = photo, entity: String = "WorkOrder", size: Int? = nil, offset: Int? = nil) -> String {
+            AttachmentEndpointTests.uploadPath(data, entity: entity, size: size, offset: offset)
+        }
+        #expect(try await recorder.send("GET", upload(), route: uploadRoute, token: ann).status == 200)
+        #expect(try await recorder.send("GET", upload(), route: uploadRoute, token: nil).status == 401)
+        #expect(try await recorder.send("GET", upload(entity: "Customer"), route: uploadRoute, token: ann).status == 403)
+        #expect(try await recorder.send("GET", upload(size: 30 << 20), route: uploadRoute, token: ann).status == 413)
+        #expect(try await recorder.send("GET", upload().replacingOccurrences(of: "&size=", with: "&size=x"), route: uploadRoute,
+                                        token: ann).status == 422)
+        #expect(try await recorder.send("PUT", upload(offset: 0), route: uploadRoute, token: ann, rawBody: photo.prefix(10_000)).status == 200)
+        #expect(try await recorder.send("PUT", upload(offset: 0), route: uploadRoute, token: ann, rawBody: photo).status == 409)
+        #expect(try await recorder.send("PUT", upload(offset: 10_000), route: uploadRoute, token: ann, rawBody: photo,
+                                        headers: ["Content-Encoding": "gzip"]).status == 415)
+        var wrong = photo
+        wrong[20_000] ^= 1
+        #expect(try await recorder.send("PUT", upload(offset: 10_000), route: uploadRoute, token: ann,
+                                        rawBody: wrong.dropFirst(10_000)).status == 422)
+        #expect(try await recorder.send("PUT", upload(offset: 0), route: uploadRoute, token: ann, rawBody: photo).status == 200)
+        let photoPush: [String: Any] = ["clientId": "openapi-photo", "subset": "technician", "schemaHash": hash, "ops": [
+            ["opId": "p1", "entity": "WorkOrder", "kind": "insert", "key": FieldService.id("5", 9),
+             "values": ["id": FieldService.id("5", 9), "number": 9, "customerId": FieldService.id("c", 1),
+                        "assigneeId": FieldService.ann, "photo": AttachmentEndpointTests.reference(photo)]],
+            ["opId": "p2", "entity": "WorkOrder", "kind": "insert", "key": FieldService.id("5", 10),
+             "values": ["id": FieldService.id("5", 10), "number": 10, "customerId": FieldService.id("c", 1),
+                        "assigneeId": FieldService.ann, "photo": AttachmentEndpointTests.reference(wrong)]],
+        ]]
+        let photoResults = try await recorder.send("POST", "/v1/push", token: ann, request: photoPush).json["results"] as? [[String: Any]]
+        #expect(photoResults?.compactMap { $0["code"] as? String } == ["attachment_missing"])
+        let download = "/v1/attachments/\(AttachmentEndpointTests.hash(photo))?subset=technician"
+        let whole = try await recorder.send("GET", download, route: fileRoute, token: ann)
+        #expect(whole.status == 200)
+        #expect(whole.body == photo)
+        #expect(try await recorder.send("GET", download, route: fileRoute, token: ann, headers: ["Range": "bytes=0-99"]).status == 206)
+        #expect(try await recorder.send("GET", download, route: fileRoute, token: ann, headers: ["Range": "bytes=50000-"]).status == 416)
+        #expect(try await recorder.send("GET", download, route: fileRoute, token: bobToken).status == 404)
+        #expect(try await recorder.send("GET", download, route: fileRoute, token: nil).status == 401)
+        #expect(try await recorder.send("GET", "/v1/attachments/nothex?subset=technician", route: fileRoute, token: ann).status == 422)
         await server.stop()
 
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("openapi-exchanges-\(UUID().uuidString).json")
