@@ -26,7 +26,9 @@ extension SyncStore {
     /// a row's `attachment` field. The copy is hashed as it is made, never read whole
     /// into memory; the same bytes added twice are kept once.
     ///
-    /// - Parameter mediaType: `type/subtype`, such as `image/jpeg`.
+    /// - Parameters:
+    ///   - source: The file to add; it is copied, and may be removed afterwards.
+    ///   - mediaType: `type/subtype`, such as `image/jpeg`.
     /// - Throws: ``SyncStoreError/invalidAttachment(_:)`` for a media type that isn't
     ///   one; the file system's error when the file can't be read or copied.
     public func importAttachment(contentsOf source: URL, mediaType: String) throws -> SyncAttachment {

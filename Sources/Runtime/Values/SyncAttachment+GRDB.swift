@@ -1,6 +1,6 @@
 import GRDB
 
-/// An `attachment` column holds the reference's text (``SyncAttachment/referenceText``),
+/// An `attachment` column holds the reference's text (`referenceText`),
 /// exactly as pulled rows store it.
 extension SyncAttachment: DatabaseValueConvertible {
     public var databaseValue: DatabaseValue { referenceText.databaseValue }

@@ -11,8 +11,9 @@ struct FieldServiceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fieldservice",
         abstract: "A technician's device: work orders kept offline, synced with a Syncwright server.",
-        subcommands: [List.self, Show.self, Edit.self, Complete.self, AddLine.self, NewOrder.self, Products.self, Sync.self, Status.self,
-                      Conflicts.self, Rejected.self, Why.self, Seed.self, Reassign.self, Restock.self]
+        subcommands: [List.self, Show.self, Edit.self, Complete.self, AddLine.self, NewOrder.self, Attach.self, Photo.self, Products.self,
+                      Sync.self, Status.self, Conflicts.self, Rejected.self, Why.self, Seed.self, Reassign.self, Restock.self,
+                      OfficePhoto.self]
     )
 }
 
@@ -95,6 +96,10 @@ struct Show: ParsableCommand {
         print("customer:  \(order.customerName ?? "?")\(order.customerPhone.map { ", \($0)" } ?? "")")
         if let date = order.scheduledFor { print("scheduled: \(date)") }
         if let notes = order.notes { print("notes:     \(notes)") }
+        if let photo = order.photo {
+            let here = store.fileURL(for: photo) != nil ? "on this device" : "not downloaded (`fieldservice photo \(number)` fetches it)"
+            print("photo:     \(byteText(photo.size)) \(photo.mediaType), \(here)")
+        }
         for line in lines { print("  \(line.quantity) × \(line.productName ?? "?")") }
     }
 }
@@ -218,6 +223,9 @@ struct Sync: AsyncParsableCommand {
                 switch status.activity {
                 case .pushing(let done, let total): line = "pushed \(done)/\(total)"
                 case .pulling(let unit, let done, _) where done > 0: line = "pulled \(done) (\(unit))"
+                case .transferring(let files):
+                    let verb = files.direction == .upload ? "uploading" : "downloading"
+                    line = "\(verb) file \(files.filesDone + 1) of \(files.filesTotal): \(byteText(files.bytesTotal)) in all"
                 case .retrying(let retry):
                     line = "attempt \(retry.failedAttempt) of \(retry.maximumAttempts) failed (\(retry.failure.message)); trying again"
                 default: continue
@@ -232,6 +240,10 @@ struct Sync: AsyncParsableCommand {
             progress.cancel()
             let pulled = report.pulled.values.reduce(0, +)
             print("synced: \(report.pushed) pushed, \(report.conflicts) conflicts, \(report.rejected) rejected, \(pulled) pulled")
+            if report.attachmentsUploaded + report.attachmentsDownloaded + report.attachmentsRefused > 0 {
+                print("files: \(report.attachmentsUploaded) uploaded, \(report.attachmentsDownloaded) downloaded"
+                    + (report.attachmentsRefused > 0 ? ", \(report.attachmentsRefused) refused" : ""))
+            }
             let rejected = Dictionary(try store.rejectedChanges().map { ($0.opID, $0) }, uniquingKeysWith: { first, _ in first })
             for change in report.changes {
                 switch change.outcome {
