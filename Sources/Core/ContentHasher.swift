@@ -14,9 +14,8 @@ public struct ContentHasher: Sendable {
         0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
     ]
 
-    private var state: [UInt32] = [
-        0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
-    ]
+    private var h0: UInt32 = 0x6a09e667, h1: UInt32 = 0xbb67ae85, h2: UInt32 = 0x3c6ef372, h3: UInt32 = 0xa54ff53a
+    private var h4: UInt32 = 0x510e527f, h5: UInt32 = 0x9b05688c, h6: UInt32 = 0x1f83d9ab, h7: UInt32 = 0x5be0cd19
     /// Bytes of an incomplete 64-byte block.
     private var pending: [UInt8] = []
     /// Every byte fed so far.
@@ -71,8 +70,9 @@ public struct ContentHasher: Sendable {
             for start in stride(from: 0, to: raw.count, by: 64) { copy.compress(raw.baseAddress! + start) }
         }
         let digits = Array("0123456789abcdef".utf8)
+        let words = [copy.h0, copy.h1, copy.h2, copy.h3, copy.h4, copy.h5, copy.h6, copy.h7]
         return String(unsafeUninitializedCapacity: 64) { target in
-            for (index, word) in copy.state.enumerated() {
+            for (index, word) in words.enumerated() {
                 for nibble in 0..<8 {
                     target[index * 8 + nibble] = digits[Int((word >> UInt32(28 - nibble * 4)) & 0xF)]
                 }
@@ -85,30 +85,33 @@ public struct ContentHasher: Sendable {
     private mutating func compress(_ block: UnsafeRawPointer) {
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { words in
             for index in 0..<16 {
-                let base = index * 4
-                words[index] = UInt32(block.load(fromByteOffset: base, as: UInt8.self)) << 24
-                    | UInt32(block.load(fromByteOffset: base + 1, as: UInt8.self)) << 16
-                    | UInt32(block.load(fromByteOffset: base + 2, as: UInt8.self)) << 8
-                    | UInt32(block.load(fromByteOffset: base + 3, as: UInt8.self))
+                words[index] = UInt32(bigEndian: block.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self))
             }
             for index in 16..<64 {
-                let w15 = words[index - 15], w2 = words[index - 2]
+                let w15 = words[index &- 15], w2 = words[index &- 2]
                 let s0 = Self.rotate(w15, 7) ^ Self.rotate(w15, 18) ^ (w15 >> 3)
                 let s1 = Self.rotate(w2, 17) ^ Self.rotate(w2, 19) ^ (w2 >> 10)
-                words[index] = words[index - 16] &+ s0 &+ words[index - 7] &+ s1
+                words[index] = words[index &- 16] &+ s0 &+ words[index &- 7] &+ s1
             }
             Self.roundConstants.withUnsafeBufferPointer { constants in
-                var (a, b, c, d, e, f, g, h) = (state[0], state[1], state[2], state[3], state[4], state[5], state[6], state[7])
+                var a = h0, b = h1, c = h2, d = h3, e = h4, f = h5, g = h6, h = h7
                 for index in 0..<64 {
                     let s1 = Self.rotate(e, 6) ^ Self.rotate(e, 11) ^ Self.rotate(e, 25)
                     let choice = (e & f) ^ (~e & g)
                     let temp1 = h &+ s1 &+ choice &+ constants[index] &+ words[index]
                     let s0 = Self.rotate(a, 2) ^ Self.rotate(a, 13) ^ Self.rotate(a, 22)
                     let majority = (a & b) ^ (a & c) ^ (b & c)
-                    (h, g, f, e, d, c, b, a) = (g, f, e, d &+ temp1, c, b, a, temp1 &+ s0 &+ majority)
+                    h = g
+                    g = f
+                    f = e
+                    e = d &+ temp1
+                    d = c
+                    c = b
+                    b = a
+                    a = temp1 &+ s0 &+ majority
                 }
-                state[0] &+= a; state[1] &+= b; state[2] &+= c; state[3] &+= d
-                state[4] &+= e; state[5] &+= f; state[6] &+= g; state[7] &+= h
+                h0 &+= a; h1 &+= b; h2 &+= c; h3 &+= d
+                h4 &+= e; h5 &+= f; h6 &+= g; h7 &+= h
             }
         }
     }

@@ -134,6 +134,20 @@ enum PeakMemory {
         #endif
     }
 
+    /// The process's resident memory now.
+    static func currentBytes() -> Int {
+        #if os(Linux)
+        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+           let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "") {
+            return kilobytes * 1024
+        }
+        return 0
+        #else
+        return residentBytes()
+        #endif
+    }
+
     /// Starts a new peak at the current resident size (Linux: `/proc/self/clear_refs`),
     /// so the next figure is one benchmark's own.
     static func reset() {

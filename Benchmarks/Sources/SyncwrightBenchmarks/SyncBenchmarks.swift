@@ -36,7 +36,8 @@ enum SyncBenchmarks {
         // SYNCWRIGHT_BENCH_SERVER_LOG=info shows each request and its time.
         logger.logLevel = ProcessInfo.processInfo.environment["SYNCWRIGHT_BENCH_SERVER_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .error
         let model = try SyncServer.loadSchema(schema)
-        let service = SyncService(schema: model, database: try SQLiteServerDatabase(path: database), logger: logger)
+        let service = SyncService(schema: model, database: try SQLiteServerDatabase(path: database), logger: logger,
+                                  attachments: try FileAttachmentStorage(directory: URL(fileURLWithPath: database + ".attachments")))
         try await service.prepare()
         let app = SyncServer.application(service: service, verifier: try await TokenVerifier.hmac(secret: secret),
                                          host: "127.0.0.1", port: 0, logger: logger) { port in

@@ -18,7 +18,7 @@ if CommandLine.arguments.count == 4, CommandLine.arguments[1] == "--serve" {
 }
 
 let smoke = CommandLine.arguments.contains("--smoke")
-/// `--only sync` (or apply, decode, users, rules, validate, generate, compile) runs one group.
+/// `--only sync` (or apply, decode, users, attachments, rules, validate, generate, compile) runs one group.
 let only: String? = CommandLine.arguments.firstIndex(of: "--only").flatMap {
     $0 + 1 < CommandLine.arguments.count ? CommandLine.arguments[$0 + 1] : nil
 }
@@ -54,6 +54,10 @@ func runBenchmarks() async throws -> BenchmarkRunner {
     if selected("users") {
         try await BucketBenchmarks.run(&runner, users: smoke ? 1_000 : 10_000, rowsPerUser: smoke ? 20 : 100,
                                        othersChanges: smoke ? 1_000 : 10_000, checkTargets: checkTargets && !smoke)
+    }
+    if selected("attachments") {
+        try await AttachmentBenchmarks.run(&runner, files: smoke ? 10 : 100, fileSize: smoke ? 256 << 10 : 2 << 20,
+                                           checkTargets: checkTargets && !smoke)
     }
     if selected("rules") {
         try await RuleBenchmarks.run(&runner, lines: smoke ? 2_000 : 20_000)

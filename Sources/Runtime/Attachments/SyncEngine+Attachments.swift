@@ -145,6 +145,8 @@ extension SyncEngine {
             _ = FileManager.default.createFile(atPath: partial.path, contents: nil)
             offset = 0
         }
+        // The hash goes along with the bytes: those already here first, then each piece.
+        var hasher = offset > 0 ? try SyncStore.hasher(of: partial) : ContentHasher()
         let handle = try FileHandle(forWritingTo: partial)
         defer { try? handle.close() }
         try handle.seekToEnd()
@@ -158,10 +160,11 @@ extension SyncEngine {
                 throw SyncTransportError.invalidResponse("the server sent \(piece.count) bytes for \(range.count) asked")
             }
             try handle.write(contentsOf: piece)
+            hasher.update(piece)
             offset += Int64(piece.count)
         }
         try handle.close()
-        try store.finishDownload(attachment)
+        try store.finishDownload(attachment, sha256: hasher.finalize(), size: hasher.byteCount)
         progress(attachment.size)
     }
 }

@@ -174,11 +174,11 @@ extension SyncStore {
         return attachmentsDirectory.appending(path: attachment.sha256 + ".part")
     }
 
-    /// Checks a finished download against its hash; on a match it becomes the file,
-    /// otherwise it is dropped and the error says so.
-    func finishDownload(_ attachment: SyncAttachment) throws {
+    /// Checks a finished download (its bytes' hash and size, taken as they arrived)
+    /// against the reference; on a match it becomes the file, otherwise it is dropped
+    /// and the error says so.
+    func finishDownload(_ attachment: SyncAttachment, sha256 hash: String, size: Int64) throws {
         let partial = try partialDownloadURL(attachment)
-        let (hash, size) = try Self.hashFile(partial)
         guard hash == attachment.sha256, size == attachment.size else {
             try? FileManager.default.removeItem(at: partial)
             throw SyncStoreError.invalidAttachment("the downloaded bytes hash to \(hash), not \(attachment.sha256); the download was dropped")
@@ -191,15 +191,15 @@ extension SyncStore {
         }
     }
 
-    /// The SHA-256 and size of a file, read a piece at a time.
-    static func hashFile(_ url: URL) throws -> (sha256: String, size: Int64) {
+    /// A hasher fed with a file's bytes, read a piece at a time.
+    static func hasher(of url: URL) throws -> ContentHasher {
         let input = try FileHandle(forReadingFrom: url)
         defer { try? input.close() }
         var hasher = ContentHasher()
         while let piece = try input.read(upToCount: attachmentPieceSize), !piece.isEmpty {
             hasher.update(piece)
         }
-        return (hasher.finalize(), hasher.byteCount)
+        return hasher
     }
 
     static func fileSize(_ url: URL) -> Int64? {
