@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Syncwright
+import SyncwrightSchema
 @testable import SyncwrightServer
 import Testing
 
@@ -195,5 +196,74 @@ struct CuttingTransport: SyncTransport {
         let data = try await base.downloadAttachment(attachment, subset: subset, range: range)
         bytesSent.withValue { $0 += Int64(data.count) }
         return data
+    }
+}
+
+/// `attachments: on-demand` and `never`, on a schema of their own.
+@Suite("Attachments on demand and never")
+struct AttachmentDownloadModeTests {
+    static let schema = """
+        syncwright: 1
+        name: Shop
+        entities:
+          Item:
+            fields: { id: uuid, owner: uuid, picture: attachment? }
+          Receipt:
+            fields: { id: uuid, owner: uuid, scan: attachment? }
+        subsets:
+          clerk:
+            parameters: { userId: { claim: sub, type: uuid } }
+            entities:
+              Item: { rows: owner == $userId, access: read-write }
+              Receipt: { rows: owner == $userId, access: read-write, attachments: never }
+        """
+
+    static func device(_ server: LiveServer, _ model: SchemaModel, user: String) async throws -> (SyncStore, SyncEngine) {
+        let folder = FileManager.default.temporaryDirectory.appending(path: "syncwright-shop-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let store = try SyncStore(path: folder.appending(path: "device.sqlite").path, model: SyncModel(schema: model, subset: "clerk"))
+        let token = try await LiveServer.token(["sub": .string(user)])
+        let engine = SyncEngine(store: store, transport: HTTPSyncTransport(baseURL: server.baseURL, timeout: 20) { token },
+                                configuration: SyncConfiguration(syncOnStart: false, retry: RetryPolicy(maximumAttempts: 1)))
+        return (store, engine)
+    }
+
+    @Test(arguments: DatabaseKind.allCases)
+    func onDemandFilesComeWhenAskedAndNeverOnesNever(_ kind: DatabaseKind) async throws {
+        let model = try #require(SchemaLoader.load(SchemaFile(path: "shop.yaml", text: Self.schema)).model)
+        let service = SyncService(schema: model, database: try await TestDatabases.make(kind), logger: TestDatabases.logger,
+                                  attachments: try FieldService.attachmentStorage())
+        try await service.prepare()
+        let server = try await LiveServer.start(service: service)
+        let user = UUID().uuidString.lowercased()
+        let (register, registerEngine) = try await Self.device(server, model, user: user)
+        let pictureBytes = AttachmentEndpointTests.bytes(50_000, seed: 1), scanBytes = AttachmentEndpointTests.bytes(60_000, seed: 2)
+        let picture = try register.importAttachment(pictureBytes, mediaType: "image/png")
+        let scan = try register.importAttachment(scanBytes, mediaType: "application/pdf")
+        try await register.write { transaction in
+            try transaction.apply(LocalChange(entity: "Item", kind: .insert, values: [
+                "id": UUID().databaseValue, "owner": UUID(uuidString: user)!.databaseValue, "picture": picture.databaseValue]))
+            try transaction.apply(LocalChange(entity: "Receipt", kind: .insert, values: [
+                "id": UUID().databaseValue, "owner": UUID(uuidString: user)!.databaseValue, "scan": scan.databaseValue]))
+        }
+        let uploaded = try await registerEngine.sync()
+        #expect(uploaded.attachmentsUploaded == 2, "a device may upload a file for a field whose downloads are `never`")
+        #expect(uploaded.pushed == 2)
+
+        let (tablet, tabletEngine) = try await Self.device(server, model, user: user)
+        let pulled = try await tabletEngine.sync()
+        #expect(pulled.pulled.values.reduce(0, +) == 2)
+        #expect(pulled.attachmentsDownloaded == 0, "neither entity downloads during sync")
+        #expect(tablet.fileURL(for: picture) == nil)
+        let url = try await tabletEngine.attachment(for: picture)
+        #expect(try Data(contentsOf: url) == pictureBytes)
+        #expect(tablet.fileURL(for: picture) == url)
+        await #expect(throws: SyncTransportError.self) { try await tabletEngine.attachment(for: scan) }
+        #expect(tablet.fileURL(for: scan) == nil)
+        // Another user's device: no row of theirs references the picture.
+        let (_, strangerEngine) = try await Self.device(server, model, user: UUID().uuidString.lowercased())
+        _ = try await strangerEngine.sync()
+        await #expect(throws: SyncTransportError.self) { try await strangerEngine.attachment(for: picture) }
+        await server.stop()
     }
 }
