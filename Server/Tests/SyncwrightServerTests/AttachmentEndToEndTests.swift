@@ -95,6 +95,9 @@ struct AttachmentEndToEndTests {
         #expect(try await phone.store.pendingChangeCount() == 1, "the order's change waits for its file")
         let notes = try await server.database.read("SELECT notes FROM work_orders WHERE number = 100", []).first?.first
         #expect(notes == .null)
+        let why = try phone.store.explain(entity: "WorkOrder", key: UUID(uuidString: FieldService.id("e", 1))!.databaseValue)
+        #expect(why.filesToUpload.map(\.attachment) == [photo])
+        #expect(why.verdict.hasPrefix("waiting for its file (3145728 bytes, image/png) to upload; the last try failed:"), "\(why.verdict)")
         let sentBefore = counter.withValue { $0 }
         #expect(sentBefore == 3 * 256 << 10)
 

@@ -64,6 +64,10 @@ extension SyncEngine {
                     attachment, code: RefusalCode.attachmentRefused.rawValue,
                     reason: "the file \(upload.target.field) references can't be read on this device: \(error.description)")
                 report.attachmentsRefused += 1
+            } catch {
+                // Transient: the sync fails, and the next one goes on from the server's bytes.
+                try? await store.recordAttachmentError(attachment.sha256, SyncFailure(error).description)
+                throw error
             }
             done += attachment.size
             try await push(into: &report)

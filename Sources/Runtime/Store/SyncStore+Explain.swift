@@ -58,6 +58,17 @@ public struct SyncExplanation: Sendable, Hashable, CustomStringConvertible {
     public var lastSyncedAt: Date?
     /// Why the last sync failed, when it did (nil once one succeeds).
     public var lastSyncFailure: String?
+    /// Files the row references that the server doesn't have yet: its changes wait
+    /// for them to upload.
+    public var filesToUpload: [FileToUpload] = []
+
+    /// A file a row's change waits for.
+    public struct FileToUpload: Sendable, Hashable {
+        /// The file.
+        public var attachment: SyncAttachment
+        /// Why its last upload failed, if one did.
+        public var lastError: String?
+    }
 
     /// One line: where the row stands.
     public var verdict: String {
@@ -68,6 +79,10 @@ public struct SyncExplanation: Sendable, Hashable, CustomStringConvertible {
         if let failing = pendingChanges.first(where: { $0.failedAttempts > 0 }) {
             return "waiting to be pushed: \(failing.failedAttempts) sync\(failing.failedAttempts == 1 ? "" : "s") failed to deliver it"
                 + (failing.lastError.map { " (\($0))" } ?? "")
+        }
+        if let file = filesToUpload.first, !pendingChanges.isEmpty {
+            return "waiting for its file (\(file.attachment.size) bytes, \(file.attachment.mediaType)) to upload"
+                + (file.lastError.map { "; the last try failed: \($0)" } ?? "; it goes at the next sync")
         }
         if let lastSyncFailure, !pendingChanges.isEmpty { return "waiting to be pushed; the last sync failed: \(lastSyncFailure)" }
         if pendingChanges.contains(where: { $0.state == .inFlight }) { return "sent; the server's answer hasn't arrived yet" }
@@ -97,6 +112,9 @@ public struct SyncExplanation: Sendable, Hashable, CustomStringConvertible {
             if let base = change.baseVersion { line += ", made on version \(base)" }
             if change.failedAttempts > 0 { line += "; \(change.failedAttempts) failed, last: \(change.lastError ?? "unknown")" }
             lines.append(line)
+        }
+        for file in filesToUpload {
+            lines.append("  file to upload first: \(file.attachment.referenceText)" + (file.lastError.map { " (last try: \($0))" } ?? ""))
         }
         for refused in refusedChanges {
             lines.append("  refused \(refused.kind.rawValue) (\(refused.code)) on \(dates.string(from: refused.rejectedAt)): \(refused.reason)")
@@ -152,12 +170,26 @@ extension SyncStore {
             let pulledAt = try String.fetchOne(db, sql: "SELECT value FROM syncwright_metadata WHERE key = ?",
                                                arguments: ["pulledAt:" + descriptor.unit]).flatMap(Double.init)
             let updatedAt = local.flatMap { Date.fromDatabaseValue($0[1]) }
+            var files: [SyncExplanation.FileToUpload] = []
+            let attachmentColumns = descriptor.writableColumns.filter { $0.type == .attachment }
+            if !attachmentColumns.isEmpty, let values = try Row.fetchOne(db, sql: """
+                SELECT \(attachmentColumns.map(\.name.quotedDatabaseIdentifier).joined(separator: ", ")) \
+                FROM \(descriptor.tableName.quotedDatabaseIdentifier) WHERE \(descriptor.keyColumn.quotedDatabaseIdentifier) = ?
+                """, arguments: [key]) {
+                for index in attachmentColumns.indices {
+                    guard let attachment = SyncAttachment.fromDatabaseValue(values[index]),
+                          let record = try Row.fetchOne(db, sql: "SELECT lastError FROM syncwright_attachments WHERE sha256 = ? AND uploaded = 0",
+                                                        arguments: [attachment.sha256]) else { continue }
+                    files.append(SyncExplanation.FileToUpload(attachment: attachment, lastError: record["lastError"]))
+                }
+            }
             return SyncExplanation(
                 row: SyncRowID(entity: name, key: SyncKey(wireKey, type: descriptor.key.type)), unit: SyncUnit(descriptor.unit),
                 isStoredLocally: local != nil, version: local?[0], updatedAt: updatedAt, pendingChanges: pending,
                 refusedChanges: refused, conflicts: conflicts, overwrittenChanges: overwritten,
                 unitLastPulledAt: pulledAt.map(Date.init(timeIntervalSince1970:)), lastSyncedAt: try Self.lastSyncedAt(db),
-                lastSyncFailure: try String.fetchOne(db, sql: "SELECT value FROM syncwright_metadata WHERE key = 'lastSyncFailure'"))
+                lastSyncFailure: try String.fetchOne(db, sql: "SELECT value FROM syncwright_metadata WHERE key = 'lastSyncFailure'"),
+                filesToUpload: files)
         }
     }
 }
