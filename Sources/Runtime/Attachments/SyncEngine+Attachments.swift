@@ -134,8 +134,20 @@ extension SyncEngine {
         }
     }
 
-    /// One download, from where the partial file ends; checked against its hash.
+    /// One download, shared with a download of the same file already running.
     private func download(_ attachment: SyncAttachment, progress: @escaping @Sendable (Int64) -> Void) async throws {
+        if let running = attachmentDownloads[attachment.sha256] {
+            try await running.value
+            return
+        }
+        let task = Task { try await self.performDownload(attachment, progress: progress) }
+        attachmentDownloads[attachment.sha256] = task
+        defer { attachmentDownloads[attachment.sha256] = nil }
+        try await task.value
+    }
+
+    /// One download, from where the partial file ends; checked against its hash.
+    private func performDownload(_ attachment: SyncAttachment, progress: @escaping @Sendable (Int64) -> Void) async throws {
         let transport = self.transport, policy = configuration.retry, broadcaster = self.broadcaster
         let logger = configuration.logger, pieceSize = Int64(configuration.attachmentPieceSize)
         let subset = store.model.subset

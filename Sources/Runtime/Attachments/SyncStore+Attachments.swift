@@ -233,12 +233,16 @@ extension SyncStore {
             var removed = 0
             for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [] {
                 let hash = String(name.prefix(64))
-                guard hash.utf8.count == 64, !referenced.contains(hash) else { continue }
+                // A copy an import left when it stopped half-way has no hash yet.
+                let isLeftover = name.hasPrefix("import-")
+                guard isLeftover || (hash.utf8.count == 64 && !referenced.contains(hash)) else { continue }
                 let url = folder.appending(path: name)
                 let modified = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.modificationDate] as? Date
                 guard (modified ?? .distantPast) < date else { continue }
                 try? FileManager.default.removeItem(at: url)
-                try db.execute(sql: "DELETE FROM syncwright_attachments WHERE sha256 = ?", arguments: [hash])
+                if !isLeftover {
+                    try db.execute(sql: "DELETE FROM syncwright_attachments WHERE sha256 = ?", arguments: [hash])
+                }
                 removed += 1
             }
             return removed

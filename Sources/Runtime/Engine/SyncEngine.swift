@@ -30,6 +30,9 @@ public actor SyncEngine {
     private var isStarted = false
     private var periodicTask: Task<Void, Never>?
     private var localWriteObservation: LocalWriteObservation?
+    /// Downloads of attachment files running now, by hash: a second request for the
+    /// same file (the app's, during a sync's) waits for the first.
+    var attachmentDownloads: [String: Task<Void, any Error>] = [:]
     private let pendingCountObservation: LocalWriteObservation
     #if canImport(Network)
     private var pathMonitor: NWPathMonitor?

@@ -219,23 +219,20 @@ extension SyncService {
     public func collectAttachments(before date: Date) async throws -> AttachmentCollection {
         guard let storage = attachments else { return AttachmentCollection() }
         var collection = AttachmentCollection()
-        let columns = schema.entities.flatMap { entity in
-            entity.fields.filter { $0.type == .scalar(.attachment) }.map { (entity.tableName, $0.columnName) }
-        }
-        for (hash, storedAt) in try await storage.storedFiles() where storedAt < date {
-            let prefix = SyncAttachment.hashPrefix + hash
-            var referenced = false
-            for (table, column) in columns {
-                var builder = SQLBuilder(dialect)
-                builder.append("SELECT 1 FROM \(dialect.quote(table)) WHERE substr(\(dialect.quote(column)), 1, \(prefix.utf8.count)) = ")
-                builder.bind(.text(prefix))
-                builder.append(" LIMIT 1")
-                    if try await !database.read(builder.sql, builder.arguments).isEmpty {
-                    referenced = true
-                    break
+        let candidates = try await storage.storedFiles().filter { $0.storedAt < date }
+        if !candidates.isEmpty {
+            // One pass over each attachment column, not one query per file.
+            var referenced = Set<String>()
+            let start = SyncAttachment.hashPrefix.utf8.count + 1
+            for entity in schema.entities {
+                for field in entity.fields where field.type == .scalar(.attachment) {
+                    let column = dialect.quote(field.columnName)
+                    let rows = try await database.read(
+                        "SELECT DISTINCT substr(\(column), \(start), 64) FROM \(dialect.quote(entity.tableName)) WHERE \(column) IS NOT NULL", [])
+                    for row in rows { if let hash = row.first?.text { referenced.insert(hash) } }
                 }
             }
-            if !referenced {
+            for (hash, _) in candidates where !referenced.contains(hash) {
                 try await storage.delete(hash)
                 collection.files += 1
             }
