@@ -102,16 +102,7 @@ extension SchemaValidator {
         let columns = resolveColumns(syntax.columns, of: entity, at: syntax.name.location)
         let includes = syntax.includes.compactMap { resolveInclude($0, of: entity, columns: columns) }
 
-        var access = AccessMode.readOnly
-        if let accessSyntax = syntax.access {
-            if let mode = AccessMode(rawValue: accessSyntax.value) {
-                access = mode
-            } else {
-                diagnostics.append(Rules.InvalidValue.diagnostic(
-                    accessSyntax.value, for: "access mode", allowed: AccessMode.allCases.map(\.rawValue),
-                    at: accessSyntax.location))
-            }
-        }
+        let access = choice(syntax.access, for: "access mode", default: AccessMode.readOnly)
         var conflict = ConflictPolicy.serverWins
         if let conflictSyntax = syntax.conflict {
             if let policy = ConflictPolicy(rawValue: conflictSyntax.value) {
@@ -144,16 +135,7 @@ extension SchemaValidator {
             }
         }
 
-        var attachmentDownload = AttachmentDownload.onDemand
-        if let attachmentsSyntax = syntax.attachments {
-            if let mode = AttachmentDownload(rawValue: attachmentsSyntax.value) {
-                attachmentDownload = mode
-            } else {
-                diagnostics.append(Rules.InvalidValue.diagnostic(
-                    attachmentsSyntax.value, for: "attachment download", allowed: AttachmentDownload.allCases.map(\.rawValue),
-                    at: attachmentsSyntax.location))
-            }
-        }
+        let attachmentDownload = choice(syntax.attachments, for: "attachment download", default: AttachmentDownload.onDemand)
         var maxAttachmentSize: Int64?
         if let sizeSyntax = syntax.maxAttachmentSize {
             if let size = Self.byteCount(sizeSyntax.value), size > 0, size <= SyncAttachment.maximumSize {
@@ -202,6 +184,20 @@ extension SchemaValidator {
             entityName: entity.name, columns: columns, rowFilter: filter, includes: includes, access: access,
             conflictPolicy: conflict, unit: unit, priority: priority, attachmentDownload: attachmentDownload,
             maxAttachmentSize: maxAttachmentSize, location: syntax.name.location)
+    }
+
+    /// One of a setting's allowed values as written, or `fallback` when none is written;
+    /// an `invalid-value` error (and `fallback`) for anything else.
+    private mutating func choice<Value: RawRepresentable & CaseIterable>(
+        _ syntax: Located<String>?, for setting: String, default fallback: Value
+    ) -> Value where Value.RawValue == String {
+        guard let syntax else { return fallback }
+        guard let value = Value(rawValue: syntax.value) else {
+            diagnostics.append(Rules.InvalidValue.diagnostic(
+                syntax.value, for: setting, allowed: Value.allCases.map(\.rawValue), at: syntax.location))
+            return fallback
+        }
+        return value
     }
 
     /// Bytes written as a number with an optional unit: `B`, `KB`, `MB`, `GB` (powers of
