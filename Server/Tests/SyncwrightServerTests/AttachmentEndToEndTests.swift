@@ -68,6 +68,13 @@ struct AttachmentEndToEndTests {
         // Nothing left to move: a second sync transfers nothing.
         let again = try await tablet.engine.sync()
         #expect(again.attachmentsDownloaded == 0)
+        // The order leaves Ann's subset: its file leaves her tablet with it.
+        try await FieldService.sql(server.database,
+            "UPDATE work_orders SET assignee_id = '\(FieldService.bob)' WHERE id = '\(FieldService.id("e", 1))'")
+        _ = try await tablet.engine.sync()
+        #expect(tablet.store.fileURL(for: video) == nil)
+        let other = try #require(try tablet.value("work_orders", "photo", id: small.keys.first!.uuidString).flatMap(SyncAttachment.fromDatabaseValue))
+        #expect(tablet.store.fileURL(for: other) != nil, "the other orders' files stay")
         await server.stop()
     }
 

@@ -207,8 +207,10 @@ extension SyncStore {
     }
 
     /// Removes the files and partial downloads nothing references any more — no row,
-    /// no change waiting or refused — when they were made before `date` (a file just
-    /// added may not be in a row yet). Returns how many went.
+    /// no change waiting or refused. A file added on this device (and not uploaded) goes
+    /// only when it was added before `date`: it may not be in a row yet. A downloaded
+    /// file goes as soon as no row the device holds references it, like the rows that
+    /// left the subset. Returns how many went.
     @discardableResult
     public func collectAttachments(before date: Date) async throws -> Int {
         let folder = attachmentsDirectory
@@ -230,6 +232,9 @@ extension SyncStore {
                 UNION ALL SELECT sentValues FROM syncwright_rejected WHERE sentValues IS NOT NULL
                 """)
             for text in kept { referenced.formUnion(Self.hashes(in: text)) }
+            // Files added on this device may not be in a row yet: they get the grace
+            // period. A downloaded file whose rows left goes at once, as the rows did.
+            let added = Set(try String.fetchAll(db, sql: "SELECT sha256 FROM syncwright_attachments WHERE uploaded = 0"))
             var removed = 0
             for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [] {
                 let hash = String(name.prefix(64))
@@ -237,8 +242,10 @@ extension SyncStore {
                 let isLeftover = name.hasPrefix("import-")
                 guard isLeftover || (hash.utf8.count == 64 && !referenced.contains(hash)) else { continue }
                 let url = folder.appending(path: name)
-                let modified = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.modificationDate] as? Date
-                guard (modified ?? .distantPast) < date else { continue }
+                if isLeftover || added.contains(hash) {
+                    let modified = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.modificationDate] as? Date
+                    guard (modified ?? .distantPast) < date else { continue }
+                }
                 try? FileManager.default.removeItem(at: url)
                 if !isLeftover {
                     try db.execute(sql: "DELETE FROM syncwright_attachments WHERE sha256 = ?", arguments: [hash])
