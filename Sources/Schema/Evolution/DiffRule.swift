@@ -52,7 +52,7 @@ public enum DiffRules {
         EntityAdded.self, EntityRemoved.self, FieldAdded.self, FieldRemoved.self, UnselectedFieldChanged.self,
         DefaultChanged.self, SubsetAdded.self, SubsetEntityAdded.self, ColumnAdded.self, IncludeAdded.self,
         IncludePathChanged.self, AccessWidened.self, FilterChanged.self, AllowChanged.self,
-        ParametersChanged.self, ConflictPolicyChanged.self, UnitChanged.self,
+        ParametersChanged.self, ConflictPolicyChanged.self, UnitChanged.self, AttachmentsChanged.self,
     ]
 
     /// The rule with the given id.

@@ -283,4 +283,28 @@ extension DiffRules {
                  + "instead of '\(old.0)' at \(old.1)", at: location)
         }
     }
+
+    /// How devices get an entity's attachment files, or how large they may be, changed.
+    public enum AttachmentsChanged: DiffRule {
+        public static let id = "attachments-changed"
+        public static let summary = "an entity's attachments download another way or have another size cap"
+        public static let impact = SchemaChange.Impact.compatible
+        static let withPhoto = edit(("{ id: uuid, title: string, note: string? }", "{ id: uuid, title: string, photo: attachment? }"),
+                                    ("columns: [id, title]", "columns: [id, title, photo]"))
+        public static let triggeringExamples = [
+            DiffExample(old: withPhoto, new: withPhoto.replacingOccurrences(
+                of: "      Item: { columns: [id, title, photo], access: read-write }",
+                with: "      ↓Item: { columns: [id, title, photo], access: read-write, attachments: eager, maxAttachmentSize: 10 MB }")),
+        ]
+        public static let passingExamples = [DiffExample(old: withPhoto, new: withPhoto)]
+
+        static func change(subset: String, entity: String, from old: (AttachmentDownload, Int64?), to new: (AttachmentDownload, Int64?),
+                           at location: SourceLocation) -> SchemaChange {
+            func text(_ setting: (AttachmentDownload, Int64?)) -> String {
+                setting.0.rawValue + (setting.1.map { " up to \($0) bytes" } ?? "")
+            }
+            return make("'\(entity)' of subset '\(subset)' now gets its attachments \(text(new)) instead of \(text(old)); "
+                        + "old apps download as before, and the server applies the new setting to every app", at: location)
+        }
+    }
 }

@@ -254,6 +254,11 @@ public enum SchemaDiff {
                 changes.append(DiffRules.UnitChanged.change(subset: subset, entity: entity, from: (oldEntry.unit, oldEntry.priority),
                                                             to: (newEntry.unit, newEntry.priority), at: newEntry.location))
             }
+            if oldEntry.attachmentDownload != newEntry.attachmentDownload || oldEntry.maxAttachmentSize != newEntry.maxAttachmentSize {
+                changes.append(DiffRules.AttachmentsChanged.change(
+                    subset: subset, entity: entity, from: (oldEntry.attachmentDownload, oldEntry.maxAttachmentSize),
+                    to: (newEntry.attachmentDownload, newEntry.maxAttachmentSize), at: newEntry.location))
+            }
         }
 
         private func typeText(_ field: Field) -> String {
