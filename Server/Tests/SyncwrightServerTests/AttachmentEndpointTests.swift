@@ -112,6 +112,12 @@ struct AttachmentEndpointTests {
         #expect(badHash.status == 422)
         let wrongMethod = try await HTTPTests.send(server, "POST", Self.uploadPath(photo), token: ann)
         #expect(wrongMethod.status == 405)
+        // An empty file is a file too.
+        let empty = Data()
+        let emptyUpload = try await HTTPTests.send(server, "PUT", Self.uploadPath(empty, offset: 0), token: ann, body: empty)
+        #expect(emptyUpload.status == 200)
+        #expect(emptyUpload.json["stored"] as? Bool == true)
+        #expect(try await server.service.attachments?.storedSize(of: Self.hash(empty)) == 0)
         // A change referencing a file over the cap is refused before anything else.
         let huge = "sha256:\(Self.hash(photo)) \(30 << 20) image/jpeg"
         let refused = try await Self.setPhoto(server, order: FieldService.id("e", 1), huge)

@@ -114,6 +114,8 @@ extension SyncService {
             position += Int64(piece.count)
         }
         guard position == target.size else { return AttachmentUploadState(stored: false, offset: position) }
+        // An empty file has no bytes to append: its upload is made here.
+        if position == 0 { try await storage.appendUpload(target.upload, Data()) }
         var hasher = Crypto.SHA256()
         try await storage.readUpload(target.upload) { hasher.update(data: $0) }
         let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
