@@ -167,6 +167,32 @@ struct AttachmentEndToEndTests {
     }
 }
 
+extension AttachmentEndToEndTests {
+    @Test(arguments: DatabaseKind.allCases)
+    func aFileTheServerLostIsSentAgainWhenItsChangeIsRetried(_ kind: DatabaseKind) async throws {
+        let server = try await LiveServer.start(kind)
+        try await FieldService.seed(server.database)
+        let phone = try await Device(server: server, claims: FieldService.annClaims)
+        try await phone.engine.sync()
+        let photo = try phone.store.importAttachment(AttachmentEndpointTests.bytes(20_000, seed: 8), mediaType: "image/jpeg")
+        _ = try await Self.newOrder(phone, number: 8_001, photo: photo)
+        #expect(try await phone.engine.sync().attachmentsUploaded == 1)
+        // The server loses the file; the phone, thinking it uploaded, references it again.
+        try await server.service.attachments?.delete(photo.sha256)
+        _ = try await Self.newOrder(phone, number: 8_002, photo: photo)
+        let refused = try await phone.engine.sync()
+        #expect(refused.changes.map(\.outcome) == [.refused(.attachmentMissing)])
+        #expect(refused.attachmentsUploaded == 1, "the phone has the file: it goes up again in the same sync")
+        #expect(try await server.service.attachments?.storedSize(of: photo.sha256) == photo.size)
+        let change = try #require(try phone.store.rejectedChanges().first)
+        try phone.store.retry(change)
+        let retried = try await phone.engine.sync()
+        #expect(retried.pushed == 1, "retried, the change finds its file")
+        #expect(try await server.service.attachments?.storedSize(of: photo.sha256) == photo.size)
+        await server.stop()
+    }
+}
+
 /// Passes everything through, but while `failing` is set, the attachment piece after
 /// `failAfterPieces` fails with a network error every time; counts the file bytes sent
 /// or received.

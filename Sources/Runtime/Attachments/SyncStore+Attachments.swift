@@ -111,6 +111,22 @@ extension SyncStore {
         return false
     }
 
+    /// After `attachment_missing`: the server lost a file it had (or never had one this
+    /// device thought it uploaded). Files of the refused change that are on the device
+    /// are marked to upload again, so retrying the change sends them first.
+    func uploadAgain(_ db: Database, _ operation: PushOperation, columns: [SyncColumn]) throws {
+        for column in columns where column.type == .attachment {
+            guard let text = operation.values?[column.name]?.stringValue, let attachment = SyncAttachment(referenceText: text),
+                  fileURL(for: attachment) != nil else { continue }
+            try db.execute(sql: """
+                INSERT INTO syncwright_attachments (sha256, size, mediaType, uploaded, uploadEntity, uploadField, createdAt)
+                VALUES (?, ?, ?, 0, ?, ?, ?)
+                ON CONFLICT (sha256) DO UPDATE SET uploaded = 0, uploadEntity = excluded.uploadEntity, uploadField = excluded.uploadField
+                """, arguments: [attachment.sha256, attachment.size, attachment.mediaType, operation.entity, column.name,
+                                 Date().timeIntervalSince1970])
+        }
+    }
+
     /// A file to upload and where it goes.
     struct PendingUpload: Sendable {
         var target: AttachmentUploadTarget

@@ -261,6 +261,9 @@ extension SyncStore {
                                         reason: result.reason ?? "rejected by the server", code: result.code ?? "rejected",
                                         serverRow: result.row, serverVersion: result.version, dependsOn: result.dependsOn)
                 refused.append((operation.entity, rowKey, operation.kind, result.dependsOn ?? operation.opId))
+                if result.code == RefusalCode.attachmentMissing.rawValue, statements.hasAttachments {
+                    try uploadAgain(db, operation, columns: statements.writable)
+                }
             }
         }
         if !refused.isEmpty {
