@@ -127,13 +127,18 @@ public struct PullRequest: Sendable, Hashable, Codable {
     public var units: [String: String?]
     /// The most changes to return.
     public var limit: Int
+    /// Seconds the server may hold the request while the caller's buckets have nothing
+    /// after its cursors: it answers as soon as a change lands in one of them, or with
+    /// an empty page (the same cursors) when the time is up. Nil or 0 answers at once.
+    public var wait: Double?
 
     /// Creates a request.
-    public init(subset: String, schemaHash: String, units: [String: String?], limit: Int) {
+    public init(subset: String, schemaHash: String, units: [String: String?], limit: Int, wait: Double? = nil) {
         self.subset = subset
         self.schemaHash = schemaHash
         self.units = units
         self.limit = limit
+        self.wait = wait
     }
 }
 

@@ -48,6 +48,12 @@ struct OpenAPIConformanceTests {
         let removals = try await recorder.send("POST", "/v1/pull", token: ann,
                                                request: ["subset": "technician", "schemaHash": hash, "units": ["jobs": cursor], "limit": 100])
         #expect((removals.json["changes"] as? [[String: Any]])?.first?["op"] as? String == "remove")
+        var waiting = pull
+        waiting["units"] = ["jobs": try #require((removals.json["units"] as? [String: String])?["jobs"])]
+        waiting["wait"] = 0.2
+        let waited = try await recorder.send("POST", "/v1/pull", token: ann, request: waiting)
+        #expect(waited.status == 200)
+        #expect((waited.json["changes"] as? [Any])?.isEmpty == true, "nothing new: an empty page after the wait")
         #expect(try await recorder.send("POST", "/v1/pull", token: nil, request: pull).status == 401)
         #expect(try await recorder.send("POST", "/v1/pull", token: noRegion, request: pull).status == 403)
         var stale = pull

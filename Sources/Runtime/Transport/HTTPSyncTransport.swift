@@ -82,7 +82,11 @@ public struct HTTPSyncTransport: SyncTransport {
 
     public func pull(_ request: PullRequest) async throws -> PullResponse {
         // Pages are large: read them with the dedicated parser rather than JSONDecoder.
-        try await send("POST", "v1/pull", body: request, decode: { data throws in try PullResponseDecoder.decode(data) })
+        // A pull that may wait gets its wait on top of the request's time.
+        let (body, headers) = try encodeBody { try JSONEncoder().encode(request) }
+        return try await exchange("POST", "v1/pull", encodedBody: body, headers: headers, extraTime: max(0, request.wait ?? 0)) { data, _ in
+            try PullResponseDecoder.decode(data)
+        }.0
     }
 
     /// `GET /v1/schema`, asked with the `ETag` of the last answer: when nothing changed
@@ -166,7 +170,7 @@ public struct HTTPSyncTransport: SyncTransport {
     /// (`Content-Encoding`), never because they look like it.
     private func exchange<Response>(
         _ method: String, _ path: String, query: [URLQueryItem] = [], encodedBody: Data?, headers: [String: String],
-        isFile: Bool = false, decode: (Data, Int) throws -> Response
+        isFile: Bool = false, extraTime: TimeInterval = 0, decode: (Data, Int) throws -> Response
     ) async throws -> (Response, String?) {
         var fields = ["Accept": "application/json", "Accept-Encoding": "gzip"]
         let token: String
@@ -184,7 +188,7 @@ public struct HTTPSyncTransport: SyncTransport {
         }
         let response = try await client.send(
             SyncHTTPRequest(method: method, url: url, headers: fields, body: encodedBody),
-            timeout: .milliseconds(Int64(timeout * 1000)))
+            timeout: .milliseconds(Int64((timeout + extraTime) * 1000)))
         var body = response.body
         let compressed = isFile && (200..<300).contains(response.status)
             ? response.headers["content-encoding"]?.lowercased() == "gzip"

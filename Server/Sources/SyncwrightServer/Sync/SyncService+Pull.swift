@@ -27,8 +27,40 @@ extension SyncService {
     /// The same page as ``pull(_:claims:)``, as the JSON body: the database layer writes
     /// each row as JSON (``WireRowReader``), without building dictionaries.
     func pullJSON(_ request: PullRequest, claims: [String: JSONValue]) async throws -> (body: Data, changes: Int) {
-        let page = try await pullRows(request, claims: claims)
+        let page = try await pullRowsWaiting(request, claims: claims)
         return (PullResponseWriter.json(page), page.rows.count)
+    }
+
+    /// The longest a pull may wait for a change, in seconds.
+    public static let maximumPullWait: Double = 60
+
+    /// A page, or, when it would be empty and the request may wait, the first page with
+    /// a change in one of the caller's buckets (or the empty page when the wait ends).
+    /// The pull registers for its buckets before its last read, so a change landing in
+    /// between still wakes it; while it waits it costs no database work.
+    func pullRowsWaiting(_ request: PullRequest, claims: [String: JSONValue]) async throws -> PulledPage {
+        var page = try await pullRows(request, claims: claims)
+        let wait = min(max(request.wait ?? 0, 0), Self.maximumPullWait)
+        guard wait > 0, page.rows.isEmpty, !page.more else { return page }
+        try await changeLogWatcher.start()
+        let deadline = ContinuousClock.now + .milliseconds(Int64(wait * 1000))
+        while true {
+            let ticket = bucketSignals.register(page.buckets)
+            // However this round ends (a page, the deadline, an error, cancellation), the
+            // registration goes with it.
+            defer { bucketSignals.cancel(ticket) }
+            page = try await pullRows(request, claims: claims)
+            if !page.rows.isEmpty || page.more { return page }
+            guard await bucketSignals.wait(ticket, until: deadline) else { return page }
+            try Task.checkCancellation()
+        }
+    }
+
+    /// Wakes the pulls waiting on buckets the log's new entries touched.
+    func wakeWaitingPulls() {
+        guard bucketSignals.waitingCount > 0 else { return }
+        let watcher = changeLogWatcher
+        Task { await watcher.poll() }
     }
 
     func pullRows(_ request: PullRequest, claims: [String: JSONValue]) async throws -> PulledPage {
@@ -99,7 +131,8 @@ extension SyncService {
             estimate += next.estimate
             cursors[name] = next.encoded
         }
-        return PulledPage(rows: changes, units: cursors, more: more, estimate: more ? estimate : 0)
+        return PulledPage(rows: changes, units: cursors, more: more, estimate: more ? estimate : 0,
+                          buckets: Set(callerBuckets.values.joined()))
     }
 
     /// The caller's buckets of `entityName` in `subset`.
@@ -225,5 +258,7 @@ struct PulledPage: Sendable {
     var units: [String: String]
     var more: Bool
     var estimate: Int?
+    /// The caller's buckets the page read: what a waiting pull waits on.
+    var buckets: Set<String> = []
 }
 

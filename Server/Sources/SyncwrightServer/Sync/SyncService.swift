@@ -37,6 +37,10 @@ public final class SyncService: Sendable {
     public let maximumAttachmentSize: Int64
     /// Uploads a request of this process is appending to.
     let uploadsInProgress = Locked<Set<String>>([])
+    /// Pulls waiting for a change (`wait`), by bucket.
+    let bucketSignals = BucketSignals()
+    /// Follows the change log for waiting pulls, once one waits.
+    let changeLogWatcher: ChangeLogWatcher
 
     /// The most changes one pull page may hold.
     public static let maximumPullLimit = 10_000
@@ -51,10 +55,16 @@ public final class SyncService: Sendable {
     ///   downloads answer `404 attachments_unavailable` and changes that reference a file
     ///   are refused.
     /// - Parameter maximumAttachmentSize: The largest attachment taken, in bytes.
+    /// - Parameter changeLogInterval: How often the log is read for pulls that wait
+    ///   (`wait`): the longest a change written by another system, or pushed through
+    ///   another server process, takes to wake them. Pushes through this service wake
+    ///   them at once.
     public init(schema: SchemaModel, database: any ServerDatabase, logger: Logger = Logger(label: "syncwright.server"),
                 rules: PushRules = PushRules(), attachments: (any AttachmentStorage)? = nil,
-                maximumAttachmentSize: Int64 = 1 << 30) {
+                maximumAttachmentSize: Int64 = 1 << 30, changeLogInterval: Duration = .milliseconds(200)) {
         self.schema = schema
+        self.changeLogWatcher = ChangeLogWatcher(database: database, signals: bucketSignals, interval: changeLogInterval,
+                                                 logger: logger)
         self.attachments = attachments
         self.maximumAttachmentSize = maximumAttachmentSize
         self.database = database

@@ -25,6 +25,8 @@ extension SyncService {
         async throws -> (body: Data, results: [PushResult])
     {
         let answer = try await pushAnswer(request, claims: claims, requestID: requestID)
+        // Committed: devices waiting on the buckets it changed hear of it now.
+        if answer.results.contains(where: { $0.status == .applied }) { wakeWaitingPulls() }
         return (WireJSONWriter.answer(answer.texts), answer.results)
     }
 

@@ -1,0 +1,117 @@
+import Foundation
+import Syncwright
+@testable import SyncwrightServer
+import Testing
+
+/// `POST /v1/pull` with `wait`: a pull with nothing new waits until a change lands in
+/// one of the caller's own buckets, and only then.
+@Suite("Live pulls: wait for a change in your own buckets")
+struct LivePullTests {
+    static func service(_ kind: DatabaseKind) async throws -> SyncService {
+        let service = SyncService(schema: FieldService.schema, database: try await TestDatabases.make(kind), logger: TestDatabases.logger,
+                                  changeLogInterval: .milliseconds(50))
+        try await service.prepare()
+        try await FieldService.seed(service.database)
+        return service
+    }
+
+    static func request(_ service: SyncService, cursor: String, wait: Double) -> PullRequest {
+        PullRequest(subset: "technician", schemaHash: service.schema.schemaHash, units: ["jobs": cursor], limit: 100, wait: wait)
+    }
+
+    static func push(_ service: SyncService, order: String, notes: String, claims: [String: JSONValue]) async throws {
+        let version = try await service.database.read(
+            "SELECT version FROM work_orders WHERE id = \(service.database.dialect.placeholder(1))\(service.database.dialect.cast(for: .uuid))",
+            [.text(order)]).first?.first?.integer
+        let results = try await service.push(PushRequest(
+            clientId: "live-\(UUID())", subset: "technician", schemaHash: service.schema.schemaHash,
+            ops: [SyncServicePushTests.op(.update, "WorkOrder", order, base: version, ["notes": .string(notes)])]), claims: claims).results
+        #expect(results.first?.status == .applied)
+    }
+
+    @Test(arguments: DatabaseKind.allCases)
+    func aWaitingPullWakesOnlyForItsOwnBuckets(_ kind: DatabaseKind) async throws {
+        let service = try await Self.service(kind)
+        let cursor = try await service.pullAll("jobs", claims: FieldService.annClaims).cursor
+        let clock = ContinuousClock()
+        let started = clock.now
+        let waiting = Task { try await service.pull(Self.request(service, cursor: cursor, wait: 20), claims: FieldService.annClaims) }
+        // Wait until the pull waits, then change Bob's order: Ann's pull must not answer.
+        while service.bucketSignals.waitingCount == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        try await Self.push(service, order: FieldService.id("e", 2), notes: "Bob's", claims: FieldService.bobClaims)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(service.bucketSignals.waitingCount == 1, "Bob's change didn't wake Ann")
+        // Ann's own order changes: the pull answers with it at once.
+        let pushed = clock.now
+        try await Self.push(service, order: FieldService.id("e", 1), notes: "Ann's", claims: FieldService.annClaims)
+        let page = try await waiting.value
+        let latency = clock.now - pushed
+        #expect(page.changes.map(\.key) == [.string(FieldService.id("e", 1))])
+        #expect(page.changes.first?.row?["notes"] == .string("Ann's"))
+        #expect(latency < .seconds(2), "woken in \(latency)")
+        #expect(clock.now - started < .seconds(10))
+        #expect(service.bucketSignals.waitingCount == 0)
+    }
+
+    @Test(arguments: DatabaseKind.allCases)
+    func aRowAnotherSystemWritesWakesTheWaitingDevice(_ kind: DatabaseKind) async throws {
+        let service = try await Self.service(kind)
+        let cursor = try await service.pullAll("jobs", claims: FieldService.annClaims).cursor
+        let waiting = Task { try await service.pull(Self.request(service, cursor: cursor, wait: 20), claims: FieldService.annClaims) }
+        while service.bucketSignals.waitingCount == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        let clock = ContinuousClock()
+        let written = clock.now
+        try await FieldService.sql(service.database,
+            "UPDATE work_orders SET notes = 'from the office' WHERE id = '\(FieldService.id("e", 1))'")
+        let page = try await waiting.value
+        #expect(page.changes.first?.row?["notes"] == .string("from the office"))
+        #expect(clock.now - written < .seconds(2), "noticed within the log interval (50 ms here)")
+    }
+
+    @Test(arguments: DatabaseKind.allCases)
+    func aWaitEndsWithAnEmptyPageAndACancelledOneLeavesNothingBehind(_ kind: DatabaseKind) async throws {
+        let service = try await Self.service(kind)
+        let cursor = try await service.pullAll("jobs", claims: FieldService.annClaims).cursor
+        let clock = ContinuousClock()
+        let started = clock.now
+        let page = try await service.pull(Self.request(service, cursor: cursor, wait: 0.5), claims: FieldService.annClaims)
+        let waited = clock.now - started
+        #expect(page.changes.isEmpty)
+        #expect(!page.more)
+        #expect(waited >= .milliseconds(450) && waited < .seconds(5), "\(waited)")
+        // The cursor it answers goes on from the same place: a change after it arrives.
+        try await Self.push(service, order: FieldService.id("e", 1), notes: "later", claims: FieldService.annClaims)
+        let next = try await service.pull(Self.request(service, cursor: try #require(page.units["jobs"]), wait: 0),
+                                          claims: FieldService.annClaims)
+        #expect(next.changes.map(\.key) == [.string(FieldService.id("e", 1))])
+
+        let waiting = Task { try await service.pull(Self.request(service, cursor: try #require(next.units["jobs"]), wait: 30),
+                                                    claims: FieldService.annClaims) }
+        while service.bucketSignals.waitingCount == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        let cancelled = clock.now
+        waiting.cancel()
+        _ = await waiting.result
+        #expect(clock.now - cancelled < .seconds(2))
+        #expect(service.bucketSignals.waitingCount == 0, "nothing left waiting")
+        // A pull with something to send never waits.
+        let immediate = clock.now
+        let first = try await service.pull(PullRequest(subset: "technician", schemaHash: service.schema.schemaHash,
+                                                       units: ["jobs": nil], limit: 100, wait: 30), claims: FieldService.annClaims)
+        #expect(!first.changes.isEmpty)
+        #expect(clock.now - immediate < .seconds(5))
+    }
+
+    @Test func overHTTPTheTransportWaitsLongerThanItsOwnTimeout() async throws {
+        let server = try await LiveServer.start(service: try await Self.service(.sqlite))
+        let token = try await LiveServer.token(FieldService.annClaims)
+        let transport = HTTPSyncTransport(baseURL: server.baseURL, timeout: 1) { token }
+        let cursor = try await server.service.pullAll("jobs", claims: FieldService.annClaims).cursor
+        let waiting = Task { try await transport.pull(Self.request(server.service, cursor: cursor, wait: 3)) }
+        while server.service.bucketSignals.waitingCount == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        try await Task.sleep(for: .milliseconds(1_500))
+        try await Self.push(server.service, order: FieldService.id("e", 1), notes: "after 1.5 s", claims: FieldService.annClaims)
+        let page = try await waiting.value
+        #expect(page.changes.first?.row?["notes"] == .string("after 1.5 s"), "answered after the 1 s timeout, within the wait")
+        await server.stop()
+    }
+}
