@@ -114,4 +114,31 @@ struct LivePullTests {
         #expect(page.changes.first?.row?["notes"] == .string("after 1.5 s"), "answered after the 1 s timeout, within the wait")
         await server.stop()
     }
+
+    @Test(arguments: DatabaseKind.allCases)
+    func aLiveEngineSeesTheOfficeChangeWhileItWaits(_ kind: DatabaseKind) async throws {
+        let server = try await LiveServer.start(service: try await Self.service(kind))
+        let phone = try await Device(server: server, claims: FieldService.annClaims, liveWait: .seconds(20))
+        await phone.engine.start()
+        let order = FieldService.id("e", 1)
+        let clock = ContinuousClock()
+        func notes() throws -> DatabaseValue? { try phone.value("work_orders", "notes", id: order) }
+        // The first sync (no cursors yet), then the waiting pull.
+        var deadline = clock.now + .seconds(20)
+        while try phone.keys("work_orders").isEmpty, clock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        while server.service.bucketSignals.waitingCount == 0, clock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(server.service.bucketSignals.waitingCount == 1)
+        let written = clock.now
+        try await FieldService.sql(server.database, "UPDATE work_orders SET notes = 'Call before you come' WHERE id = '\(order)'")
+        deadline = clock.now + .seconds(10)
+        while try notes() != "Call before you come".databaseValue, clock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(try notes() == "Call before you come".databaseValue, "the change reached the waiting phone")
+        #expect(clock.now - written < .seconds(3))
+        // Stopped, nothing waits any more.
+        await phone.engine.stop()
+        deadline = clock.now + .seconds(10)
+        while server.service.bucketSignals.waitingCount > 0, clock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(server.service.bucketSignals.waitingCount == 0, "the server let go of the request the phone dropped")
+        await server.stop()
+    }
 }

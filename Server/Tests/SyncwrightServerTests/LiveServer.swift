@@ -55,7 +55,7 @@ struct Device {
     let transport: any SyncTransport
 
     init(server: LiveServer, claims: [String: JSONValue], transport wrap: ((any SyncTransport) -> any SyncTransport)? = nil,
-         attachmentPieceSize: Int = 1 << 20) async throws {
+         attachmentPieceSize: Int = 1 << 20, liveWait: Duration? = nil) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("syncwright-device-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         store = try SyncStore(path: directory.appendingPathComponent("device.sqlite").path,
@@ -66,7 +66,7 @@ struct Device {
         engine = SyncEngine(store: store, transport: transport, configuration: SyncConfiguration(
             delayedSync: true, syncOnStart: false, syncOnReconnect: false, pushBatchSize: 50, pullPageSize: 3,
             retry: RetryPolicy(maximumAttempts: 3, initialDelay: .milliseconds(10), maximumDelay: .milliseconds(50)),
-            attachmentPieceSize: attachmentPieceSize))
+            attachmentPieceSize: attachmentPieceSize, liveWait: liveWait))
     }
 
     func keys(_ table: String) throws -> Set<String> {

@@ -34,6 +34,11 @@ public struct SyncConfiguration: Sendable {
     /// the next sync goes on from the last one the server (or the device) has. Keep it
     /// under the server's body limit (8 MiB on the reference server).
     public var attachmentPieceSize: Int
+    /// Live mode: while started and online, the engine keeps one pull open that the
+    /// server holds for up to this long until a change lands in the device's subset,
+    /// then syncs and waits again. Nil (the default) syncs only when asked, on start,
+    /// on reconnect and periodically. The server caps it (60 s on the reference server).
+    public var liveWait: Duration?
     /// How long a file added with ``SyncStore/importAttachment(contentsOf:mediaType:)``
     /// that no row references is kept before a sync removes it.
     public var unreferencedAttachmentGracePeriod: Duration
@@ -47,8 +52,9 @@ public struct SyncConfiguration: Sendable {
         periodicInterval: Duration? = nil, pushBatchSize: Int = 100, pullPageSize: Int = 1000,
         retry: RetryPolicy = RetryPolicy(), logger: Logger = SyncConfiguration.silentLogger,
         maximumPushBytes: Int = 2 << 20, attachmentPieceSize: Int = 1 << 20,
-        unreferencedAttachmentGracePeriod: Duration = .seconds(3_600)
+        unreferencedAttachmentGracePeriod: Duration = .seconds(3_600), liveWait: Duration? = nil
     ) {
+        self.liveWait = liveWait
         self.attachmentPieceSize = max(1, attachmentPieceSize)
         self.unreferencedAttachmentGracePeriod = unreferencedAttachmentGracePeriod
         self.maximumPushBytes = max(1, maximumPushBytes)

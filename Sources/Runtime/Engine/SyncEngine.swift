@@ -29,6 +29,8 @@ public actor SyncEngine {
     private var syncWhenOnline = false
     private var isStarted = false
     private var periodicTask: Task<Void, Never>?
+    /// Live mode's loop: a waiting pull, then a sync, again (``SyncConfiguration/liveWait``).
+    private var liveTask: Task<Void, Never>?
     private var localWriteObservation: LocalWriteObservation?
     /// Downloads of attachment files running now, by hash: a second request for the
     /// same file (the app's, during a sync's) waits for the first.
@@ -103,6 +105,61 @@ public actor SyncEngine {
         }
         #endif
         if configuration.syncOnStart { requestSync() }
+        startLive()
+    }
+
+    /// Starts live mode's loop when configured, started and online.
+    private func startLive() {
+        guard let wait = configuration.liveWait, isStarted, isNetworkAvailable, liveTask == nil else { return }
+        liveTask = Task { [weak self] in await self?.runLive(wait: wait) }
+    }
+
+    private func stopLive() {
+        liveTask?.cancel()
+        liveTask = nil
+    }
+
+    /// Live mode: a pull that waits for a change in the device's subset (it doesn't
+    /// touch the store), and a sync through the queue when one arrives or the store has
+    /// no cursor yet. Failures back off as the retry policy says; the loop ends when
+    /// the engine stops or the network goes.
+    private func runLive(wait: Duration) async {
+        let seconds = Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18
+        let policy = configuration.retry
+        var failures = 0
+        while !Task.isCancelled {
+            do {
+                let model = store.model
+                var cursors: [String: String?] = [:]
+                for unit in model.units { cursors[unit.name] = try await store.cursor(forUnit: unit.name) }
+                var changed = cursors.values.contains { $0 == nil }
+                if !changed {
+                    let request = PullRequest(subset: model.subset, schemaHash: model.schemaHash, units: cursors, limit: 1, wait: seconds)
+                    do {
+                        let asked = ContinuousClock.now
+                        changed = try await !transport.pull(request).changes.isEmpty
+                        if !changed, ContinuousClock.now - asked < wait / 2 {
+                            // A server that doesn't hold pulls answers at once: don't spin.
+                            try await Task.sleep(for: min(wait, .seconds(5)))
+                        }
+                    } catch is CancellationError {
+                        return
+                    } catch {
+                        // A cursor to restart, an app out of date, the network: the sync
+                        // handles each (and fails, to back off, when it can't).
+                        changed = true
+                    }
+                }
+                guard !Task.isCancelled else { return }
+                if changed { try await sync() }
+                failures = 0
+            } catch {
+                guard !Task.isCancelled else { return }
+                failures += 1
+                configuration.logger.notice("live sync failed; waiting before the next try", metadata: Self.metadata(SyncFailure(error)))
+                try? await policy.sleep(policy.delay(afterAttempt: min(failures, 30)))
+            }
+        }
     }
 
     /// Stops automatic syncing; a sync already running finishes, and syncs queued but
@@ -114,6 +171,7 @@ public actor SyncEngine {
         localWriteObservation = nil
         periodicTask?.cancel()
         periodicTask = nil
+        stopLive()
         #if canImport(Network)
         pathMonitor?.cancel()
         pathMonitor = nil
@@ -132,6 +190,7 @@ public actor SyncEngine {
             syncWhenOnline = false
             requestSync()
         }
+        if available { startLive() } else { stopLive() }
     }
 
     // MARK: - Requests
