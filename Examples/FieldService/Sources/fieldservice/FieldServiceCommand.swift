@@ -12,7 +12,7 @@ struct FieldServiceCommand: AsyncParsableCommand {
         commandName: "fieldservice",
         abstract: "A technician's device: work orders kept offline, synced with a Syncwright server.",
         subcommands: [List.self, Show.self, Edit.self, Complete.self, AddLine.self, NewOrder.self, Attach.self, Photo.self, Products.self,
-                      Sync.self, Status.self, Conflicts.self, Rejected.self, Why.self, Seed.self, Reassign.self, Restock.self,
+                      Sync.self, Watch.self, Status.self, Conflicts.self, Rejected.self, Why.self, Seed.self, Reassign.self, Restock.self,
                       OfficePhoto.self]
     )
 }
@@ -42,7 +42,7 @@ struct DeviceOptions: ParsableArguments {
         try openTechnicianStore(at: store)
     }
 
-    func engine(_ store: SyncStore) throws -> SyncEngine {
+    func engine(_ store: SyncStore, liveWait: Duration? = nil) throws -> SyncEngine {
         guard let token = token ?? ProcessInfo.processInfo.environment["FIELDSERVICE_TOKEN"], !token.isEmpty else {
             throw ValidationError("syncing needs a token: --token T or FIELDSERVICE_TOKEN (mint one with `syncwright-server token`)")
         }
@@ -51,8 +51,9 @@ struct DeviceOptions: ParsableArguments {
         // when a connection closes inside an answer's headers.
         let transport = HTTPSyncTransport(baseURL: url, timeout: 30, client: AsyncHTTPSyncClient()) { token }
         return SyncEngine(store: store, transport: transport,
-                          configuration: SyncConfiguration(syncOnStart: false, syncOnReconnect: false,
-                                                           retry: RetryPolicy(maximumAttempts: 3, initialDelay: .milliseconds(200))))
+                          configuration: SyncConfiguration(syncOnStart: liveWait != nil, syncOnReconnect: false,
+                                                           retry: RetryPolicy(maximumAttempts: 3, initialDelay: .milliseconds(200)),
+                                                           liveWait: liveWait))
     }
 }
 
@@ -348,4 +349,55 @@ func describe(_ store: SyncStore, _ row: SyncRowID, kind: OperationKind) -> Stri
         return nil
     }
     return "\(kind.rawValue) \(found ?? "\(row)")"
+}
+
+struct Watch: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Stay live: sync, then keep a pull open and show changes as the server sends them.",
+        discussion: "The server holds the pull until something changes in this technician's subset, so a change made at the office shows here at once.")
+    @OptionGroup var device: DeviceOptions
+    @Option(help: "How long to watch, in seconds.") var seconds = 60
+    @Option(help: "Stop after this many syncs that brought changes.") var changes: Int?
+
+    func run() async throws {
+        let store = try device.openStore()
+        let engine = try device.engine(store, liveWait: .seconds(25))
+        let seconds = self.seconds, limit = changes
+        await engine.start()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                var first = true
+                var seen = 0
+                for await status in engine.status {
+                    switch status.activity {
+                    case .finished(let report):
+                        let pulled = report.pulled.filter { $0.value > 0 }.sorted { $0.key < $1.key }
+                        if first {
+                            say("synced; waiting for changes")
+                            first = false
+                        } else if !pulled.isEmpty || report.pushed > 0 {
+                            let text = pulled.map { "\($0.value) (\($0.key))" }.joined(separator: ", ")
+                            say("live: pulled \(text.isEmpty ? "nothing" : text)" + (report.pushed > 0 ? ", pushed \(report.pushed)" : ""))
+                            seen += 1
+                            if let limit, seen >= limit { return }
+                        }
+                    case .failed(let failure):
+                        say("live sync failed (\(failure.message)); trying again")
+                    default:
+                        break
+                    }
+                }
+            }
+            group.addTask { try? await Task.sleep(for: .seconds(seconds)) }
+            await group.next()
+            group.cancelAll()
+        }
+        await engine.stop()
+    }
+}
+
+/// A line written at once, unbuffered, also into a file or a pipe: a watcher's lines are
+/// read while it runs.
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
