@@ -35,7 +35,7 @@ struct LivePullTests {
         let cursor = try await service.pullAll("jobs", claims: FieldService.annClaims).cursor
         let clock = ContinuousClock()
         let started = clock.now
-        let waiting = Task { try await service.pull(Self.request(service, cursor: cursor, wait: 20), claims: FieldService.annClaims) }
+        let waiting = Task { try await service.pull(Self.request(service, cursor: cursor, wait: 50), claims: FieldService.annClaims) }
         // Wait until the pull waits, then change Bob's order: Ann's pull must not answer.
         while service.bucketSignals.waitingCount == 0 { try await Task.sleep(for: .milliseconds(5)) }
         try await Self.push(service, order: FieldService.id("e", 2), notes: "Bob's", claims: FieldService.bobClaims)
@@ -48,8 +48,9 @@ struct LivePullTests {
         let latency = clock.now - pushed
         #expect(page.changes.map(\.key) == [.string(FieldService.id("e", 1))])
         #expect(page.changes.first?.row?["notes"] == .string("Ann's"))
-        #expect(latency < .seconds(2), "woken in \(latency)")
-        #expect(clock.now - started < .seconds(10))
+        // Woken by the change, not by the end of the wait (50 s); latency is a benchmark's.
+        #expect(latency < .seconds(25), "woken in \(latency)")
+        #expect(clock.now - started < .seconds(40))
         #expect(service.bucketSignals.waitingCount == 0)
     }
 
@@ -57,7 +58,7 @@ struct LivePullTests {
     func aRowAnotherSystemWritesWakesTheWaitingDevice(_ kind: DatabaseKind) async throws {
         let service = try await Self.service(kind)
         let cursor = try await service.pullAll("jobs", claims: FieldService.annClaims).cursor
-        let waiting = Task { try await service.pull(Self.request(service, cursor: cursor, wait: 20), claims: FieldService.annClaims) }
+        let waiting = Task { try await service.pull(Self.request(service, cursor: cursor, wait: 50), claims: FieldService.annClaims) }
         while service.bucketSignals.waitingCount == 0 { try await Task.sleep(for: .milliseconds(5)) }
         let clock = ContinuousClock()
         let written = clock.now
@@ -65,7 +66,7 @@ struct LivePullTests {
             "UPDATE work_orders SET notes = 'from the office' WHERE id = '\(FieldService.id("e", 1))'")
         let page = try await waiting.value
         #expect(page.changes.first?.row?["notes"] == .string("from the office"))
-        #expect(clock.now - written < .seconds(2), "noticed within the log interval (50 ms here)")
+        #expect(clock.now - written < .seconds(25), "noticed at the next read of the log (every 50 ms here), not at the end of the wait")
     }
 
     @Test(arguments: DatabaseKind.allCases)
@@ -78,7 +79,7 @@ struct LivePullTests {
         let waited = clock.now - started
         #expect(page.changes.isEmpty)
         #expect(!page.more)
-        #expect(waited >= .milliseconds(450) && waited < .seconds(5), "\(waited)")
+        #expect(waited >= .milliseconds(450) && waited < .seconds(20), "\(waited)")
         // The cursor it answers goes on from the same place: a change after it arrives.
         try await Self.push(service, order: FieldService.id("e", 1), notes: "later", claims: FieldService.annClaims)
         let next = try await service.pull(Self.request(service, cursor: try #require(page.units["jobs"]), wait: 0),
@@ -91,14 +92,14 @@ struct LivePullTests {
         let cancelled = clock.now
         waiting.cancel()
         _ = await waiting.result
-        #expect(clock.now - cancelled < .seconds(2))
+        #expect(clock.now - cancelled < .seconds(20))
         #expect(service.bucketSignals.waitingCount == 0, "nothing left waiting")
         // A pull with something to send never waits.
         let immediate = clock.now
         let first = try await service.pull(PullRequest(subset: "technician", schemaHash: service.schema.schemaHash,
                                                        units: ["jobs": nil], limit: 100, wait: 30), claims: FieldService.annClaims)
         #expect(!first.changes.isEmpty)
-        #expect(clock.now - immediate < .seconds(5))
+        #expect(clock.now - immediate < .seconds(20))
     }
 
     @Test func overHTTPTheTransportWaitsLongerThanItsOwnTimeout() async throws {
@@ -118,25 +119,25 @@ struct LivePullTests {
     @Test(arguments: DatabaseKind.allCases)
     func aLiveEngineSeesTheOfficeChangeWhileItWaits(_ kind: DatabaseKind) async throws {
         let server = try await LiveServer.start(service: try await Self.service(kind))
-        let phone = try await Device(server: server, claims: FieldService.annClaims, liveWait: .seconds(20))
+        let phone = try await Device(server: server, claims: FieldService.annClaims, liveWait: .seconds(50))
         await phone.engine.start()
         let order = FieldService.id("e", 1)
         let clock = ContinuousClock()
         func notes() throws -> DatabaseValue? { try phone.value("work_orders", "notes", id: order) }
         // The first sync (no cursors yet), then the waiting pull.
-        var deadline = clock.now + .seconds(20)
+        var deadline = clock.now + .seconds(60)
         while try phone.keys("work_orders").isEmpty, clock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
         while server.service.bucketSignals.waitingCount == 0, clock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
         #expect(server.service.bucketSignals.waitingCount == 1)
         let written = clock.now
         try await FieldService.sql(server.database, "UPDATE work_orders SET notes = 'Call before you come' WHERE id = '\(order)'")
-        deadline = clock.now + .seconds(10)
+        deadline = clock.now + .seconds(40)
         while try notes() != "Call before you come".databaseValue, clock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
         #expect(try notes() == "Call before you come".databaseValue, "the change reached the waiting phone")
-        #expect(clock.now - written < .seconds(3))
+        #expect(clock.now - written < .seconds(40), "before the wait (50 s) ended")
         // Stopped, nothing waits any more.
         await phone.engine.stop()
-        deadline = clock.now + .seconds(10)
+        deadline = clock.now + .seconds(30)
         while server.service.bucketSignals.waitingCount > 0, clock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
         #expect(server.service.bucketSignals.waitingCount == 0, "the server let go of the request the phone dropped")
         await server.stop()
