@@ -25,9 +25,49 @@ public struct DatabaseLayout: Sendable {
     /// Every subset entity's buckets, by entity name.
     let buckets: [String: [BucketDefinition]]
 
-    /// The advisory lock every writer of the synced tables holds until it commits
-    /// (PostgreSQL), so change-log sequence numbers become visible in order.
-    static let postgresWriteLock = 0x5379_6E63
+    /// PostgreSQL: the base of the shared advisory locks by which a transaction that
+    /// writes the synced tables announces, before it takes its first sequence number,
+    /// that its numbers will be above `base + n`, where `n` is the last number issued at
+    /// that moment. No writer waits for another (all such locks are shared); a reader
+    /// finds the readable horizon in `pg_locks` (see ``postgresHorizonFunction``).
+    static let postgresWriterLockBase: Int64 = 0x5379_0000_0000_0000
+
+    /// PostgreSQL's change notification channel: every transaction that writes the
+    /// synced tables notifies it once, at commit.
+    public static let postgresChannel = "syncwright_log"
+
+    /// The newest log entry a reader may rely on: every entry numbered up to it has
+    /// committed (or never will). SQLite has one writer at a time, so its entries
+    /// become visible in order and the newest entry is the horizon.
+    static func horizonQuery(_ dialect: SQLDialect) -> String {
+        switch dialect {
+        case .sqlite: "SELECT coalesce(max(seq), 0) FROM syncwright_log"
+        case .postgres: "SELECT syncwright_horizon()"
+        }
+    }
+
+    /// The readable horizon on PostgreSQL: the last sequence number issued, read first,
+    /// lowered to the announcement of any writer still running. A writer announces
+    /// before its first number, so one that announces after the issued number was read
+    /// takes numbers above it; one that announced before is in `pg_locks` until it has
+    /// committed and its entries are visible. Writers never wait for each other; a pull
+    /// never steps over an entry that commits later.
+    static let postgresHorizonFunction = """
+        CREATE OR REPLACE FUNCTION syncwright_horizon() RETURNS bigint AS $$
+        DECLARE
+            issued bigint;
+            oldest bigint;
+        BEGIN
+            issued := syncwright_issued();
+            SELECT min(((l.classid::bigint << 32) | l.objid::bigint) - \(postgresWriterLockBase)) INTO oldest
+            FROM pg_locks AS l
+            WHERE l.locktype = 'advisory' AND l.objsubid = 1
+                AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                AND l.classid::bigint >= \(postgresWriterLockBase >> 32) AND l.classid::bigint < \((postgresWriterLockBase >> 32) + 65536);
+            RETURN greatest(0, least(issued, oldest));
+        END
+        $$ LANGUAGE plpgsql VOLATILE
+        """
 
     /// Creates the layout.
     public init(schema: SchemaModel, dialect: SQLDialect) {
@@ -127,10 +167,30 @@ public struct DatabaseLayout: Sendable {
                 """,
                 "CREATE TABLE IF NOT EXISTS syncwright_state (name text PRIMARY KEY, value text NOT NULL)",
                 Self.schemaVersionsTable,
+                // The last sequence number issued; the next is above it.
+                """
+                CREATE OR REPLACE FUNCTION syncwright_issued() RETURNS bigint AS $$
+                    SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM syncwright_seq
+                $$ LANGUAGE sql VOLATILE
+                """,
+                // Called before a transaction takes its first sequence number: a shared
+                // lock (no one waits) that says "my numbers are above this", held to the
+                // end of the transaction; a transaction-local setting makes it once.
+                """
+                CREATE OR REPLACE FUNCTION syncwright_announce() RETURNS void AS $$
+                BEGIN
+                    IF current_setting('syncwright.writer', true) IS DISTINCT FROM 'on' THEN
+                        PERFORM pg_advisory_xact_lock_shared(\(Self.postgresWriterLockBase) + syncwright_issued());
+                        PERFORM set_config('syncwright.writer', 'on', true);
+                    END IF;
+                END
+                $$ LANGUAGE plpgsql VOLATILE
+                """,
+                Self.postgresHorizonFunction,
                 """
                 CREATE OR REPLACE FUNCTION syncwright_stamp() RETURNS trigger AS $$
                 BEGIN
-                    PERFORM pg_advisory_xact_lock(\(Self.postgresWriteLock));
+                    PERFORM syncwright_announce();
                     NEW.version := nextval('syncwright_seq');
                     NEW.updated_at := clock_timestamp();
                     RETURN NEW;
@@ -450,7 +510,9 @@ public struct DatabaseLayout: Sendable {
         func indented(_ lines: [String]) -> [String] { lines.map { "    " + $0 } }
         let function = q("syncwright_\(name)_log")
         let body = [
-            "PERFORM pg_advisory_xact_lock(\(Self.postgresWriteLock));",
+            "PERFORM syncwright_announce();",
+            // Delivered once per transaction, at commit, to every server process.
+            "PERFORM pg_notify('\(Self.postgresChannel)', '');",
             "IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND OLD.\(keyColumn) IS DISTINCT FROM NEW.\(keyColumn)) THEN",
             "    NULL;",
         ] + indented(removeEverywhere(entity, keyText: oldKey) + refileDependents(of: entity, "OLD", changedOnly: false)) + [

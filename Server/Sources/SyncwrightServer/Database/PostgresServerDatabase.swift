@@ -6,8 +6,11 @@ import PostgresNIO
 import ServiceLifecycle
 
 /// PostgreSQL storage through PostgresNIO's connection pool. Many stateless server
-/// processes may share one database: every write transaction takes one advisory lock,
-/// so change-log sequence numbers commit in order and no pull skips a change.
+/// processes may share one database, and their writers don't wait for each other: the
+/// triggers announce each writing transaction with a shared advisory lock, and pulls
+/// read the change log only up to the horizon below every running writer (see
+/// ``DatabaseLayout``), so no pull steps over an entry that commits later. Concurrent
+/// pushes to the same row wait for each other on the row's lock.
 public final class PostgresServerDatabase: ServerDatabase {
     /// Who runs the connection pool.
     public enum ClientLifecycle: Sendable {
@@ -64,12 +67,38 @@ public final class PostgresServerDatabase: ServerDatabase {
         return configuration
     }
 
+    /// The advisory lock maintenance transactions hold (``maintain(_:)``); writers never
+    /// take it.
+    static let maintenanceLock = 0x5379_6E63
+
     public func write<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
+        try await transaction(lock: nil, body)
+    }
+
+    public func maintain<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
+        try await transaction(lock: Self.maintenanceLock, body)
+    }
+
+    public func followCommits(_ onChange: @escaping @Sendable () async -> Void) async throws {
+        try await client.withConnection { connection in
+            try await connection.listen(on: DatabaseLayout.postgresChannel) { notifications in
+                // Listening from here on: what committed before is read by the caller.
+                await onChange()
+                for try await _ in notifications {
+                    await onChange()
+                }
+            }
+        }
+    }
+
+    private func transaction<T: Sendable>(lock: Int?, _ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
         try await client.withConnection { connection in
             let wrapped = Connection(connection: connection, logger: logger)
             try await wrapped.execute("BEGIN")
             do {
-                try await wrapped.execute("SELECT pg_advisory_xact_lock(\(DatabaseLayout.postgresWriteLock))")
+                if let lock {
+                    try await wrapped.execute("SELECT pg_advisory_xact_lock(\(lock))")
+                }
                 let result = try await body(wrapped)
                 try await wrapped.execute("COMMIT")
                 return result

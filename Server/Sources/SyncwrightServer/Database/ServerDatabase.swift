@@ -21,9 +21,20 @@ extension SQLConnection {
 public protocol ServerDatabase: Service {
     /// The SQL spoken.
     var dialect: SQLDialect { get }
-    /// Runs `body` in one transaction, serialized with every other writer of the synced
-    /// tables: it commits when `body` returns and rolls back when it throws.
+    /// Runs `body` in one transaction: it commits when `body` returns and rolls back when
+    /// it throws. Writers of different rows don't wait for each other (SQLite has one
+    /// writer at a time); the change log's horizon keeps pulls from stepping over an
+    /// entry that commits later.
     func write<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T
+    /// Runs `body` in one transaction serialized with every other maintenance
+    /// transaction of the database, from any server process: preparing the tables,
+    /// compacting the log, recording schema versions.
+    func maintain<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T
+    /// Calls `onChange` whenever a transaction that wrote the synced tables commits,
+    /// through any server process or straight into the tables, until the task is
+    /// cancelled. Returns at once when the database has no such notifications (then
+    /// the change log is read at intervals).
+    func followCommits(_ onChange: @escaping @Sendable () async -> Void) async throws
     /// Runs one read-only query outside any write transaction.
     func read(_ sql: String, _ arguments: [SQLValue]) async throws -> SQLRows
     /// Releases connections.
@@ -40,6 +51,14 @@ public struct ServerDatabaseError: Error, Sendable, CustomStringConvertible {
 }
 
 extension ServerDatabase {
+    /// One writer at a time: every write is serialized already.
+    public func maintain<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
+        try await write(body)
+    }
+
+    /// No notifications.
+    public func followCommits(_ onChange: @escaping @Sendable () async -> Void) async throws {}
+
     /// Waits for the server to shut down: a database that needs nothing running.
     public func run() async throws {
         try? await gracefulShutdown()

@@ -5,64 +5,121 @@ import Syncwright
 /// Follows the change log and signals the buckets of each new entry
 /// (``BucketSignals``), so waiting pulls wake when their own buckets change.
 ///
-/// One query per interval for the whole server, whatever the number of waiting devices:
-/// `seq > last`, on the log's primary key. A push through this server pokes it at once
-/// (its devices hear within milliseconds); a row another system writes, or a push
-/// through another server process, is noticed at the next interval.
+/// It reads the log up to its horizon (the newest entry below every running writer),
+/// `seq > last`, on the log's primary key: one query per round for the whole server,
+/// whatever the number of waiting devices. A round runs
+/// - at once after a push through this server;
+/// - on PostgreSQL, at once after any transaction that wrote the synced tables commits,
+///   through any server process or straight into the tables (the triggers notify);
+/// - every `interval` while pulls wait (SQLite: how soon a row another system wrote is
+///   noticed; PostgreSQL: a backstop), and every `idleInterval` otherwise, so the
+///   position stays fresh.
 actor ChangeLogWatcher {
     private let database: any ServerDatabase
     private let signals: BucketSignals
     private let interval: Duration
+    private let idleInterval: Duration
     private let logger: Logger
-    /// The newest log entry signalled.
+    /// The log's horizon when last read: every entry up to it has been signalled.
     private var last: Int64?
-    private var loop: Task<Void, Never>?
+    private var tasks: [Task<Void, Never>] = []
+    /// A round is under way; `again`: another was asked for meanwhile.
+    private var reading = false
+    private var again = false
 
-    init(database: any ServerDatabase, signals: BucketSignals, interval: Duration, logger: Logger) {
+    init(database: any ServerDatabase, signals: BucketSignals, interval: Duration, idleInterval: Duration = .seconds(1),
+         logger: Logger) {
         self.database = database
         self.signals = signals
         self.interval = interval
+        self.idleInterval = max(interval, idleInterval)
         self.logger = logger
     }
 
-    /// Starts following the log from its newest entry now (once).
+    /// Starts following the log from its horizon now (once).
     func start() async throws {
-        guard loop == nil else { return }
-        last = try await database.read("SELECT coalesce(max(seq), 0) FROM syncwright_log", []).first?.first?.integer ?? 0
-        let interval = self.interval
-        loop = Task { [weak self] in
+        guard tasks.isEmpty else { return }
+        last = try await horizon()
+        let interval = self.interval, idleInterval = self.idleInterval, signals = self.signals
+        tasks.append(Task { [weak self] in
+            var sinceRound = Duration.zero
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)
+                sinceRound += interval
+                guard signals.waitingCount > 0 || sinceRound >= idleInterval else { continue }
+                sinceRound = .zero
                 guard let self else { return }
                 await self.poll()
             }
-        }
+        })
+        let database = self.database, logger = self.logger
+        tasks.append(Task { [weak self] in
+            var delay = Duration.milliseconds(250)
+            while !Task.isCancelled {
+                do {
+                    try await database.followCommits { [weak self] in await self?.poll() }
+                    if Task.isCancelled { return }
+                    if database.dialect == .sqlite { return }
+                } catch {
+                    if Task.isCancelled { return }
+                    logger.warning("listening for commits failed; the log is read at intervals until it listens again",
+                                   metadata: ["error": "\(error)"])
+                }
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(10))
+            }
+        })
     }
 
     /// Stops following.
     func stop() {
-        loop?.cancel()
-        loop = nil
+        for task in tasks { task.cancel() }
+        tasks = []
     }
 
-    /// Reads the entries after the last one signalled and signals their buckets.
+    private func horizon() async throws -> Int64 {
+        try await database.read(DatabaseLayout.horizonQuery(database.dialect), []).first?.first?.integer ?? 0
+    }
+
+    /// Reads the entries after the last horizon up to the current one and signals their
+    /// buckets. Rounds asked for while one runs make it run once more.
     func poll() async {
+        guard last != nil else { return }
+        guard !reading else {
+            again = true
+            return
+        }
+        reading = true
+        defer { reading = false }
+        repeat {
+            again = false
+            await round()
+        } while again
+    }
+
+    private func round() async {
         guard var after = last else { return }
+        let dialect = database.dialect
         do {
+            let through = try await horizon()
+            guard through > after else { return }
             while true {
                 let rows = try await database.read(
-                    "SELECT seq, bucket FROM syncwright_log WHERE seq > \(database.dialect.placeholder(1)) ORDER BY seq LIMIT 5000",
-                    [.integer(after)])
-                guard !rows.isEmpty else { break }
-                signals.signal(rows.compactMap { $0[1].text })
-                after = rows.last?[0].integer ?? after
+                    "SELECT seq, bucket FROM syncwright_log WHERE seq > \(dialect.placeholder(1)) AND seq <= \(dialect.placeholder(2)) "
+                        + "ORDER BY seq LIMIT 5000",
+                    [.integer(after), .integer(through)])
+                if !rows.isEmpty { signals.signal(rows.compactMap { $0[1].text }) }
+                guard rows.count == 5000, let newest = rows.last?[0].integer else { break }
+                after = newest
                 last = after
-                if rows.count < 5000 { break }
             }
+            last = through
         } catch {
             logger.warning("reading the change log for waiting pulls failed; the next round tries again", metadata: ["error": "\(error)"])
         }
     }
 
-    deinit { loop?.cancel() }
+    deinit {
+        for task in tasks { task.cancel() }
+    }
 }

@@ -130,7 +130,7 @@ extension SyncService {
 
     /// Every schema version `database` has served, oldest first.
     public static func recordedVersions(_ database: any ServerDatabase) async throws -> [SchemaVersionRecord] {
-        try await database.write { connection in
+        try await database.maintain { connection in
             try await connection.execute(DatabaseLayout.schemaVersionsTable)
             return try await SchemaVersionRecord.all(connection)
         }
@@ -164,7 +164,7 @@ extension SyncService {
             throw SchemaDeployError(message: "\(prefix) is the schema this server serves; deploy another schema before retiring it")
         }
         let dialect = self.dialect
-        let retired = try await database.write { connection in
+        let retired = try await database.maintain { connection in
             try await connection.execute(DatabaseLayout.schemaVersionsTable)
             return try await SchemaVersionRecord.retire(prefix: prefix, connection, dialect)
         }

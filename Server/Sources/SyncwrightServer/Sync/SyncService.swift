@@ -55,15 +55,18 @@ public final class SyncService: Sendable {
     ///   downloads answer `404 attachments_unavailable` and changes that reference a file
     ///   are refused.
     /// - Parameter maximumAttachmentSize: The largest attachment taken, in bytes.
-    /// - Parameter changeLogInterval: How often the log is read for pulls that wait
-    ///   (`wait`): the longest a change written by another system, or pushed through
-    ///   another server process, takes to wake them. Pushes through this service wake
-    ///   them at once.
+    /// - Parameter changeLogInterval: How often the log is read while pulls wait
+    ///   (`wait`); nil for the dialect's default. On SQLite (default 5 ms) it is the
+    ///   longest a row another system wrote takes to wake them; on PostgreSQL (default
+    ///   1 s) commits notify every server process at once and the interval is only a
+    ///   backstop. Pushes through this service wake them at once.
     public init(schema: SchemaModel, database: any ServerDatabase, logger: Logger = Logger(label: "syncwright.server"),
                 rules: PushRules = PushRules(), attachments: (any AttachmentStorage)? = nil,
-                maximumAttachmentSize: Int64 = 1 << 30, changeLogInterval: Duration = .milliseconds(200)) {
+                maximumAttachmentSize: Int64 = 1 << 30, changeLogInterval: Duration? = nil) {
         self.schema = schema
-        self.changeLogWatcher = ChangeLogWatcher(database: database, signals: bucketSignals, interval: changeLogInterval,
+        self.changeLogWatcher = ChangeLogWatcher(
+            database: database, signals: bucketSignals,
+            interval: changeLogInterval ?? (database.dialect == .sqlite ? .milliseconds(5) : .seconds(1)),
                                                  logger: logger)
         self.attachments = attachments
         self.maximumAttachmentSize = maximumAttachmentSize
@@ -116,7 +119,7 @@ public final class SyncService: Sendable {
         let dialect = self.dialect
         let logger = self.logger
         let schema = self.schema
-        let older = try await database.write { connection in
+        let older = try await database.maintain { connection in
             let unowned = try await Self.setAsideUnownedPushResults(connection, dialect)
             try await connection.execute(DatabaseLayout.schemaVersionsTable)
             let records = try await SchemaVersionRecord.all(connection)
@@ -196,6 +199,12 @@ public final class SyncService: Sendable {
     private static func refile(_ layout: DatabaseLayout, _ connection: any SQLConnection, _ dialect: SQLDialect) async throws {
         func integer(_ sql: String) async throws -> Int64 {
             try await connection.query(sql, []).first?.first?.integer ?? 0
+        }
+        if dialect == .postgres {
+            // Writers of other server processes wait until the log is whole again; the
+            // numbers taken here are announced like any writer's.
+            try await connection.execute("LOCK TABLE syncwright_log IN SHARE ROW EXCLUSIVE MODE")
+            try await connection.execute("SELECT syncwright_announce()")
         }
         var high = max(try await integer("SELECT coalesce(max(seq), 0) FROM syncwright_log"),
                        try await compactedThrough(connection, dialect))
@@ -284,7 +293,7 @@ public final class SyncService: Sendable {
     public func compactRemovals(before date: Date) async throws -> Int {
         let cutoff = WireValueRules.canonicalTimestamp(ISO8601DateFormatter().string(from: date))!
         let dialect = self.dialect
-        return try await database.write { connection in
+        return try await database.maintain { connection in
             var builder = SQLBuilder(dialect)
             builder.append("SELECT coalesce(max(seq), 0), count(*) FROM syncwright_log WHERE removed = \(dialect.boolean(true)) AND changed_at < ")
             builder.bind(.text(cutoff), .timestamp)

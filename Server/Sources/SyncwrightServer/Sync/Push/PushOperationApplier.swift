@@ -366,6 +366,12 @@ struct PushOperationApplier {
             statements.withValue { $0[cacheKey] = prefix }
         }
         builder.bind(key, plan.entity.keyField.type.storage)
+        if dialect == .postgres {
+            // Writers don't queue behind one lock: a push that reads a row to decide on it
+            // holds the row until it commits, so a concurrent one decides on what this
+            // one leaves (its version check sees the new version).
+            builder.append(" FOR UPDATE OF t")
+        }
         guard let values = try await connection.query(builder.sql, builder.arguments).first else { return nil }
         let (row, version) = plan.row(values, from: 2)
         return CurrentRow(matches: values[0].integer == 1, inSubset: values[1].integer == 1, row: row, version: version)
