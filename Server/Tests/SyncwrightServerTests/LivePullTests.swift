@@ -142,4 +142,43 @@ struct LivePullTests {
         #expect(server.service.bucketSignals.waitingCount == 0, "the server let go of the request the phone dropped")
         await server.stop()
     }
+
+    @Test(arguments: DatabaseKind.allCases)
+    func aServerRestartWhileDevicesWaitLosesNothing(_ kind: DatabaseKind) async throws {
+        let service = try await Self.service(kind)
+        let server = try await LiveServer.start(service: service)
+        let token = try await LiveServer.token(FieldService.annClaims)
+        let transport = HTTPSyncTransport(baseURL: server.baseURL, timeout: 5) { token }
+        let cursor = try await service.pullAll("jobs", claims: FieldService.annClaims).cursor
+        let waiting = Task { try await transport.pull(Self.request(service, cursor: cursor, wait: 50)) }
+        while service.bucketSignals.waitingCount == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        // The server stops while the phone waits: it lets go of the waiting pull at once
+        // (an empty page, same cursor) rather than holding the shutdown for the wait.
+        let clock = ContinuousClock()
+        let stopping = clock.now
+        await server.stop(closingDatabase: false)
+        #expect(clock.now - stopping < .seconds(10), "stopped in \(clock.now - stopping)")
+        let answer = await waiting.result
+        if case .success(let page) = answer {
+            #expect(page.changes.isEmpty)
+            #expect(page.units["jobs"] == cursor)
+        }
+        // Written while no server runs; a new server on the same database, and the
+        // phone's next waiting pull from its cursor, sees it.
+        try await FieldService.sql(service.database,
+            "UPDATE work_orders SET notes = 'while the server was down' WHERE id = '\(FieldService.id("e", 1))'")
+        let restarted = SyncService(schema: FieldService.schema, database: service.database, logger: TestDatabases.logger)
+        try await restarted.prepare()
+        let next = try await LiveServer.start(service: restarted)
+        let again = HTTPSyncTransport(baseURL: next.baseURL, timeout: 5) { token }
+        let page = try await again.pull(Self.request(restarted, cursor: cursor, wait: 50))
+        #expect(page.changes.map(\.key) == [.string(FieldService.id("e", 1))])
+        #expect(page.changes.first?.row?["notes"] == .string("while the server was down"))
+        // And a change after that wakes a pull waiting on the new server.
+        let later = Task { try await again.pull(Self.request(restarted, cursor: try #require(page.units["jobs"]), wait: 50)) }
+        while restarted.bucketSignals.waitingCount == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        try await Self.push(restarted, order: FieldService.id("e", 1), notes: "after the restart", claims: FieldService.annClaims)
+        #expect(try await later.value.changes.first?.row?["notes"] == .string("after the restart"))
+        await next.stop()
+    }
 }

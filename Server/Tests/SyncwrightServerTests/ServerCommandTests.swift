@@ -146,4 +146,27 @@ struct ServerCommandTests {
         #expect(process.terminationStatus == 0, "\(log)")
         #expect(log.contains("stopped"))
     }
+
+    @Test func sigtermLetsWaitingPullsGoAtOnce() async throws {
+        let server = try ServerProcess(database: "sqlite:server.sqlite")
+        let token = try await LiveServer.token(FieldService.annClaims)
+        let transport = HTTPSyncTransport(baseURL: server.baseURL, timeout: 5) { token }
+        let first = try await transport.pull(PullRequest(subset: "technician", schemaHash: FieldService.schema.schemaHash,
+                                                         units: ["jobs": nil], limit: 100))
+        let cursor = try #require(first.units["jobs"] ?? nil)
+        let clock = ContinuousClock()
+        let started = clock.now
+        let waiting = Task {
+            try await transport.pull(PullRequest(subset: "technician", schemaHash: FieldService.schema.schemaHash,
+                                                 units: ["jobs": cursor], limit: 100, wait: 50))
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        let status = server.stop()
+        #expect(status == 0, "\(server.log)")
+        let page = try await waiting.value
+        // Answered by the shutdown, not by the end of the wait (50 s).
+        #expect(clock.now - started < .seconds(20), "\(clock.now - started)")
+        #expect(page.changes.isEmpty)
+        #expect(page.units["jobs"] == cursor, "the same cursor: the device waits again after the restart")
+    }
 }

@@ -55,6 +55,7 @@ actor ChangeLogWatcher {
         let database = self.database, logger = self.logger
         tasks.append(Task { [weak self] in
             var delay = Duration.milliseconds(250)
+            var failures = 0
             while !Task.isCancelled {
                 do {
                     try await database.followCommits { [weak self] in await self?.poll() }
@@ -62,8 +63,12 @@ actor ChangeLogWatcher {
                     if database.dialect == .sqlite { return }
                 } catch {
                     if Task.isCancelled { return }
-                    logger.warning("listening for commits failed; the log is read at intervals until it listens again",
-                                   metadata: ["error": "\(error)"])
+                    failures += 1
+                    // A connection lost once (a restart of the database, the pool
+                    // closing) is ordinary; one that can't come back is worth a warning.
+                    logger.log(level: failures > 1 ? .warning : .info,
+                               "listening for commits failed; the log is read at intervals until it listens again",
+                               metadata: ["error": "\(String(reflecting: error))"])
                 }
                 try? await Task.sleep(for: delay)
                 delay = min(delay * 2, .seconds(10))

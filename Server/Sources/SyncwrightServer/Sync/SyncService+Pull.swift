@@ -1,4 +1,5 @@
 import Foundation
+import ServiceLifecycle
 import Syncwright
 import SyncwrightSchema
 
@@ -51,7 +52,16 @@ extension SyncService {
             defer { bucketSignals.cancel(ticket) }
             page = try await pullRows(request, claims: claims)
             if !page.rows.isEmpty || page.more { return page }
-            guard await bucketSignals.wait(ticket, until: deadline) else { return page }
+            // A server shutting down lets its waiting pulls go at once (an empty page,
+            // same cursors): the devices wait again on another process or after the
+            // restart, and nothing holds the shutdown for a wait.
+            let signals = bucketSignals
+            let woken = await withGracefulShutdownHandler {
+                await signals.wait(ticket, until: deadline)
+            } onGracefulShutdown: {
+                signals.cancel(ticket)
+            }
+            guard woken else { return page }
             try Task.checkCancellation()
         }
     }
