@@ -56,12 +56,18 @@ struct Device {
 
     init(server: LiveServer, claims: [String: JSONValue], transport wrap: ((any SyncTransport) -> any SyncTransport)? = nil,
          attachmentPieceSize: Int = 1 << 20, liveWait: Duration? = nil) async throws {
+        try await self.init(baseURL: server.baseURL, claims: claims, transport: wrap, attachmentPieceSize: attachmentPieceSize,
+                            liveWait: liveWait)
+    }
+
+    init(baseURL: URL, claims: [String: JSONValue], transport wrap: ((any SyncTransport) -> any SyncTransport)? = nil,
+         attachmentPieceSize: Int = 1 << 20, liveWait: Duration? = nil) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("syncwright-device-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         store = try SyncStore(path: directory.appendingPathComponent("device.sqlite").path,
                               model: SyncModel(schema: FieldService.schema, subset: "technician"))
         let token = try await LiveServer.token(claims)
-        let http = HTTPSyncTransport(baseURL: server.baseURL, timeout: 20) { token }
+        let http = HTTPSyncTransport(baseURL: baseURL, timeout: 20) { token }
         transport = wrap?(http) ?? http
         engine = SyncEngine(store: store, transport: transport, configuration: SyncConfiguration(
             delayedSync: true, syncOnStart: false, syncOnReconnect: false, pushBatchSize: 50, pullPageSize: 3,

@@ -500,6 +500,37 @@ public struct DatabaseLayout: Sendable {
         }
     }
 
+    /// PostgreSQL statements, one per reference chain a subset's filter or include reads
+    /// `entity`'s rows through, that lock the rows along the chain from `row` (`NEW` or
+    /// `OLD`) with `FOR SHARE`.
+    private func referencedRowLocks(_ entity: Entity) -> [(String) -> String] {
+        var chains: [[FieldPath.Hop]] = []
+        for dependent in dependents where dependent.entity == entity.name && !chains.contains(dependent.chain) {
+            chains.append(dependent.chain)
+        }
+        // A chain that is the start of a longer one is locked by the longer one.
+        let all = chains
+        chains.removeAll { chain in all.contains { $0.count > chain.count && Array($0.prefix(chain.count)) == chain } }
+        return chains.compactMap { chain -> ((String) -> String)? in
+            guard let first = chain.first, let firstField = entity.field(named: first.fieldName) else { return nil }
+            var from = ""
+            var holder: Entity?
+            for (index, hop) in chain.enumerated() {
+                guard let target = schema.entity(named: hop.targetEntity) else { return nil }
+                if index == 0 {
+                    from = "\(q(target.tableName)) AS s0"
+                } else {
+                    guard let field = holder?.field(named: hop.fieldName) else { return nil }
+                    from += " JOIN \(q(target.tableName)) AS s\(index) ON s\(index).\(q(target.keyField.columnName)) = s\(index - 1).\(q(field.columnName))"
+                }
+                holder = target
+            }
+            guard let firstTarget = schema.entity(named: first.targetEntity) else { return nil }
+            let key = q(firstTarget.keyField.columnName), column = q(firstField.columnName)
+            return { row in "PERFORM 1 FROM \(from) WHERE s0.\(key) = \(row).\(column) FOR SHARE;" }
+        }
+    }
+
     private func postgresTriggers(_ entity: Entity) -> [String] {
         let table = q(entity.tableName)
         let keyColumn = q(entity.keyField.columnName)
@@ -509,8 +540,23 @@ public struct DatabaseLayout: Sendable {
         let oldKey = dialect.keyText("OLD.\(keyColumn)", keyType)
         func indented(_ lines: [String]) -> [String] { lines.map { "    " + $0 } }
         let function = q("syncwright_\(name)_log")
+        let locks = referencedRowLocks(entity)
         let body = [
             "PERFORM syncwright_announce();",
+        ] + (locks.isEmpty ? [] : [
+            // Writers don't take turns, so the rows this row's buckets and includes are
+            // read through are held (shared) until commit: a concurrent change to one of
+            // them (reassigning the order a new line belongs to) waits, and then refiles
+            // this row too; a change already under way makes this write wait and read
+            // the result. Without it, each would file the row by what the other hadn't
+            // committed yet.
+            "IF TG_OP <> 'DELETE' THEN",
+        ] + indented(locks.map { $0("NEW") }) + [
+            "END IF;",
+            "IF TG_OP <> 'INSERT' THEN",
+        ] + indented(locks.map { $0("OLD") }) + [
+            "END IF;",
+        ]) + [
             // Delivered once per transaction, at commit, to every server process.
             "PERFORM pg_notify('\(Self.postgresChannel)', '');",
             "IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND OLD.\(keyColumn) IS DISTINCT FROM NEW.\(keyColumn)) THEN",

@@ -71,8 +71,21 @@ public final class PostgresServerDatabase: ServerDatabase {
     /// take it.
     static let maintenanceLock = 0x5379_6E63
 
+    /// How many times a transaction that failed transiently (``ServerDatabaseError/isTransient``)
+    /// runs in all.
+    static let transientAttempts = 4
+
     public func write<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
-        try await transaction(lock: nil, body)
+        var attempt = 1
+        while true {
+            do {
+                return try await transaction(lock: nil, body)
+            } catch let error as ServerDatabaseError where error.isTransient && attempt < Self.transientAttempts {
+                attempt += 1
+                logger.debug("a write transaction failed transiently; running it again", metadata: ["error": "\(error.message)"])
+                try await Task.sleep(for: .milliseconds(Int.random(in: 1...(10 * attempt))))
+            }
+        }
     }
 
     public func maintain<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
@@ -152,7 +165,9 @@ public final class PostgresServerDatabase: ServerDatabase {
                 }
                 return result
             } catch let error as PSQLError {
-                throw ServerDatabaseError(Self.describe(error, sql: sql))
+                // 40P01: chosen to end a deadlock; 40001: a serialization failure.
+                let state = error.serverInfo?[.sqlState]
+                throw ServerDatabaseError(Self.describe(error, sql: sql), isTransient: state == "40P01" || state == "40001")
             }
         }
 

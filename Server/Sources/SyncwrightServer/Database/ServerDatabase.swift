@@ -45,8 +45,15 @@ public protocol ServerDatabase: Service {
 public struct ServerDatabaseError: Error, Sendable, CustomStringConvertible {
     /// What went wrong.
     public var message: String
+    /// The transaction failed only because of when it ran (PostgreSQL chose it to end a
+    /// deadlock, or a serialization failure): run again, it may well succeed. Nothing is
+    /// answered from such an error; ``ServerDatabase/write(_:)`` runs the transaction again.
+    public var isTransient: Bool
     /// Creates an error.
-    public init(_ message: String) { self.message = message }
+    public init(_ message: String, isTransient: Bool = false) {
+        self.message = message
+        self.isTransient = isTransient
+    }
     public var description: String { message }
 }
 

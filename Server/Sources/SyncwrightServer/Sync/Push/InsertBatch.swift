@@ -73,7 +73,7 @@ struct InsertBatch {
         let inserted: Set<SQLValue>
         do {
             inserted = Set(try await connection.query(builder.sql, builder.arguments).compactMap(\.first))
-        } catch is ServerDatabaseError {
+        } catch let error as ServerDatabaseError where !error.isTransient {
             var outcomes: [(Int, Outcome)] = []
             for entry in entries {
                 let (result, written) = try await entry.operation.apply()
@@ -92,7 +92,7 @@ struct InsertBatch {
                 let result: PushResult
                 do {
                     result = try await entry.operation.existingRowResult(plan, key: key)
-                } catch let error as ServerDatabaseError {
+                } catch let error as ServerDatabaseError where !error.isTransient {
                     result = PushResult(opId: entry.operation.op.opId, status: .rejected, reason: error.message, code: "constraint_violation")
                 }
                 outcomes.append((entry.index, Outcome(result: result, written: nil)))

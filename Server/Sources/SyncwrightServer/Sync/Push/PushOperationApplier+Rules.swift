@@ -80,6 +80,8 @@ extension PushOperationApplier {
                 return PushResult(opId: op.opId, status: .rejected, reason: refusal.message, code: refusal.code)
             } catch is CancellationError {
                 throw CancellationError()
+            } catch let error as ServerDatabaseError where error.isTransient {
+                throw error
             } catch {
                 return ruleFailed(rule, error)
             }

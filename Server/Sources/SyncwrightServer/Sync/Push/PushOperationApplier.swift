@@ -50,7 +50,7 @@ struct PushOperationApplier {
             }
             if result.status == .rejected { try await attachCurrentRow(to: &result) }
             return (result, result.status == .applied ? deferred : nil)
-        } catch let error as ServerDatabaseError {
+        } catch let error as ServerDatabaseError where !error.isTransient {
             // A constraint the schema doesn't state (a database CHECK, say). Without a
             // savepoint (SQLite), the failed statement has already undone itself.
             if wrote {
