@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         .executableTarget(
@@ -27,6 +28,8 @@ let package = Package(
             dependencies: [
                 .product(name: "SyncwrightSchema", package: rootPackage),
                 .product(name: "Syncwright", package: rootPackage),
+                .product(name: "SyncwrightAsyncHTTPClient", package: rootPackage),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "SyncwrightGenerator", package: rootPackage),
                 .product(name: "SyncwrightServer", package: "Server"),
                 .product(name: "GRDB", package: "GRDB.swift"),

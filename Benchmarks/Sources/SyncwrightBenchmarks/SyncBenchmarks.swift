@@ -29,15 +29,19 @@ enum SyncBenchmarks {
 
     static let secret = "benchmark-secret-0123456789abcdef0123"
 
-    /// The child process: serves `schema` from the SQLite file `database`, prints the
-    /// port, and runs until SIGTERM.
+    /// The child process: serves `schema` from the SQLite file `database` (or the
+    /// PostgreSQL database at a `postgres://` URL), prints the port, and runs until SIGTERM.
     static func serve(schema: String, database: String) async throws {
         var logger = Logger(label: "syncwright.bench.server")
         // SYNCWRIGHT_BENCH_SERVER_LOG=info shows each request and its time.
         logger.logLevel = ProcessInfo.processInfo.environment["SYNCWRIGHT_BENCH_SERVER_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .error
         let model = try SyncServer.loadSchema(schema)
-        let service = SyncService(schema: model, database: try SQLiteServerDatabase(path: database), logger: logger,
-                                  attachments: try FileAttachmentStorage(directory: URL(fileURLWithPath: database + ".attachments")))
+        let storage: any ServerDatabase = database.hasPrefix("postgres")
+            ? try PostgresServerDatabase(url: database, logger: logger)
+            : try SQLiteServerDatabase(path: database)
+        let attachments = database.hasPrefix("postgres") ? nil
+            : try FileAttachmentStorage(directory: URL(fileURLWithPath: database + ".attachments"))
+        let service = SyncService(schema: model, database: storage, logger: logger, attachments: attachments)
         try await service.prepare()
         let app = SyncServer.application(service: service, verifier: try await TokenVerifier.hmac(secret: secret),
                                          host: "127.0.0.1", port: 0, logger: logger) { port in

@@ -18,7 +18,8 @@ if CommandLine.arguments.count == 4, CommandLine.arguments[1] == "--serve" {
 }
 
 let smoke = CommandLine.arguments.contains("--smoke")
-/// `--only sync` (or apply, decode, users, attachments, rules, validate, generate, compile) runs one group.
+/// `--only sync` (or apply, decode, users, live, attachments, rules, validate, generate, compile) runs one group.
+/// The live group measures PostgreSQL too: run it through scripts/with-postgres.
 let only: String? = CommandLine.arguments.firstIndex(of: "--only").flatMap {
     $0 + 1 < CommandLine.arguments.count ? CommandLine.arguments[$0 + 1] : nil
 }
@@ -54,6 +55,10 @@ func runBenchmarks() async throws -> BenchmarkRunner {
     if selected("users") {
         try await BucketBenchmarks.run(&runner, users: smoke ? 1_000 : 10_000, rowsPerUser: smoke ? 20 : 100,
                                        othersChanges: smoke ? 1_000 : 10_000, checkTargets: checkTargets && !smoke)
+    }
+    if selected("live") {
+        try await LiveBenchmarks.run(&runner, writes: smoke ? 20 : 200, waitingDevices: smoke ? 100 : 2_000,
+                                     pushesPerDevice: smoke ? 100 : 2_000, checkTargets: checkTargets && !smoke)
     }
     if selected("attachments") {
         try await AttachmentBenchmarks.run(&runner, files: smoke ? 10 : 100, fileSize: smoke ? 256 << 10 : 2 << 20,

@@ -35,6 +35,10 @@ public protocol ServerDatabase: Service {
     /// cancelled. Returns at once when the database has no such notifications (then
     /// the change log is read at intervals).
     func followCommits(_ onChange: @escaping @Sendable () async -> Void) async throws
+    /// A value that changes whenever a transaction that wrote the database commits, from
+    /// any process, read without a query (SQLite: the files' times and sizes); nil when
+    /// the database has none. The change log is read only when it differs.
+    var commitStamp: String? { get }
     /// Runs one read-only query outside any write transaction.
     func read(_ sql: String, _ arguments: [SQLValue]) async throws -> SQLRows
     /// Releases connections.
@@ -62,6 +66,9 @@ extension ServerDatabase {
     public func maintain<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
         try await write(body)
     }
+
+    /// No stamp: the log is read every round.
+    public var commitStamp: String? { nil }
 
     /// No notifications.
     public func followCommits(_ onChange: @escaping @Sendable () async -> Void) async throws {}

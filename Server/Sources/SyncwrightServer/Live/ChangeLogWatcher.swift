@@ -13,7 +13,7 @@ import Syncwright
 ///   through any server process or straight into the tables (the triggers notify);
 /// - every `interval` while pulls wait (SQLite: how soon a row another system wrote is
 ///   noticed; PostgreSQL: a backstop), and every `idleInterval` otherwise, so the
-///   position stays fresh.
+///   position stays fresh; a pull that starts waiting ends the idle sleep at once.
 actor ChangeLogWatcher {
     private let database: any ServerDatabase
     private let signals: BucketSignals
@@ -26,6 +26,12 @@ actor ChangeLogWatcher {
     /// A round is under way; `again`: another was asked for meanwhile.
     private var reading = false
     private var again = false
+    /// The database's commit stamp before the last round's read: while it stays the
+    /// same, nothing committed and timed rounds skip the query.
+    private var stamp: String?
+    /// Ends the idle sleep when a pull starts waiting.
+    private let arrivals: AsyncStream<Void>
+    private let arrival: AsyncStream<Void>.Continuation
 
     init(database: any ServerDatabase, signals: BucketSignals, interval: Duration, idleInterval: Duration = .seconds(1),
          logger: Logger) {
@@ -34,6 +40,12 @@ actor ChangeLogWatcher {
         self.interval = interval
         self.idleInterval = max(interval, idleInterval)
         self.logger = logger
+        (arrivals, arrival) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// A pull has started waiting: leave the idle pace (``start()`` must have run).
+    nonisolated func pullStartedWaiting() {
+        arrival.yield()
     }
 
     /// Starts following the log from its horizon now (once).
@@ -41,15 +53,26 @@ actor ChangeLogWatcher {
         guard tasks.isEmpty else { return }
         last = try await horizon()
         let interval = self.interval, idleInterval = self.idleInterval, signals = self.signals
+        let arrivals = self.arrivals, wake = self.arrival
         tasks.append(Task { [weak self] in
-            var sinceRound = Duration.zero
+            var arrived = arrivals.makeAsyncIterator()
             while !Task.isCancelled {
-                try? await Task.sleep(for: interval)
-                sinceRound += interval
-                guard signals.waitingCount > 0 || sinceRound >= idleInterval else { continue }
-                sinceRound = .zero
+                if signals.waitingCount > 0 {
+                    try? await Task.sleep(for: interval)
+                } else {
+                    // Nobody waits: sleep until the idle interval ends or a pull starts waiting.
+                    let sleeper = Task {
+                        do {
+                            try await Task.sleep(for: idleInterval)
+                            wake.yield()
+                        } catch {}
+                    }
+                    let next: Void? = await arrived.next()
+                    sleeper.cancel()
+                    guard next != nil else { return }
+                }
                 guard let self else { return }
-                await self.poll()
+                await self.poll(timed: true)
             }
         })
         let database = self.database, logger = self.logger
@@ -88,8 +111,9 @@ actor ChangeLogWatcher {
 
     /// Reads the entries after the last horizon up to the current one and signals their
     /// buckets. Rounds asked for while one runs make it run once more.
-    func poll() async {
+    func poll(timed: Bool = false) async {
         guard last != nil else { return }
+        if timed, let current = database.commitStamp, current == stamp { return }
         guard !reading else {
             again = true
             return
@@ -105,6 +129,9 @@ actor ChangeLogWatcher {
     private func round() async {
         guard var after = last else { return }
         let dialect = database.dialect
+        // Taken before the read: a commit after it changes the stamp, so the next timed
+        // round reads again.
+        stamp = database.commitStamp
         do {
             let through = try await horizon()
             guard through > after else { return }
@@ -125,6 +152,7 @@ actor ChangeLogWatcher {
     }
 
     deinit {
+        arrival.finish()
         for task in tasks { task.cancel() }
     }
 }

@@ -47,6 +47,7 @@ extension SyncService {
         let deadline = ContinuousClock.now + .milliseconds(Int64(wait * 1000))
         while true {
             let ticket = bucketSignals.register(page.buckets)
+            changeLogWatcher.pullStartedWaiting()
             // However this round ends (a page, the deadline, an error, cancellation), the
             // registration goes with it.
             defer { bucketSignals.cancel(ticket) }

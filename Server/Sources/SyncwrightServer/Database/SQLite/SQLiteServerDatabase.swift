@@ -8,9 +8,11 @@ public final class SQLiteServerDatabase: ServerDatabase {
     public let dialect = SQLDialect.sqlite
     private let pool: DatabasePool
     private let writeLock = AsyncLock()
+    private let path: String
 
     /// Opens (creating if needed) the database file at `path`.
     public init(path: String) throws {
+        self.path = path
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         // A push's transaction spans several async statements; ``write(_:)`` serializes
@@ -32,6 +34,21 @@ public final class SQLiteServerDatabase: ServerDatabase {
         } catch {
             throw ServerDatabaseError("can't open the SQLite database at \(path): \(error)")
         }
+    }
+
+    /// The modification times and sizes of the database file and its write-ahead log:
+    /// any commit, from any process, changes the log (or, after a checkpoint, the file).
+    public var commitStamp: String? {
+        var stamp = ""
+        for file in [path, path + "-wal"] {
+            var info = stat()
+            guard stat(file, &info) == 0 else {
+                stamp += "-;"
+                continue
+            }
+            stamp += "\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec):\(info.st_size);"
+        }
+        return stamp
     }
 
     public func write<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
