@@ -21,13 +21,15 @@ struct PushRuleTests {
         rules.on("WorkOrderLine", .insert, name: "stock") { line in
             let after = try #require(line.after)
             let quantity = after.int("quantity") ?? 0
+            // Taken first, then checked: the update holds the product's row, so concurrent
+            // pushes take turns on PostgreSQL too.
+            try await line.database.execute("UPDATE products SET stock = stock - \(quantity) WHERE id = \(after.column("productId"))")
             let product = try await line.database.query(
                 "SELECT name, stock FROM products WHERE id = \(after.column("productId"))")
-            guard let name = product.first?[0].text, let stock = product.first?[1].integer else { return }
-            guard quantity <= stock else {
-                throw PushRefusal(code: "out_of_stock", message: "\(name): \(stock) in stock, the line needs \(quantity)")
+            guard let name = product.first?[0].text, let left = product.first?[1].integer else { return }
+            guard left >= 0 else {
+                throw PushRefusal(code: "out_of_stock", message: "\(name): \(left + quantity) in stock, the line needs \(quantity)")
             }
-            try await line.database.execute("UPDATE products SET stock = stock - \(quantity) WHERE id = \(after.column("productId"))")
         }
         return rules
     }
@@ -67,6 +69,27 @@ struct PushRuleTests {
         // The stock the rule wrote reaches the catalog through the triggers.
         let catalog = try await service.pullAll("catalog", claims: FieldService.annClaims).changes
         #expect(catalog.first { $0.entity == "Product" }?.row?["stock"] == .integer(0))
+    }
+
+    @Test(arguments: DatabaseKind.allCases)
+    func concurrentPushesNeverBothTakeTheLastValve(_ kind: DatabaseKind) async throws {
+        let service = try await Self.service(kind, rules: Self.stockRules, stock: 10)
+        // Ten pushes of 3 at once, from Ann and Bob, on their own orders: three fit.
+        let results = try await withThrowingTaskGroup(of: [PushResult].self) { group in
+            for index in 1...10 {
+                let bob = index % 2 == 0
+                group.addTask {
+                    try await service.push([Self.line(FieldService.id("8", index), quantity: 3, order: FieldService.id("e", bob ? 2 : 1))],
+                                           claims: bob ? FieldService.bobClaims : FieldService.annClaims, client: "device-\(index)")
+                }
+            }
+            var all: [PushResult] = []
+            for try await results in group { all += results }
+            return all
+        }
+        #expect(results.filter { $0.status == .applied }.count == 3)
+        #expect(results.filter { $0.code == "out_of_stock" }.count == 7)
+        #expect(try await Self.stock(service) == 1)
     }
 
     @Test(arguments: DatabaseKind.allCases)

@@ -500,13 +500,21 @@ public struct DatabaseLayout: Sendable {
         }
     }
 
-    /// PostgreSQL statements, one per reference chain a subset's filter or include reads
-    /// `entity`'s rows through, that lock the rows along the chain from `row` (`NEW` or
-    /// `OLD`) with `FOR SHARE`.
+    /// PostgreSQL statements, one per reference chain a subset's filter reads `entity`'s
+    /// rows through (the chains that decide its buckets), that lock the rows along the
+    /// chain from `row` (`NEW` or `OLD`) with `FOR SHARE`.
+    ///
+    /// Include chains aren't locked: they decide values, not who may see the row, and a
+    /// shared lock on every row an include reads (a product every line names) would make
+    /// two pushes that then change that row (a rule taking stock) deadlock.
     private func referencedRowLocks(_ entity: Entity) -> [(String) -> String] {
         var chains: [[FieldPath.Hop]] = []
-        for dependent in dependents where dependent.entity == entity.name && !chains.contains(dependent.chain) {
-            chains.append(dependent.chain)
+        for subset in schema.subsets {
+            for subsetEntity in subset.entities where subsetEntity.entityName == entity.name {
+                for path in subsetEntity.rowFilter?.paths ?? [] where !path.hops.isEmpty && !chains.contains(path.hops) {
+                    chains.append(path.hops)
+                }
+            }
         }
         // A chain that is the start of a longer one is locked by the longer one.
         let all = chains
@@ -544,8 +552,8 @@ public struct DatabaseLayout: Sendable {
         let body = [
             "PERFORM syncwright_announce();",
         ] + (locks.isEmpty ? [] : [
-            // Writers don't take turns, so the rows this row's buckets and includes are
-            // read through are held (shared) until commit: a concurrent change to one of
+            // Writers don't take turns, so the rows this row's buckets are read through
+            // are held (shared) until commit: a concurrent change to one of
             // them (reassigning the order a new line belongs to) waits, and then refiles
             // this row too; a change already under way makes this write wait and read
             // the result. Without it, each would file the row by what the other hadn't
