@@ -104,6 +104,46 @@ struct ScaleOutTests {
         #expect(!bob.changes.contains { $0.key == .string(order) } == false, "Bob has the order")
     }
 
+    @Test(.timeLimit(.minutes(2))) func aLineAddedWhileItsProductIsRenamedEndsWithTheNewName() async throws {
+        let service = try await LivePullTests.service(.postgres)
+        let database = service.database
+        let start = try await service.pullAll("jobs", claims: FieldService.annClaims).cursor
+        let line = FieldService.id("9", 1)
+        // Another system adds a line for Ann's order and stays open…
+        let (inserted, insertedSignal) = AsyncStream<Void>.makeStream()
+        let (commitLine, commitLineSignal) = AsyncStream<Void>.makeStream()
+        let adding = Task {
+            try await database.write { connection in
+                try await connection.execute(
+                    "INSERT INTO work_order_lines (id, work_order_id, product_id, quantity) VALUES "
+                        + "('\(line)', '\(FieldService.id("e", 1))', '\(FieldService.id("d", 1))', 1)")
+                insertedSignal.yield()
+                for await _ in commitLine { break }
+            }
+        }
+        for await _ in inserted { break }
+        // …while the office renames the product the line shows by name, in a transaction
+        // that also stays open until told.
+        let (commitRename, commitRenameSignal) = AsyncStream<Void>.makeStream()
+        let renaming = Task {
+            try await database.write { connection in
+                try await connection.execute("UPDATE products SET name = 'Hex bolt' WHERE id = '\(FieldService.id("d", 1))'")
+                for await _ in commitRename { break }
+            }
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        // The line commits and Ann's phone pulls before the rename commits.
+        commitLineSignal.yield()
+        try await adding.value
+        let first = try await service.pullAll("jobs", claims: FieldService.annClaims, cursor: start)
+        commitRenameSignal.yield()
+        try await renaming.value
+        let second = try await service.pullAll("jobs", claims: FieldService.annClaims, cursor: first.cursor)
+        // Whatever the first pull showed, the phone ends with the name that committed.
+        let last = (first.changes + second.changes).last { $0.key == .string(line) }
+        #expect(last?.row?["productName"] == .string("Hex bolt"), "\(String(describing: last))")
+    }
+
     @Test(.timeLimit(.minutes(2))) func aCommitThroughOneServerWakesDevicesWaitingOnAnother() async throws {
         let url = try TestDatabases.postgresURL(database: "sw_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased())
         // Log reads at intervals are off in effect (60 s): only the notifications wake.

@@ -500,43 +500,71 @@ public struct DatabaseLayout: Sendable {
         }
     }
 
-    /// PostgreSQL statements, one per reference chain a subset's filter reads `entity`'s
-    /// rows through (the chains that decide its buckets), that lock the rows along the
-    /// chain from `row` (`NEW` or `OLD`) with `FOR SHARE`.
-    ///
-    /// Include chains aren't locked: they decide values, not who may see the row, and a
-    /// shared lock on every row an include reads (a product every line names) would make
-    /// two pushes that then change that row (a rule taking stock) deadlock.
-    private func referencedRowLocks(_ entity: Entity) -> [(String) -> String] {
+    // MARK: - PostgreSQL: filing by what committed
+
+    // Writers don't take turns on PostgreSQL, so a row must never be filed by what another
+    // transaction hasn't committed yet: a line added while the office reassigns its order
+    // would otherwise land in the old assignee's bucket, with the reassignment's refiling
+    // blind to it. Transaction-level advisory locks keyed by (table, key) order the two:
+    // a row written holds a *shared* lock on every row its buckets and includes are read
+    // through (``dependentRowLocks(_:)``), and a row whose change refiles other rows takes
+    // the *exclusive* lock on itself first (``sourceRowLock(_:_:)``). Whichever comes
+    // second waits for the first to commit, then reads what it committed. Only changes
+    // to columns that dependents read take the exclusive lock, so a rule that takes stock
+    // off a product every line includes by name waits for nobody.
+
+    /// The advisory lock key of the row of `table` whose key is the expression `key`: the
+    /// two-integer form, which the horizon (the `bigint` form) never reads.
+    private func rowLockArguments(_ table: String, _ key: String) -> String {
+        "hashtext('\(table.replacingOccurrences(of: "'", with: "''"))'), hashtext((\(key))::text)"
+    }
+
+    /// Statements that take a shared lock on every row `entity`'s row `row` (`NEW` or
+    /// `OLD`) reads through a reference chain of a filter or include, hop by hop: each
+    /// hop's key is read after the lock on the row before it is held.
+    private func dependentRowLocks(_ entity: Entity) -> [(String) -> String] {
         var chains: [[FieldPath.Hop]] = []
-        for subset in schema.subsets {
-            for subsetEntity in subset.entities where subsetEntity.entityName == entity.name {
-                for path in subsetEntity.rowFilter?.paths ?? [] where !path.hops.isEmpty && !chains.contains(path.hops) {
-                    chains.append(path.hops)
-                }
-            }
+        for dependent in dependents where dependent.entity == entity.name && !chains.contains(dependent.chain) {
+            chains.append(dependent.chain)
         }
-        // A chain that is the start of a longer one is locked by the longer one.
-        let all = chains
-        chains.removeAll { chain in all.contains { $0.count > chain.count && Array($0.prefix(chain.count)) == chain } }
-        return chains.compactMap { chain -> ((String) -> String)? in
-            guard let first = chain.first, let firstField = entity.field(named: first.fieldName) else { return nil }
-            var from = ""
-            var holder: Entity?
+        var seen: Set<String> = []
+        var locks: [(String) -> String] = []
+        for chain in chains {
+            // Each hop: the table it arrives at and how to compute its key from the row.
+            var holder = entity
+            var keyOf: (String) -> String = { _ in "" }
             for (index, hop) in chain.enumerated() {
-                guard let target = schema.entity(named: hop.targetEntity) else { return nil }
-                if index == 0 {
-                    from = "\(q(target.tableName)) AS s0"
-                } else {
-                    guard let field = holder?.field(named: hop.fieldName) else { return nil }
-                    from += " JOIN \(q(target.tableName)) AS s\(index) ON s\(index).\(q(target.keyField.columnName)) = s\(index - 1).\(q(field.columnName))"
+                guard let field = holder.field(named: hop.fieldName), let target = schema.entity(named: hop.targetEntity) else { break }
+                let previous = keyOf, previousHolder = holder, column = q(field.columnName)
+                keyOf = index == 0
+                    ? { row in "\(row).\(column)" }
+                    : { row in
+                        "(SELECT s.\(column) FROM \(self.q(previousHolder.tableName)) AS s "
+                            + "WHERE s.\(self.q(previousHolder.keyField.columnName)) = \(previous(row)))"
+                    }
+                let id = chain.prefix(index + 1).map(\.fieldName).joined(separator: ".")
+                if seen.insert(id).inserted {
+                    let key = keyOf, table = target.tableName
+                    locks.append { row in "PERFORM pg_advisory_xact_lock_shared(\(self.rowLockArguments(table, key(row))));" }
                 }
                 holder = target
             }
-            guard let firstTarget = schema.entity(named: first.targetEntity) else { return nil }
-            let key = q(firstTarget.keyField.columnName), column = q(firstField.columnName)
-            return { row in "PERFORM 1 FROM \(from) WHERE s0.\(key) = \(row).\(column) FOR SHARE;" }
         }
+        return locks
+    }
+
+    /// The statement taking the exclusive lock on `entity`'s row `row` before its change
+    /// refiles the rows that read it; nil when no filter or include reads it.
+    private func sourceRowLock(_ entity: Entity, _ row: String) -> String? {
+        guard dependents.contains(where: { $0.source == entity.name }) else { return nil }
+        return "PERFORM pg_advisory_xact_lock(\(rowLockArguments(entity.tableName, "\(row).\(q(entity.keyField.columnName))")));"
+    }
+
+    /// The condition under which an update of `entity` refiles the rows that read it.
+    private func watchedColumnsChanged(_ entity: Entity) -> String? {
+        let columns = Set(dependents.filter { $0.source == entity.name }.flatMap(\.watchedColumns))
+        guard !columns.isEmpty else { return nil }
+        return columns.sorted().map { "OLD.\(q($0)) IS DISTINCT FROM NEW.\(q($0))" }.joined(separator: " OR ")
     }
 
     private func postgresTriggers(_ entity: Entity) -> [String] {
@@ -548,16 +576,10 @@ public struct DatabaseLayout: Sendable {
         let oldKey = dialect.keyText("OLD.\(keyColumn)", keyType)
         func indented(_ lines: [String]) -> [String] { lines.map { "    " + $0 } }
         let function = q("syncwright_\(name)_log")
-        let locks = referencedRowLocks(entity)
+        let locks = dependentRowLocks(entity)
         let body = [
             "PERFORM syncwright_announce();",
         ] + (locks.isEmpty ? [] : [
-            // Writers don't take turns, so the rows this row's buckets are read through
-            // are held (shared) until commit: a concurrent change to one of
-            // them (reassigning the order a new line belongs to) waits, and then refiles
-            // this row too; a change already under way makes this write wait and read
-            // the result. Without it, each would file the row by what the other hadn't
-            // committed yet.
             "IF TG_OP <> 'DELETE' THEN",
         ] + indented(locks.map { $0("NEW") }) + [
             "END IF;",
@@ -569,7 +591,8 @@ public struct DatabaseLayout: Sendable {
             "PERFORM pg_notify('\(Self.postgresChannel)', '');",
             "IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND OLD.\(keyColumn) IS DISTINCT FROM NEW.\(keyColumn)) THEN",
             "    NULL;",
-        ] + indented(removeEverywhere(entity, keyText: oldKey) + refileDependents(of: entity, "OLD", changedOnly: false)) + [
+        ] + indented([sourceRowLock(entity, "OLD")].compactMap { $0 } + removeEverywhere(entity, keyText: oldKey)
+            + refileDependents(of: entity, "OLD", changedOnly: false)) + [
             "END IF;",
             "IF TG_OP = 'DELETE' THEN",
             "    RETURN NULL;",
@@ -577,10 +600,12 @@ public struct DatabaseLayout: Sendable {
         ] + refile(entity, where: "1 = 1", row: "NEW", keys: newKey) + [
             "IF TG_OP = 'INSERT' THEN",
             "    NULL;",
-        ] + indented(refileDependents(of: entity, "NEW", changedOnly: false)) + [
+        ] + indented([sourceRowLock(entity, "NEW")].compactMap { $0 } + refileDependents(of: entity, "NEW", changedOnly: false)) + [
             "ELSE",
             "    NULL;",
-        ] + indented(refileDependents(of: entity, "NEW", changedOnly: true)) + [
+        ] + indented((sourceRowLock(entity, "NEW").flatMap { lock in
+            watchedColumnsChanged(entity).map { ["IF \($0) THEN", "    " + lock, "END IF;"] } } ?? [])
+            + refileDependents(of: entity, "NEW", changedOnly: true)) + [
             "END IF;",
             "RETURN NULL;",
         ]
