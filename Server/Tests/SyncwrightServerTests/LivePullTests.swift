@@ -19,6 +19,13 @@ struct LivePullTests {
         PullRequest(subset: "technician", schemaHash: service.schema.schemaHash, units: ["jobs": cursor], limit: 100, wait: wait)
     }
 
+    /// Ann's pull from `cursor`, waiting up to 50 s, once the service has registered it.
+    static func waitingPull(_ service: SyncService, from cursor: String) async throws -> Task<PullResponse, any Error> {
+        let waiting = Task { try await service.pull(request(service, cursor: cursor, wait: 50), claims: FieldService.annClaims) }
+        while service.bucketSignals.waitingCount == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        return waiting
+    }
+
     static func push(_ service: SyncService, order: String, notes: String, claims: [String: JSONValue]) async throws {
         let version = try await service.database.read(
             "SELECT version FROM work_orders WHERE id = \(service.database.dialect.placeholder(1))\(service.database.dialect.cast(for: .uuid))",
@@ -29,37 +36,38 @@ struct LivePullTests {
         #expect(results.first?.status == .applied)
     }
 
+    /// Ann's pull waits on `waiting`; a change to Bob's order through `writer` must not
+    /// answer it, and then one to Ann's must, well before the wait (50 s) ends. Returns
+    /// the page.
+    static func expectOnlyAnnsChangeWakes(waiting: SyncService, writer: SyncService, notes: String) async throws -> PullResponse {
+        let cursor = try await waiting.pullAll("jobs", claims: FieldService.annClaims).cursor
+        let clock = ContinuousClock()
+        let pull = try await waitingPull(waiting, from: cursor)
+        try await push(writer, order: FieldService.id("e", 2), notes: "Bob's", claims: FieldService.bobClaims)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(waiting.bucketSignals.waitingCount == 1, "Bob's change didn't wake Ann")
+        let pushed = clock.now
+        try await push(writer, order: FieldService.id("e", 1), notes: notes, claims: FieldService.annClaims)
+        let page = try await pull.value
+        // Woken by the change, not by the end of the wait; latency is a benchmark's.
+        #expect(clock.now - pushed < .seconds(25), "woken in \(clock.now - pushed)")
+        #expect(page.changes.map(\.key) == [.string(FieldService.id("e", 1))])
+        #expect(page.changes.first?.row?["notes"] == .string(notes))
+        #expect(waiting.bucketSignals.waitingCount == 0)
+        return page
+    }
+
     @Test(arguments: DatabaseKind.allCases)
     func aWaitingPullWakesOnlyForItsOwnBuckets(_ kind: DatabaseKind) async throws {
         let service = try await Self.service(kind)
-        let cursor = try await service.pullAll("jobs", claims: FieldService.annClaims).cursor
-        let clock = ContinuousClock()
-        let started = clock.now
-        let waiting = Task { try await service.pull(Self.request(service, cursor: cursor, wait: 50), claims: FieldService.annClaims) }
-        // Wait until the pull waits, then change Bob's order: Ann's pull must not answer.
-        while service.bucketSignals.waitingCount == 0 { try await Task.sleep(for: .milliseconds(5)) }
-        try await Self.push(service, order: FieldService.id("e", 2), notes: "Bob's", claims: FieldService.bobClaims)
-        try await Task.sleep(for: .milliseconds(300))
-        #expect(service.bucketSignals.waitingCount == 1, "Bob's change didn't wake Ann")
-        // Ann's own order changes: the pull answers with it at once.
-        let pushed = clock.now
-        try await Self.push(service, order: FieldService.id("e", 1), notes: "Ann's", claims: FieldService.annClaims)
-        let page = try await waiting.value
-        let latency = clock.now - pushed
-        #expect(page.changes.map(\.key) == [.string(FieldService.id("e", 1))])
-        #expect(page.changes.first?.row?["notes"] == .string("Ann's"))
-        // Woken by the change, not by the end of the wait (50 s); latency is a benchmark's.
-        #expect(latency < .seconds(25), "woken in \(latency)")
-        #expect(clock.now - started < .seconds(40))
-        #expect(service.bucketSignals.waitingCount == 0)
+        _ = try await Self.expectOnlyAnnsChangeWakes(waiting: service, writer: service, notes: "Ann's")
     }
 
     @Test(arguments: DatabaseKind.allCases)
     func aRowAnotherSystemWritesWakesTheWaitingDevice(_ kind: DatabaseKind) async throws {
         let service = try await Self.service(kind)
         let cursor = try await service.pullAll("jobs", claims: FieldService.annClaims).cursor
-        let waiting = Task { try await service.pull(Self.request(service, cursor: cursor, wait: 50), claims: FieldService.annClaims) }
-        while service.bucketSignals.waitingCount == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        let waiting = try await Self.waitingPull(service, from: cursor)
         let clock = ContinuousClock()
         let written = clock.now
         try await FieldService.sql(service.database,

@@ -33,18 +33,9 @@ struct ScaleOutTests {
         let cursor = try await service.pullAll("jobs", claims: FieldService.annClaims).cursor
         // Another system's transaction adds an order for Ann and stays open: its log
         // entry has a sequence number but isn't visible yet.
-        let (written, wroteSignal) = AsyncStream<Void>.makeStream()
-        let (release, releaseSignal) = AsyncStream<Void>.makeStream()
-        let open = Task {
-            try await database.write { connection in
-                try await connection.execute(
-                    "INSERT INTO work_orders (id, number, customer_id, assignee_id, status, notes) VALUES "
-                        + "('\(FieldService.id("e", 9))', 9, '\(FieldService.id("c", 1))', '\(FieldService.ann)', 'open', 'slow')")
-                wroteSignal.yield()
-                for await _ in release { break }
-            }
-        }
-        for await _ in written { break }
+        let open = try await OpenTransaction.begin(database,
+            "INSERT INTO work_orders (id, number, customer_id, assignee_id, status, notes) VALUES "
+                + "('\(FieldService.id("e", 9))', 9, '\(FieldService.id("c", 1))', '\(FieldService.ann)', 'open', 'slow')")
         // A push through the server writes Ann's line meanwhile, with a later number, and
         // commits at once: it doesn't wait for the open transaction.
         try await Self.within(.seconds(20), "a push beside an open transaction") {
@@ -58,8 +49,7 @@ struct ScaleOutTests {
         // sends nothing beyond the horizon.
         let early = try await service.pullAll("jobs", claims: FieldService.annClaims, cursor: cursor)
         #expect(early.changes.isEmpty, "nothing past an entry that hasn't committed")
-        releaseSignal.yield()
-        try await open.value
+        try await open.commit()
         // Once it commits, the next pull from that cursor has both changes.
         let later = try await service.pullAll("jobs", claims: FieldService.annClaims, cursor: early.cursor)
         #expect(Set(later.changes.map(\.key)) == [.string(FieldService.id("e", 9)), .string(FieldService.id("f", 1))])
@@ -71,16 +61,8 @@ struct ScaleOutTests {
         let database = service.database
         let order = FieldService.id("e", 1)
         // The office gives Ann's order to Bob in a transaction that stays open a moment…
-        let (written, wroteSignal) = AsyncStream<Void>.makeStream()
-        let (release, releaseSignal) = AsyncStream<Void>.makeStream()
-        let office = Task {
-            try await database.write { connection in
-                try await connection.execute("UPDATE work_orders SET assignee_id = '\(FieldService.bob)' WHERE id = '\(order)'")
-                wroteSignal.yield()
-                for await _ in release { break }
-            }
-        }
-        for await _ in written { break }
+        let office = try await OpenTransaction.begin(database,
+            "UPDATE work_orders SET assignee_id = '\(FieldService.bob)' WHERE id = '\(order)'")
         // …while Ann's phone, which doesn't know yet, adds a line to it.
         let line = "99999999-0000-4000-8000-000000000001"
         let push = Task {
@@ -91,8 +73,7 @@ struct ScaleOutTests {
                 ])]), claims: FieldService.annClaims).results
         }
         try await Task.sleep(for: .milliseconds(300))
-        releaseSignal.yield()
-        try await office.value
+        try await office.commit()
         let results = try await push.value
         // Filed by what both committed: whether the line went in or was refused, Ann's
         // subset doesn't have it and Bob's has every line of his order.
@@ -110,34 +91,18 @@ struct ScaleOutTests {
         let start = try await service.pullAll("jobs", claims: FieldService.annClaims).cursor
         let line = FieldService.id("9", 1)
         // Another system adds a line for Ann's order and stays open…
-        let (inserted, insertedSignal) = AsyncStream<Void>.makeStream()
-        let (commitLine, commitLineSignal) = AsyncStream<Void>.makeStream()
-        let adding = Task {
-            try await database.write { connection in
-                try await connection.execute(
-                    "INSERT INTO work_order_lines (id, work_order_id, product_id, quantity) VALUES "
-                        + "('\(line)', '\(FieldService.id("e", 1))', '\(FieldService.id("d", 1))', 1)")
-                insertedSignal.yield()
-                for await _ in commitLine { break }
-            }
-        }
-        for await _ in inserted { break }
+        let adding = try await OpenTransaction.begin(database,
+            "INSERT INTO work_order_lines (id, work_order_id, product_id, quantity) VALUES "
+                + "('\(line)', '\(FieldService.id("e", 1))', '\(FieldService.id("d", 1))', 1)")
         // …while the office renames the product the line shows by name, in a transaction
-        // that also stays open until told.
-        let (commitRename, commitRenameSignal) = AsyncStream<Void>.makeStream()
-        let renaming = Task {
-            try await database.write { connection in
-                try await connection.execute("UPDATE products SET name = 'Hex bolt' WHERE id = '\(FieldService.id("d", 1))'")
-                for await _ in commitRename { break }
-            }
-        }
+        // that also stays open until told (its statement waits for the line, or not).
+        let renaming = try await OpenTransaction.begin(database,
+            "UPDATE products SET name = 'Hex bolt' WHERE id = '\(FieldService.id("d", 1))'", waitForStatement: false)
         try await Task.sleep(for: .milliseconds(300))
         // The line commits and Ann's phone pulls before the rename commits.
-        commitLineSignal.yield()
-        try await adding.value
+        try await adding.commit()
         let first = try await service.pullAll("jobs", claims: FieldService.annClaims, cursor: start)
-        commitRenameSignal.yield()
-        try await renaming.value
+        try await renaming.commit()
         let second = try await service.pullAll("jobs", claims: FieldService.annClaims, cursor: first.cursor)
         // Whatever the first pull showed, the phone ends with the name that committed.
         let last = (first.changes + second.changes).last { $0.key == .string(line) }
@@ -154,39 +119,24 @@ struct ScaleOutTests {
         let second = SyncService(schema: FieldService.schema, database: try PostgresServerDatabase(url: url, logger: TestDatabases.logger),
                                  logger: TestDatabases.logger, changeLogInterval: .seconds(60))
         try await second.prepare()
-        let cursor = try await second.pullAll("jobs", claims: FieldService.annClaims).cursor
         let clock = ContinuousClock()
 
-        func waitOnSecond(from cursor: String) async throws -> Task<PullResponse, any Error> {
-            let task = Task { try await second.pull(LivePullTests.request(second, cursor: cursor, wait: 50), claims: FieldService.annClaims) }
-            while second.bucketSignals.waitingCount == 0 { try await Task.sleep(for: .milliseconds(5)) }
-            return task
-        }
-        // A push through the first process wakes Ann's pull waiting on the second.
-        var waiting = try await waitOnSecond(from: cursor)
-        // Bob's change, through the first process, doesn't.
-        try await LivePullTests.push(first, order: FieldService.id("e", 2), notes: "Bob's", claims: FieldService.bobClaims)
-        try await Task.sleep(for: .milliseconds(300))
-        #expect(second.bucketSignals.waitingCount == 1, "another user's change doesn't wake Ann")
-        var started = clock.now
-        try await LivePullTests.push(first, order: FieldService.id("e", 1), notes: "through the first", claims: FieldService.annClaims)
-        var page = try await waiting.value
-        #expect(page.changes.first?.row?["notes"] == .string("through the first"))
-        #expect(clock.now - started < .seconds(20), "woken by the notification, not the wait's end: \(clock.now - started)")
+        // A push of Ann's order through the first process wakes Ann's pull waiting on the
+        // second (Bob's doesn't), by the notification: the log isn't read for 60 s.
+        let page = try await LivePullTests.expectOnlyAnnsChangeWakes(waiting: second, writer: first, notes: "through the first")
 
         // A row written straight into the table wakes it too.
-        waiting = try await waitOnSecond(from: try #require(page.units["jobs"]))
-        started = clock.now
+        let waiting = try await LivePullTests.waitingPull(second, from: try #require(page.units["jobs"]))
+        let started = clock.now
         try await FieldService.sql(first.database, "UPDATE work_orders SET notes = 'straight in' WHERE id = '\(FieldService.id("e", 1))'")
-        page = try await waiting.value
-        #expect(page.changes.first?.row?["notes"] == .string("straight in"))
+        let next = try await waiting.value
+        #expect(next.changes.first?.row?["notes"] == .string("straight in"))
         #expect(clock.now - started < .seconds(20), "\(clock.now - started)")
     }
 
-    /// Eight technicians, two per server process pair… each device talks to one of two
-    /// `syncwright-server` processes sharing one database, pushing while another system
-    /// reassigns, renames, cancels and adds orders; afterwards every device holds exactly
-    /// its subset.
+    /// Eight technicians' devices, each talking to one of two `syncwright-server`
+    /// processes sharing one database, push while another system reassigns, renames,
+    /// cancels and adds orders; afterwards every device holds exactly its subset.
     @Test(.timeLimit(.minutes(5)))
     func twoServerProcessesServeManyDevicesAndEveryReplicaEqualsItsSubset() async throws {
         let url = try TestDatabases.postgresURL(database: "sw_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased())
@@ -301,5 +251,36 @@ struct ScaleOutTests {
             #expect(try await device.store.pendingChangeCount() == 0, "device \(index) has nothing left to push")
         }
         for server in servers { #expect(server.stop() == 0, "\(server.log)") }
+    }
+}
+
+/// Another system's transaction: it runs one statement, then stays open until
+/// ``commit()``, so a test can act while its writes are uncommitted.
+struct OpenTransaction {
+    private let task: Task<Void, any Error>
+    private let release: AsyncStream<Void>.Continuation
+
+    /// Starts the transaction. Returns once its statement ran, or at once when
+    /// `waitForStatement` is false (a statement that may wait for a lock).
+    static func begin(_ database: any ServerDatabase, _ statement: String, waitForStatement: Bool = true) async throws -> OpenTransaction {
+        let (ran, ranSignal) = AsyncStream<Void>.makeStream()
+        let (release, releaseSignal) = AsyncStream<Void>.makeStream()
+        let task = Task {
+            try await database.write { connection in
+                try await connection.execute(statement)
+                ranSignal.yield()
+                for await _ in release { break }
+            }
+        }
+        if waitForStatement {
+            for await _ in ran { break }
+        }
+        return OpenTransaction(task: task, release: releaseSignal)
+    }
+
+    /// Lets the transaction commit, and waits for it.
+    func commit() async throws {
+        release.yield()
+        try await task.value
     }
 }

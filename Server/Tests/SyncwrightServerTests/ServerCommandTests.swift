@@ -112,39 +112,14 @@ struct ServerCommandTests {
 
     @Test func serveCreatesTheSQLiteFileAndStopsCleanlyOnSIGTERM() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("syncwright-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let process = Process()
-        process.executableURL = Self.executable
-        process.arguments = ["--schema", FieldService.schemaPath, "--jwt-secret", LiveServer.secret, "--port", "0"]
-        process.currentDirectoryURL = directory
-        let pipe = Pipe()
-        process.standardError = pipe
-        process.standardOutput = pipe
-        try process.run()
-
-        // Read the log until the server says where it listens.
-        var log = ""
-        var port: Int?
-        let handle = pipe.fileHandleForReading
-        let deadline = Date().addingTimeInterval(30)
-        while port == nil, Date() < deadline {
-            let chunk = handle.availableData
-            if chunk.isEmpty { break }
-            log += String(decoding: chunk, as: UTF8.self)
-            if let range = log.range(of: #"address=http://127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
-                port = Int(log[range].split(separator: ":").last!)
-            }
-        }
-        let listening = try #require(port, "\(log)")
+        let server = try ServerProcess(database: "sqlite:syncwright.sqlite", in: directory)
         #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("syncwright.sqlite").path))
-        let (data, _) = try await URLSession(configuration: .ephemeral).data(from: URL(string: "http://127.0.0.1:\(listening)/health")!)
+        let (data, _) = try await URLSession(configuration: .ephemeral).data(from: server.baseURL.appendingPathComponent("health"))
         #expect(String(decoding: data, as: UTF8.self) == #"{"status":"ok"}"#)
 
-        process.terminate()  // SIGTERM
-        process.waitUntilExit()
-        log += String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
-        #expect(process.terminationStatus == 0, "\(log)")
-        #expect(log.contains("stopped"))
+        let status = server.stop()  // SIGTERM
+        #expect(status == 0, "\(server.log)")
+        #expect(server.log.contains("stopped"))
     }
 
     @Test func sigtermLetsWaitingPullsGoAtOnce() async throws {
