@@ -69,8 +69,21 @@ extension {{typeName}} {
 
 /// The Sync action of ``{{name}}``: its local table, columns and sync settings.
 ///
+{{#isWritable}}
+/// `try await {{syncTypeName}}.sync(engine)` pushes the pending changes and pulls the
+/// `{{unit}}` unit (with every entity in it); `pull(engine)` only pulls. `pending(in:)`,
+/// `refused(in:)` and `conflicts(in:)` list the entity's sync state as `{{typeName}}`
+/// values; `engine.on({{typeName}}.self) { event in … }` hears what each sync did to
+/// its rows.
+{{/isWritable}}
+{{^isWritable}}
+/// `try await {{syncTypeName}}.pull(engine)` pulls the `{{unit}}` unit (with every
+/// entity in it); the device can't write {{name}}, so there is nothing to push.
+/// `engine.on({{typeName}}.self) { event in … }` hears what each pull did to its rows.
+{{/isWritable}}
+///
 /// The local table: `{{ddl}}`; pulled rows bind {{upsertColumns}}.
-{{access}} enum {{syncTypeName}}: EntitySync {
+{{access}} enum {{syncTypeName}}: {{syncProtocol}} {
     {{access}} typealias Entity = {{typeName}}
 
     {{access}} static let descriptor = SyncEntityDescriptor(

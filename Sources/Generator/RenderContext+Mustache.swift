@@ -59,6 +59,7 @@ extension EntityContext: MustacheParent {
         case "tableName": tableName
         case "keyColumn": keyColumn
         case "conformance": conformance
+        case "syncProtocol": syncProtocol
         case "accessCase": accessCase
         case "isWritable": isWritable
         case "conflictCase": conflictCase

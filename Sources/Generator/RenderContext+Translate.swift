@@ -199,6 +199,7 @@ extension RenderContext {
             tableName: SwiftNaming.stringLiteralContents(entity.tableName),
             keyColumn: entity.keyFieldName,
             conformance: conformance,
+            syncProtocol: subsetEntity.access == .readOnly ? "EntitySync" : "WritableEntitySync",
             accessCase: accessCase,
             isWritable: writable,
             conflictCase: conflictCase,

@@ -6,7 +6,7 @@
 /// every Swift type spelled out, every literal quoted.
 public struct RenderContext: Sendable, Hashable, Codable {
     /// The version of this contract; templates written for another version may break.
-    public static let currentVersion = 1
+    public static let currentVersion = 2
 
     /// ``currentVersion`` at the time of rendering.
     public var contextVersion: Int
@@ -77,6 +77,9 @@ public struct EntityContext: Sendable, Hashable, Codable {
     public var keyColumn: String
     /// `SyncEntity`, `InsertableSyncEntity` or `UpdatableSyncEntity`.
     public var conformance: String
+    /// `EntitySync` for a read-only entity (a pull action only), `WritableEntitySync`
+    /// otherwise (sync and pull).
+    public var syncProtocol: String
     /// `readOnly`, `readWrite` or `insertOnly`: the `SyncAccess` case.
     public var accessCase: String
     /// Whether the device may write.

@@ -64,7 +64,7 @@ public enum SyncwrightGenerator {
     }
 
     /// The version of the runtime API the generated code is written against.
-    public static let runtimeAPIVersion = 1
+    public static let runtimeAPIVersion = 2
 
     /// Appended by the generator (not a template, so an overriding template can't drop it)
     /// to every file: the file fails to compile against a runtime that doesn't speak

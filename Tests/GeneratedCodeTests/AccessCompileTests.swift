@@ -67,4 +67,37 @@ struct AccessCompileTests {
         #expect(result.status != 0)
         #expect(result.output.contains("requires that 'Customer' conform to"), "\(result.output)")
     }
+
+    @Test("a writable entity's action syncs and pulls, with typed hooks and queries")
+    func writableActionsCompile() throws {
+        let result = try typecheck("""
+            func act(_ engine: SyncEngine) async throws {
+                let report: EntitySyncReport<WorkOrderSync> = try await WorkOrderSync.sync(engine)
+                let numbers: [Int?] = report.refused.map { $0.row?.number }
+                _ = numbers
+                try await WorkOrderSync.pull(engine)
+                let pending: [PendingEntityChange<WorkOrder>] = try WorkOrderSync.pending(in: engine.store)
+                _ = pending
+                engine.on(WorkOrder.self) { event in
+                    if case .refused(_, _, _, _, let order?) = event { print(order.number) }
+                }
+            }
+            """)
+        #expect(result.status == 0, "\(result.output)")
+    }
+
+    @Test("a read-only entity has a pull action and no push action", arguments: ["sync(engine)", "pull(engine)"])
+    func readOnlyAction(call: String) throws {
+        let result = try typecheck("""
+            func act(_ engine: SyncEngine) async throws {
+                try await CustomerSync.\(call)
+            }
+            """)
+        if call.hasPrefix("pull") {
+            #expect(result.status == 0, "\(result.output)")
+        } else {
+            #expect(result.status != 0)
+            #expect(result.output.contains("type 'CustomerSync' has no member 'sync'"), "\(result.output)")
+        }
+    }
 }

@@ -114,9 +114,10 @@ struct GeneratedDocumentationTests {
         let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appending(path: "FieldService")
         let text = try FileManager.default.contentsOfDirectory(atPath: folder.path())
             .map { try String(contentsOf: folder.appending(path: $0), encoding: .utf8) }.joined()
-        let marker = "/// The Sync action of ``\(entity)``: its local table, columns and sync settings.\n///\n/// The local table: `"
+        let marker = "/// The Sync action of ``\(entity)``: its local table, columns and sync settings.\n"
         let start = try #require(text.range(of: marker), "no Sync action doc for \(entity)")
-        let documented = text[start.upperBound...].prefix { $0 != "`" }
+        let table = try #require(text[start.upperBound...].range(of: "/// The local table: `"))
+        let documented = text[table.upperBound...].prefix { $0 != "`" }
         #expect(String(documented) == runtimeDDL)
     }
 }

@@ -28,7 +28,7 @@ struct TaskItem: Codable, Sendable, Hashable, UpdatableSyncEntity {
     }
 }
 
-enum TaskItemSync: EntitySync {
+enum TaskItemSync: WritableEntitySync {
     typealias Entity = TaskItem
     static let descriptor = SyncEntityDescriptor(
         name: "TaskItem", tableName: "task_item", keyColumn: "id",
@@ -64,7 +64,7 @@ struct Comment: Codable, Sendable, Hashable, InsertableSyncEntity {
     var body: String
 }
 
-enum CommentSync: EntitySync {
+enum CommentSync: WritableEntitySync {
     typealias Entity = Comment
     static let descriptor = SyncEntityDescriptor(
         name: "Comment", tableName: "comment", keyColumn: "id",

@@ -23,6 +23,8 @@ public actor SyncEngine {
 
     let transport: any SyncTransport
     let broadcaster: StatusBroadcaster
+    /// The per-entity hooks registered with ``on(_:perform:)``.
+    nonisolated let hooks = SyncHooks()
     private var queue: [Job] = []
     private var worker: Task<Void, Never>?
     private var isNetworkAvailable = true
@@ -41,8 +43,21 @@ public actor SyncEngine {
     #endif
 
     private enum Work: Equatable {
-        case sync(units: [String]?)
+        /// Pushes (unless `pushes` is false), then pulls `units` (nil: all).
+        case sync(units: [String]?, pushes: Bool)
         case purge(unit: String, force: Bool)
+
+        /// Whether running this work also does all of `other`: a sync of every unit
+        /// covers a sync of some, a pushing sync covers one that only pulls.
+        func covers(_ other: Work) -> Bool {
+            guard case .sync(let units, let pushes) = self, case .sync(let otherUnits, let otherPushes) = other else {
+                return self == other
+            }
+            guard pushes || !otherPushes else { return false }
+            guard let units else { return true }
+            guard let otherUnits else { return false }
+            return Set(otherUnits).isSubset(of: units)
+        }
     }
 
     private struct Job {
@@ -205,8 +220,20 @@ public actor SyncEngine {
     ///   this one before it ran). Pending changes are kept.
     @discardableResult
     public func sync(units: [SyncUnit]? = nil) async throws -> SyncReport {
+        try await sync(units: units, pushes: true)
+    }
+
+    /// Pulls `units` without pushing, and waits for the result: the pull-only action of
+    /// a read-only entity. Pending changes stay queued (and pulled rows never overwrite
+    /// them).
+    @discardableResult
+    public func pull(units: [SyncUnit]) async throws -> SyncReport {
+        try await sync(units: units, pushes: false)
+    }
+
+    private func sync(units: [SyncUnit]?, pushes: Bool) async throws -> SyncReport {
         try await withCheckedThrowingContinuation { continuation in
-            enqueue(.sync(units: units?.map(\.rawValue)), waiter: continuation, discardPending: false)
+            enqueue(.sync(units: units?.map(\.rawValue), pushes: pushes), waiter: continuation, discardPending: false)
         }
     }
 
@@ -217,7 +244,7 @@ public actor SyncEngine {
     ///   - units: The units to pull; nil for all.
     ///   - discardPending: Drop the requests queued but not started before adding this one.
     public func requestSync(units: [SyncUnit]? = nil, discardPending: Bool = false) {
-        enqueue(.sync(units: units?.map(\.rawValue)), waiter: nil, discardPending: discardPending)
+        enqueue(.sync(units: units?.map(\.rawValue), pushes: true), waiter: nil, discardPending: discardPending)
     }
 
     /// Removes a unit's rows and cursor once the syncs queued before it have run.
@@ -236,7 +263,8 @@ public actor SyncEngine {
             }
             queue.removeAll()
         }
-        if let index = queue.firstIndex(where: { $0.work == work }) {
+        // A request that a queued one already covers joins it.
+        if let index = queue.firstIndex(where: { $0.work.covers(work) }) {
             if let waiter { queue[index].waiters.append(waiter) }
         } else {
             queue.append(Job(work: work, waiters: waiter.map { [$0] } ?? []))
@@ -252,9 +280,9 @@ public actor SyncEngine {
             let result: Result<SyncReport, any Error>
             do {
                 switch job.work {
-                case .sync(let units):
+                case .sync(let units, let pushes):
                     do {
-                        result = .success(try await performSync(units: units))
+                        result = .success(try await performSync(units: units, pushes: pushes))
                     } catch {
                         result = .failure(SyncFailure(error))
                     }
@@ -273,7 +301,7 @@ public actor SyncEngine {
 
     // MARK: - One sync
 
-    private func performSync(units requested: [String]?) async throws -> SyncReport {
+    private func performSync(units requested: [String]?, pushes: Bool) async throws -> SyncReport {
         guard isNetworkAvailable else {
             syncWhenOnline = true
             await publish(.offline)
@@ -290,10 +318,12 @@ public actor SyncEngine {
         logger.debug("sync started", metadata: ["units": "\(units.map(\.name))"])
         do {
             try await checkServedSchema(model)
-            try await push(into: &report)
-            try await uploadAttachments(into: &report)
+            if pushes {
+                try await push(into: &report)
+                try await uploadAttachments(into: &report)
+            }
             for unit in units {
-                report.pulled[unit.name] = try await pull(unit.name)
+                report.pulled[unit.name] = try await pull(unit.name, into: &report)
             }
             try await downloadAttachments(into: &report)
             let grace = configuration.unreferencedAttachmentGracePeriod
@@ -448,6 +478,7 @@ public actor SyncEngine {
             }
             inFlight = prepared.map { (next, send($0)) }
             let outcome = try await store.applyPushResults(response, for: current.batch)
+            hooks.deliverPushed(outcome, response: response, entities: store.entitiesByName)
             guard outcome.unanswered < current.batch.count else {
                 throw SyncFailure(SyncTransportError.invalidResponse("the server answered none of \(current.batch.count) pushed changes"))
             }
@@ -463,7 +494,7 @@ public actor SyncEngine {
     /// Pulls a unit page by page. While a page is applied, the next one is already
     /// being fetched and decoded, so the network, the server and the local database
     /// work at the same time; a page is only ever applied after the one before it.
-    private func pull(_ unit: String) async throws -> Int {
+    private func pull(_ unit: String, into report: inout SyncReport) async throws -> Int {
         let model = store.model
         var count = 0
         await publish(.pulling(unit: unit, done: 0, estimate: nil))
@@ -494,6 +525,18 @@ public actor SyncEngine {
             }
             try await store.applyPulledPage(page, unit: unit)
             count += page.changes.count
+            var entity: String?
+            var run = 0
+            for change in page.changes {
+                if change.entity != entity {
+                    if let entity { report.pulledPerEntity[entity, default: 0] += run }
+                    entity = change.entity
+                    run = 0
+                }
+                run += 1
+            }
+            if let entity { report.pulledPerEntity[entity, default: 0] += run }
+            hooks.deliverPulled(page.changes, entities: store.entitiesByName)
             await publish(.pulling(unit: unit, done: count, estimate: page.estimate))
             guard page.more else { return count }
             if page.changes.isEmpty, page.units[unit] == cursor {

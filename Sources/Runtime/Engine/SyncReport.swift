@@ -11,6 +11,8 @@ public struct SyncReport: Sendable, Hashable {
     public var changes: [PushedChange] = []
     /// Changes pulled, per unit.
     public var pulled: [String: Int] = [:]
+    /// Changes pulled, per entity (by its name in the schema).
+    public var pulledPerEntity: [String: Int] = [:]
     /// Attachment files uploaded in this sync.
     public var attachmentsUploaded = 0
     /// Attachment files downloaded in this sync.

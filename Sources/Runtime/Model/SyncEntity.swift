@@ -5,11 +5,15 @@ import GRDB
 /// the build with a clear message instead of misbehaving.
 public enum SyncwrightRuntimeAPIVersion {
     /// The current API version.
-    public static let current = 1
+    public static let current = 2
 }
 
-/// Generated code refers to this type; it exists only in runtimes with API version 1.
+/// Code generated for API version 1 refers to this type. Version 2 only added to it
+/// (typed Sync actions, hooks and queries), so this runtime still builds that code.
 public enum SyncwrightRuntimeAPIVersion1 {}
+
+/// Generated code refers to this type; it exists only in runtimes with API version 2.
+public enum SyncwrightRuntimeAPIVersion2 {}
 
 /// A local entity: a plain `Codable` struct that the device stores and reads.
 ///

@@ -450,41 +450,70 @@ extension SyncStore {
 
     /// Conflicts kept for the app under the `manual` policy.
     public func conflicts() throws -> [SyncConflict] {
-        try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM syncwright_conflicts ORDER BY id").map { row in
-                return SyncConflict(
-                    id: row["id"], entity: row["entity"], key: (try? JSONValue(jsonText: row["rowKey"])) ?? .null,
-                    kind: OperationKind(rawValue: row["kind"]) ?? .update, localValues: Self.jsonObject(row, "localValues"),
-                    serverValues: Self.jsonObject(row, "serverRow"), serverVersion: row["serverVersion"])
-            }
+        try pool.read { db in try Self.conflicts(db, entity: nil) }
+    }
+
+    /// Conflicts kept for the app, of one entity or of all (`entity` nil), oldest first.
+    static func conflicts(_ db: Database, entity: String?) throws -> [SyncConflict] {
+        let filter = entity == nil ? "" : " WHERE entity = ?"
+        return try Row.fetchAll(db, sql: "SELECT * FROM syncwright_conflicts\(filter) ORDER BY id",
+                                arguments: StatementArguments(entity.map { [$0] } ?? [])).map { row in
+            SyncConflict(
+                id: row["id"], entity: row["entity"], key: (try? JSONValue(jsonText: row["rowKey"])) ?? .null,
+                kind: OperationKind(rawValue: row["kind"]) ?? .update, localValues: Self.jsonObject(row, "localValues"),
+                serverValues: Self.jsonObject(row, "serverRow"), serverVersion: row["serverVersion"])
         }
     }
 
     /// Resolves a manual conflict.
     public func resolve(_ conflict: SyncConflict, _ resolution: ConflictResolution) throws {
+        try pool.write { db in try resolve(db, conflict, resolution) }
+    }
+
+    /// Resolves a manual conflict with a row merged from both versions (values by local
+    /// column; the key and the device's columns count, includes and server-managed
+    /// columns are ignored): it replaces the device's row and is pushed over the
+    /// server's version.
+    public func resolve(_ conflict: SyncConflict, merging merged: [String: DatabaseValue]) throws {
         try pool.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM syncwright_conflicts WHERE id = ?", arguments: [conflict.id]) else {
-                throw SyncStoreError.notFound("conflict \(conflict.id)")
+            let descriptor = try descriptor(conflict.entity)
+            let columns = descriptor.writableColumns.map(\.name)
+            guard merged[descriptor.keyColumn] == (try? Self.keyValue(descriptor, conflict.key)) else {
+                throw SyncStoreError.keyMismatch(entity: conflict.entity)
             }
-            let descriptor = try descriptor(row["entity"])
-            let key = try JSONValue(jsonText: row["rowKey"])
-            switch resolution {
-            case .keepServer:
-                if let serverValues = conflict.serverValues {
-                    try Self.upsert(db, descriptor, row: serverValues, version: conflict.serverVersion)
-                } else {
-                    try Self.deleteLocalRow(db, descriptor, key: key)
-                }
-            case .keepLocal:
-                let localExists = try Self.localRow(db, descriptor, key: key) != nil
-                let kind: OperationKind = !localExists ? .delete : conflict.serverValues == nil ? .insert : .update
-                if !(kind == .delete && conflict.serverValues == nil) {
-                    try OutboxEntry.append(db, entity: descriptor.name, rowKey: row["rowKey"], kind: kind,
-                                           changed: kind == .delete ? [] : descriptor.writableColumns.map(\.name),
-                                           baseVersion: conflict.serverVersion)
-                }
-            }
-            try db.execute(sql: "DELETE FROM syncwright_conflicts WHERE id = ?", arguments: [conflict.id])
+            let names = columns.map(\.quotedDatabaseIdentifier)
+            try db.execute(sql: """
+                INSERT INTO \(descriptor.tableName.quotedDatabaseIdentifier) (\(names.joined(separator: ", ")))
+                VALUES (\(databaseQuestionMarks(count: columns.count)))
+                ON CONFLICT (\(descriptor.keyColumn.quotedDatabaseIdentifier)) DO UPDATE SET \(
+                    names.map { "\($0) = excluded.\($0)" }.joined(separator: ", "))
+                """, arguments: StatementArguments(columns.map { merged[$0] ?? .null }))
+            try resolve(db, conflict, .keepLocal)
         }
+    }
+
+    private func resolve(_ db: Database, _ conflict: SyncConflict, _ resolution: ConflictResolution) throws {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM syncwright_conflicts WHERE id = ?", arguments: [conflict.id]) else {
+            throw SyncStoreError.notFound("conflict \(conflict.id)")
+        }
+        let descriptor = try descriptor(row["entity"])
+        let key = try JSONValue(jsonText: row["rowKey"])
+        switch resolution {
+        case .keepServer:
+            if let serverValues = conflict.serverValues {
+                try Self.upsert(db, descriptor, row: serverValues, version: conflict.serverVersion)
+            } else {
+                try Self.deleteLocalRow(db, descriptor, key: key)
+            }
+        case .keepLocal:
+            let localExists = try Self.localRow(db, descriptor, key: key) != nil
+            let kind: OperationKind = !localExists ? .delete : conflict.serverValues == nil ? .insert : .update
+            if !(kind == .delete && conflict.serverValues == nil) {
+                try OutboxEntry.append(db, entity: descriptor.name, rowKey: row["rowKey"], kind: kind,
+                                       changed: kind == .delete ? [] : descriptor.writableColumns.map(\.name),
+                                       baseVersion: conflict.serverVersion)
+            }
+        }
+        try db.execute(sql: "DELETE FROM syncwright_conflicts WHERE id = ?", arguments: [conflict.id])
     }
 }

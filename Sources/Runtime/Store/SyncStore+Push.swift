@@ -165,6 +165,11 @@ extension SyncStore {
         var unanswered = 0
         /// Each answered operation's outcome, in the batch's order.
         var changes: [PushedChange] = []
+        /// The device's row (values by column) of each refused or conflicting operation,
+        /// by op id, as it was when the answer came: what the entity hooks show.
+        var localRows: [String: [String: DatabaseValue]] = [:]
+        /// The stored conflict of each operation kept for the app (`manual`), by op id.
+        var conflictIDs: [String: Int64] = [:]
     }
 
     /// Notes that sending `operations` failed (after the engine's retries), for
@@ -252,8 +257,12 @@ extension SyncStore {
                 }
             case .conflict:
                 outcome.conflicts += 1
+                if let local = try Self.localRow(db, descriptor, key: operation.key) {
+                    outcome.localRows[operation.opId] = Self.columnValues(local)
+                }
                 let resolution = try resolveConflict(db, descriptor: descriptor, entry: entry, operation: operation, result: result)
                 record(.conflict(policy: descriptor.conflictPolicy, resolution: resolution))
+                if resolution == .keptForApp { outcome.conflictIDs[operation.opId] = db.lastInsertedRowID }
             case .rejected:
                 outcome.rejected += 1
                 record(.refused(RefusalCode(rawValue: result.code ?? "rejected")))
@@ -261,6 +270,9 @@ extension SyncStore {
                                         reason: result.reason ?? "rejected by the server", code: result.code ?? "rejected",
                                         serverRow: result.row, serverVersion: result.version, dependsOn: result.dependsOn)
                 refused.append((operation.entity, rowKey, operation.kind, result.dependsOn ?? operation.opId))
+                if let local = try Self.localRow(db, descriptor, key: operation.key) {
+                    outcome.localRows[operation.opId] = Self.columnValues(local)
+                }
                 if result.code == RefusalCode.attachmentMissing.rawValue, statements.hasAttachments {
                     try uploadAgain(db, operation, columns: statements.writable)
                 }
@@ -437,6 +449,11 @@ extension SyncStore {
         try Row.fetchOne(try db.cachedStatement(sql: """
             SELECT * FROM \(descriptor.tableName.quotedDatabaseIdentifier) WHERE \(descriptor.keyColumn.quotedDatabaseIdentifier) = ?
             """), arguments: [try keyValue(descriptor, key)])
+    }
+
+    /// A row's values by column.
+    static func columnValues(_ row: Row) -> [String: DatabaseValue] {
+        Dictionary(row.map { ($0.0, $0.1) }, uniquingKeysWith: { first, _ in first })
     }
 
     static func hasPendingChanges(_ db: Database, entity: String, rowKey: String) throws -> Bool {

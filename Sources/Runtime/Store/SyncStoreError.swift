@@ -28,6 +28,8 @@ public struct SyncStoreError: Error, Sendable, Hashable, CustomStringConvertible
         /// An attachment that can't be added or fetched: a bad media type, a download
         /// that doesn't match its hash, a file the subset never downloads.
         public static let invalidAttachment = Code("invalidAttachment")
+        /// A row merged for a conflict whose key isn't the conflict's.
+        public static let keyMismatch = Code("keyMismatch")
 
         public var description: String { name }
     }
@@ -42,6 +44,7 @@ public struct SyncStoreError: Error, Sendable, Hashable, CustomStringConvertible
         case notFound(String)
         case invalidServerData(String)
         case invalidAttachment(String)
+        case keyMismatch(entity: String)
     }
 
     private let kind: Kind
@@ -67,6 +70,8 @@ public struct SyncStoreError: Error, Sendable, Hashable, CustomStringConvertible
     public static func invalidServerData(_ message: String) -> Self { Self(kind: .invalidServerData(message)) }
     /// An attachment that can't be added or fetched.
     public static func invalidAttachment(_ message: String) -> Self { Self(kind: .invalidAttachment(message)) }
+    /// A row merged for a conflict whose key isn't the conflict's.
+    public static func keyMismatch(entity: String) -> Self { Self(kind: .keyMismatch(entity: entity)) }
 
     /// What kind of refusal.
     public var code: Code {
@@ -80,6 +85,7 @@ public struct SyncStoreError: Error, Sendable, Hashable, CustomStringConvertible
         case .notFound: .notFound
         case .invalidServerData: .invalidServerData
         case .invalidAttachment: .invalidAttachment
+        case .keyMismatch: .keyMismatch
         }
     }
 
@@ -102,6 +108,7 @@ public struct SyncStoreError: Error, Sendable, Hashable, CustomStringConvertible
         case let .notFound(what): "\(what) no longer exists"
         case let .invalidServerData(message): "the server sent data that doesn't fit the model: \(message)"
         case let .invalidAttachment(message): message
+        case let .keyMismatch(entity): "the merged \(entity) has another key than the conflict it resolves"
         }
     }
 }

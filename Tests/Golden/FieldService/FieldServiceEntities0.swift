@@ -103,8 +103,14 @@ extension WorkOrder {
 
 /// The Sync action of ``WorkOrder``: its local table, columns and sync settings.
 ///
+/// `try await WorkOrderSync.sync(engine)` pushes the pending changes and pulls the
+/// `jobs` unit (with every entity in it); `pull(engine)` only pulls. `pending(in:)`,
+/// `refused(in:)` and `conflicts(in:)` list the entity's sync state as `WorkOrder`
+/// values; `engine.on(WorkOrder.self) { event in … }` hears what each sync did to
+/// its rows.
+///
 /// The local table: `CREATE TABLE IF NOT EXISTS "work_orders" ("id" BLOB PRIMARY KEY NOT NULL, "number" INTEGER NOT NULL, "customerId" BLOB NOT NULL, "assigneeId" BLOB, "status" TEXT NOT NULL, "scheduledFor" TEXT, "notes" TEXT, "signature" BLOB, "photo" TEXT, "customerName" TEXT, "customerPhone" TEXT, "version" INTEGER, "updatedAt" TEXT)`; pulled rows bind id, number, customerId, assigneeId, status, scheduledFor, notes, signature, photo, customerName, customerPhone, version, updatedAt.
-public enum WorkOrderSync: EntitySync {
+public enum WorkOrderSync: WritableEntitySync {
     public typealias Entity = WorkOrder
 
     public static let descriptor = SyncEntityDescriptor(
@@ -132,6 +138,6 @@ public enum WorkOrderSync: EntitySync {
 }
 
 // Fails to compile when the Syncwright runtime doesn't speak the API this file was
-// generated for (version 1): update the runtime or the generator so they match.
+// generated for (version 2): update the runtime or the generator so they match.
 import Syncwright
-private typealias _SyncwrightRuntimeAPIVersionCheck = SyncwrightRuntimeAPIVersion1
+private typealias _SyncwrightRuntimeAPIVersionCheck = SyncwrightRuntimeAPIVersion2

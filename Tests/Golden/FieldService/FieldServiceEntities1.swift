@@ -55,6 +55,10 @@ extension Customer {
 
 /// The Sync action of ``Customer``: its local table, columns and sync settings.
 ///
+/// `try await CustomerSync.pull(engine)` pulls the `Customer` unit (with every
+/// entity in it); the device can't write Customer, so there is nothing to push.
+/// `engine.on(Customer.self) { event in … }` hears what each pull did to its rows.
+///
 /// The local table: `CREATE TABLE IF NOT EXISTS "customers" ("id" BLOB PRIMARY KEY NOT NULL, "name" TEXT NOT NULL, "region" TEXT NOT NULL, "phone" TEXT, "version" INTEGER, "updatedAt" TEXT)`; pulled rows bind id, name, region, phone, version, updatedAt.
 public enum CustomerSync: EntitySync {
     public typealias Entity = Customer
@@ -77,6 +81,6 @@ public enum CustomerSync: EntitySync {
 }
 
 // Fails to compile when the Syncwright runtime doesn't speak the API this file was
-// generated for (version 1): update the runtime or the generator so they match.
+// generated for (version 2): update the runtime or the generator so they match.
 import Syncwright
-private typealias _SyncwrightRuntimeAPIVersionCheck = SyncwrightRuntimeAPIVersion1
+private typealias _SyncwrightRuntimeAPIVersionCheck = SyncwrightRuntimeAPIVersion2

@@ -61,8 +61,14 @@ extension WorkOrderLine {
 
 /// The Sync action of ``WorkOrderLine``: its local table, columns and sync settings.
 ///
+/// `try await WorkOrderLineSync.sync(engine)` pushes the pending changes and pulls the
+/// `jobs` unit (with every entity in it); `pull(engine)` only pulls. `pending(in:)`,
+/// `refused(in:)` and `conflicts(in:)` list the entity's sync state as `WorkOrderLine`
+/// values; `engine.on(WorkOrderLine.self) { event in … }` hears what each sync did to
+/// its rows.
+///
 /// The local table: `CREATE TABLE IF NOT EXISTS "work_order_lines" ("id" BLOB PRIMARY KEY NOT NULL, "workOrderId" BLOB NOT NULL, "productId" BLOB NOT NULL, "quantity" INTEGER NOT NULL, "productName" TEXT, "version" INTEGER, "updatedAt" TEXT)`; pulled rows bind id, workOrderId, productId, quantity, productName, version, updatedAt.
-public enum WorkOrderLineSync: EntitySync {
+public enum WorkOrderLineSync: WritableEntitySync {
     public typealias Entity = WorkOrderLine
 
     public static let descriptor = SyncEntityDescriptor(
@@ -84,6 +90,6 @@ public enum WorkOrderLineSync: EntitySync {
 }
 
 // Fails to compile when the Syncwright runtime doesn't speak the API this file was
-// generated for (version 1): update the runtime or the generator so they match.
+// generated for (version 2): update the runtime or the generator so they match.
 import Syncwright
-private typealias _SyncwrightRuntimeAPIVersionCheck = SyncwrightRuntimeAPIVersion1
+private typealias _SyncwrightRuntimeAPIVersionCheck = SyncwrightRuntimeAPIVersion2

@@ -48,6 +48,10 @@ extension Technician {
 
 /// The Sync action of ``Technician``: its local table, columns and sync settings.
 ///
+/// `try await TechnicianSync.pull(engine)` pulls the `profile` unit (with every
+/// entity in it); the device can't write Technician, so there is nothing to push.
+/// `engine.on(Technician.self) { event in … }` hears what each pull did to its rows.
+///
 /// The local table: `CREATE TABLE IF NOT EXISTS "technicians" ("id" BLOB PRIMARY KEY NOT NULL, "name" TEXT NOT NULL, "region" TEXT NOT NULL, "version" INTEGER, "updatedAt" TEXT)`; pulled rows bind id, name, region, version, updatedAt.
 public enum TechnicianSync: EntitySync {
     public typealias Entity = Technician
@@ -69,6 +73,6 @@ public enum TechnicianSync: EntitySync {
 }
 
 // Fails to compile when the Syncwright runtime doesn't speak the API this file was
-// generated for (version 1): update the runtime or the generator so they match.
+// generated for (version 2): update the runtime or the generator so they match.
 import Syncwright
-private typealias _SyncwrightRuntimeAPIVersionCheck = SyncwrightRuntimeAPIVersion1
+private typealias _SyncwrightRuntimeAPIVersionCheck = SyncwrightRuntimeAPIVersion2

@@ -60,6 +60,10 @@ extension Product {
 
 /// The Sync action of ``Product``: its local table, columns and sync settings.
 ///
+/// `try await ProductSync.pull(engine)` pulls the `catalog` unit (with every
+/// entity in it); the device can't write Product, so there is nothing to push.
+/// `engine.on(Product.self) { event in … }` hears what each pull did to its rows.
+///
 /// The local table: `CREATE TABLE IF NOT EXISTS "products" ("id" BLOB PRIMARY KEY NOT NULL, "sku" TEXT NOT NULL, "name" TEXT NOT NULL, "unitPrice" TEXT NOT NULL, "stock" INTEGER NOT NULL, "version" INTEGER, "updatedAt" TEXT)`; pulled rows bind id, sku, name, unitPrice, stock, version, updatedAt.
 public enum ProductSync: EntitySync {
     public typealias Entity = Product
@@ -83,6 +87,6 @@ public enum ProductSync: EntitySync {
 }
 
 // Fails to compile when the Syncwright runtime doesn't speak the API this file was
-// generated for (version 1): update the runtime or the generator so they match.
+// generated for (version 2): update the runtime or the generator so they match.
 import Syncwright
-private typealias _SyncwrightRuntimeAPIVersionCheck = SyncwrightRuntimeAPIVersion1
+private typealias _SyncwrightRuntimeAPIVersionCheck = SyncwrightRuntimeAPIVersion2

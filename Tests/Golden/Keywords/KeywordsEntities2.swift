@@ -65,8 +65,14 @@ extension Extension {
 
 /// The Sync action of ``Extension``: its local table, columns and sync settings.
 ///
+/// `try await ExtensionSync.sync(engine)` pushes the pending changes and pulls the
+/// `Extension` unit (with every entity in it); `pull(engine)` only pulls. `pending(in:)`,
+/// `refused(in:)` and `conflicts(in:)` list the entity's sync state as `Extension`
+/// values; `engine.on(Extension.self) { event in … }` hears what each sync did to
+/// its rows.
+///
 /// The local table: `CREATE TABLE IF NOT EXISTS "extensions" ("id" TEXT PRIMARY KEY NOT NULL, "ownerId" BLOB NOT NULL, "struct" TEXT, "init" BLOB, "ownerClass" TEXT, "ownerIs" TEXT, "version" INTEGER, "updatedAt" TEXT)`; pulled rows bind id, ownerId, struct, init, ownerClass, ownerIs, version, updatedAt.
-internal enum ExtensionSync: EntitySync {
+internal enum ExtensionSync: WritableEntitySync {
     internal typealias Entity = Extension
 
     internal static let descriptor = SyncEntityDescriptor(
@@ -89,6 +95,6 @@ internal enum ExtensionSync: EntitySync {
 }
 
 // Fails to compile when the Syncwright runtime doesn't speak the API this file was
-// generated for (version 1): update the runtime or the generator so they match.
+// generated for (version 2): update the runtime or the generator so they match.
 import Syncwright
-private typealias _SyncwrightRuntimeAPIVersionCheck = SyncwrightRuntimeAPIVersion1
+private typealias _SyncwrightRuntimeAPIVersionCheck = SyncwrightRuntimeAPIVersion2

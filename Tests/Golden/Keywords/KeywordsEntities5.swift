@@ -96,8 +96,14 @@ extension `Protocol` {
 
 /// The Sync action of ``Protocol``: its local table, columns and sync settings.
 ///
+/// `try await ProtocolSync.sync(engine)` pushes the pending changes and pulls the
+/// `Protocol` unit (with every entity in it); `pull(engine)` only pulls. `pending(in:)`,
+/// `refused(in:)` and `conflicts(in:)` list the entity's sync state as ``Protocol``
+/// values; `engine.on(`Protocol`.self) { event in … }` hears what each sync did to
+/// its rows.
+///
 /// The local table: `CREATE TABLE IF NOT EXISTS "protocol" ("id" BLOB PRIMARY KEY NOT NULL, "class" TEXT NOT NULL, "default" INTEGER, "where" TEXT, "self" INTEGER NOT NULL, "in" REAL NOT NULL, "is" TEXT NOT NULL, "return" TEXT, "case" TEXT, "protocol" TEXT, "version" INTEGER, "updatedAt" TEXT)`; pulled rows bind id, class, default, where, self, in, is, return, case, protocol, version, updatedAt.
-internal enum ProtocolSync: EntitySync {
+internal enum ProtocolSync: WritableEntitySync {
     internal typealias Entity = `Protocol`
 
     internal static let descriptor = SyncEntityDescriptor(
@@ -124,6 +130,6 @@ internal enum ProtocolSync: EntitySync {
 }
 
 // Fails to compile when the Syncwright runtime doesn't speak the API this file was
-// generated for (version 1): update the runtime or the generator so they match.
+// generated for (version 2): update the runtime or the generator so they match.
 import Syncwright
-private typealias _SyncwrightRuntimeAPIVersionCheck = SyncwrightRuntimeAPIVersion1
+private typealias _SyncwrightRuntimeAPIVersionCheck = SyncwrightRuntimeAPIVersion2

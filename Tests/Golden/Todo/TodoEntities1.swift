@@ -54,8 +54,14 @@ extension TodoList {
 
 /// The Sync action of ``TodoList``: its local table, columns and sync settings.
 ///
+/// `try await TodoListSync.sync(engine)` pushes the pending changes and pulls the
+/// `todos` unit (with every entity in it); `pull(engine)` only pulls. `pending(in:)`,
+/// `refused(in:)` and `conflicts(in:)` list the entity's sync state as `TodoList`
+/// values; `engine.on(TodoList.self) { event in … }` hears what each sync did to
+/// its rows.
+///
 /// The local table: `CREATE TABLE IF NOT EXISTS "todo_lists" ("id" BLOB PRIMARY KEY NOT NULL, "ownerId" BLOB NOT NULL, "title" TEXT NOT NULL, "archived" INTEGER NOT NULL, "version" INTEGER, "updatedAt" TEXT)`; pulled rows bind id, ownerId, title, archived, version, updatedAt.
-public enum TodoListSync: EntitySync {
+public enum TodoListSync: WritableEntitySync {
     public typealias Entity = TodoList
 
     public static let descriptor = SyncEntityDescriptor(
@@ -76,6 +82,6 @@ public enum TodoListSync: EntitySync {
 }
 
 // Fails to compile when the Syncwright runtime doesn't speak the API this file was
-// generated for (version 1): update the runtime or the generator so they match.
+// generated for (version 2): update the runtime or the generator so they match.
 import Syncwright
-private typealias _SyncwrightRuntimeAPIVersionCheck = SyncwrightRuntimeAPIVersion1
+private typealias _SyncwrightRuntimeAPIVersionCheck = SyncwrightRuntimeAPIVersion2

@@ -69,8 +69,14 @@ extension TodoItem {
 
 /// The Sync action of ``TodoItem``: its local table, columns and sync settings.
 ///
+/// `try await TodoItemSync.sync(engine)` pushes the pending changes and pulls the
+/// `todos` unit (with every entity in it); `pull(engine)` only pulls. `pending(in:)`,
+/// `refused(in:)` and `conflicts(in:)` list the entity's sync state as `TodoItem`
+/// values; `engine.on(TodoItem.self) { event in … }` hears what each sync did to
+/// its rows.
+///
 /// The local table: `CREATE TABLE IF NOT EXISTS "todo_items" ("id" BLOB PRIMARY KEY NOT NULL, "listId" BLOB NOT NULL, "title" TEXT NOT NULL, "done" INTEGER NOT NULL, "dueOn" TEXT, "position" INTEGER NOT NULL, "listTitle" TEXT, "version" INTEGER, "updatedAt" TEXT)`; pulled rows bind id, listId, title, done, dueOn, position, listTitle, version, updatedAt.
-public enum TodoItemSync: EntitySync {
+public enum TodoItemSync: WritableEntitySync {
     public typealias Entity = TodoItem
 
     public static let descriptor = SyncEntityDescriptor(
@@ -94,6 +100,6 @@ public enum TodoItemSync: EntitySync {
 }
 
 // Fails to compile when the Syncwright runtime doesn't speak the API this file was
-// generated for (version 1): update the runtime or the generator so they match.
+// generated for (version 2): update the runtime or the generator so they match.
 import Syncwright
-private typealias _SyncwrightRuntimeAPIVersionCheck = SyncwrightRuntimeAPIVersion1
+private typealias _SyncwrightRuntimeAPIVersionCheck = SyncwrightRuntimeAPIVersion2
