@@ -236,27 +236,41 @@ struct Sync: AsyncParsableCommand {
             }
         }
         defer { progress.cancel() }
+        // What happened to work orders and their lines, told by the typed hooks with
+        // the work order's number; they run once each change's answer is saved.
+        let hooks = [
+            engine.on(WorkOrder.self) { event in
+                switch event {
+                case .refused(let key, let kind, let code, let reason, let order):
+                    print("refused: \(kind.rawValue) \(order.map { "work order \($0.number)" } ?? "work order \(key)") (\(code)): \(reason)")
+                case .conflict(let conflict):
+                    let number = (conflict.local ?? conflict.server).map { "work order \($0.number)" } ?? "work order \(conflict.key)"
+                    switch conflict.resolution {
+                    case .serverKept: print("overwritten by the server (\(conflict.policy.rawValue)): \(number), your edit is in `fieldservice why`")
+                    case .keptForApp: print("conflict kept for you: \(number); see `fieldservice conflicts`")
+                    default: print("conflict (\(conflict.policy.rawValue)): \(number), your change was sent again")
+                    }
+                default: break
+                }
+            },
+            engine.on(WorkOrderLine.self) { event in
+                guard case .refused(let key, let kind, let code, let reason, let line) = event else { return }
+                var why = reason
+                if code == .dependsOnRejected, let cause = try? causeOfRefusal(store, key: key) {
+                    why = "needs the refused \(describe(store, cause.row, kind: cause.kind))"
+                }
+                print("refused: \(kind.rawValue) \(line.map { describe(store, $0) } ?? "line \(key)") (\(code)): \(why)")
+            },
+        ]
         do {
             let report = try await engine.sync()
             progress.cancel()
+            for hook in hooks { await hook.idle() }
             let pulled = report.pulled.values.reduce(0, +)
             print("synced: \(report.pushed) pushed, \(report.conflicts) conflicts, \(report.rejected) rejected, \(pulled) pulled")
             if report.attachmentsUploaded + report.attachmentsDownloaded + report.attachmentsRefused > 0 {
                 print("files: \(report.attachmentsUploaded) uploaded, \(report.attachmentsDownloaded) downloaded"
                     + (report.attachmentsRefused > 0 ? ", \(report.attachmentsRefused) refused" : ""))
-            }
-            let rejected = Dictionary(try store.rejectedChanges().map { ($0.opID, $0) }, uniquingKeysWith: { first, _ in first })
-            for change in report.changes {
-                switch change.outcome {
-                case .refused(let code):
-                    var reason = rejected[change.opID]?.reason ?? ""
-                    if let cause = rejected[change.opID]?.dependsOn.flatMap({ rejected[$0] }) {
-                        reason = "needs the refused \(describe(store, cause.row, kind: cause.kind))"
-                    }
-                    print("refused: \(describe(store, change.row, kind: change.kind)) (\(code)): \(reason)")
-                case .conflict(let policy, .serverKept): print("overwritten by the server (\(policy.rawValue)): \(change.row)")
-                default: break
-                }
             }
             if report.rejected > 0 { print("see `fieldservice rejected`") }
         } catch let failure as SyncFailure where failure.code == .outdated {
@@ -334,6 +348,26 @@ struct Rejected: ParsableCommand {
 
 /// A changed row as the technician knows it: the work order's number, a line's product
 /// and order, rather than keys.
+/// The refusal a line's change needed (its `dependsOn`), from the store's refused changes.
+func causeOfRefusal(_ store: SyncStore, key: SyncKey) throws -> RejectedChange? {
+    let rejected = try store.rejectedChanges()
+    guard let change = try WorkOrderLineSync.refused(in: store).last(where: { $0.key == key })?.change,
+          let cause = change.dependsOn else { return nil }
+    return rejected.first { $0.opID == cause }
+}
+
+/// A line as the technician knows it: its work order's number, quantity and product.
+func describe(_ store: SyncStore, _ line: WorkOrderLine) -> String {
+    (try? store.read { db in try describe(db, line) }) ?? "line \(line.id)"
+}
+
+func describe(_ db: Database, _ line: WorkOrderLine) throws -> String {
+    let order = try WorkOrder.fetchOne(db, key: line.workOrderId).map { "work order \($0.number)" } ?? "a work order"
+    // A line made on this device has no include yet: the catalog names its product.
+    let product = try line.productName ?? Product.fetchOne(db, key: line.productId)?.name ?? "?"
+    return "line of \(order): \(line.quantity) × \(product)"
+}
+
 func describe(_ store: SyncStore, _ row: SyncRowID, kind: OperationKind) -> String {
     guard case .uuid(let id) = row.key else { return "\(kind.rawValue) \(row)" }
     let found: String? = try? store.read { db -> String? in
@@ -341,10 +375,7 @@ func describe(_ store: SyncStore, _ row: SyncRowID, kind: OperationKind) -> Stri
             return "work order \(order.number)"
         }
         if row.is(WorkOrderLine.self), let line = try WorkOrderLine.fetchOne(db, key: id) {
-            let order = try WorkOrder.fetchOne(db, key: line.workOrderId).map { "work order \($0.number)" } ?? "a work order"
-            // A line made on this device has no include yet: the catalog names its product.
-            let product = try line.productName ?? Product.fetchOne(db, key: line.productId)?.name ?? "?"
-            return "line of \(order): \(line.quantity) × \(product)"
+            return try describe(db, line)
         }
         return nil
     }
