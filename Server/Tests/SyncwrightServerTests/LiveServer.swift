@@ -54,18 +54,28 @@ struct Device {
     let engine: SyncEngine
     let transport: any SyncTransport
 
+    /// A device of the FieldService technician subset. `conflictPolicy` replaces the
+    /// schema's policy of every entity on this device (the device applies the policy;
+    /// the server only reports the conflict), to try each against the real server.
     init(server: LiveServer, claims: [String: JSONValue], transport wrap: ((any SyncTransport) -> any SyncTransport)? = nil,
-         attachmentPieceSize: Int = 1 << 20, liveWait: Duration? = nil) async throws {
+         attachmentPieceSize: Int = 1 << 20, liveWait: Duration? = nil, conflictPolicy: SyncConflictPolicy? = nil) async throws {
         try await self.init(baseURL: server.baseURL, claims: claims, transport: wrap, attachmentPieceSize: attachmentPieceSize,
-                            liveWait: liveWait)
+                            liveWait: liveWait, conflictPolicy: conflictPolicy)
     }
 
     init(baseURL: URL, claims: [String: JSONValue], transport wrap: ((any SyncTransport) -> any SyncTransport)? = nil,
-         attachmentPieceSize: Int = 1 << 20, liveWait: Duration? = nil) async throws {
+         attachmentPieceSize: Int = 1 << 20, liveWait: Duration? = nil, conflictPolicy: SyncConflictPolicy? = nil) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("syncwright-device-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        store = try SyncStore(path: directory.appendingPathComponent("device.sqlite").path,
-                              model: SyncModel(schema: FieldService.schema, subset: "technician"))
+        var model = SyncModel(schema: FieldService.schema, subset: "technician")
+        if let conflictPolicy {
+            model.entities = model.entities.map { entity in
+                var entity = entity
+                entity.conflictPolicy = conflictPolicy
+                return entity
+            }
+        }
+        store = try SyncStore(path: directory.appendingPathComponent("device.sqlite").path, model: model)
         let token = try await LiveServer.token(claims)
         let http = HTTPSyncTransport(baseURL: baseURL, timeout: 20) { token }
         transport = wrap?(http) ?? http
