@@ -171,15 +171,7 @@ struct EntitySyncActionTests {
 
     @Test("a conflict's hook has both versions under every policy", arguments: [SyncConflictPolicy.serverWins, .clientWins, .lastWriteWins, .manual])
     func conflictHook(policy: SyncConflictPolicy) async throws {
-        let harness = try Harness(conflictPolicy: policy)
-        var task = TaskItem(title: "Original", priority: 1)
-        try harness.write { try $0.insert(task) }
-        try await harness.engine.sync()
-        var serverRow = try #require(await harness.server.row("TaskItem", task.id)).row
-        serverRow["title"] = .string("Server title")
-        await harness.server.write("TaskItem", serverRow)
-        task.priority = 5
-        try harness.write { try $0.update(task) }
+        let (harness, task) = try await Harness.conflictingEdit(policy) { $0.priority = 5 }
 
         let conflicts = Locked<[EntityConflictEvent<TaskItem>]>([])
         let registration = harness.engine.on(TaskItem.self) { event in
@@ -215,15 +207,7 @@ struct EntitySyncActionTests {
 
     @Test("a merged row with another key is refused and changes nothing")
     func mergedKeyMismatch() async throws {
-        let harness = try Harness(conflictPolicy: .manual)
-        var task = TaskItem(title: "Original")
-        try harness.write { try $0.insert(task) }
-        try await harness.engine.sync()
-        var serverRow = try #require(await harness.server.row("TaskItem", task.id)).row
-        serverRow["title"] = .string("Server title")
-        await harness.server.write("TaskItem", serverRow)
-        task.priority = 5
-        try harness.write { try $0.update(task) }
+        let (harness, _) = try await Harness.conflictingEdit(.manual) { $0.priority = 5 }
         try await harness.engine.sync()
         let conflict = try #require(try TaskItemSync.conflicts(in: harness.store).first)
         #expect(conflict.local?.priority == 5)

@@ -268,25 +268,10 @@ struct SyncEngineTests {
     }
 
     /// A task synced to both sides, then changed on the server (title) and locally (`local`).
-    private func conflictingEdit(
-        _ policy: SyncConflictPolicy, local: (inout TaskItem) -> Void
-    ) async throws -> (Harness, TaskItem) {
-        let harness = try Harness(conflictPolicy: policy)
-        var task = TaskItem(title: "Original", priority: 1)
-        try harness.write { try $0.insert(task) }
-        try await harness.engine.sync()
-        // Someone else renames it on the server.
-        var serverRow = try #require(await harness.server.row("TaskItem", task.id)).row
-        serverRow["title"] = .string("Server title")
-        await harness.server.write("TaskItem", serverRow)
-        local(&task)
-        try harness.write { try $0.update(task) }
-        return (harness, task)
-    }
 
     @Test("server-wins keeps the server's row and drops the device's change")
     func serverWins() async throws {
-        let (harness, task) = try await conflictingEdit(.serverWins) { $0.priority = 5 }
+        let (harness, task) = try await Harness.conflictingEdit(.serverWins) { $0.priority = 5 }
         let report = try await harness.engine.sync()
         #expect(report.conflicts == 1)
         #expect(report.changes.map(\.outcome) == [.conflict(policy: .serverWins, resolution: .serverKept)])
@@ -309,7 +294,7 @@ struct SyncEngineTests {
 
     @Test("client-wins writes the device's whole row over the server's")
     func clientWins() async throws {
-        let (harness, task) = try await conflictingEdit(.clientWins) { $0.priority = 5 }
+        let (harness, task) = try await Harness.conflictingEdit(.clientWins) { $0.priority = 5 }
         let report = try await harness.engine.sync()
         #expect(report.conflicts == 1)
         let server = try #require(await harness.server.row("TaskItem", task.id))
@@ -321,7 +306,7 @@ struct SyncEngineTests {
 
     @Test("last-write-wins applies the device's changed columns over the server's newer row")
     func lastWriteWins() async throws {
-        let (harness, task) = try await conflictingEdit(.lastWriteWins) { $0.priority = 5 }
+        let (harness, task) = try await Harness.conflictingEdit(.lastWriteWins) { $0.priority = 5 }
         try await harness.engine.sync()
         let server = try #require(await harness.server.row("TaskItem", task.id))
         #expect(server.row["priority"] == .integer(5))
@@ -333,7 +318,7 @@ struct SyncEngineTests {
 
     @Test("manual keeps both versions until the app resolves the conflict", arguments: [ConflictResolution.keepLocal, .keepServer])
     func manual(resolution: ConflictResolution) async throws {
-        let (harness, task) = try await conflictingEdit(.manual) { $0.priority = 5 }
+        let (harness, task) = try await Harness.conflictingEdit(.manual) { $0.priority = 5 }
         try await harness.engine.sync()
         let conflict = try #require(try harness.store.conflicts().first)
         #expect(conflict.localValues?["priority"] == .integer(5))
@@ -770,4 +755,24 @@ final class PreparingTransport: SyncTransport {
 
     func pull(_ request: PullRequest) async throws -> PullResponse { try await server.pull(request) }
     func schema() async throws -> SchemaResponse { try await server.schema() }
+}
+
+extension Harness {
+    /// A task synced, renamed on the server by someone else, and edited here by `local`:
+    /// the next sync meets a conflict under `policy`.
+    static func conflictingEdit(
+        _ policy: SyncConflictPolicy, local: (inout TaskItem) -> Void
+    ) async throws -> (Harness, TaskItem) {
+        let harness = try Harness(conflictPolicy: policy)
+        var task = TaskItem(title: "Original", priority: 1)
+        try harness.write { try $0.insert(task) }
+        try await harness.engine.sync()
+        // Someone else renames it on the server.
+        var serverRow = try #require(await harness.server.row("TaskItem", task.id)).row
+        serverRow["title"] = .string("Server title")
+        await harness.server.write("TaskItem", serverRow)
+        local(&task)
+        try harness.write { try $0.update(task) }
+        return (harness, task)
+    }
 }
