@@ -73,6 +73,12 @@ extension ServerDatabase {
     /// No notifications.
     public func followCommits(_ onChange: @escaping @Sendable () async -> Void) async throws {}
 
+    /// The change log's horizon: the newest entry below every transaction still
+    /// writing. Every entry up to it has committed, so none numbered lower appears later.
+    func changeLogHorizon() async throws -> Int64 {
+        try await read(DatabaseLayout.horizonQuery(dialect), []).first?.first?.integer ?? 0
+    }
+
     /// Waits for the server to shut down: a database that needs nothing running.
     public func run() async throws {
         try? await gracefulShutdown()

@@ -54,7 +54,7 @@ actor ChangeLogWatcher {
     /// Starts following the log from its horizon now (once).
     func start() async throws {
         guard tasks.isEmpty else { return }
-        last = try await horizon()
+        last = try await database.changeLogHorizon()
         let interval = self.interval, idleInterval = self.idleInterval, signals = self.signals
         let arrivals = self.arrivals, wake = self.arrival
         tasks.append(Task { [weak self] in
@@ -108,10 +108,6 @@ actor ChangeLogWatcher {
         tasks = []
     }
 
-    private func horizon() async throws -> Int64 {
-        try await database.read(DatabaseLayout.horizonQuery(database.dialect), []).first?.first?.integer ?? 0
-    }
-
     /// Reads the entries after the last horizon up to the current one and signals their
     /// buckets. Rounds asked for while one runs make it run once more.
     func poll(timed: Bool = false) async {
@@ -137,7 +133,7 @@ actor ChangeLogWatcher {
         stamp = database.commitStamp
         lastRead = ContinuousClock.now
         do {
-            let through = try await horizon()
+            let through = try await database.changeLogHorizon()
             guard through > after else { return }
             while true {
                 let rows = try await database.read(

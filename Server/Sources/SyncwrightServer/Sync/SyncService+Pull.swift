@@ -87,7 +87,7 @@ extension SyncService {
         let compacted = try await database.read(
             "SELECT value FROM syncwright_state WHERE name = 'compacted_through'", []).first?.first?.text.flatMap { Int64($0) } ?? 0
         // Entries up to the horizon have all committed: none numbered below it appears later.
-        let newest = try await database.read(DatabaseLayout.horizonQuery(dialect), []).first?.first?.integer ?? 0
+        let newest = try await database.changeLogHorizon()
         let high = max(newest, compacted)
         var callerBuckets: [String: [String]] = [:]
 
