@@ -92,6 +92,9 @@ public final class PostgresServerDatabase: ServerDatabase {
         try await transaction(lock: Self.maintenanceLock, body)
     }
 
+    /// Triggers notify every commit that wrote the synced tables (`pg_notify`).
+    public var notifiesCommits: Bool { true }
+
     public func followCommits(_ onChange: @escaping @Sendable () async -> Void) async throws {
         try await client.withConnection { connection in
             try await connection.listen(on: DatabaseLayout.postgresChannel) { notifications in

@@ -30,10 +30,14 @@ public protocol ServerDatabase: Service {
     /// transaction of the database, from any server process: preparing the tables,
     /// compacting the log, recording schema versions.
     func maintain<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T
+    /// Whether the database tells of every commit that wrote the synced tables, from any
+    /// process (``followCommits(_:)``): then the change log is read when told, and at
+    /// intervals only as a backstop.
+    var notifiesCommits: Bool { get }
     /// Calls `onChange` whenever a transaction that wrote the synced tables commits,
     /// through any server process or straight into the tables, until the task is
-    /// cancelled. Returns at once when the database has no such notifications (then
-    /// the change log is read at intervals).
+    /// cancelled. Returns at once when the database has no such notifications
+    /// (``notifiesCommits`` is false; then the change log is read at intervals).
     func followCommits(_ onChange: @escaping @Sendable () async -> Void) async throws
     /// A value that changes whenever a transaction that wrote the database commits, from
     /// any process, read without a query (SQLite: the files' times and sizes); nil when
@@ -69,6 +73,9 @@ extension ServerDatabase {
 
     /// No stamp: the log is read every round.
     public var commitStamp: String? { nil }
+
+    /// No notifications.
+    public var notifiesCommits: Bool { false }
 
     /// No notifications.
     public func followCommits(_ onChange: @escaping @Sendable () async -> Void) async throws {}

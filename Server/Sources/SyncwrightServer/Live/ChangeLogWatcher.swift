@@ -78,6 +78,7 @@ actor ChangeLogWatcher {
                 await self.poll(timed: true)
             }
         })
+        guard database.notifiesCommits else { return }
         let database = self.database, logger = self.logger
         tasks.append(Task { [weak self] in
             var delay = Duration.milliseconds(250)
@@ -86,7 +87,6 @@ actor ChangeLogWatcher {
                 do {
                     try await database.followCommits { [weak self] in await self?.poll() }
                     if Task.isCancelled { return }
-                    if database.dialect == .sqlite { return }
                 } catch {
                     if Task.isCancelled { return }
                     failures += 1

@@ -66,7 +66,7 @@ public final class SyncService: Sendable {
         self.schema = schema
         self.changeLogWatcher = ChangeLogWatcher(
             database: database, signals: bucketSignals,
-            interval: changeLogInterval ?? (database.dialect == .sqlite ? .milliseconds(5) : .seconds(1)),
+            interval: changeLogInterval ?? (database.notifiesCommits ? .seconds(1) : .milliseconds(5)),
                                                  logger: logger)
         self.attachments = attachments
         self.maximumAttachmentSize = maximumAttachmentSize
