@@ -1,4 +1,5 @@
 import Foundation
+import ServiceLifecycleTestKit
 import Syncwright
 @testable import SyncwrightServer
 import Testing
@@ -149,6 +150,21 @@ struct LivePullTests {
         while server.service.bucketSignals.waitingCount > 0, clock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
         #expect(server.service.bucketSignals.waitingCount == 0, "the server let go of the request the phone dropped")
         await server.stop()
+    }
+
+    @Test(arguments: DatabaseKind.allCases)
+    func theWatcherStopsWithTheApplication(_ kind: DatabaseKind) async throws {
+        let service = try await Self.service(kind)
+        let watcher = service.changeLogWatcher
+        _ = try await Self.waitingPull(service, from: try await service.pullAll("jobs", claims: FieldService.annClaims).cursor)
+        #expect(await watcher.isFollowing, "the first waiting pull starts it")
+        // As one of the application's services, the graceful shutdown stops it.
+        try await testGracefulShutdown { shutdown in
+            async let running: Void = watcher.run()
+            shutdown.triggerGracefulShutdown()
+            try await running
+        }
+        #expect(await !watcher.isFollowing)
     }
 
     @Test(arguments: DatabaseKind.allCases)

@@ -128,8 +128,9 @@ public enum SyncServer {
     }
 
     /// Runs the server until SIGINT or SIGTERM, then shuts down cleanly. The database
-    /// (PostgreSQL's connection pool) and the tombstone compaction run as services of
-    /// the application; the database is prepared before the port opens.
+    /// (PostgreSQL's connection pool), the change log's watcher for waiting pulls and the
+    /// tombstone compaction run as services of the application; the database is prepared
+    /// before the port opens.
     public static func run(_ configuration: SyncServerConfiguration, logger: Logger,
                            metrics: PrometheusCollectorRegistry? = nil) async throws {
         let schema = try loadSchema(configuration.schemaPath)
@@ -147,7 +148,7 @@ public enum SyncServer {
                                                     attachmentGracePeriod: configuration.attachmentGracePeriod, logger: logger)
         let app = application(
             service: service, verifier: configuration.verifier, host: configuration.host, port: configuration.port,
-            limits: configuration.limits, services: [database, compaction], logger: logger, metrics: metrics,
+            limits: configuration.limits, services: [database, service.changeLogWatcher, compaction], logger: logger, metrics: metrics,
             onServerRunning: { port in
                 logger.info("listening", metadata: ["address": "http://\(configuration.host):\(port)"])
             },

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ServiceLifecycle
 import Syncwright
 
 /// Follows the change log and signals the buckets of each new entry
@@ -14,7 +15,7 @@ import Syncwright
 /// - every `interval` while pulls wait (SQLite: how soon a row another system wrote is
 ///   noticed; PostgreSQL: a backstop), and every `idleInterval` otherwise, so the
 ///   position stays fresh; a pull that starts waiting ends the idle sleep at once.
-actor ChangeLogWatcher {
+actor ChangeLogWatcher: Service {
     private let database: any ServerDatabase
     private let signals: BucketSignals
     private let interval: Duration
@@ -107,6 +108,16 @@ actor ChangeLogWatcher {
         for task in tasks { task.cancel() }
         tasks = []
     }
+
+    /// Runs for the application's lifetime, as one of its services: following the log
+    /// starts with the first waiting pull, and the graceful shutdown stops it.
+    func run() async throws {
+        try? await gracefulShutdown()
+        stop()
+    }
+
+    /// Whether it follows the log: from ``start()`` until ``stop()``.
+    var isFollowing: Bool { !tasks.isEmpty }
 
     /// Reads the entries after the last horizon up to the current one and signals their
     /// buckets. Rounds asked for while one runs make it run once more.
