@@ -307,14 +307,7 @@ extension SyncStore {
                         SELECT * FROM syncwright_outbox WHERE entity = ? AND rowKey = ? AND sent = 0 ORDER BY sequence
                         """, arguments: [descriptor.name, rowKey])
                     for entry in entries {
-                        try db.execute(sql: """
-                            INSERT INTO syncwright_rejected
-                                (opId, entity, rowKey, kind, baseVersion, sentValues, changedColumns, reason, code, serverRow,
-                                 serverVersion, rejectedAt, serverRowKnown, dependsOn)
-                            SELECT opId, entity, rowKey, kind, baseVersion, sentValues, changedColumns, ?, ?, NULL, NULL, ?, 0, NULL
-                            FROM syncwright_outbox WHERE sequence = ?
-                            """, arguments: [reason, code, Date().timeIntervalSince1970, entry["sequence"] as Int64])
-                        try db.execute(sql: "DELETE FROM syncwright_outbox WHERE sequence = ?", arguments: [entry["sequence"] as Int64])
+                        try Self.refuseQueuedChanges(db, where: "sequence = ?", [entry["sequence"] as Int64], code: code, reason: reason)
                         refused.append((descriptor.name, rowKey, OperationKind(rawValue: entry["kind"]) ?? .update, entry["opId"]))
                     }
                 }

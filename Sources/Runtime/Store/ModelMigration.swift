@@ -191,13 +191,9 @@ enum ModelMigration {
 
     /// Pending changes to an entity the model no longer has become rejected changes.
     private static func rejectPendingChanges(_ db: Database, entity: String, at now: Double) throws {
-        try db.execute(sql: """
-            INSERT INTO syncwright_rejected
-            (opId, entity, rowKey, kind, baseVersion, sentValues, changedColumns, reason, code, serverRow, serverVersion, rejectedAt)
-            SELECT opId, entity, rowKey, kind, baseVersion, sentValues, changedColumns, ?, ?, NULL, NULL, ?
-            FROM syncwright_outbox WHERE entity = ? ORDER BY sequence
-            """, arguments: ["this version of the app no longer syncs \(entity); the change was not sent", entityRemovedCode, now, entity])
-        try db.execute(sql: "DELETE FROM syncwright_outbox WHERE entity = ?", arguments: [entity])
+        try SyncStore.refuseQueuedChanges(
+            db, where: "entity = ?", [entity], code: entityRemovedCode,
+            reason: "this version of the app no longer syncs \(entity); the change was not sent", at: now)
     }
 
     private static func jsonValue(_ value: DatabaseValue) -> JSONValue {

@@ -380,6 +380,23 @@ extension SyncStore {
         try db.executeCached(sql: "DELETE FROM syncwright_outbox WHERE sequence = ?", arguments: [entry["sequence"] as Int64])
     }
 
+    /// Moves the outbox entries that `filter` selects, as they were queued, to the
+    /// refused changes with `code` and `reason` (and `dependsOn`, the refused change they
+    /// needed): the one way a change becomes refused without an answer from the server.
+    static func refuseQueuedChanges(
+        _ db: Database, where filter: String, _ arguments: StatementArguments, code: String, reason: String,
+        dependsOn: String? = nil, at now: Double = Date().timeIntervalSince1970
+    ) throws {
+        try db.executeCached(sql: """
+            INSERT INTO syncwright_rejected
+                (opId, entity, rowKey, kind, baseVersion, sentValues, changedColumns, reason, code, serverRow, serverVersion,
+                 rejectedAt, serverRowKnown, dependsOn)
+            SELECT opId, entity, rowKey, kind, baseVersion, sentValues, changedColumns, ?, ?, NULL, NULL, ?, 0, ?
+            FROM syncwright_outbox WHERE \(filter) ORDER BY sequence
+            """, arguments: [reason, code, now, dependsOn] + arguments)
+        try db.executeCached(sql: "DELETE FROM syncwright_outbox WHERE \(filter)", arguments: arguments)
+    }
+
     /// The device's side of `depends_on_rejected`: queued changes that need a refused
     /// one are refused with it, never sent to fail on their own (`not_found` after a
     /// refused insert, `owner_mismatch` for the line of an order that wasn't made). A
@@ -421,15 +438,9 @@ extension SyncStore {
                 // Sent ones (a batch in flight) have answers of their own coming.
                 let opId: String = row["opId"]
                 guard !batch.contains(opId), !(row["sent"] as Bool) else { continue }
-                try db.executeCached(sql: """
-                    INSERT INTO syncwright_rejected
-                        (opId, entity, rowKey, kind, baseVersion, sentValues, changedColumns, reason, code, serverRow, serverVersion,
-                         rejectedAt, serverRowKnown, dependsOn)
-                    SELECT opId, entity, rowKey, kind, baseVersion, sentValues, changedColumns, ?, ?, NULL, NULL, ?, 0, ?
-                    FROM syncwright_outbox WHERE sequence = ?
-                    """, arguments: ["this change needs change \(next.cause), which the server refused", "depends_on_rejected",
-                                     Date().timeIntervalSince1970, next.cause, row["sequence"] as Int64])
-                try db.executeCached(sql: "DELETE FROM syncwright_outbox WHERE sequence = ?", arguments: [row["sequence"] as Int64])
+                try Self.refuseQueuedChanges(
+                    db, where: "sequence = ?", [row["sequence"] as Int64], code: "depends_on_rejected",
+                    reason: "this change needs change \(next.cause), which the server refused", dependsOn: next.cause)
                 work.append((row["entity"], row["rowKey"], OperationKind(rawValue: row["kind"]) ?? .update, next.cause))
             }
         }
