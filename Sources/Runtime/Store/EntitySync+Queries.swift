@@ -87,7 +87,7 @@ extension EntitySync {
     /// The entity's changes the server refused, oldest first, each with the row as the
     /// device has it: what a list shows as "refused: out of stock".
     public static func refused(_ db: Database) throws -> [RefusedEntityChange<Entity>] {
-        try SyncStore.rejectedChanges(db, entity: descriptor.name, keyType: descriptor.key.type).map { change in
+        try SyncStore.rejectedChanges(db, entity: descriptor.name) { _ in descriptor.key.type }.map { change in
             RefusedEntityChange(change: change, row: try localEntity(db, key: change.key))
         }
     }
@@ -144,17 +144,5 @@ extension SyncStore {
         try appendServerRowValues(descriptor, row: row, version: version, to: &values)
         let names = descriptor.columns.map(\.name) + [SyncEntityDescriptor.versionColumn, SyncEntityDescriptor.updatedAtColumn]
         return Dictionary(zip(names, values), uniquingKeysWith: { first, _ in first })
-    }
-
-    /// The refused changes of one entity, oldest first.
-    static func rejectedChanges(_ db: Database, entity: String, keyType: ColumnType) throws -> [RejectedChange] {
-        try Row.fetchAll(db, sql: "SELECT * FROM syncwright_rejected WHERE entity = ? ORDER BY id", arguments: [entity]).map { row in
-            let rowKey: String = row["rowKey"]
-            return RejectedChange(
-                id: row["id"], row: SyncRowID(entity: entity, key: SyncKey((try? JSONValue(jsonText: rowKey)) ?? .string(rowKey), type: keyType)),
-                kind: OperationKind(rawValue: row["kind"]) ?? .update, values: jsonObject(row, "sentValues"), reason: row["reason"],
-                code: RefusalCode(rawValue: row["code"]), rejectedAt: Date(timeIntervalSince1970: row["rejectedAt"]),
-                opID: row["opId"], dependsOn: row["dependsOn"])
-        }
     }
 }

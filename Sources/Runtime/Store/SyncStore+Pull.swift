@@ -289,10 +289,24 @@ extension SyncStore {
     }
 
     private func rejectedChanges(_ db: Database) throws -> [RejectedChange] {
-        try Row.fetchAll(db, sql: "SELECT * FROM syncwright_rejected ORDER BY id").map { row in
-            RejectedChange(
-                id: row["id"], row: rowID(row["entity"], row["rowKey"]),
-                kind: OperationKind(rawValue: row["kind"]) ?? .update, values: Self.jsonObject(row, "sentValues"), reason: row["reason"],
+        try Self.rejectedChanges(db) { entitiesByName[$0]?.key.type ?? .string }
+    }
+
+    /// The refused changes, oldest first: every entity's, or only `entity`'s. `keyType`
+    /// gives an entity's key type.
+    static func rejectedChanges(
+        _ db: Database, entity: String? = nil, keyType: (String) -> ColumnType
+    ) throws -> [RejectedChange] {
+        let rows = if let entity {
+            try Row.fetchAll(db, sql: "SELECT * FROM syncwright_rejected WHERE entity = ? ORDER BY id", arguments: [entity])
+        } else {
+            try Row.fetchAll(db, sql: "SELECT * FROM syncwright_rejected ORDER BY id")
+        }
+        return rows.map { row in
+            let entity: String = row["entity"]
+            return RejectedChange(
+                id: row["id"], row: rowID(entity, row["rowKey"], keyType: keyType(entity)),
+                kind: OperationKind(rawValue: row["kind"]) ?? .update, values: jsonObject(row, "sentValues"), reason: row["reason"],
                 code: RefusalCode(rawValue: row["code"]), rejectedAt: Date(timeIntervalSince1970: row["rejectedAt"]),
                 opID: row["opId"], dependsOn: row["dependsOn"])
         }
@@ -358,8 +372,12 @@ extension SyncStore {
     }
 
     private func rowID(_ entity: String, _ rowKey: String) -> SyncRowID {
-        let type = entitiesByName[entity]?.key.type ?? .string
-        return SyncRowID(entity: entity, key: SyncKey((try? JSONValue(jsonText: rowKey)) ?? .string(rowKey), type: type))
+        Self.rowID(entity, rowKey, keyType: entitiesByName[entity]?.key.type ?? .string)
+    }
+
+    /// A bookkeeping row's entity and key (the key's wire JSON) as a row id.
+    static func rowID(_ entity: String, _ rowKey: String, keyType: ColumnType) -> SyncRowID {
+        SyncRowID(entity: entity, key: SyncKey((try? JSONValue(jsonText: rowKey)) ?? .string(rowKey), type: keyType))
     }
 
     /// Queues a rejected change again (with a new op id), for after the app or the
