@@ -36,14 +36,7 @@ extension SyncEngine {
         let logger = configuration.logger
         for (index, upload) in uploads.enumerated() {
             let attachment = upload.target.attachment
-            let before = done
-            let progress: @Sendable (Int64) -> Void = { [broadcaster] bytes in
-                let current = broadcaster.current
-                broadcaster.publish(SyncStatus(
-                    activity: .transferring(AttachmentProgress(direction: .upload, bytesDone: before + bytes, bytesTotal: total,
-                                                               filesDone: index, filesTotal: uploads.count)),
-                    pendingChanges: current.pendingChanges, lastSyncedAt: current.lastSyncedAt))
-            }
+            let progress = transferProgress(.upload, before: done, of: total, file: index, of: uploads.count)
             do {
                 try await self.upload(upload, progress: progress)
                 try await store.markUploaded(attachment.sha256)
@@ -71,6 +64,20 @@ extension SyncEngine {
             }
             done += attachment.size
             try await push(into: &report)
+        }
+    }
+
+    /// Publishes a transfer's progress as the status: the file at `index` of `files` has
+    /// moved the bytes given to the closure, the files before it `before` bytes of `total`.
+    private func transferProgress(
+        _ direction: AttachmentProgress.Direction, before: Int64, of total: Int64, file index: Int, of files: Int
+    ) -> @Sendable (Int64) -> Void {
+        { [broadcaster] bytes in
+            let current = broadcaster.current
+            broadcaster.publish(SyncStatus(
+                activity: .transferring(AttachmentProgress(direction: direction, bytesDone: before + bytes, bytesTotal: total,
+                                                           filesDone: index, filesTotal: files)),
+                pendingChanges: current.pendingChanges, lastSyncedAt: current.lastSyncedAt))
         }
     }
 
@@ -115,15 +122,8 @@ extension SyncEngine {
         let total = downloads.reduce(Int64(0)) { $0 + $1.size }
         var done: Int64 = 0
         for (index, attachment) in downloads.enumerated() {
-            let before = done
             do {
-                try await download(attachment) { [broadcaster] bytes in
-                    let current = broadcaster.current
-                    broadcaster.publish(SyncStatus(
-                        activity: .transferring(AttachmentProgress(direction: .download, bytesDone: before + bytes, bytesTotal: total,
-                                                                   filesDone: index, filesTotal: downloads.count)),
-                        pendingChanges: current.pendingChanges, lastSyncedAt: current.lastSyncedAt))
-                }
+                try await download(attachment, progress: transferProgress(.download, before: done, of: total, file: index, of: downloads.count))
                 report.attachmentsDownloaded += 1
             } catch let error as SyncTransportError where error.status == 404 {
                 // Not stored yet (a row another system wrote before its file) or no longer
