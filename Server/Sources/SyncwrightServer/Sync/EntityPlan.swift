@@ -89,6 +89,7 @@ final class EntityPlan: Sendable {
         selectList = (outputs.map(\.expression) + ["t.version"]).joined(separator: ", ")
         includeNames = Set(subsetEntity.includes.map(\.name))
         quotedColumns = selected.mapValues { dialect.quote($0.columnName) }
+        attachmentFields = entity.fields.filter { selected[$0.name] != nil && $0.type == .scalar(.attachment) }
         // `field == $p` in every way a row can pass the filter (one branch): an insert
         // that leaves the field unset can only mean the caller's own value.
         if bucketBranches.count == 1 {
@@ -134,6 +135,8 @@ final class EntityPlan: Sendable {
     let includeNames: Set<String>
     /// Each selected field's quoted column, by field name.
     let quotedColumns: [String: String]
+    /// The selected attachment fields, in the entity's order: a push checks their files.
+    let attachmentFields: [Field]
     /// The fields a new row needs a value for: not the key, not nullable, no default.
     let requiredOnInsert: [String]
     /// `{"entity":"Name"` as bytes, and each output's `"name":`, for writing pages.

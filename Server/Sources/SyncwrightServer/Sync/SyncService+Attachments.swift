@@ -184,15 +184,10 @@ extension SyncService {
     /// the push's transaction.
     func attachmentRefusals(_ ops: [PushOperation], plans: [String: EntityPlan]) async throws -> [String: (code: String, reason: String)] {
         var refusals: [String: (code: String, reason: String)] = [:]
-        let fieldsByEntity = plans.compactMapValues { plan -> [Field]? in
-            let fields = plan.entity.fields.filter { plan.selectedFields[$0.name] != nil && $0.type == .scalar(.attachment) }
-            return fields.isEmpty ? nil : fields
-        }
-        guard !fieldsByEntity.isEmpty else { return refusals }
         var sizes: [String: Int64?] = [:]
         for op in ops where op.kind != .delete {
-            guard let plan = plans[op.entity], let fields = fieldsByEntity[op.entity], let values = op.values else { continue }
-            for field in fields {
+            guard let plan = plans[op.entity], !plan.attachmentFields.isEmpty, let values = op.values else { continue }
+            for field in plan.attachmentFields {
                 let name = field.name
                 guard let text = values[name]?.stringValue, let reference = SyncAttachment(referenceText: text) else { continue }
                 let limit = min(plan.subsetEntity.maxAttachmentSize ?? maximumAttachmentSize, maximumAttachmentSize)
