@@ -170,6 +170,43 @@ struct HTTPTests {
         await server.stop()
     }
 
+    @Test func waitValuesThatArentSecondsAreRefusedAndNoneHoldsAPullWithSomethingToSend() async throws {
+        let server = try await LiveServer.start(.sqlite)
+        try await FieldService.seed(server.database)
+        let token = try await LiveServer.token(FieldService.annClaims)
+        let cursor = try await server.service.pullAll("jobs", claims: FieldService.annClaims).cursor
+        func pull(wait: String, from cursor: String?) async throws -> Reply {
+            let units = cursor.map { "{\"jobs\": \"\($0)\"}" } ?? "{\"jobs\": null}"
+            return try await Self.send(server, "POST", "/v1/pull", token: token, body: Data("""
+                {"subset": "technician", "schemaHash": "\(server.service.schema.schemaHash)", "units": \(units), "limit": 10, "wait": \(wait)}
+                """.utf8))
+        }
+        for bad in [#""soon""#, "true", "[5]", #"{"seconds": 5}"#] {
+            let reply = try await pull(wait: bad, from: cursor)
+            #expect(reply.status == 422, "wait \(bad)")
+            #expect(reply.error == "invalid_request", "wait \(bad)")
+            #expect(reply.message.contains("wait"), "wait \(bad): \(reply.message)")
+        }
+        // No wait at all: null, 0 and a negative number answer at once, with nothing new.
+        let clock = ContinuousClock()
+        for none in ["null", "0", "-5"] {
+            let asked = clock.now
+            let reply = try await pull(wait: none, from: cursor)
+            #expect(reply.status == 200, "wait \(none): \(reply.message)")
+            #expect((reply.json["changes"] as? [Any])?.isEmpty == true, "wait \(none)")
+            #expect(clock.now - asked < .seconds(20), "wait \(none) answered at once, not after a wait")
+        }
+        // A page with something to send never waits, whatever the wait (more than 60 s too).
+        for long in ["30", "1e9"] {
+            let asked = clock.now
+            let reply = try await pull(wait: long, from: nil)
+            #expect(reply.status == 200, "wait \(long): \(reply.message)")
+            #expect((reply.json["changes"] as? [Any])?.isEmpty == false, "wait \(long)")
+            #expect(clock.now - asked < .seconds(20), "wait \(long) with changes to send answered at once")
+        }
+        await server.stop()
+    }
+
     @Test func bodiesOverTheLimitsAreRefused() async throws {
         let server = try await LiveServer.start(.sqlite)
         let token = try await LiveServer.token(FieldService.annClaims)
