@@ -17,8 +17,7 @@ struct EngineQueuePropertyTests {
         let harness = try Harness()
         await harness.server.configure { $0.holdPulls = true }
         let running = Task { try await harness.engine.sync(units: ["work"]) }
-        for _ in 0..<400 where await harness.server.waitingPulls == 0 { try await Task.sleep(for: .milliseconds(5)) }
-        #expect(await harness.server.waitingPulls == 1)
+        try await waitUntil("the first sync's pull to wait on the server") { await harness.server.waitingPulls == 1 }
 
         var model: [String] = []
         var requests: [String] = []
@@ -34,8 +33,8 @@ struct EngineQueuePropertyTests {
         _ = try await running.value
 
         let expected = ["work"] + model
-        for _ in 0..<400 where await harness.server.pullRequests.count < expected.count { try await Task.sleep(for: .milliseconds(5)) }
-        try await Task.sleep(for: .milliseconds(30))
+        // Every queued request has run once the queue is empty; nothing else can start one.
+        await harness.engine.waitUntilIdle()
         let ran = await harness.server.pullRequests.flatMap { $0.units.keys.sorted() }
         #expect(ran == expected, "seed \(seed), requests while the first sync ran: \(requests)")
     }

@@ -61,11 +61,12 @@ struct EntitySyncActionTests {
         await harness.server.configure { $0.holdPulls = true }
         let running = Task { try await harness.engine.sync() }
         // The first sync waits in its pull; the next request queues behind it.
-        while await harness.server.waitingPulls == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        try await waitUntil("the first sync's pull to wait on the server") { await harness.server.waitingPulls == 1 }
         await harness.engine.requestSync()
         let pull = Task { try await ProjectSync.pull(harness.engine) }
         let sync = Task { try await TaskItemSync.sync(harness.engine) }
-        try await Task.sleep(for: .milliseconds(100))
+        // Both actions joined the one queued request.
+        try await waitUntil("both actions to join the queued sync") { await harness.engine.queued == (requests: 1, waiters: 2) }
         await harness.server.releasePulls()
         _ = try await running.value
         _ = try await pull.value

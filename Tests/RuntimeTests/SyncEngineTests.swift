@@ -406,21 +406,16 @@ struct SyncEngineTests {
         await harness.server.configure { server in
             server.pushFailures = [.server(status: 503, "busy"), .timeout("slow"), .network("gone")]
         }
-        let retries = Task {
-            var seen: [RetryProgress] = []
-            for await status in harness.engine.status {
-                if case .retrying(let progress) = status.activity { seen.append(progress) }
-                if case .finished = status.activity { break }
-            }
-            return seen
-        }
-        try await Task.sleep(for: .milliseconds(20))
+        let statuses = await recordStatuses(of: harness.engine)
         try await harness.engine.sync()
         #expect(await harness.server.rowCount("TaskItem") == 1)
         let delays = harness.sleeps.delays.withValue { $0 }
         #expect(delays.count == 3)
         // The status said each wait as it began (a slow reader may skip some, never add).
-        let progress = await retries.value
+        let progress = await statuses.value.compactMap { status -> RetryProgress? in
+            if case .retrying(let progress) = status.activity { return progress }
+            return nil
+        }
         #expect(!progress.isEmpty && progress.count <= 3)
         #expect(progress.allSatisfy { $0.failedAttempt < $0.maximumAttempts && $0.failure.isRetryable })
         #expect(progress.map(\.failedAttempt) == progress.map(\.failedAttempt).sorted())
@@ -527,15 +522,7 @@ struct SyncEngineTests {
         let harness = try Harness()
         try harness.write { try $0.insert(TaskItem(title: "A")) }
         try harness.write { try $0.insert(TaskItem(title: "B")) }
-        let collector = Task {
-            var seen: [SyncStatus] = []
-            for await status in harness.engine.status {
-                seen.append(status)
-                if case .finished = status.activity { break }
-            }
-            return seen
-        }
-        try await Task.sleep(for: .milliseconds(50))
+        let collector = await recordStatuses(of: harness.engine)
         let report = try await harness.engine.sync()
         let statuses = await collector.value
         #expect(statuses.map(\.activity) == [
@@ -563,17 +550,9 @@ struct SyncEngineTests {
         await harness.server.configure { server in
             server.rejection = { op in op.values?["title"] == .string("refused") ? ("read_only", "no") : nil }
         }
-        let collector = Task {
-            var seen: [SyncStatus.Activity] = []
-            for await status in harness.engine.status {
-                seen.append(status.activity)
-                if case .finished = status.activity { break }
-            }
-            return seen
-        }
-        try await Task.sleep(for: .milliseconds(50))
+        let collector = await recordStatuses(of: harness.engine)
         let report = try await harness.engine.sync()
-        let activities = await collector.value
+        let activities = await collector.value.map(\.activity)
         #expect(activities.contains(.pushing(done: 0, total: 2)))
         #expect(activities.contains(.pushing(done: 1, total: 1)), "\(activities)")
         #expect(!activities.contains(.pushing(done: 2, total: 2)))
@@ -629,10 +608,9 @@ struct SyncEngineTests {
         let harness = try Harness()
         await harness.server.configure { $0.holdPulls = true }
         let running = Task { try await harness.engine.sync(units: ["work"]) }
-        for _ in 0..<200 where await harness.server.waitingPulls == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        try await waitUntil("the first sync's pull to wait on the server") { await harness.server.waitingPulls == 1 }
         let discarded = Task { try await harness.engine.sync(units: ["comments"]) }
-        for _ in 0..<50 { await Task.yield() }
-        try await Task.sleep(for: .milliseconds(20))
+        try await waitUntil("the second sync to queue") { await harness.engine.queued.waiters == 1 }
         await harness.engine.requestSync(units: ["work"], discardPending: true)
         let cancelled = await #expect(throws: SyncFailure.self) { try await discarded.value }
         #expect(cancelled?.code == .cancelled)
@@ -647,36 +625,46 @@ struct SyncEngineTests {
     @Test("with delayed sync off every local save syncs, and saves during a sync don't make it loop")
     func syncAfterEverySave() async throws {
         let harness = try Harness(configuration: SyncConfiguration(delayedSync: false, syncOnStart: false))
+        // The store tells its observers of a local write when the write returns: every
+        // notification the engine could act on is counted here.
+        let localWrites = Locked(0)
+        let counting = harness.store.addLocalWriteObserver { localWrites.withValue { $0 += 1 } }
         await harness.engine.start()
         for index in 0..<5 { try harness.write { try $0.insert(TaskItem(title: "Save \(index)")) } }
-        for _ in 0..<200 where (try? await harness.store.pendingChangeCount()) != 0 || harness.engine.currentStatus.isSyncing {
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        try await Task.sleep(for: .milliseconds(100))
+        try await waitUntil("every save to be pushed") { try await harness.store.pendingChangeCount() == 0 }
+        await harness.engine.waitUntilIdle()
         #expect(await harness.server.rowCount("TaskItem") == 5)
         let pushes = await harness.server.pushedBatches.count
         #expect(pushes >= 1 && pushes <= 5)
-        // Pulled rows don't count as saves: no sync follows the last one.
-        let pulls = await harness.server.pullRequests.count
-        try await Task.sleep(for: .milliseconds(200))
-        #expect(await harness.server.pullRequests.count == pulls)
+        // Pulled rows don't count as saves: the syncs pulled the rows back and wrote their
+        // versions, and only the five saves asked for a sync.
+        #expect(await harness.server.pullRequests.count >= 1)
+        #expect(localWrites.withValue { $0 } == 5)
+        #expect(await harness.engine.queued.requests == 0)
+        counting.cancel()
         await harness.engine.stop()
     }
 
     @Test("start syncs once, then periodically, until stopped")
     func startAndPeriodic() async throws {
-        let harness = try Harness(configuration: SyncConfiguration(syncOnStart: true, periodicInterval: .milliseconds(40)))
+        let timers = ManualTimers()
+        let harness = try Harness(configuration: SyncConfiguration(syncOnStart: true, periodicInterval: .seconds(600), sleep: timers.sleep))
         await harness.server.write("TaskItem", taskRow(UUID(), title: "From the server"))
         await harness.engine.start()
-        for _ in 0..<300 where await harness.server.pullRequests.count < 6 { try await Task.sleep(for: .milliseconds(10)) }
+        // The sync on start, then one sync each time the periodic timer ends.
+        for syncs in 1...6 {
+            try await waitUntil("the periodic timer to start again") { timers.running == 1 }
+            await harness.engine.waitUntilIdle()
+            #expect(await harness.server.pullRequests.filter { $0.units.keys.contains("work") }.count == syncs)
+            if syncs < 6 { timers.fire() }
+        }
         #expect(try harness.store.tasks().map(\.title) == ["From the server"])
-        #expect(await harness.server.pullRequests.count >= 6)
+        // Stopped: the timer is cancelled, so nothing can start another sync.
         await harness.engine.stop()
-        // Waits for the sync that may be running (this one pulls no unit).
-        try await harness.engine.sync(units: [])
-        let settled = await harness.server.pullRequests.count
-        try await Task.sleep(for: .milliseconds(150))
-        #expect(await harness.server.pullRequests.count == settled)
+        try await waitUntil("the periodic timer to be cancelled") { timers.cancelled == 1 }
+        await harness.engine.waitUntilIdle()
+        #expect(timers.running == 0)
+        #expect(await harness.server.pullRequests.filter { $0.units.keys.contains("work") }.count == 6)
     }
 
     @Test("offline syncs fail fast and run when the network returns")
@@ -688,8 +676,7 @@ struct SyncEngineTests {
         await #expect(throws: SyncFailure.self) { try await harness.engine.sync() }
         #expect(await harness.server.rowCount("TaskItem") == 0)
         await harness.engine.setNetworkAvailable(true)
-        for _ in 0..<200 where await harness.server.rowCount("TaskItem") == 0 { try await Task.sleep(for: .milliseconds(10)) }
-        #expect(await harness.server.rowCount("TaskItem") == 1)
+        try await waitUntil("the offline edit to reach the server") { await harness.server.rowCount("TaskItem") == 1 }
     }
 
     @Test("purge through the engine waits for queued syncs and refuses pending changes")

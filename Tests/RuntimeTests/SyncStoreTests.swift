@@ -242,7 +242,7 @@ struct SyncStoreTests {
         try await next(expecting: 1)
         try await store.write { try $0.insert(TaskItem(title: "B")) }
         try await next(expecting: 2)
-        for _ in 0..<100 where received.withValue({ $0.last }) != 2 { try await Task.sleep(for: .milliseconds(10)) }
+        try await waitUntil("the observation to deliver the count 2") { received.withValue { $0.last } == 2 }
         #expect(received.withValue { $0.first } == 0)
         #expect(received.withValue { $0.last } == 2)
         cancellable.cancel()

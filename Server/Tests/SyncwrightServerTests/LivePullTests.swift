@@ -23,7 +23,7 @@ struct LivePullTests {
     /// Ann's pull from `cursor`, waiting up to 50 s, once the service has registered it.
     static func waitingPull(_ service: SyncService, from cursor: String) async throws -> Task<PullResponse, any Error> {
         let waiting = Task { try await service.pull(request(service, cursor: cursor, wait: 50), claims: FieldService.annClaims) }
-        while service.bucketSignals.waitingCount == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        try await waitUntil("Ann's pull to wait") { service.bucketSignals.waitingCount == 1 }
         return waiting
     }
 
@@ -45,7 +45,12 @@ struct LivePullTests {
         let clock = ContinuousClock()
         let pull = try await waitingPull(waiting, from: cursor)
         try await push(writer, order: FieldService.id("e", 2), notes: "Bob's", claims: FieldService.bobClaims)
-        try await Task.sleep(for: .milliseconds(300))
+        // Once the waiting server has read Bob's entry from the log, it has signalled its
+        // buckets: a pull that wasn't woken then, isn't woken by it.
+        let bobs = try await writer.database.changeLogHorizon()
+        try await waitUntil("the waiting server to read Bob's change from the log") {
+            await waiting.changeLogWatcher.position ?? 0 >= bobs
+        }
         #expect(waiting.bucketSignals.waitingCount == 1, "Bob's change didn't wake Ann")
         let pushed = clock.now
         try await push(writer, order: FieldService.id("e", 1), notes: notes, claims: FieldService.annClaims)
@@ -97,7 +102,7 @@ struct LivePullTests {
 
         let waiting = Task { try await service.pull(Self.request(service, cursor: try #require(next.units["jobs"]), wait: 30),
                                                     claims: FieldService.annClaims) }
-        while service.bucketSignals.waitingCount == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        try await waitUntil("the pull to wait") { service.bucketSignals.waitingCount == 1 }
         let cancelled = clock.now
         waiting.cancel()
         _ = await waiting.result
@@ -116,12 +121,14 @@ struct LivePullTests {
         let token = try await LiveServer.token(FieldService.annClaims)
         let transport = HTTPSyncTransport(baseURL: server.baseURL, timeout: 1) { token }
         let cursor = try await server.service.pullAll("jobs", claims: FieldService.annClaims).cursor
-        let waiting = Task { try await transport.pull(Self.request(server.service, cursor: cursor, wait: 3)) }
-        while server.service.bucketSignals.waitingCount == 0 { try await Task.sleep(for: .milliseconds(5)) }
-        try await Task.sleep(for: .milliseconds(1_500))
-        try await Self.push(server.service, order: FieldService.id("e", 1), notes: "after 1.5 s", claims: FieldService.annClaims)
-        let page = try await waiting.value
-        #expect(page.changes.first?.row?["notes"] == .string("after 1.5 s"), "answered after the 1 s timeout, within the wait")
+        // Nothing changes: the server answers when the wait (2 s) ends, after the
+        // transport's own timeout (1 s), and the transport takes that answer.
+        let clock = ContinuousClock()
+        let asked = clock.now
+        let page = try await transport.pull(Self.request(server.service, cursor: cursor, wait: 2))
+        #expect(clock.now - asked >= .seconds(1.9), "answered at the end of the wait, \(clock.now - asked) after asking")
+        #expect(page.changes.isEmpty)
+        #expect(page.units["jobs"] == cursor)
         await server.stop()
     }
 
@@ -134,21 +141,19 @@ struct LivePullTests {
         let clock = ContinuousClock()
         func notes() throws -> DatabaseValue? { try phone.value("work_orders", "notes", id: order) }
         // The first sync (no cursors yet), then the waiting pull.
-        var deadline = clock.now + .seconds(60)
-        while try phone.keys("work_orders").isEmpty, clock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        while server.service.bucketSignals.waitingCount == 0, clock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
-        #expect(server.service.bucketSignals.waitingCount == 1)
+        try await waitUntil("the phone's first sync", within: .seconds(60)) { try !phone.keys("work_orders").isEmpty }
+        try await waitUntil("the phone's pull to wait", within: .seconds(60)) { server.service.bucketSignals.waitingCount == 1 }
         let written = clock.now
         try await FieldService.sql(server.database, "UPDATE work_orders SET notes = 'Call before you come' WHERE id = '\(order)'")
-        deadline = clock.now + .seconds(40)
-        while try notes() != "Call before you come".databaseValue, clock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
-        #expect(try notes() == "Call before you come".databaseValue, "the change reached the waiting phone")
+        try await waitUntil("the change to reach the waiting phone before its wait (50 s) ends", within: .seconds(40)) {
+            try notes() == "Call before you come".databaseValue
+        }
         #expect(clock.now - written < .seconds(40), "before the wait (50 s) ended")
         // Stopped, nothing waits any more.
         await phone.engine.stop()
-        deadline = clock.now + .seconds(30)
-        while server.service.bucketSignals.waitingCount > 0, clock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        #expect(server.service.bucketSignals.waitingCount == 0, "the server let go of the request the phone dropped")
+        try await waitUntil("the server to let go of the request the phone dropped", within: .seconds(30)) {
+            server.service.bucketSignals.waitingCount == 0
+        }
         await server.stop()
     }
 
@@ -175,7 +180,7 @@ struct LivePullTests {
         let transport = HTTPSyncTransport(baseURL: server.baseURL, timeout: 5) { token }
         let cursor = try await service.pullAll("jobs", claims: FieldService.annClaims).cursor
         let waiting = Task { try await transport.pull(Self.request(service, cursor: cursor, wait: 50)) }
-        while service.bucketSignals.waitingCount == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        try await waitUntil("the phone's pull to wait") { service.bucketSignals.waitingCount == 1 }
         // The server stops while the phone waits: it lets go of the waiting pull at once
         // (an empty page, same cursor) rather than holding the shutdown for the wait.
         let clock = ContinuousClock()
@@ -200,7 +205,7 @@ struct LivePullTests {
         #expect(page.changes.first?.row?["notes"] == .string("while the server was down"))
         // And a change after that wakes a pull waiting on the new server.
         let later = Task { try await again.pull(Self.request(restarted, cursor: try #require(page.units["jobs"]), wait: 50)) }
-        while restarted.bucketSignals.waitingCount == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        try await waitUntil("the phone's pull to wait on the new server") { restarted.bucketSignals.waitingCount == 1 }
         try await Self.push(restarted, order: FieldService.id("e", 1), notes: "after the restart", claims: FieldService.annClaims)
         #expect(try await later.value.changes.first?.row?["notes"] == .string("after the restart"))
         await next.stop()

@@ -27,6 +27,13 @@ struct ScaleOutTests {
         return value
     }
 
+    /// Whether a session of this test's database waits for a lock another one holds.
+    static func someoneWaitsForALock(_ database: any ServerDatabase) async throws -> Bool {
+        try await database.read(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'", []
+        ).first?.first?.integer ?? 0 > 0
+    }
+
     @Test(.timeLimit(.minutes(2))) func aPullNeverStepsOverAnEntryThatCommitsLater() async throws {
         let service = try await LivePullTests.service(.postgres)
         let database = service.database
@@ -65,14 +72,21 @@ struct ScaleOutTests {
             "UPDATE work_orders SET assignee_id = '\(FieldService.bob)' WHERE id = '\(order)'")
         // …while Ann's phone, which doesn't know yet, adds a line to it.
         let line = "99999999-0000-4000-8000-000000000001"
+        let pushed = Locked(false)
         let push = Task {
-            try await service.push(PushRequest(
+            defer { pushed.withValue { $0 = true } }
+            return try await service.push(PushRequest(
                 clientId: "ann-phone", subset: "technician", schemaHash: service.schema.schemaHash,
                 ops: [SyncServicePushTests.op(.insert, "WorkOrderLine", line, base: nil, [
                     "id": .string(line), "workOrderId": .string(order), "productId": .string(FieldService.id("d", 1)), "quantity": .integer(1),
                 ])]), claims: FieldService.annClaims).results
         }
-        try await Task.sleep(for: .milliseconds(300))
+        // The office commits once the push has gone as far as it can: waiting for the
+        // office's locks, or answered.
+        try await waitUntil("the push to wait for the office's transaction, or to be answered") {
+            if pushed.withValue({ $0 }) { return true }
+            return try await Self.someoneWaitsForALock(database)
+        }
         try await office.commit()
         let results = try await push.value
         // Filed by what both committed: whether the line went in or was refused, Ann's
@@ -98,7 +112,10 @@ struct ScaleOutTests {
         // that also stays open until told (its statement waits for the line, or not).
         let renaming = try await OpenTransaction.begin(database,
             "UPDATE products SET name = 'Hex bolt' WHERE id = '\(FieldService.id("d", 1))'", waitForStatement: false)
-        try await Task.sleep(for: .milliseconds(300))
+        try await waitUntil("the rename to wait for the line's transaction, or to have run") {
+            if renaming.statementRan { return true }
+            return try await Self.someoneWaitsForALock(database)
+        }
         // The line commits and Ann's phone pulls before the rename commits.
         try await adding.commit()
         let first = try await service.pullAll("jobs", claims: FieldService.annClaims, cursor: start)
@@ -259,15 +276,21 @@ struct ScaleOutTests {
 struct OpenTransaction {
     private let task: Task<Void, any Error>
     private let release: AsyncStream<Void>.Continuation
+    private let ran: Locked<Bool>
+
+    /// Whether its statement has run (it may wait for a lock first).
+    var statementRan: Bool { ran.withValue { $0 } }
 
     /// Starts the transaction. Returns once its statement ran, or at once when
     /// `waitForStatement` is false (a statement that may wait for a lock).
     static func begin(_ database: any ServerDatabase, _ statement: String, waitForStatement: Bool = true) async throws -> OpenTransaction {
         let (ran, ranSignal) = AsyncStream<Void>.makeStream()
         let (release, releaseSignal) = AsyncStream<Void>.makeStream()
+        let statementRan = Locked(false)
         let task = Task {
             try await database.write { connection in
                 try await connection.execute(statement)
+                statementRan.withValue { $0 = true }
                 ranSignal.yield()
                 for await _ in release { break }
             }
@@ -275,7 +298,7 @@ struct OpenTransaction {
         if waitForStatement {
             for await _ in ran { break }
         }
-        return OpenTransaction(task: task, release: releaseSignal)
+        return OpenTransaction(task: task, release: releaseSignal, ran: statementRan)
     }
 
     /// Lets the transaction commit, and waits for it.

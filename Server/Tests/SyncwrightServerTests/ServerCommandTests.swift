@@ -135,7 +135,13 @@ struct ServerCommandTests {
             try await transport.pull(PullRequest(subset: "technician", schemaHash: FieldService.schema.schemaHash,
                                                  units: ["jobs": cursor], limit: 100, wait: 50))
         }
-        try await Task.sleep(for: .milliseconds(500))
+        // The process counts the pull in progress while it waits (its /metrics).
+        try await waitUntil("the server to hold the waiting pull") {
+            let (body, _) = try await URLSession(configuration: .ephemeral).data(from: server.baseURL.appendingPathComponent("metrics"))
+            let gauge = String(decoding: body, as: UTF8.self).split(separator: "\n")
+                .first { $0.hasPrefix("syncwright_pulls_in_progress ") }?.split(separator: " ").last
+            return gauge.flatMap { Double($0) } == 1
+        }
         let status = server.stop()
         #expect(status == 0, "\(server.log)")
         let page = try await waiting.value

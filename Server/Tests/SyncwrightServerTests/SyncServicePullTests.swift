@@ -218,18 +218,10 @@ struct SyncServicePullTests {
             try await group.run()
             finished.withValue { $0 = true }
         }
-        let deadline = ContinuousClock.now + .seconds(10)
-        while try await tombstones() > 0, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        #expect(try await tombstones() == 0)
+        try await waitUntil("the compaction service to drop every tombstone") { try await tombstones() == 0 }
         // Shut down gracefully, the service returns promptly and the group ends.
         await group.triggerGracefulShutdown()
-        let stopDeadline = ContinuousClock.now + .seconds(5)
-        while !finished.withValue({ $0 }), ContinuousClock.now < stopDeadline {
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        #expect(finished.withValue { $0 })
+        try await waitUntil("the service group to end after the graceful shutdown", within: .seconds(5)) { finished.withValue { $0 } }
         running.cancel()
     }
 

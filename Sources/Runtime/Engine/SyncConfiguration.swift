@@ -42,6 +42,11 @@ public struct SyncConfiguration: Sendable {
     /// How long a file added with ``SyncStore/importAttachment(contentsOf:mediaType:)``
     /// that no row references is kept before a sync removes it.
     public var unreferencedAttachmentGracePeriod: Duration
+    /// Waits out the engine's own timers: the ``periodicInterval`` and live mode's pause
+    /// after a server that doesn't hold pulls. Replaceable in tests, so a test decides
+    /// when a timer ends instead of waiting for it (``RetryPolicy/sleep`` waits between
+    /// retries).
+    public var sleep: @Sendable (Duration) async throws -> Void
 
     /// A logger that drops everything: the default.
     public static let silentLogger = Logger(label: "syncwright.sync", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -52,8 +57,10 @@ public struct SyncConfiguration: Sendable {
         periodicInterval: Duration? = nil, pushBatchSize: Int = 100, pullPageSize: Int = 1000,
         retry: RetryPolicy = RetryPolicy(), logger: Logger = SyncConfiguration.silentLogger,
         maximumPushBytes: Int = 2 << 20, attachmentPieceSize: Int = 1 << 20,
-        unreferencedAttachmentGracePeriod: Duration = .seconds(3_600), liveWait: Duration? = nil
+        unreferencedAttachmentGracePeriod: Duration = .seconds(3_600), liveWait: Duration? = nil,
+        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
     ) {
+        self.sleep = sleep
         self.liveWait = liveWait
         self.attachmentPieceSize = max(1, attachmentPieceSize)
         self.unreferencedAttachmentGracePeriod = unreferencedAttachmentGracePeriod

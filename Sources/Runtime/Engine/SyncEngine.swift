@@ -101,9 +101,10 @@ public actor SyncEngine {
             }
         }
         if let interval = configuration.periodicInterval {
+            let sleep = configuration.sleep
             periodicTask = Task { [weak self] in
                 while !Task.isCancelled {
-                    try? await Task.sleep(for: interval)
+                    try? await sleep(interval)
                     guard !Task.isCancelled else { return }
                     await self?.requestSync()
                 }
@@ -155,7 +156,7 @@ public actor SyncEngine {
                         changed = try await !transport.pull(request).changes.isEmpty
                         if !changed, ContinuousClock.now - asked < wait / 2 {
                             // A server that doesn't hold pulls answers at once: don't spin.
-                            try await Task.sleep(for: min(wait, .seconds(5)))
+                            try await configuration.sleep(min(wait, .seconds(5)))
                         }
                     } catch is CancellationError {
                         return
@@ -272,6 +273,17 @@ public actor SyncEngine {
         if worker == nil {
             worker = Task { await self.drainQueue() }
         }
+    }
+
+    /// Returns once no sync runs and none is queued: what tests wait for before they
+    /// check that nothing else ran.
+    func waitUntilIdle() async {
+        while let worker { await worker.value }
+    }
+
+    /// The requests queued behind the running one, and the callers waiting on them.
+    var queued: (requests: Int, waiters: Int) {
+        (queue.count, queue.reduce(0) { $0 + $1.waiters.count })
     }
 
     private func drainQueue() async {

@@ -116,6 +116,10 @@ actor ChangeLogWatcher: Service {
         stop()
     }
 
+    /// The log's horizon when last read: every entry up to it has been signalled. Nil
+    /// before ``start()``.
+    var position: Int64? { last }
+
     /// Whether it follows the log: from ``start()`` until ``stop()``.
     var isFollowing: Bool { !tasks.isEmpty }
 
