@@ -1,5 +1,5 @@
 import Foundation
-import Syncwright
+import SyncwrightCore
 
 /// One input: a request or response body. Every decoder either decodes it or throws;
 /// a push request that decodes is encoded again and must decode to the same request.

@@ -22,7 +22,7 @@ struct AttachmentEndToEndTests {
         return id
     }
 
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func aLargeFileAndAHundredSmallOnesReachTheServerAndASecondDevice(_ kind: DatabaseKind) async throws {
         let server = try await LiveServer.start(kind)
         try await FieldService.seed(server.database)
@@ -78,7 +78,7 @@ struct AttachmentEndToEndTests {
         await server.stop()
     }
 
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func anInterruptedTransferResumesWhereItStopped(_ kind: DatabaseKind) async throws {
         let server = try await LiveServer.start(kind)
         try await FieldService.seed(server.database)
@@ -132,7 +132,7 @@ struct AttachmentEndToEndTests {
         await server.stop()
     }
 
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func aFileTheServerRefusesSetsItsChangesAsideAndUnreferencedFilesGo(_ kind: DatabaseKind) async throws {
         let server = try await LiveServer.start(service: try await FieldService.service(kind, maximumAttachmentSize: 64 << 10))
         try await FieldService.seed(server.database)
@@ -168,7 +168,7 @@ struct AttachmentEndToEndTests {
 }
 
 extension AttachmentEndToEndTests {
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func aFileTheServerLostIsSentAgainWhenItsChangeIsRetried(_ kind: DatabaseKind) async throws {
         let server = try await LiveServer.start(kind)
         try await FieldService.seed(server.database)
@@ -264,7 +264,7 @@ struct AttachmentDownloadModeTests {
         return (store, engine)
     }
 
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func onDemandFilesComeWhenAskedAndNeverOnesNever(_ kind: DatabaseKind) async throws {
         let model = try #require(SchemaLoader.load(SchemaFile(path: "shop.yaml", text: Self.schema)).model)
         let service = SyncService(schema: model, database: try await TestDatabases.make(kind), logger: TestDatabases.logger,

@@ -37,7 +37,7 @@ struct AttachmentEndpointTests {
                                              claims: claims).results[0]
     }
 
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func anInterruptedUploadResumesAndAPushNeedsTheFile(_ kind: DatabaseKind) async throws {
         let server = try await LiveServer.start(kind)
         try await FieldService.seed(server.database)
@@ -80,7 +80,7 @@ struct AttachmentEndpointTests {
         await server.stop()
     }
 
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func badUploadsAreRefusedAndChangeNothing(_ kind: DatabaseKind) async throws {
         let server = try await LiveServer.start(kind)
         try await FieldService.seed(server.database)
@@ -125,7 +125,7 @@ struct AttachmentEndpointTests {
         await server.stop()
     }
 
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func downloadsTakeRangesAndOnlyFilesAVisibleRowReferences(_ kind: DatabaseKind) async throws {
         let server = try await LiveServer.start(kind)
         try await FieldService.seed(server.database)
@@ -169,7 +169,7 @@ struct AttachmentEndpointTests {
         await server.stop()
     }
 
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func filesNoRowReferencesAreCollectedAfterTheirGracePeriod(_ kind: DatabaseKind) async throws {
         let server = try await LiveServer.start(kind)
         try await FieldService.seed(server.database)

@@ -10,7 +10,7 @@ struct BucketLogTests {
         PushOperation(opId: id, entity: entity, kind: kind, key: .string(key), baseVersion: base, values: values)
     }
 
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func otherUsersChangesReachNobodyElse(_ kind: DatabaseKind) async throws {
         let service = try await FieldService.service(kind)
         try await FieldService.seed(service.database)
@@ -34,7 +34,7 @@ struct BucketLogTests {
         #expect(bobs.changes.keys("WorkOrderLine", .put) == [FieldService.id("f", 2)])
     }
 
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func aRemoveGoesOnlyToDevicesThatCouldSeeTheRow(_ kind: DatabaseKind) async throws {
         let service = try await FieldService.service(kind)
         try await FieldService.seed(service.database)
@@ -50,7 +50,7 @@ struct BucketLogTests {
         #expect(bobNext.changes.keys("WorkOrderLine", .remove) == [FieldService.id("f", 2)])
     }
 
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func theEstimateCountsTheCallersOwnChanges(_ kind: DatabaseKind) async throws {
         let service = try await FieldService.service(kind)
         try await FieldService.seed(service.database)
@@ -69,7 +69,7 @@ struct BucketLogTests {
         #expect(first.estimate == all.changes.count - 1, "estimate \(first.estimate ?? -1) for \(all.changes.count) changes")
     }
 
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func allowDecidesWhoMayUseTheSubset(_ kind: DatabaseKind) async throws {
         let service = try await FieldService.service(kind)
         try await FieldService.seed(service.database)
@@ -101,7 +101,7 @@ struct BucketLogTests {
         #expect(notes.first?.first?.isNull == true)
     }
 
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func storedResultsAnswerOnlyTheirOwner(_ kind: DatabaseKind) async throws {
         let service = try await FieldService.service(kind)
         try await FieldService.seed(service.database)
@@ -125,7 +125,7 @@ struct BucketLogTests {
         #expect(replay.first?.row?["notes"] == .string("Ann's secret"))
     }
 
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func aKeyChangedByAnotherSystemRemovesTheRowsThatReferencedIt(_ kind: DatabaseKind) async throws {
         let service = try await FieldService.service(kind)
         try await FieldService.seed(service.database)
@@ -140,7 +140,7 @@ struct BucketLogTests {
         #expect(next.changes.keys("WorkOrderLine", .remove) == [FieldService.id("f", 1)])
     }
 
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func aRowWrittenOutsideTheSubsetIsAnsweredLeftSubset(_ kind: DatabaseKind) async throws {
         let service = try await FieldService.service(kind)
         try await FieldService.seed(service.database)
@@ -163,7 +163,7 @@ struct BucketLogTests {
         #expect(kept.first?.leftSubset == nil)
     }
 
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func aWrittenReferenceMustPointInsideTheSubset(_ kind: DatabaseKind) async throws {
         let service = try await FieldService.service(kind)
         try await FieldService.seed(service.database)
@@ -224,7 +224,8 @@ struct BucketLogTests {
         #expect(rows?.first?["name"] as? String == "A\u{FFFD}B")
     }
 
-    @Test func textWithNULIsRefusedClearlyOnPostgreSQL() async throws {
+    @Test(.enabled(if: DatabaseKind.postgresUnderTest, "this run leaves PostgreSQL out"))
+    func textWithNULIsRefusedClearlyOnPostgreSQL() async throws {
         let service = try await FieldService.service(.postgres)
         try await FieldService.seed(service.database)
         let results = try await service.push([
@@ -237,7 +238,7 @@ struct BucketLogTests {
         await #expect(throws: ProtocolError.self) { try await service.pullAll("Customer", claims: sly) }
     }
 
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func aDatabaseFromBeforeBucketsIsRefiledAndOldCursorsResync(_ kind: DatabaseKind) async throws {
         let service = try await FieldService.service(kind)
         try await FieldService.seed(service.database)

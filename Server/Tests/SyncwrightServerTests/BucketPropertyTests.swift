@@ -101,7 +101,7 @@ struct BucketPropertyTests {
         return (0..<UInt64(count)).map { 7_000 + $0 }
     }
 
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func devicesHoldExactlyTheirSubset(_ kind: DatabaseKind) async throws {
         for seed in Self.seeds {
             try await run(kind, seed: seed, steps: 80)

@@ -26,7 +26,7 @@ struct CanonicalKeyTests {
             """)
     }
 
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func upperCaseRowsReachTheirOwnerInLowerCaseAndTakeWrites(_ kind: DatabaseKind) async throws {
         let service = try await FieldService.service(kind)
         try await Self.seedUpperCase(service.database)
@@ -52,7 +52,7 @@ struct CanonicalKeyTests {
         #expect(results.map(\.status) == [.applied, .applied], "\(results.map { $0.code ?? "" })")
     }
 
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func aDeviceMayWriteAKeyInUpperCaseToo(_ kind: DatabaseKind) async throws {
         let service = try await FieldService.service(kind)
         try await Self.seedUpperCase(service.database)
@@ -64,7 +64,7 @@ struct CanonicalKeyTests {
         #expect(results.first?.status == .applied, "\(results.first?.code ?? "")")
     }
 
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func storedValuesAreCanonicalAndUnreadableOnesAreRefused(_ kind: DatabaseKind) async throws {
         let service = try await FieldService.service(kind)
         try await Self.seedUpperCase(service.database)
@@ -82,7 +82,7 @@ struct CanonicalKeyTests {
 
     /// A date written with a time, on SQLite, is kept as its day; text that isn't a date
     /// is refused on both databases.
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func datesAreCanonicalOrRefused(_ kind: DatabaseKind) async throws {
         let service = try await FieldService.service(kind)
         try await Self.seedUpperCase(service.database)

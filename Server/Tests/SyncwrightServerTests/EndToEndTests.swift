@@ -7,7 +7,7 @@ import Testing
 /// loopback, on SQLite and on PostgreSQL.
 @Suite("End to end over HTTP")
 struct EndToEndTests {
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func twoUsersEditOfflineSyncAndConverge(_ kind: DatabaseKind) async throws {
         let server = try await LiveServer.start(kind)
         try await FieldService.seed(server.database)
@@ -44,7 +44,7 @@ struct EndToEndTests {
         await server.stop()
     }
 
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func aReassignedOrderLeavesAAndAppearsOnB(_ kind: DatabaseKind) async throws {
         let server = try await LiveServer.start(kind)
         try await FieldService.seed(server.database)
@@ -64,7 +64,7 @@ struct EndToEndTests {
         await server.stop()
     }
 
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func aRejectedOpDoesNotBlockTheQueue(_ kind: DatabaseKind) async throws {
         let server = try await LiveServer.start(kind)
         try await FieldService.seed(server.database)
@@ -85,7 +85,7 @@ struct EndToEndTests {
         await server.stop()
     }
 
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func discardingARefusalLeavesExactlyTheSubset(_ kind: DatabaseKind) async throws {
         let server = try await LiveServer.start(kind)
         try await FieldService.seed(server.database)
@@ -117,7 +117,7 @@ struct EndToEndTests {
         await server.stop()
     }
 
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func aReplayedPushChangesNothing(_ kind: DatabaseKind) async throws {
         let server = try await LiveServer.start(kind)
         try await FieldService.seed(server.database)
@@ -139,7 +139,7 @@ struct EndToEndTests {
         await server.stop()
     }
 
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func forgedTokensAndOtherUsersRowsAreRefused(_ kind: DatabaseKind) async throws {
         let server = try await LiveServer.start(kind)
         try await FieldService.seed(server.database)
@@ -174,7 +174,7 @@ struct EndToEndTests {
         await server.stop()
     }
 
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func aRowWrittenBySQLReachesTheDeviceAndAnOldCursorResyncs(_ kind: DatabaseKind) async throws {
         let server = try await LiveServer.start(kind)
         try await FieldService.seed(server.database)
@@ -202,7 +202,7 @@ struct EndToEndTests {
 /// `413`, the change too large alone is set aside, and every other change gets through.
 @Suite("Push size end to end")
 struct PushSizeEndToEndTests {
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func aChangeTooLargeForTheServerNeverBlocksTheOthers(_ kind: DatabaseKind) async throws {
         let server = try await LiveServer.start(service: try await FieldService.service(kind),
                                                 limits: ServerLimits(maximumBodyBytes: 48 * 1024))

@@ -14,7 +14,7 @@ struct EntitySyncEndToEndTests {
         var all: [String] { lines.withValue { $0 } }
     }
 
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func refusedPulledAndRemovedRows(_ kind: DatabaseKind) async throws {
         let server = try await LiveServer.start(kind)
         try await FieldService.seed(server.database)

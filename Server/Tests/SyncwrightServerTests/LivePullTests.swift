@@ -63,13 +63,13 @@ struct LivePullTests {
         return page
     }
 
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func aWaitingPullWakesOnlyForItsOwnBuckets(_ kind: DatabaseKind) async throws {
         let service = try await Self.service(kind)
         _ = try await Self.expectOnlyAnnsChangeWakes(waiting: service, writer: service, notes: "Ann's")
     }
 
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func aRowAnotherSystemWritesWakesTheWaitingDevice(_ kind: DatabaseKind) async throws {
         let service = try await Self.service(kind)
         let cursor = try await service.pullAll("jobs", claims: FieldService.annClaims).cursor
@@ -83,7 +83,7 @@ struct LivePullTests {
         #expect(clock.now - written < .seconds(25), "noticed at the next read of the log (every 50 ms here), not at the end of the wait")
     }
 
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func aWaitEndsWithAnEmptyPageAndACancelledOneLeavesNothingBehind(_ kind: DatabaseKind) async throws {
         let service = try await Self.service(kind)
         let cursor = try await service.pullAll("jobs", claims: FieldService.annClaims).cursor
@@ -132,7 +132,7 @@ struct LivePullTests {
         await server.stop()
     }
 
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func aLiveEngineSeesTheOfficeChangeWhileItWaits(_ kind: DatabaseKind) async throws {
         let server = try await LiveServer.start(service: try await Self.service(kind))
         let phone = try await Device(server: server, claims: FieldService.annClaims, liveWait: .seconds(50))
@@ -157,7 +157,7 @@ struct LivePullTests {
         await server.stop()
     }
 
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func theWatcherStopsWithTheApplication(_ kind: DatabaseKind) async throws {
         let service = try await Self.service(kind)
         let watcher = service.changeLogWatcher
@@ -172,7 +172,7 @@ struct LivePullTests {
         #expect(await !watcher.isFollowing)
     }
 
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func aServerRestartWhileDevicesWaitLosesNothing(_ kind: DatabaseKind) async throws {
         let service = try await Self.service(kind)
         let server = try await LiveServer.start(service: service)

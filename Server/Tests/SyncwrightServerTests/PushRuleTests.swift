@@ -51,7 +51,7 @@ struct PushRuleTests {
         Op.op(.insert, "WorkOrderLine", id, ["workOrderId": .string(order), "productId": .string(product), "quantity": .integer(quantity)])
     }
 
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func aRuleReadsAnotherTableRefusesWithItsCodeAndAdjustsIt(_ kind: DatabaseKind) async throws {
         let service = try await Self.service(kind, rules: Self.stockRules)
         let results = try await service.push([
@@ -71,7 +71,7 @@ struct PushRuleTests {
         #expect(catalog.first { $0.entity == "Product" }?.row?["stock"] == .integer(0))
     }
 
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func concurrentPushesNeverBothTakeTheLastValve(_ kind: DatabaseKind) async throws {
         let service = try await Self.service(kind, rules: Self.stockRules, stock: 10)
         // Ten pushes of 3 at once, from Ann and Bob, on their own orders: three fit.
@@ -92,7 +92,7 @@ struct PushRuleTests {
         #expect(try await Self.stock(service) == 1)
     }
 
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func aRuleSetsValuesTheServerOwnsAndCantMoveTheRowOutOfTheSubset(_ kind: DatabaseKind) async throws {
         var rules = PushRules()
         rules.on("WorkOrder", .update) { order in
@@ -122,7 +122,7 @@ struct PushRuleTests {
         #expect(stored.first?.first?.text == "valve (checked)")
     }
 
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func aRuleThatFailsRefusesItsChangeOnlyAndTheLogHasTheRequestID(_ kind: DatabaseKind) async throws {
         struct Broken: Error {}
         var rules = PushRules()
@@ -161,7 +161,7 @@ struct PushRuleTests {
         #expect(lines.first?.first?.integer == 3)
     }
 
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func opsOnTheSameRowAndChildrenOfARefusedInsertAreRefusedWithIt(_ kind: DatabaseKind) async throws {
         let service = try await Self.service(kind, rules: Self.stockRules, stock: 1)
         let newOrder = FieldService.id("7", 1)
@@ -189,7 +189,7 @@ struct PushRuleTests {
         #expect(try await Self.stock(service) == 0)
     }
 
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func aReplayedPushReturnsTheSameResultsAndAppliesNothingTwice(_ kind: DatabaseKind) async throws {
         let service = try await Self.service(kind, rules: Self.stockRules, stock: 4)
         let ops = [
@@ -209,7 +209,7 @@ struct PushRuleTests {
         #expect(try await Self.stock(service) == 100)
     }
 
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func rulesOfSeveralSetsRunInOrderOnTheirEntityAndKindsOnly(_ kind: DatabaseKind) async throws {
         let seen = Locked<[String]>([])
         var stock = PushRules()
@@ -242,7 +242,7 @@ struct PushRuleTests {
 /// took reaching the device's catalog.
 @Suite("Push rules end to end")
 struct PushRuleEndToEndTests {
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func aDeviceSeesTheRulesRefusalsAsGroupsAndTheirEffects(_ kind: DatabaseKind) async throws {
         let service = try await PushRuleTests.service(kind, rules: PushRuleTests.stockRules, stock: 2)
         let server = try await LiveServer.start(service: service)

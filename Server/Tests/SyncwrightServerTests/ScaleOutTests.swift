@@ -8,7 +8,7 @@ import Testing
 /// Many server processes on one PostgreSQL database: writers don't wait for each other,
 /// pulls never step over a change that commits later, and a commit through any process
 /// (or straight into the tables) wakes the devices waiting on every other.
-@Suite("PostgreSQL scale-out")
+@Suite("PostgreSQL scale-out", .enabled(if: DatabaseKind.postgresUnderTest, "this run leaves PostgreSQL out"))
 struct ScaleOutTests {
     /// Runs `body`, failing when it takes longer than `limit` (a writer stuck behind
     /// another would hang the test otherwise).

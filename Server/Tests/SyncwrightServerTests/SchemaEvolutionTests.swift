@@ -74,7 +74,7 @@ enum Chores {
 
 @Suite("Schema evolution on the server")
 struct SchemaEvolutionTests {
-    @Test("a compatible deploy keeps v1 devices syncing in v1's shape while v2 devices get the new fields", arguments: DatabaseKind.allCases)
+    @Test("a compatible deploy keeps v1 devices syncing in v1's shape while v2 devices get the new fields", arguments: DatabaseKind.underTest)
     func compatibleDeploy(_ kind: DatabaseKind) async throws {
         let v1 = try Chores.model(Chores.v1)
         let v2 = try Chores.model(Chores.v2)
@@ -132,7 +132,7 @@ struct SchemaEvolutionTests {
         try await first.database.close()
     }
 
-    @Test("a retired version is answered 409 schema_retired, by running servers too", arguments: DatabaseKind.allCases)
+    @Test("a retired version is answered 409 schema_retired, by running servers too", arguments: DatabaseKind.underTest)
     func retiredVersion(_ kind: DatabaseKind) async throws {
         let v1 = try Chores.model(Chores.v1)
         let v2 = try Chores.model(Chores.v2)
@@ -177,7 +177,7 @@ struct SchemaEvolutionTests {
     }
 
     @Test("during a rolling deploy the server still on v1 lists v2 as upcoming and answers it 503, not 'update the app'",
-          arguments: DatabaseKind.allCases)
+          arguments: DatabaseKind.underTest)
     func rollingDeploy(_ kind: DatabaseKind) async throws {
         let v1 = try Chores.model(Chores.v1)
         let v2 = try Chores.model(Chores.v2)
@@ -202,7 +202,7 @@ struct SchemaEvolutionTests {
         try await old.database.close()
     }
 
-    @Test("a breaking deploy is refused at start with the located changes, and changes nothing", arguments: DatabaseKind.allCases)
+    @Test("a breaking deploy is refused at start with the located changes, and changes nothing", arguments: DatabaseKind.underTest)
     func breakingDeployRefused(_ kind: DatabaseKind) async throws {
         let v1 = try Chores.model(Chores.v1)
         let broken = try Chores.model(Chores.v1
@@ -232,7 +232,7 @@ struct SchemaEvolutionTests {
         try await first.database.close()
     }
 
-    @Test("a column type changes in place when every value converts, and the start stops when one doesn't", arguments: DatabaseKind.allCases)
+    @Test("a column type changes in place when every value converts, and the start stops when one doesn't", arguments: DatabaseKind.underTest)
     func typeChange(_ kind: DatabaseKind) async throws {
         let v1 = try Chores.model(Chores.v1)
         let retyped = Chores.v1.replacingOccurrences(of: "code: string?", with: "code: int?")
@@ -267,7 +267,7 @@ struct SchemaEvolutionTests {
         try await first.database.close()
     }
 
-    @Test("changed defaults reach the existing table; the next start alters nothing", arguments: DatabaseKind.allCases)
+    @Test("changed defaults reach the existing table; the next start alters nothing", arguments: DatabaseKind.underTest)
     func defaultsAndNullability(_ kind: DatabaseKind) async throws {
         let v1 = try Chores.model(Chores.v1)
         let first = SyncService(schema: v1, database: try await TestDatabases.make(kind), logger: TestDatabases.logger)
@@ -294,7 +294,7 @@ struct SchemaEvolutionTests {
         try await first.database.close()
     }
 
-    @Test("FieldService: a table other tables' triggers read is rebuilt for a retyped column, and syncing goes on", arguments: DatabaseKind.allCases)
+    @Test("FieldService: a table other tables' triggers read is rebuilt for a retyped column, and syncing goes on", arguments: DatabaseKind.underTest)
     func rebuildUnderDependents(_ kind: DatabaseKind) async throws {
         let first = try await FieldService.service(kind)
         try await FieldService.seed(first.database)
@@ -318,7 +318,7 @@ struct SchemaEvolutionTests {
         try await first.database.close()
     }
 
-    @Test("a required field without a default can't be added to a table with rows", arguments: DatabaseKind.allCases)
+    @Test("a required field without a default can't be added to a table with rows", arguments: DatabaseKind.underTest)
     func requiredFieldRefused(_ kind: DatabaseKind) async throws {
         let v1 = try Chores.model(Chores.v1)
         let first = SyncService(schema: v1, database: try await TestDatabases.make(kind), logger: TestDatabases.logger)

@@ -6,7 +6,7 @@ import Testing
 
 @Suite("Pull: only the caller's rows, removals and refreshed includes")
 struct SyncServicePullTests {
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func pullReturnsOnlyTheCallersRowsWithIncludes(_ kind: DatabaseKind) async throws {
         let service = try await FieldService.service(kind)
         try await FieldService.seed(service.database)
@@ -35,7 +35,7 @@ struct SyncServicePullTests {
         #expect(catalog.changes.first?.row?["unitPrice"] == .string("1.50"))
     }
 
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func aRowThatLeavesDuringADownloadFromScratchArrivesAsARemove(_ kind: DatabaseKind) async throws {
         let service = try await FieldService.service(kind)
         try await FieldService.seed(service.database)
@@ -72,7 +72,7 @@ struct SyncServicePullTests {
         }
     }
 
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func reassignedOrderLeavesOneDeviceAndReachesTheOther(_ kind: DatabaseKind) async throws {
         let service = try await FieldService.service(kind)
         try await FieldService.seed(service.database)
@@ -97,7 +97,7 @@ struct SyncServicePullTests {
         #expect(again.changes.isEmpty)
     }
 
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func renamingACustomerRefreshesTheIncludeOnItsOrders(_ kind: DatabaseKind) async throws {
         let service = try await FieldService.service(kind)
         try await FieldService.seed(service.database)
@@ -114,7 +114,7 @@ struct SyncServicePullTests {
         #expect(quiet.changes.isEmpty)
     }
 
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func deletedAndFilteredOutRowsArriveAsRemovals(_ kind: DatabaseKind) async throws {
         let service = try await FieldService.service(kind)
         try await FieldService.seed(service.database)
@@ -129,7 +129,7 @@ struct SyncServicePullTests {
         #expect(fresh.changes.isEmpty)
     }
 
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func pagesFollowTheLimitAndMissNothing(_ kind: DatabaseKind) async throws {
         let service = try await FieldService.service(kind)
         try await FieldService.seed(service.database)
@@ -160,7 +160,7 @@ struct SyncServicePullTests {
         #expect(seen.count == 26)
     }
 
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func claimsAndCursorsAreChecked(_ kind: DatabaseKind) async throws {
         let service = try await FieldService.service(kind)
         try await FieldService.seed(service.database)
@@ -183,7 +183,7 @@ struct SyncServicePullTests {
         #expect(error?.code == "resync_required")
     }
 
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func cursorsOlderThanTheKeptTombstonesAnswerResyncRequired(_ kind: DatabaseKind) async throws {
         let service = try await FieldService.service(kind)
         try await FieldService.seed(service.database)
@@ -249,7 +249,7 @@ struct SyncServicePullTests {
         }
     }
 
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func theHTTPBodyIsTheSamePageWrittenStraightFromSQL(_ kind: DatabaseKind) async throws {
         let service = try await FieldService.service(kind)
         try await FieldService.seed(service.database)

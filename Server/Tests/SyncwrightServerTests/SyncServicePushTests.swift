@@ -17,7 +17,7 @@ struct SyncServicePushTests {
         return try await service.pullAll(unit, claims: claims).changes.first { $0.key.stringValue == key }?.version
     }
 
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func everyRuleRejectsWithACodeAndTheBatchGoesOn(_ kind: DatabaseKind) async throws {
         let service = try await FieldService.service(kind)
         try await FieldService.seed(service.database)
@@ -91,7 +91,7 @@ struct SyncServicePushTests {
 
     /// `assigneeId == $userId` is the only way a WorkOrder is in the subset: an insert
     /// that leaves it unset or null takes the caller's own id, and the answer says so.
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func anInsertLeavingTheOwnerUnsetGetsTheCallersValue(_ kind: DatabaseKind) async throws {
         let service = try await FieldService.service(kind)
         try await FieldService.seed(service.database)
@@ -114,7 +114,7 @@ struct SyncServicePushTests {
         #expect(bobResult.first?.row?["assigneeId"] == .string(FieldService.bob), "\(bobResult.first?.reason ?? "")")
     }
 
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func aReplayedPushReturnsTheFirstResultsAndChangesNothing(_ kind: DatabaseKind) async throws {
         let service = try await FieldService.service(kind)
         try await FieldService.seed(service.database)
@@ -138,7 +138,7 @@ struct SyncServicePushTests {
         #expect(other.first?.status == .conflict)
     }
 
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func staleBaseVersionsFollowTheEntitysConflictPolicy(_ kind: DatabaseKind) async throws {
         let service = try await FieldService.service(kind)
         try await FieldService.seed(service.database)
@@ -172,7 +172,7 @@ struct SyncServicePushTests {
         #expect(gone[1].status == .applied)
     }
 
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func aRowMayLeaveTheSubsetByItsOwnConditions(_ kind: DatabaseKind) async throws {
         let service = try await FieldService.service(kind)
         try await FieldService.seed(service.database)

@@ -11,6 +11,19 @@ enum DatabaseKind: String, CaseIterable, CustomStringConvertible, Sendable {
     case postgres
 
     var description: String { rawValue }
+
+    /// The databases this run tests: both, unless `SYNCWRIGHT_TEST_DATABASES` names fewer
+    /// (`sqlite` in `scripts/test --quick`, which says so; the whole test command never
+    /// sets it, so there a PostgreSQL test without a server fails, never skips).
+    static let underTest: [DatabaseKind] = {
+        guard let names = ProcessInfo.processInfo.environment["SYNCWRIGHT_TEST_DATABASES"], !names.isEmpty else { return allCases }
+        let kinds = names.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        return allCases.filter { kinds.contains($0.rawValue) }
+    }()
+
+    /// The condition of the tests that only PostgreSQL has (many server processes,
+    /// its own text rules): false only in a run that left PostgreSQL out on purpose.
+    static let postgresUnderTest = underTest.contains(.postgres)
 }
 
 struct TestSetupError: Error, CustomStringConvertible {

@@ -22,7 +22,7 @@ struct UnfilteredPushTests {
               Note: { access: read-write, conflict: last-write-wins }
         """
 
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func writtenRowsComeBackWithTheirVersions(_ kind: DatabaseKind) async throws {
         let result = SchemaLoader.load(SchemaFile(path: "notes.yaml", text: Self.schemaText))
         let schema = try #require(result.model, "\(result.diagnostics)")
@@ -63,7 +63,7 @@ struct UnfilteredPushTests {
 
     /// Inserts that can't be rejected after writing go in many rows to a statement on
     /// SQLite; each still gets the answer it would get alone.
-    @Test(arguments: DatabaseKind.allCases)
+    @Test(arguments: DatabaseKind.underTest)
     func insertsWrittenTogetherAnswerOneByOne(_ kind: DatabaseKind) async throws {
         let result = SchemaLoader.load(SchemaFile(path: "notes.yaml", text: Self.schemaText))
         let schema = try #require(result.model, "\(result.diagnostics)")
