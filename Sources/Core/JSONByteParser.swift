@@ -437,11 +437,11 @@ struct JSONByteParser {
             for position in digitsStart..<index { value = value * 10 + Int64(bytes[position] - 48) }
             return .integer(bytes[start] == UInt8(ascii: "-") ? -value : value)
         }
-        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-        if isInteger, let value = Int64(text) { return .integer(value) }
+        let numberBytes = UnsafeBufferPointer(rebasing: bytes[start..<index])
+        // A number is an integer when its text is exactly one (WireValueRules.exactInteger).
+        if let integer = WireValueRules.exactInteger(ofNumberText: numberBytes) { return .integer(integer) }
+        let text = String(decoding: numberBytes, as: UTF8.self)
         guard let value = Double(text), value.isFinite else { throw failure("a number out of range") }
-        // A whole number a double holds exactly is an integer (WireValueRules.integralValue).
-        if let integer = WireValueRules.integralValue(of: value) { return .integer(integer) }
         return .number(value)
     }
 

@@ -71,12 +71,11 @@ public enum JSONValue: Sendable, Hashable, Codable, CustomStringConvertible {
         return nil
     }
 
-    /// The integer, if this is one (or a number without a fraction).
+    /// The integer, if this is one. A `.number` never is: JSON text that is exactly an
+    /// `Int64` is read as `.integer`, and the double nearest to any other text may be
+    /// whole without the text being so (`3.0000000000000001`).
     public var integerValue: Int64? {
-        switch self {
-        case .integer(let value): return value
-        case .number(let value): return WireValueRules.integralValue(of: value)
-        default: return nil
-        }
+        if case .integer(let value) = self { return value }
+        return nil
     }
 }

@@ -10,7 +10,7 @@ import Foundation
 /// | date | `YYYY-MM-DD`, month 1–12, day 1–31 | the same |
 /// | timestamp | ISO 8601 with an offset (`Z`, `+02:00`), with or without a fraction, `T` or a space | `YYYY-MM-DDTHH:MM:SS.sssZ` |
 /// | decimal | optional `-`, digits, at most one `.`, at most 64 characters | the same |
-/// | a whole double | `3.0`, `1e3` | the integer, when it fits in 64 bits |
+/// | a whole number | `3.0`, `1e3`, exactly (no rounding through a double) | the integer, when it fits in 64 bits |
 /// | blob | base64 (RFC 4648, padded, no line breaks) | the same |
 /// | attachment | `sha256:<hex> <size> <type/subtype>`, hex and media type in either case | lower case |
 public enum WireValueRules {
@@ -20,14 +20,85 @@ public enum WireValueRules {
     /// The longest decimal text accepted.
     public static let maximumDecimalLength = 64
 
-    /// The integer a whole double is (`3.0` → 3, `1e3` → 1000), or nil when it has a
-    /// fraction, isn't finite, or is outside `Int64`. The parser, the writer and
-    /// `JSONValue.integerValue` all use it, and it agrees with `JSONDecoder`, which reads
-    /// such a number as an `Int64` too: a value keeps its kind on every round trip.
+    /// The integer a whole double is (`3.0` → 3), or nil when it has a fraction, isn't
+    /// finite, or is outside `Int64`. Only for a `Double` a program made; a number read
+    /// from JSON text is an integer only when ``exactInteger(ofNumberText:)`` says so,
+    /// since the double nearest to a text may be whole when the text isn't
+    /// (`3.0000000000000001`) or another integer (`9007199254740993`).
     @inlinable
     public static func integralValue(of number: Double) -> Int64? {
         guard number.isFinite, number.rounded() == number, number >= -integerLimit, number < integerLimit else { return nil }
         return Int64(number)
+    }
+
+    /// The `Int64` a JSON number's text is exactly (`3` and `3.0` and `3e0` and `0.3e1`
+    /// → 3, `-0` → 0), or nil when it has a fraction or lies outside `Int64`
+    /// (`9223372036854775808`, `1e19`). Nothing is rounded through `Double`: the device
+    /// and the server read a number as an `int` only when this says it is one.
+    public static func exactInteger(ofNumberText text: String) -> Int64? {
+        var text = text
+        return text.withUTF8 { exactInteger(ofNumberText: $0) }
+    }
+
+    /// ``exactInteger(ofNumberText:)`` over the number's bytes (JSON number grammar).
+    public static func exactInteger(ofNumberText bytes: UnsafeBufferPointer<UInt8>) -> Int64? {
+        var index = 0
+        let negative = index < bytes.count && bytes[index] == UInt8(ascii: "-")
+        if negative { index += 1 }
+        // The significant digits, without the point, and the power of ten they're scaled by.
+        var digits: [UInt8] = []
+        var scale = 0
+        var sawDigit = false
+        var afterPoint = false
+        while index < bytes.count {
+            let byte = bytes[index]
+            if (48...57).contains(byte) {
+                sawDigit = true
+                if !(digits.isEmpty && byte == 48) { digits.append(byte - 48) }
+                if afterPoint { scale -= 1 }
+            } else if byte == UInt8(ascii: "."), !afterPoint {
+                afterPoint = true
+            } else {
+                break
+            }
+            index += 1
+        }
+        guard sawDigit else { return nil }
+        if index < bytes.count {
+            guard bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") else { return nil }
+            index += 1
+            var exponentNegative = false
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+                exponentNegative = bytes[index] == UInt8(ascii: "-")
+                index += 1
+            }
+            var exponent = 0
+            var exponentDigits = 0
+            while index < bytes.count, (48...57).contains(bytes[index]) {
+                // Beyond 10⁴ the answer no longer depends on the exponent's exact size.
+                exponent = min(exponent * 10 + Int(bytes[index] - 48), 10_000)
+                exponentDigits += 1
+                index += 1
+            }
+            guard exponentDigits > 0, index == bytes.count else { return nil }
+            scale += exponentNegative ? -exponent : exponent
+        }
+        while let last = digits.last, last == 0, scale < 0 {
+            digits.removeLast()
+            scale += 1
+        }
+        if digits.isEmpty { return 0 }
+        guard scale >= 0, digits.count + scale <= 19 else { return nil }
+        // Accumulated below zero, where -2⁶³ fits.
+        var value: Int64 = 0
+        for digit in digits + Array(repeating: 0, count: scale) {
+            let (shifted, overflowA) = value.multipliedReportingOverflow(by: 10)
+            let (next, overflowB) = shifted.subtractingReportingOverflow(Int64(digit))
+            guard !overflowA, !overflowB else { return nil }
+            value = next
+        }
+        if negative { return value }
+        return value == .min ? nil : -value
     }
 
     // MARK: - uuid

@@ -20,8 +20,29 @@ struct CoreWireValueRulesTests {
         #expect(try JSONValue(jsonText: "1e19") == .number(1e19))
         #expect(JSONValue.number(5e15).jsonText == "5000000000000000")
         #expect(JSONValue.number(1e19).jsonText == "1e+19")
-        #expect(JSONValue.number(8e15).integerValue == 8_000_000_000_000_000)
+        #expect(JSONValue.number(8e15).integerValue == nil, "a double is never read as an int")
         #expect(JSONValue.number(1e19).integerValue == nil)
+    }
+
+    @Test("a number's text is an integer only when it is exactly one: nothing rounds through a double")
+    func exactIntegers() throws {
+        let exact: [(String, Int64)] = [
+            ("0", 0), ("-0", 0), ("-0.0", 0), ("0e99999", 0), ("3", 3), ("3.0", 3), ("3e0", 3), ("0.3e1", 3), ("1E3", 1000),
+            ("30e-1", 3), ("9007199254740993", 9_007_199_254_740_993), ("9007199254740993.0", 9_007_199_254_740_993),
+            ("9223372036854775807", .max), ("9223372036854775807.000", .max), ("-9223372036854775808", .min),
+            ("-9.223372036854775808e18", .min), ("92233720368547758070e-1", .max),
+        ]
+        for (text, integer) in exact {
+            #expect(WireValueRules.exactInteger(ofNumberText: text) == integer, "\(text)")
+            #expect(try JSONValue(jsonText: text) == .integer(integer), "\(text)")
+        }
+        for text in ["9223372036854775808", "-9223372036854775809", "1e19", "3.0000000000000001", "3.5", "1e-400",
+                     "9223372036854775807.5", "1e99999", "-", "", "1.2.3", "1e", "abc"] {
+            #expect(WireValueRules.exactInteger(ofNumberText: text) == nil, "\(text)")
+        }
+        #expect(try JSONValue(jsonText: "-9223372036854775809") == .number(-9_223_372_036_854_775_808.0))
+        #expect(try JSONValue(jsonText: "3.0000000000000001") == .number(3))
+        #expect(try JSONValue(jsonText: "3.0000000000000001").integerValue == nil)
     }
 
     @Test("a value keeps its kind through JSONEncoder and the byte parser, as through the writer")

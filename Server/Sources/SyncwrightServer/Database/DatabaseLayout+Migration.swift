@@ -351,9 +351,7 @@ extension DatabaseLayout {
             switch scalar {
             case .string: return .text(text)
             case .int:
-                if let integer = Int64(text) { return .integer(integer) }
-                if let number = Double(text), let integer = WireValueRules.integralValue(of: number) { return .integer(integer) }
-                return nil
+                return WireValueRules.exactInteger(ofNumberText: text).map(SQLValue.integer)
             case .double: return Double(text).map { .real($0) }
             case .bool:
                 switch text.lowercased() {
