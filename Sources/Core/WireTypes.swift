@@ -251,11 +251,16 @@ public struct ErrorResponse: Sendable, Hashable, Codable {
     public var message: String
     /// The request's id (its `X-Request-ID`), which the server's log names.
     public var requestId: String?
+    /// With `resync_required`: the units of the request whose cursors can't be
+    /// continued, each to be pulled again from `null`; the request's other units keep
+    /// their cursors.
+    public var units: [String]?
 
     /// Creates an error body.
-    public init(error: String, message: String, requestId: String? = nil) {
+    public init(error: String, message: String, requestId: String? = nil, units: [String]? = nil) {
         self.error = error
         self.message = message
         self.requestId = requestId
+        self.units = units
     }
 }

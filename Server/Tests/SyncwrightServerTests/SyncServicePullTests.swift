@@ -183,6 +183,86 @@ struct SyncServicePullTests {
         #expect(error?.code == "resync_required")
     }
 
+    /// A client that pulls every unit in one request, with pages smaller than its first
+    /// unit, on a server that has dropped tombstones: the cursors the server hands back
+    /// for units a page didn't reach are continued, never answered with `410`.
+    @Test(arguments: DatabaseKind.underTest)
+    func everyUnitInOneRequestOnACompactedServer(_ kind: DatabaseKind) async throws {
+        let service = try await FieldService.service(kind)
+        try await FieldService.seed(service.database)
+        // A third line of Ann's, then one deleted and compacted away: compacted_through ≥ 1.
+        try await FieldService.sql(service.database,
+            "INSERT INTO work_order_lines (id, work_order_id, product_id, quantity) VALUES ('\(FieldService.id("f", 3))', '\(FieldService.id("e", 1))', '\(FieldService.id("d", 1))', 5)")
+        try await FieldService.sql(service.database,
+            "INSERT INTO work_order_lines (id, work_order_id, product_id, quantity) VALUES ('\(FieldService.id("f", 9))', '\(FieldService.id("e", 1))', '\(FieldService.id("d", 1))', 1)")
+        try await FieldService.sql(service.database, "DELETE FROM work_order_lines WHERE id = '\(FieldService.id("f", 9))'")
+        #expect(try await service.compactRemovals(before: Date().addingTimeInterval(60)) == 1)
+
+        let unitNames = FieldService.schema.subsets.first { $0.name == "technician" }!.units.map(\.name)
+        #expect(unitNames.count >= 3)
+        var cursors: [String: String?] = Dictionary(uniqueKeysWithValues: unitNames.map { ($0, nil) })
+        var held: [String: Set<String>] = [:]
+        var requests = 0
+        while true {
+            requests += 1
+            #expect(requests < 50, "the download never ends")
+            guard requests < 50 else { return }
+            // The first unit (jobs: an order and two lines) is larger than a page.
+            let page = try await service.pull(
+                PullRequest(subset: "technician", schemaHash: service.schema.schemaHash, units: cursors, limit: 2),
+                claims: FieldService.annClaims)
+            #expect(page.changes.count <= 2)
+            #expect(Set(page.units.keys) == Set(unitNames), "every requested unit gets a cursor back")
+            for change in page.changes {
+                let key = change.key.stringValue ?? ""
+                if change.op == .put { held[change.entity, default: []].insert(key) } else { held[change.entity]?.remove(key) }
+            }
+            for (name, cursor) in page.units { cursors[name] = cursor }
+            if !page.more { break }
+        }
+        #expect(requests > 2)
+        // The same rows as pulling each unit on its own.
+        var separately: [String: Set<String>] = [:]
+        for name in unitNames {
+            for change in try await service.pullAll(name, claims: FieldService.annClaims).changes where change.op == .put {
+                separately[change.entity, default: []].insert(change.key.stringValue ?? "")
+            }
+        }
+        #expect(held == separately)
+        #expect(held["WorkOrderLine"] == [FieldService.id("f", 1), FieldService.id("f", 3)])
+        #expect(held["Product"]?.isEmpty == false)
+    }
+
+    /// A `410` names, in `units`, every unit of the request to start over; the others keep
+    /// their cursors.
+    @Test(arguments: DatabaseKind.underTest)
+    func resyncRequiredNamesTheUnitsToStartOver(_ kind: DatabaseKind) async throws {
+        let service = try await FieldService.service(kind)
+        try await FieldService.seed(service.database)
+        let jobs = try await service.pullAll("jobs", claims: FieldService.annClaims).cursor
+        let catalog = try await service.pullAll("catalog", claims: FieldService.annClaims).cursor
+        try await FieldService.sql(service.database, "DELETE FROM work_order_lines WHERE id = '\(FieldService.id("f", 1))'")
+        #expect(try await service.compactRemovals(before: Date().addingTimeInterval(60)) == 1)
+        // Both cursors were made before the dropped tombstone: both units start over.
+        let error = await #expect(throws: ProtocolError.self) {
+            try await service.pull(PullRequest(subset: "technician", schemaHash: service.schema.schemaHash,
+                                               units: ["jobs": jobs, "catalog": catalog, "Customer": nil], limit: 10),
+                                   claims: FieldService.annClaims)
+        }
+        #expect(error?.status == 410)
+        #expect(error?.code == "resync_required")
+        #expect(error?.units == ["jobs", "catalog"] || error?.units == ["catalog", "jobs"])
+        #expect(error?.message.contains("unit jobs") == true)
+        // A cursor made after the compaction is continued next to a stale one, which alone is named.
+        let fresh = try await service.pullAll("catalog", claims: FieldService.annClaims).cursor
+        let second = await #expect(throws: ProtocolError.self) {
+            try await service.pull(PullRequest(subset: "technician", schemaHash: service.schema.schemaHash,
+                                               units: ["jobs": jobs, "catalog": fresh], limit: 10),
+                                   claims: FieldService.annClaims)
+        }
+        #expect(second?.units == ["jobs"])
+    }
+
     @Test(arguments: DatabaseKind.underTest)
     func cursorsOlderThanTheKeptTombstonesAnswerResyncRequired(_ kind: DatabaseKind) async throws {
         let service = try await FieldService.service(kind)

@@ -67,7 +67,7 @@ struct SyncRequestMiddleware: RouterMiddleware {
 
     /// The protocol's `{error, message, requestId}` body for `error`.
     static func errorResponse(_ error: ProtocolError, requestID: String?) -> Response {
-        let body = (try? JSONEncoder().encode(ErrorResponse(error: error.code, message: error.message, requestId: requestID))) ?? Data()
+        let body = (try? JSONEncoder().encode(ErrorResponse(error: error.code, message: error.message, requestId: requestID, units: error.units))) ?? Data()
         var headers: HTTPFields = [.contentType: "application/json"]
         if error.status == 401 { headers[.wwwAuthenticate] = "Bearer" }
         return Response(status: HTTPResponse.Status(code: error.status), headers: headers,

@@ -7,12 +7,15 @@ public struct ProtocolError: Error, Sendable, Hashable, CustomStringConvertible 
     public var code: String
     /// A sentence for people.
     public var message: String
+    /// With `resync_required`: the units to pull again from the start.
+    public var units: [String]?
 
     /// Creates an error.
-    public init(status: Int, code: String, message: String) {
+    public init(status: Int, code: String, message: String, units: [String]? = nil) {
         self.status = status
         self.code = code
         self.message = message
+        self.units = units
     }
 
     public var description: String { "\(status) \(code): \(message)" }
@@ -33,5 +36,7 @@ public struct ProtocolError: Error, Sendable, Hashable, CustomStringConvertible 
         Self(status: 503, code: "schema_upcoming",
              message: "schema \(hash.prefix(16))… is served by a newer deploy of this server, not by this one yet; retry shortly")
     }
-    static func resyncRequired(_ message: String) -> Self { Self(status: 410, code: "resync_required", message: message) }
+    static func resyncRequired(_ message: String, units: [String]) -> Self {
+        Self(status: 410, code: "resync_required", message: message, units: units)
+    }
 }

@@ -25,6 +25,14 @@ struct PullCursor: Sendable, Hashable {
         self.fingerprint = fingerprint
     }
 
+    /// The log position after which this cursor still needs every `remove`: a download
+    /// from scratch sends current rows only, until the position it started at; an
+    /// ordinary cursor needs the removes after its sequence. A cursor is continued only
+    /// while no `remove` after this position has been compacted away.
+    var continuesAfter: Int64 {
+        isInitial ? (initialThrough == .max ? sequence : max(sequence, initialThrough)) : sequence
+    }
+
     /// Decodes a cursor; nil when it is not one this server made.
     init?(encoded: String) {
         var base64 = encoded.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")

@@ -99,23 +99,41 @@ extension SyncService {
         let requested = request.units.keys.sorted { a, b in
             (units.firstIndex { $0.name == a } ?? .max, a) < (units.firstIndex { $0.name == b } ?? .max, b)
         }
+        // Every cursor is checked before anything is read, so one answer names every unit
+        // to start over.
+        var startingCursors: [String: PullCursor] = [:]
+        var stale: [(unit: String, reason: String)] = []
         for name in requested {
-            guard let unit = units.first(where: { $0.name == name }) else {
+            guard units.contains(where: { $0.name == name }) else {
                 throw ProtocolError.invalidRequest("unknown unit \"\(name)\" in subset \(subset.name); it has \(units.map(\.name).joined(separator: ", "))")
             }
-            var cursor = PullCursor(sequence: 0, isInitial: true, initialThrough: high, estimate: 0, fingerprint: fingerprint)
-            if let encoded = request.units[name] ?? nil {
-                guard let decoded = PullCursor(encoded: encoded) else {
-                    throw ProtocolError.invalidRequest("the cursor of unit \(name) is not one this server made")
-                }
-                guard decoded.fingerprint == fingerprint else {
-                    throw ProtocolError.resyncRequired("the token's claims changed since unit \(name) was last pulled; pull it again from the start")
-                }
-                guard decoded.sequence >= compacted, decoded.sequence <= high else {
-                    throw ProtocolError.resyncRequired("the cursor of unit \(name) is older than the server keeps deletions for (or newer than its log); pull it again from the start")
-                }
-                cursor = decoded
+            guard let encoded = request.units[name] ?? nil else {
+                startingCursors[name] = PullCursor(sequence: 0, isInitial: true, initialThrough: high, estimate: 0, fingerprint: fingerprint)
+                continue
             }
+            guard let decoded = PullCursor(encoded: encoded) else {
+                throw ProtocolError.invalidRequest("the cursor of unit \(name) is not one this server made")
+            }
+            if decoded.fingerprint != fingerprint {
+                stale.append((name, "was made for other claims (the token's claims changed)"))
+            } else if decoded.sequence > high || (decoded.isInitial && decoded.initialThrough != .max && decoded.initialThrough > high) {
+                stale.append((name, "is ahead of the server's log (was the database restored?)"))
+            } else if decoded.continuesAfter < compacted {
+                // A download from scratch sends no removes until it reaches where it
+                // started, so only the removes after that point must still be kept.
+                stale.append((name, "is older than the deletions the server keeps"))
+            } else {
+                startingCursors[name] = decoded
+            }
+        }
+        if !stale.isEmpty {
+            throw ProtocolError.resyncRequired(
+                stale.map { "the cursor of unit \($0.unit) \($0.reason)" }.joined(separator: "; ")
+                    + "; pull \(stale.count == 1 ? "it" : "them") again from the start (cursor null)",
+                units: stale.map(\.unit))
+        }
+        for name in requested {
+            guard let unit = units.first(where: { $0.name == name }), var cursor = startingCursors[name] else { continue }
             let remaining = limit - changes.count
             guard remaining > 0 else {
                 more = true
@@ -125,7 +143,7 @@ extension SyncService {
             for entityName in unit.entityNames where callerBuckets[entityName] == nil {
                 callerBuckets[entityName] = try await buckets(of: entityName, in: subset, parameters)
             }
-            if request.units[name] ?? nil == nil {
+            if cursor.isInitial && cursor.sequence == 0 && cursor.estimate == 0 {
                 cursor.estimate = try await countChanges(unit, buckets: callerBuckets, after: 0, through: high, putsOnly: true)
             }
             // A download from scratch reads the log the initial way only up to where it
