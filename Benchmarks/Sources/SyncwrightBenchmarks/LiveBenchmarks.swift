@@ -115,11 +115,15 @@ enum LiveBenchmarks {
             }
             latencies.sort()
             let median = percentile(latencies, 0.5), p99 = percentile(latencies, 0.99)
+            // A write by another process is seen by the server's 5 ms check of SQLite's
+            // data_version, which can't miss a commit: no wake waits for the 1 s backstop.
+            let bySQL = path != "through the server"
             runner.record(.init(
-                name: String(format: "commit → waiting device, %d writes %@ (SQLite): median %.1f ms, p99 %.1f ms",
-                             writes, path, median * 1000, p99 * 1000),
+                name: String(format: "commit → waiting device, %d writes %@ (SQLite): median %.1f ms, p99 %.1f ms, max %.1f ms",
+                             writes, path, median * 1000, p99 * 1000, (latencies.last ?? 0) * 1000),
                 seconds: median, baselineName: "an immediate pull's round trip (median)", baselineSeconds: roundTrip,
-                target: "median < 10 ms, p99 < 50 ms", meetsTarget: checkTargets ? median < 0.010 && p99 < 0.050 : nil))
+                target: bySQL ? "median < 10 ms, p99 < 20 ms" : "median < 10 ms, p99 < 50 ms",
+                meetsTarget: checkTargets ? median < 0.010 && p99 < (bySQL ? 0.020 : 0.050) : nil))
         }
     }
 

@@ -40,7 +40,7 @@ public protocol ServerDatabase: Service {
     /// (``notifiesCommits`` is false; then the change log is read at intervals).
     func followCommits(_ onChange: @escaping @Sendable () async -> Void) async throws
     /// A value that changes whenever a transaction that wrote the database commits, from
-    /// any process, read without a query (SQLite: the files' times and sizes); nil when
+    /// any process, cheap to read (SQLite: `PRAGMA data_version` on a connection of its own); nil when
     /// the database has none. The change log is read only when it differs.
     var commitStamp: String? { get }
     /// Runs one read-only query outside any write transaction.

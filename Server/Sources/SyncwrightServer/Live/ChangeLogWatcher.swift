@@ -30,9 +30,6 @@ actor ChangeLogWatcher: Service {
     /// The database's commit stamp before the last round's read: while it stays the
     /// same, nothing committed and timed rounds skip the query.
     private var stamp: String?
-    /// When the log was last read: a timed round reads it at least every `idleInterval`
-    /// whatever the stamp says (a file system with coarse times could hide a commit).
-    private var lastRead = ContinuousClock.now
     /// Ends the idle sleep when a pull starts waiting.
     private let arrivals: AsyncStream<Void>
     private let arrival: AsyncStream<Void>.Continuation
@@ -127,7 +124,7 @@ actor ChangeLogWatcher: Service {
     /// buckets. Rounds asked for while one runs make it run once more.
     func poll(timed: Bool = false) async {
         guard last != nil else { return }
-        if timed, let current = database.commitStamp, current == stamp, ContinuousClock.now - lastRead < idleInterval { return }
+        if timed, let current = database.commitStamp, current == stamp { return }
         guard !reading else {
             again = true
             return
@@ -146,7 +143,6 @@ actor ChangeLogWatcher: Service {
         // Taken before the read: a commit after it changes the stamp, so the next timed
         // round reads again.
         stamp = database.commitStamp
-        lastRead = ContinuousClock.now
         do {
             let through = try await database.changeLogHorizon()
             guard through > after else { return }

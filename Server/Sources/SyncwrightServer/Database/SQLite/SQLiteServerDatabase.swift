@@ -7,6 +7,8 @@ import GRDBSQLite
 public final class SQLiteServerDatabase: ServerDatabase {
     public let dialect = SQLDialect.sqlite
     private let pool: DatabasePool
+    /// The connection ``commitStamp`` reads `data_version` on.
+    private let stampConnection: DatabaseQueue
     private let writeLock = AsyncLock()
     private let path: String
 
@@ -31,24 +33,26 @@ public final class SQLiteServerDatabase: ServerDatabase {
         }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
+            var stampConfiguration = Configuration()
+            stampConfiguration.readonly = true
+            stampConfiguration.busyMode = .timeout(1)
+            stampConnection = try DatabaseQueue(path: path, configuration: stampConfiguration)
         } catch {
             throw ServerDatabaseError("can't open the SQLite database at \(path): \(error)")
         }
     }
 
-    /// The modification times and sizes of the database file and its write-ahead log:
-    /// any commit, from any process, changes the log (or, after a checkpoint, the file).
+    /// SQLite's `PRAGMA data_version`, read on a connection of its own that never
+    /// writes: it changes with every commit by any other connection — this server's
+    /// writer, another server process, another system writing straight into the file —
+    /// and never misses one the way the files' times and sizes can (a log reset to the
+    /// same size within the file system's time resolution). The pragma reads the shared
+    /// log index only, no page of the database: it costs nothing while nothing changes.
     public var commitStamp: String? {
-        var stamp = ""
-        for file in [path, path + "-wal"] {
-            var info = stat()
-            guard stat(file, &info) == 0 else {
-                stamp += "-;"
-                continue
-            }
-            stamp += "\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec):\(info.st_size);"
+        guard let version = try? stampConnection.inDatabase({ try Int64.fetchOne($0, sql: "PRAGMA data_version") }) else {
+            return nil
         }
-        return stamp
+        return String(version)
     }
 
     public func write<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
@@ -79,6 +83,7 @@ public final class SQLiteServerDatabase: ServerDatabase {
     }
 
     public func close() async throws {
+        try stampConnection.close()
         try pool.close()
     }
 
