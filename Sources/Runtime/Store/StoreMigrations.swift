@@ -109,6 +109,12 @@ enum StoreMigrations {
                 )
                 """)
         }
+        migrator.registerMigration("syncwright-bookkeeping-6") { db in
+            // The server version a retry of a refused change builds on: the row's version
+            // when it was refused, moved on by the device's own changes to the row that
+            // the server applied since; a change by anyone else makes the retry a conflict.
+            try db.execute(sql: "ALTER TABLE syncwright_rejected ADD COLUMN retryBase INTEGER")
+        }
         return migrator
     }
 }

@@ -170,12 +170,14 @@ extension SyncStore {
         var columns: Set<String>
     }
 
-    /// Rows with unsent or unanswered changes, or held in manual conflicts.
+    /// Rows with unsent or unanswered changes, held in manual conflicts, or with refused
+    /// changes the app hasn't retried or discarded: a pull fills only their other columns.
     static func pendingRows(_ db: Database) throws -> [PendingRowKey: PendingRow] {
         var rows: [PendingRowKey: PendingRow] = [:]
         let entries = try Row.fetchAll(db, sql: """
             SELECT entity, rowKey, kind, changedColumns FROM syncwright_outbox
             UNION ALL SELECT entity, rowKey, 'conflict', changedColumns FROM syncwright_conflicts
+            UNION ALL SELECT entity, rowKey, kind, changedColumns FROM syncwright_rejected
             """)
         for entry in entries {
             let key = PendingRowKey(entity: entry["entity"], rowKey: entry["rowKey"])
@@ -393,10 +395,14 @@ extension SyncStore {
                 throw SyncStoreError.notFound("rejected change \(rejected.id)")
             }
             for record in [row] + (try Self.dependentRecords(db, of: row)) {
+                // The row kept the device's values of the refused columns; they are sent
+                // on the version the device last knew the server's row at, so a change by
+                // anyone else since answers a conflict, settled by the entity's policy.
+                let base: Int64? = record["retryBase"] ?? record["serverVersion"] ?? record["baseVersion"]
                 try OutboxEntry.append(db, entity: record["entity"], rowKey: record["rowKey"],
                                        kind: OperationKind(rawValue: record["kind"]) ?? .update,
                                        changed: Self.decodeColumns(record["changedColumns"]),
-                                       baseVersion: record["serverVersion"] ?? record["baseVersion"])
+                                       baseVersion: base)
                 try db.execute(sql: "DELETE FROM syncwright_rejected WHERE id = ?", arguments: [record["id"] as Int64])
             }
         }

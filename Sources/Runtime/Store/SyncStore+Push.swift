@@ -213,6 +213,8 @@ extension SyncStore {
         }
         // Conflicts are rare: look for one per row only when there is any.
         let anyConflicts = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM syncwright_conflicts)") ?? false
+        // Refused changes too: when there are none, an applied change costs no lookup.
+        var anyRefused = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM syncwright_rejected)") ?? false
         var values: [DatabaseValue] = []
         var refused: [(entity: String, rowKey: String, kind: OperationKind, cause: String)] = []
         for operation in operations {
@@ -241,6 +243,15 @@ extension SyncStore {
                 try db.executeCached(sql: "UPDATE syncwright_outbox SET baseVersion = ? WHERE entity = ? AND rowKey = ?",
                                      arguments: [version, descriptor.name, rowKey])
                 let laterChanges = db.changesCount > 0
+                // A refused change to the row keeps its values on the device, and a retry
+                // builds on this version when nobody else changed the row in between.
+                var refusedColumns: Set<String> = []
+                if anyRefused {
+                    try db.executeCached(sql: """
+                        UPDATE syncwright_rejected SET retryBase = ? WHERE entity = ? AND rowKey = ? AND retryBase IS ?
+                        """, arguments: [version, descriptor.name, rowKey, operation.baseVersion])
+                    refusedColumns = try Self.refusedColumns(db, entity: descriptor.name, rowKey: rowKey)
+                }
                 if result.leftSubset == true {
                     // The row left the subset by the device's own change: no pull
                     // will remove it, so the answer does (unless more changes wait).
@@ -251,7 +262,11 @@ extension SyncStore {
                     }
                 } else if let row = result.row, !laterChanges,
                    try !anyConflicts || !Self.hasPendingChanges(db, entity: descriptor.name, rowKey: rowKey) {
-                    try Self.executeUpsert(db, sql: statements.upsert, descriptor, row: row, version: version, buffer: &values)
+                    if refusedColumns.isEmpty {
+                        try Self.executeUpsert(db, sql: statements.upsert, descriptor, row: row, version: version, buffer: &values)
+                    } else {
+                        try Self.upsertKeepingColumns(db, descriptor, row: row, version: version, keep: refusedColumns)
+                    }
                 } else {
                     try Self.setVersion(db, descriptor, key: operation.key, version: version)
                 }
@@ -270,6 +285,7 @@ extension SyncStore {
                                         reason: result.reason ?? "rejected by the server", code: result.code ?? "rejected",
                                         serverRow: result.row, serverVersion: result.version, dependsOn: result.dependsOn)
                 refused.append((operation.entity, rowKey, operation.kind, result.dependsOn ?? operation.opId))
+                anyRefused = true
                 if let local = try Self.localRow(db, descriptor, key: operation.key) {
                     outcome.localRows[operation.opId] = Self.columnValues(local)
                 }
@@ -304,7 +320,9 @@ extension SyncStore {
                                  result.row.map { JSONValue.object($0).jsonText }, result.version, Date().timeIntervalSince1970])
             try db.executeCached(sql: "DELETE FROM syncwright_outbox WHERE entity = ? AND rowKey = ?", arguments: [descriptor.name, rowKey])
             if let row = result.row {
-                try Self.upsert(db, descriptor, row: row, version: result.version)
+                // A refused change to the row keeps its values until the app settles it.
+                let refused = try Self.refusedColumns(db, entity: descriptor.name, rowKey: rowKey)
+                try Self.upsertKeepingColumns(db, descriptor, row: row, version: result.version, keep: refused)
             } else {
                 try Self.deleteLocalRow(db, descriptor, key: operation.key)
             }
@@ -370,13 +388,13 @@ extension SyncStore {
         try db.executeCached(sql: """
             INSERT INTO syncwright_rejected
                 (opId, entity, rowKey, kind, baseVersion, sentValues, changedColumns, reason, code, serverRow, serverVersion,
-                 rejectedAt, serverRowKnown, dependsOn)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                 rejectedAt, serverRowKnown, dependsOn, retryBase)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [operation.opId, operation.entity, entry["rowKey"] as String, operation.kind.rawValue,
                              operation.baseVersion, operation.values.map { JSONValue.object($0).jsonText },
                              entry["changedColumns"] as String, reason, code,
                              serverRow.map { JSONValue.object($0).jsonText }, serverVersion, Date().timeIntervalSince1970,
-                             serverRow != nil, dependsOn])
+                             serverRow != nil, dependsOn, serverVersion ?? operation.baseVersion])
         try db.executeCached(sql: "DELETE FROM syncwright_outbox WHERE sequence = ?", arguments: [entry["sequence"] as Int64])
     }
 
@@ -390,8 +408,8 @@ extension SyncStore {
         try db.executeCached(sql: """
             INSERT INTO syncwright_rejected
                 (opId, entity, rowKey, kind, baseVersion, sentValues, changedColumns, reason, code, serverRow, serverVersion,
-                 rejectedAt, serverRowKnown, dependsOn)
-            SELECT opId, entity, rowKey, kind, baseVersion, sentValues, changedColumns, ?, ?, NULL, NULL, ?, 0, ?
+                 rejectedAt, serverRowKnown, dependsOn, retryBase)
+            SELECT opId, entity, rowKey, kind, baseVersion, sentValues, changedColumns, ?, ?, NULL, NULL, ?, 0, ?, baseVersion
             FROM syncwright_outbox WHERE \(filter) ORDER BY sequence
             """, arguments: [reason, code, now, dependsOn] + arguments)
         try db.executeCached(sql: "DELETE FROM syncwright_outbox WHERE \(filter)", arguments: arguments)
@@ -465,6 +483,18 @@ extension SyncStore {
     /// A row's values by column.
     static func columnValues(_ row: Row) -> [String: DatabaseValue] {
         Dictionary(row.map { ($0.0, $0.1) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The columns of the row's refused changes the app hasn't retried or discarded:
+    /// the device keeps its values in them whatever the server answers meanwhile.
+    static func refusedColumns(_ db: Database, entity: String, rowKey: String) throws -> Set<String> {
+        var columns: Set<String> = []
+        for text in try String.fetchAll(db.cachedStatement(sql: """
+            SELECT changedColumns FROM syncwright_rejected WHERE entity = ? AND rowKey = ? AND kind = 'update'
+            """), arguments: [entity, rowKey]) {
+            columns.formUnion(decodeColumns(text))
+        }
+        return columns
     }
 
     static func hasPendingChanges(_ db: Database, entity: String, rowKey: String) throws -> Bool {
