@@ -385,6 +385,11 @@ extension SyncStore {
     /// Queues a rejected change again (with a new op id), for after the app or the
     /// server fixed what was wrong.
     ///
+    /// It sends the values the row kept in the refused columns (the device's, unless the
+    /// user changed them since), on the version of the row the device last knew the
+    /// server had — moved on by the device's own changes the server applied since. A
+    /// change by anyone else in between answers a conflict, settled by the entity's policy.
+    ///
     /// The changes refused with it because they needed it (its group's dependents) are
     /// queued again after it, in their order; retrying one of them afterwards does nothing.
     public func retry(_ rejected: RejectedChange) throws {
