@@ -74,6 +74,43 @@ struct AsyncHTTPSyncClientTests {
     }
 }
 
+@Suite("AsyncHTTPClient transport: nobody there")
+struct AsyncHTTPSyncClientUnreachableTests {
+    /// The server is down: each attempt fails as soon as the connection is refused, not
+    /// when the request's timeout (30 s here) ends, and the message says what happened.
+    @Test("a sync against a closed port fails within 2 s per attempt, and says the connection was refused")
+    func closedPort() async throws {
+        let port = try closedLoopbackPort()
+        let (store, folder) = try AsyncHTTPSyncClientTests.storeWithOnePendingChange()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let transport = HTTPSyncTransport(baseURL: URL(string: "http://127.0.0.1:\(port)")!, timeout: 30,
+                                          client: AsyncHTTPSyncClient()) { "token" }
+        let attempts = 3
+        let engine = SyncEngine(store: store, transport: transport, configuration: SyncConfiguration(
+            retry: RetryPolicy(maximumAttempts: attempts, initialDelay: .milliseconds(1), maximumDelay: .milliseconds(2))))
+        let started = ContinuousClock.now
+        let failure = await #expect(throws: SyncFailure.self) { try await engine.sync() }
+        let elapsed = ContinuousClock.now - started
+        #expect(elapsed < .seconds(2 * attempts), "\(attempts) attempts took \(elapsed)")
+        #expect(failure?.code == .network)
+        #expect(failure?.isRetryable == true)
+        #expect(failure?.message.contains("can't connect to 127.0.0.1:\(port): the connection was refused") == true,
+                "\(failure?.message ?? "")")
+        #expect(try await store.pendingChangeCount() == 1)
+    }
+
+    @Test("a name that doesn't resolve fails at once, in words")
+    func unknownHost() async throws {
+        let transport = HTTPSyncTransport(baseURL: URL(string: "http://syncwright-no-such-host.invalid:8080")!, timeout: 30,
+                                          client: AsyncHTTPSyncClient()) { "token" }
+        let started = ContinuousClock.now
+        let error = await #expect(throws: SyncTransportError.self) { try await transport.schema() }
+        #expect(ContinuousClock.now - started < .seconds(2))
+        #expect(error?.code == .network)
+        #expect(error?.message.contains("syncwright-no-such-host.invalid:8080") == true, "\(error?.message ?? "")")
+    }
+}
+
 /// A one-entity model for the engine test.
 enum NoteModel {
     static let model = SyncModel(

@@ -189,6 +189,25 @@ struct HTTPSyncTransportTests {
         }
     }
 
+    /// URLSession: a refused connection fails the attempt at once, whatever the
+    /// request's timeout, and the message says so.
+    @Test("a sync against a closed port fails within 2 s per attempt, and says the connection was refused")
+    func closedPort() async throws {
+        let port = try closedLoopbackPort()
+        let transport = HTTPSyncTransport(baseURL: URL(string: "http://127.0.0.1:\(port)")!, timeout: 30) { "token" }
+        let attempts = 3
+        let started = ContinuousClock.now
+        for _ in 0..<attempts {
+            let error = await #expect(throws: SyncTransportError.self) { try await transport.schema() }
+            #expect(error?.code == .network)
+            #expect(error?.isTransient == true)
+            #expect(error?.message.contains("can't connect to 127.0.0.1:\(port): the connection was refused") == true,
+                    "\(error?.message ?? "")")
+        }
+        let elapsed = ContinuousClock.now - started
+        #expect(elapsed < .seconds(2 * attempts), "\(attempts) attempts took \(elapsed)")
+    }
+
     @Test("a failing token provider is reported as unauthorized")
     func tokenFailure() async throws {
         struct NoToken: Error {}

@@ -31,6 +31,8 @@ public struct URLSessionSyncHTTPClient: SyncHTTPClient {
             (data, response) = try await session.data(for: urlRequest)
         } catch let error as URLError where error.code == .timedOut {
             throw SyncTransportError.timeout("\(request.summary) took longer than \(Int(seconds)) s")
+        } catch let error as URLError {
+            throw SyncTransportError.network("\(request.summary): \(Self.describe(error, url: request.url))")
         } catch {
             throw SyncTransportError.network("\(request.summary): \(error.localizedDescription)")
         }
@@ -40,5 +42,20 @@ public struct URLSessionSyncHTTPClient: SyncHTTPClient {
         var headers: [String: String] = [:]
         for (name, value) in http.allHeaderFields { headers["\(name)".lowercased()] = "\(value)" }
         return SyncHTTPResponse(status: http.statusCode, body: data, headers: headers)
+    }
+
+    /// A failure to reach the server in words: which server, and what happened. A
+    /// refused connection or a name that doesn't resolve fails at once; URLSession has
+    /// no connect timeout of its own, so a host that drops the connection attempt
+    /// waits for the request's timeout.
+    static func describe(_ error: URLError, url: URL) -> String {
+        let server = "\(url.host ?? "the server")\(url.port.map { ":\($0)" } ?? "")"
+        switch error.code {
+        case .cannotConnectToHost: return "can't connect to \(server): the connection was refused (is the server running?)"
+        case .cannotFindHost, .dnsLookupFailed: return "can't connect to \(server): the name doesn't resolve to an address"
+        case .notConnectedToInternet: return "can't connect to \(server): the device is offline"
+        case .networkConnectionLost: return "the connection to \(server) was lost"
+        default: return "\(server): \(error.localizedDescription)"
+        }
     }
 }
