@@ -208,6 +208,26 @@ struct HTTPSyncTransportTests {
         #expect(elapsed < .seconds(2 * attempts), "\(attempts) attempts took \(elapsed)")
     }
 
+    /// Both 403s about the subset — a claim it needs is missing, or `allow:` fails — are
+    /// one failure code for the app: this token may not use this subset.
+    @Test("claim_missing and subset_forbidden are both SyncFailure.Code.subsetForbidden; another 403 is .forbidden",
+          arguments: [("claim_missing", SyncFailure.Code.subsetForbidden), ("subset_forbidden", .subsetForbidden),
+                      ("upload_forbidden", .forbidden)])
+    func subsetRefusals(serverCode: String, expected: SyncFailure.Code) async throws {
+        let body = try JSONEncoder().encode(ErrorResponse(error: serverCode, message: "no", requestId: "req-403"))
+        let transport = transport(token: UUID().uuidString, reply: .init(status: 403, body: body))
+        do {
+            _ = try await transport.schema()
+            Issue.record("expected an error")
+        } catch {
+            let failure = SyncFailure(error)
+            #expect(failure.code == expected)
+            #expect(failure.serverCode == serverCode)
+            #expect(failure.requestID == "req-403")
+            #expect(!failure.isRetryable)
+        }
+    }
+
     @Test("a failing token provider is reported as unauthorized")
     func tokenFailure() async throws {
         struct NoToken: Error {}

@@ -145,6 +145,46 @@ struct OpenAPIConformanceTests {
         #expect(try await recorder.send("GET", download, route: fileRoute, token: bobToken).status == 404)
         #expect(try await recorder.send("GET", download, route: fileRoute, token: nil).status == 401)
         #expect(try await recorder.send("GET", "/v1/attachments/nothex?subset=technician", route: fileRoute, token: ann).status == 422)
+
+        // Every route as an outside client would meet it: a hash in upper case is the
+        // same file; an empty subset is the same 422 everywhere; a token the subset
+        // can't use is the same 403 everywhere.
+        let upperHash = AttachmentEndpointTests.hash(photo).uppercased()
+        #expect(try await recorder.send("GET", "/v1/attachments/\(upperHash)?subset=technician", route: fileRoute, token: ann).body == photo)
+        #expect(try await recorder.send("GET", upload().replacingOccurrences(of: AttachmentEndpointTests.hash(photo), with: upperHash),
+                                        route: uploadRoute, token: ann).json["stored"] as? Bool == true)
+        let note = Data("a note in a file".utf8)
+        let upperNote = AttachmentEndpointTests.uploadPath(note, offset: 0)
+            .replacingOccurrences(of: AttachmentEndpointTests.hash(note), with: AttachmentEndpointTests.hash(note).uppercased())
+        let sentNote = try await recorder.send("PUT", upperNote, route: uploadRoute, token: ann, rawBody: note)
+        #expect(sentNote.status == 200)
+        #expect(sentNote.json["offset"] as? Int == note.count)
+        let noSubset = [
+            ("GET", download.replacingOccurrences(of: "subset=technician", with: "subset="), fileRoute),
+            ("GET", upload().replacingOccurrences(of: "subset=technician", with: "subset="), uploadRoute),
+            ("PUT", upload(offset: 0).replacingOccurrences(of: "subset=technician", with: "subset="), uploadRoute),
+        ]
+        for (method, path, route) in noSubset {
+            let answer = try await recorder.send(method, path, route: route, token: ann, rawBody: method == "PUT" ? photo : nil)
+            #expect(answer.status == 422, "\(method) \(path)")
+            #expect(answer.json["error"] as? String == "invalid_request", "\(method) \(path)")
+        }
+        for (route, body) in [("/v1/pull", pull), ("/v1/push", push)] {
+            var empty = body
+            empty["subset"] = ""
+            let answer = try await recorder.send("POST", route, token: ann, request: empty)
+            #expect(answer.status == 422, "\(route)")
+            #expect(answer.json["error"] as? String == "invalid_request", "\(route)")
+        }
+        for route in ["/v1/pull", "/v1/push"] {
+            let answer = try await recorder.send("POST", route, token: ann, rawBody: Data("{}".utf8), headers: ["Content-Encoding": "br"])
+            #expect(answer.status == 415, "\(route)")
+        }
+        for (method, path, route) in [("GET", download, fileRoute), ("GET", upload(), uploadRoute)] {
+            let answer = try await recorder.send(method, path, route: route, token: noRegion)
+            #expect(answer.status == 403, "\(method) \(path)")
+            #expect(answer.json["error"] as? String == "claim_missing", "\(method) \(path)")
+        }
         await server.stop()
 
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("openapi-exchanges-\(UUID().uuidString).json")

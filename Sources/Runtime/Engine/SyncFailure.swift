@@ -24,9 +24,13 @@ public struct SyncFailure: Error, Sendable, Hashable, CustomStringConvertible {
         /// 401: no token, or an invalid, expired or forged one; or the app's token
         /// provider failed. Sign in again.
         public static let unauthorized = Code("unauthorized")
-        /// 403: the token lacks a claim the subset needs (`claim_missing`).
+        /// 403 for anything but the subset itself (``subsetForbidden`` is that): the
+        /// server refused this token something else.
         public static let forbidden = Code("forbidden")
-        /// 403: the token's claims don't pass the subset's `allow` (`subset_forbidden`).
+        /// 403: this token may not use this subset — it lacks a claim the subset needs
+        /// (`claim_missing`) or its claims fail the subset's `allow` (`subset_forbidden`).
+        /// The one code an app checks to say "you may not use this"; ``SyncFailure/serverCode``
+        /// says which.
         public static let subsetForbidden = Code("subsetForbidden")
         /// The server no longer serves this app's schema: update the app (``SyncFailure/outdated``).
         public static let outdated = Code("outdated")
@@ -117,7 +121,7 @@ public struct SyncFailure: Error, Sendable, Hashable, CustomStringConvertible {
     private static func code(for error: SyncTransportError) -> Code {
         switch error.code {
         case .unauthorized: .unauthorized
-        case .forbidden: error.serverCode == "subset_forbidden" ? .subsetForbidden : .forbidden
+        case .forbidden: ["subset_forbidden", "claim_missing"].contains(error.serverCode) ? .subsetForbidden : .forbidden
         case .schemaMismatch: .outdated
         case .invalidRequest: .invalidRequest
         case .tooManyRequests: .tooManyRequests
