@@ -83,15 +83,17 @@ struct AsyncHTTPSyncClientUnreachableTests {
         let port = try closedLoopbackPort()
         let (store, folder) = try AsyncHTTPSyncClientTests.storeWithOnePendingChange()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let transport = HTTPSyncTransport(baseURL: URL(string: "http://127.0.0.1:\(port)")!, timeout: 30,
-                                          client: AsyncHTTPSyncClient()) { "token" }
         let attempts = 3
-        let engine = SyncEngine(store: store, transport: transport, configuration: SyncConfiguration(
-            retry: RetryPolicy(maximumAttempts: attempts, initialDelay: .milliseconds(1), maximumDelay: .milliseconds(2))))
-        let started = ContinuousClock.now
-        let failure = await #expect(throws: SyncFailure.self) { try await engine.sync() }
-        let elapsed = ContinuousClock.now - started
-        #expect(elapsed < .seconds(2 * attempts), "\(attempts) attempts took \(elapsed)")
+        var failure: SyncFailure?
+        // A request timeout of 10 s: a client that waited for it would take that long per attempt.
+        let durations = await quickestAttempts(under: .seconds(2), { client in
+            let transport = HTTPSyncTransport(baseURL: URL(string: "http://127.0.0.1:\(port)")!, timeout: 10, client: client) { "token" }
+            let engine = SyncEngine(store: store, transport: transport, configuration: SyncConfiguration(
+                retry: RetryPolicy(maximumAttempts: attempts, initialDelay: .milliseconds(1), maximumDelay: .milliseconds(2))))
+            failure = await #expect(throws: SyncFailure.self) { try await engine.sync() }
+        }, client: { TimedHTTPClient(AsyncHTTPSyncClient()) })
+        #expect(durations.count == attempts)
+        #expect(durations.allSatisfy { $0 < .seconds(2) }, "\(durations)")
         #expect(failure?.code == .network)
         #expect(failure?.isRetryable == true)
         #expect(failure?.message.contains("can't connect to 127.0.0.1:\(port): the connection was refused") == true,
@@ -101,11 +103,14 @@ struct AsyncHTTPSyncClientUnreachableTests {
 
     @Test("a name that doesn't resolve fails at once, in words")
     func unknownHost() async throws {
-        let transport = HTTPSyncTransport(baseURL: URL(string: "http://syncwright-no-such-host.invalid:8080")!, timeout: 30,
-                                          client: AsyncHTTPSyncClient()) { "token" }
-        let started = ContinuousClock.now
-        let error = await #expect(throws: SyncTransportError.self) { try await transport.schema() }
-        #expect(ContinuousClock.now - started < .seconds(2))
+        var error: SyncTransportError?
+        let durations = await quickestAttempts(under: .seconds(2), { client in
+            let transport = HTTPSyncTransport(baseURL: URL(string: "http://syncwright-no-such-host.invalid:8080")!, timeout: 10,
+                                              client: client) { "token" }
+            error = await #expect(throws: SyncTransportError.self) { try await transport.schema() }
+        }, client: { TimedHTTPClient(AsyncHTTPSyncClient()) })
+        #expect(durations.count == 1)
+        #expect(durations.allSatisfy { $0 < .seconds(2) }, "\(durations)")
         #expect(error?.code == .network)
         #expect(error?.message.contains("syncwright-no-such-host.invalid:8080") == true, "\(error?.message ?? "")")
     }
