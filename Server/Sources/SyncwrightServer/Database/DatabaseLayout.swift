@@ -409,8 +409,8 @@ public struct DatabaseLayout: Sendable {
 
     private func triggers(_ entity: Entity) -> [String] {
         switch dialect {
-        case .sqlite: sqliteTriggers(entity)
-        case .postgres: postgresTriggers(entity)
+        case .sqlite: valueCheckTriggers(entity) + sqliteTriggers(entity)
+        case .postgres: valueCheckTriggers(entity) + postgresTriggers(entity)
         }
     }
 

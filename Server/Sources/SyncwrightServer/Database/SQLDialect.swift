@@ -68,8 +68,10 @@ public enum SQLDialect: String, Sendable, Hashable {
     }
 
     /// An expression reading `column` in its canonical form: uuid, numeric, date and
-    /// json as text, timestamps as `YYYY-MM-DDTHH:MM:SS.sssZ`.
+    /// json as text, timestamps as `YYYY-MM-DDTHH:MM:SS.sssZ`, attachment references in
+    /// lower case (another system may write the hash or the media type in upper case).
     public func read(_ column: String, _ type: ScalarType) -> String {
+        if type == .attachment { return "lower(\(column))" }
         guard self == .postgres else { return column }
         switch type {
         case .uuid, .decimal, .date, .json: return "\(column)::text"

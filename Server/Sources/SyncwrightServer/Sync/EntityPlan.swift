@@ -24,6 +24,10 @@ final class EntityPlan: Sendable {
     let outputs: [OutputColumn]
     /// The selected fields by name (the key among them).
     let selectedFields: [String: Field]
+    /// True for a row whose selected columns all hold values of their types (alias
+    /// `t`); nil when no selected column needs a check. Rows that got in before the
+    /// server checked what other systems write are not sent until repaired.
+    let validRow: String?
     /// The column expression and type of every path the filter reads.
     private let filterColumns: [FieldPath: (String, FieldType)]
 
@@ -74,6 +78,8 @@ final class EntityPlan: Sendable {
                                         expression: dialect.read("t.\(q(field.columnName))", field.type.storage)))
         }
         self.selectedFields = selected
+        validRow = DatabaseLayout.validRowCondition(subsetEntity.columns.compactMap { entity.field(named: $0) }, alias: "t",
+                                                    dialect: dialect)
         for include in subsetEntity.includes {
             let (column, type) = Self.columnExpression(include.path, aliases: aliases, schema: schema, dialect: dialect)
             outputs.append(OutputColumn(name: include.name, type: type, expression: dialect.read(column, type.storage)))

@@ -236,6 +236,7 @@ extension SyncService {
             let keyMatch = dialect.keyFromText("c.key", plan.entity.keyField.type.storage)
             func appendMatches() {
                 builder.append("(t.\(plan.keyColumn) IS NOT NULL AND ")
+                if let valid = plan.validRow { builder.append("\(valid) AND ") }
                 plan.appendFilter(to: &builder, parameters: parameters, mode: .full)
                 builder.append(")")
             }

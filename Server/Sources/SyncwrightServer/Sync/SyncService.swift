@@ -37,6 +37,8 @@ public final class SyncService: Sendable {
     public let maximumAttachmentSize: Int64
     /// Uploads a request of this process is appending to.
     let uploadsInProgress = Locked<Set<String>>([])
+    /// What ``prepare()`` found in the tables that isn't a value of its column's type.
+    let invalidValuesFound = Locked<[InvalidStoredValue]>([])
     /// Pulls waiting for a change (`wait`), by bucket.
     let bucketSignals = BucketSignals()
     /// Follows the change log for waiting pulls, once one waits.
@@ -119,7 +121,7 @@ public final class SyncService: Sendable {
         let dialect = self.dialect
         let logger = self.logger
         let schema = self.schema
-        let older = try await database.maintain { connection in
+        let (older, invalid) = try await database.maintain { connection in
             let unowned = try await Self.setAsideUnownedPushResults(connection, dialect)
             try await connection.execute(DatabaseLayout.schemaVersionsTable)
             let records = try await SchemaVersionRecord.all(connection)
@@ -173,9 +175,15 @@ public final class SyncService: Sendable {
                 try await Self.setState("bucket_layout", fingerprint, connection, dialect)
                 logger.info("filed every row into its buckets", metadata: ["layout": "\(fingerprint.prefix(12))"])
             }
-            return older
+            return (older, try await Self.findInvalidValues(layout, connection))
         }
         olderVersions.withValue { $0 = older }
+        invalidValuesFound.withValue { $0 = invalid }
+        for problem in invalid {
+            logger.warning("a stored value is not one of its column's type; devices don't receive its row until it is repaired",
+                           metadata: ["table": "\(problem.table)", "column": "\(problem.column)", "key": "\(problem.key)",
+                                      "value": "\(problem.value)", "takes": "\(problem.takes)"])
+        }
         if !older.isEmpty {
             logger.info("serving older schema versions too", metadata: ["schemaHashes": "\(older.keys.map { String($0.prefix(16)) }.sorted())"])
         }
