@@ -183,13 +183,21 @@ public struct PullResponse: Sendable, Hashable, Codable {
     public var more: Bool
     /// How many changes the server estimates remain, for progress; optional.
     public var estimate: Int?
+    /// The id of the request that brought the page (its `X-Request-ID`), which the
+    /// server's log names; not part of the body.
+    public var requestID: String?
+
+    private enum CodingKeys: String, CodingKey {
+        case changes, units, more, estimate
+    }
 
     /// Creates a page.
-    public init(changes: [PullChange], units: [String: String], more: Bool, estimate: Int? = nil) {
+    public init(changes: [PullChange], units: [String: String], more: Bool, estimate: Int? = nil, requestID: String? = nil) {
         self.changes = changes
         self.units = units
         self.more = more
         self.estimate = estimate
+        self.requestID = requestID
     }
 }
 

@@ -148,6 +148,9 @@ extension RenderContext {
                 remark: "Generated from entities.\(entity.name).\(field.reference?.relationName ?? field.name) (\(sourceFile))"))
             var arguments = "\"\(field.name)\", .\(field.type.storage.rawValue)"
             if field.isNullable { arguments += ", nullable: true" }
+            if case .enumeration(let cases) = field.type {
+                arguments += ", cases: [" + cases.map { "\"\(SwiftNaming.stringLiteralContents($0))\"" }.joined(separator: ", ") + "]"
+            }
             if let target = field.reference?.targetEntity, subsetEntities.contains(target), writable {
                 arguments += ", references: \"\(SwiftNaming.stringLiteralContents(target))\""
             }

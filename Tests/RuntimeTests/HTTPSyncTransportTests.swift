@@ -129,7 +129,12 @@ struct HTTPSyncTransportTests {
         let transport = transport(token: token, reply: .init(
             status: 200, body: try Gzip.compress(try JSONEncoder().encode(page)),
             headers: ["Content-Type": "application/json"]))
-        #expect(try await transport.pull(PullRequest(subset: "s", schemaHash: "h", units: ["u": nil], limit: 5)) == page)
+        var pulled = try await transport.pull(PullRequest(subset: "s", schemaHash: "h", units: ["u": nil], limit: 5))
+        // The page carries the id the transport sent the request with.
+        #expect(pulled.requestID?.count == 36)
+        #expect(recorded(token: token)?.headers.first { $0.key.lowercased() == "x-request-id" }?.value == pulled.requestID)
+        pulled.requestID = nil
+        #expect(pulled == page)
     }
 
     @Test("error statuses map to typed errors with the server's code, message and request id", arguments: [

@@ -12,7 +12,8 @@ struct SyncStoreTests {
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
         }
         #expect(tables == ["comment", "grdb_migrations", "project", "syncwright_attachments", "syncwright_conflicts", "syncwright_cursors",
-                           "syncwright_metadata", "syncwright_outbox", "syncwright_overwritten", "syncwright_rejected", "syncwright_resync", "task_item"])
+                           "syncwright_metadata", "syncwright_outbox", "syncwright_overwritten", "syncwright_rejected", "syncwright_resync",
+                           "syncwright_set_aside", "task_item"])
         let columns = try temporary.store.read { db in try db.columns(in: "task_item").map(\.name) }
         #expect(columns == ["id", "title", "done", "priority", "dueOn", "projectId", "projectName", "version", "updatedAt"])
         let journal = try temporary.store.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }

@@ -70,20 +70,44 @@ struct WireValueTests {
         #expect(throws: SyncValueError.self) { try type.databaseValue(fromWire: wire) }
     }
 
-    @Test("a page with one bad value is not applied at all, cursor included")
-    func badPageIsAtomic() throws {
+    /// Defence in depth: a server that let another system write a value of the wrong
+    /// type doesn't stop the device. The row is set aside, located and explained; the
+    /// rest of the page and its cursor apply; a later version that fits takes it back.
+    @Test("a pulled row that doesn't fit the model is set aside; the rest of the page applies")
+    func badRowIsSetAside() throws {
         let temporary = try TemporaryStore()
-        var bad = taskRow(UUID(), title: "Bad")
+        let goodID = UUID(), badID = UUID()
+        var bad = taskRow(badID, title: "Bad")
         bad["priority"] = .string("high")
         let page = PullResponse(changes: [
-            PullChange(entity: "TaskItem", op: .put, key: .string(UUID().uuidString.lowercased()), row: taskRow(UUID(), title: "Good"), version: 1),
+            PullChange(entity: "TaskItem", op: .put, key: .string(goodID.uuidString.lowercased()), row: taskRow(goodID, title: "Good"), version: 1),
             PullChange(entity: "TaskItem", op: .put, key: bad["id"]!, row: bad, version: 2),
-        ], units: ["work": "2"], more: false)
-        #expect(throws: SyncStoreError.self) { try temporary.store.applyPulledPage(page, unit: "work") }
-        #expect(try temporary.store.tasks().isEmpty)
-        #expect(try temporary.store.cursor(forUnit: "work") == nil)
-        let unknown = PullResponse(changes: [PullChange(entity: "Nope", op: .remove, key: .integer(1))], units: [:], more: false)
+        ], units: ["work": "2"], more: false, requestID: "req-7")
+        #expect(try temporary.store.applyPulledPage(page, unit: "work") == 1)
+        #expect(try temporary.store.tasks().map(\.title) == ["Good"])
+        #expect(try temporary.store.cursor(forUnit: "work") == "2")
+        let aside = try #require(try temporary.store.setAsideRows().first)
+        #expect(try temporary.store.setAsideRows().count == 1)
+        #expect(aside.row.entity == "TaskItem")
+        #expect(aside.row.key.wireValue == bad["id"]!)
+        #expect(aside.version == 2)
+        #expect(aside.requestID == "req-7")
+        #expect(aside.problem.contains("priority") || aside.problem.contains("high"), "\(aside.problem)")
+        let explanation = try temporary.store.explain(entity: "TaskItem", key: badID.databaseValue)
+        #expect(explanation.verdict.hasPrefix("set aside"), "\(explanation.verdict)")
+        #expect(explanation.description.contains("req-7"))
+
+        // The server repairs the row: the next version fits and takes it back.
+        let repaired = PullResponse(changes: [PullChange(entity: "TaskItem", op: .put, key: bad["id"]!, row: taskRow(badID, title: "Bad"),
+                                                         version: 3)], units: ["work": "3"], more: false)
+        try temporary.store.applyPulledPage(repaired, unit: "work")
+        #expect(try temporary.store.setAsideRows().isEmpty)
+        #expect(try temporary.store.tasks().map(\.title) == ["Bad", "Good"])
+
+        // An unknown entity is not a row problem: the page isn't applied at all.
+        let unknown = PullResponse(changes: [PullChange(entity: "Nope", op: .remove, key: .integer(1))], units: ["work": "4"], more: false)
         #expect(throws: SyncStoreError.self) { try temporary.store.applyPulledPage(unknown, unit: "work") }
+        #expect(try temporary.store.cursor(forUnit: "work") == "3")
     }
 
     @Test("a push operation encodes as the protocol describes")

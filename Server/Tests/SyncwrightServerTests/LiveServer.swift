@@ -121,7 +121,9 @@ extension SyncModel {
                 // As the generator: a writable entity's references within the subset.
                 let target = field.reference?.targetEntity
                 let references = subsetEntity.access.allowsWrites && subset.entities.contains { $0.entityName == target } ? target : nil
-                return SyncColumn(name, ColumnType(rawValue: field.type.storage.rawValue)!, nullable: field.isNullable,
+                var cases: [String]?
+                if case .enumeration(let values) = field.type { cases = values }
+                return SyncColumn(name, ColumnType(rawValue: field.type.storage.rawValue)!, nullable: field.isNullable, cases: cases,
                                   references: references, download: subsetEntity.attachmentDownload,
                                   maximumSize: subsetEntity.maxAttachmentSize)
             }

@@ -152,3 +152,72 @@ struct ValueCheckTests {
         #expect(try await keys() == [1, 2, 3])
     }
 }
+
+/// Passes requests through, but writes `value` into `field` of the pulled rows of
+/// `entity` keyed `key`: a server that lets a value through which the device can't read.
+actor CorruptingTransport: SyncTransport {
+    let base: any SyncTransport
+    let entity: String, key: String, field: String
+    var value: JSONValue?
+
+    init(_ base: any SyncTransport, entity: String, key: String, field: String, value: JSONValue) {
+        self.base = base
+        self.entity = entity
+        self.key = key
+        self.field = field
+        self.value = value
+    }
+
+    func stop() { value = nil }
+
+    func push(_ request: PushRequest) async throws -> PushResponse { try await base.push(request) }
+    func schema() async throws -> SchemaResponse { try await base.schema() }
+    func pull(_ request: PullRequest) async throws -> PullResponse {
+        var page = try await base.pull(request)
+        guard let value else { return page }
+        for index in page.changes.indices where page.changes[index].entity == entity && page.changes[index].key.stringValue == key {
+            page.changes[index].row?[field] = value
+        }
+        return page
+    }
+}
+
+/// Defence in depth on the device, against the real server over HTTP: a pulled row the
+/// model can't store is set aside, explained and logged with the pull's request id,
+/// and everything else syncs; the server's next version of the row takes it back.
+@Suite("A pulled row that doesn't fit is set aside; everything else syncs")
+struct SetAsideEndToEndTests {
+    @Test(arguments: DatabaseKind.underTest)
+    func aRowTheDeviceCantReadDoesntStopTheSync(_ kind: DatabaseKind) async throws {
+        let service = SyncService(schema: FieldService.schema, database: try await TestDatabases.make(kind), logger: TestDatabases.logger)
+        try await service.prepare()
+        try await FieldService.seed(service.database)
+        let server = try await LiveServer.start(service: service)
+        let order = FieldService.id("e", 1)
+        let corrupting = Locked<CorruptingTransport?>(nil)
+        let ann = try await Device(server: server, claims: FieldService.annClaims, transport: { base in
+            let transport = CorruptingTransport(base, entity: "WorkOrder", key: order, field: "status", value: .string("closed"))
+            corrupting.withValue { $0 = transport }
+            return transport
+        })
+        let report = try await ann.engine.sync()
+        #expect(report.setAside.map(\.row.key.wireValue) == [.string(order)])
+        #expect(report.setAside.first?.requestID != nil)
+        #expect(report.setAside.first?.problem.contains("closed") == true, "\(report.setAside)")
+        // Everything else synced: the order's line, the customer, the catalog.
+        #expect(try ann.keys("work_order_lines") == [FieldService.id("f", 1)])
+        #expect(try ann.keys("work_orders").isEmpty)
+        #expect(try !ann.keys("products").isEmpty)
+        let explanation = try ann.store.explain(entity: "WorkOrder", key: UUID(uuidString: order)!.databaseValue)
+        #expect(explanation.verdict.hasPrefix("set aside"), "\(explanation.verdict)")
+
+        // The server's next version fits: the row arrives and is no longer set aside.
+        await corrupting.withValue { $0 }?.stop()
+        try await FieldService.sql(service.database, "UPDATE work_orders SET notes = 'fixed' WHERE id = '\(order)'")
+        let next = try await ann.engine.sync()
+        #expect(next.setAside.isEmpty)
+        #expect(try ann.store.setAsideRows().isEmpty)
+        #expect(try ann.value("work_orders", "notes", id: order) == "fixed".databaseValue)
+        await server.stop()
+    }
+}

@@ -535,8 +535,15 @@ public actor SyncEngine {
             if page.more, let next = page.units[unit], !(page.changes.isEmpty && next == cursor) {
                 prefetched = (next, fetchPage(unit: unit, cursor: next, model: model))
             }
-            try await store.applyPulledPage(page, unit: unit)
+            let applied = try await store.applyPulledPageSettingAside(page, unit: unit)
             count += page.changes.count
+            for row in applied.setAside {
+                configuration.logger.warning("a pulled row doesn't fit the model; it is set aside and everything else syncs", metadata: [
+                    "entity": "\(row.row.entity)", "key": "\(row.row.key.wireValue.jsonText)", "problem": "\(row.problem)",
+                    "requestId": "\(row.requestID ?? "none")", "unit": "\(unit)",
+                ])
+            }
+            report.setAside += applied.setAside
             var entity: String?
             var run = 0
             for change in page.changes {

@@ -20,6 +20,10 @@ public struct SyncReport: Sendable, Hashable {
     /// Files whose upload the server refused: the changes that reference them were set
     /// aside as ``RefusalCode/attachmentRefused``.
     public var attachmentsRefused = 0
+    /// Pulled rows set aside because a value doesn't fit its column (the server should
+    /// have refused it); everything else synced. They stay in ``SyncStore/setAsideRows()``
+    /// until the server sends them in a form that fits.
+    public var setAside: [SetAsideRow] = []
 
     /// An empty report.
     public init() {}

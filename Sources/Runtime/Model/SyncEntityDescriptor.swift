@@ -23,15 +23,19 @@ public struct SyncColumn: Sendable, Hashable {
     /// For an `attachment` column: the largest file it may reference, in bytes; nil for
     /// the server's own limit.
     public var maximumSize: Int64?
+    /// For an enum field: its cases. A pulled value outside them doesn't fit the model,
+    /// and its row is set aside rather than stored.
+    public var cases: [String]?
 
     /// Creates a column.
     public init(
-        _ name: String, _ type: ColumnType, nullable: Bool = false, include: Bool = false, references: String? = nil,
-        download: AttachmentDownload = .onDemand, maximumSize: Int64? = nil
+        _ name: String, _ type: ColumnType, nullable: Bool = false, cases: [String]? = nil, include: Bool = false,
+        references: String? = nil, download: AttachmentDownload = .onDemand, maximumSize: Int64? = nil
     ) {
         self.name = name
         self.type = type
         self.isNullable = nullable
+        self.cases = cases
         self.isInclude = include
         self.references = references
         self.download = download

@@ -115,6 +115,23 @@ enum StoreMigrations {
             // the server applied since; a change by anyone else makes the retry a conflict.
             try db.execute(sql: "ALTER TABLE syncwright_rejected ADD COLUMN retryBase INTEGER")
         }
+        migrator.registerMigration("syncwright-bookkeeping-7") { db in
+            // Pulled rows that don't fit the model, set aside while everything else syncs:
+            // the row as the server sent it, what is wrong, and the pull's request id.
+            try db.execute(sql: """
+                CREATE TABLE syncwright_set_aside (
+                    entity TEXT NOT NULL,
+                    rowKey TEXT NOT NULL,
+                    unit TEXT NOT NULL,
+                    problem TEXT NOT NULL,
+                    serverRow TEXT,
+                    version INTEGER,
+                    requestId TEXT,
+                    setAsideAt REAL NOT NULL,
+                    PRIMARY KEY (entity, rowKey)
+                )
+                """)
+        }
         return migrator
     }
 }

@@ -61,6 +61,8 @@ public struct SyncExplanation: Sendable, Hashable, CustomStringConvertible {
     /// Files the row references that the server doesn't have yet: its changes wait
     /// for them to upload.
     public var filesToUpload: [FileToUpload] = []
+    /// When the server's last row doesn't fit the model: set aside, and why.
+    public var setAside: SetAsideRow?
 
     /// A file a row's change waits for.
     public struct FileToUpload: Sendable, Hashable {
@@ -72,6 +74,11 @@ public struct SyncExplanation: Sendable, Hashable, CustomStringConvertible {
 
     /// One line: where the row stands.
     public var verdict: String {
+        if let setAside {
+            return "set aside: the server sent a version this app can't store (\(setAside.problem)); "
+                + "the device keeps the row as it was until the server's row is repaired"
+                + (setAside.requestID.map { " (request \($0))" } ?? "")
+        }
         if !refusedChanges.isEmpty {
             return "refused by the server (\(refusedChanges.map(\.code.rawValue).joined(separator: ", "))): retry or discard the change"
         }
@@ -126,6 +133,10 @@ public struct SyncExplanation: Sendable, Hashable, CustomStringConvertible {
             lines.append("  overwritten by the server on \(dates.string(from: lost.overwrittenAt)): your \(lost.kind.rawValue) of "
                 + "[\(lost.changedColumns.joined(separator: ", "))]")
         }
+        if let setAside {
+            lines.append("  set aside on \(dates.string(from: setAside.setAsideAt)): the server's version \(setAside.version.map(String.init) ?? "?") "
+                + "doesn't fit: \(setAside.problem)" + (setAside.requestID.map { " (request \($0))" } ?? ""))
+        }
         lines.append("  unit '\(unit)': " + (unitLastPulledAt.map { "last pulled \(dates.string(from: $0))" } ?? "never pulled"))
         if let lastSyncFailure { lines.append("  the last sync failed: \(lastSyncFailure)") }
         return lines.joined(separator: "\n")
@@ -151,6 +162,7 @@ extension SyncStore {
         let refused = try rejectedChanges().filter { $0.entity == name && $0.key.jsonText == rowKey }
         let conflicts = try conflicts().filter { $0.entity == name && $0.key.jsonText == rowKey }
         let overwritten = try overwrittenChanges().filter { $0.row.entity == name && $0.row.key.wireValue.jsonText == rowKey }
+        let setAside = try setAsideRows().first { $0.row.entity == name && $0.row.key.wireValue.jsonText == rowKey }
         return try pool.read { db in
             let local = try Row.fetchOne(db, sql: """
                 SELECT \(SyncEntityDescriptor.versionColumn.quotedDatabaseIdentifier), \
@@ -189,7 +201,7 @@ extension SyncStore {
                 refusedChanges: refused, conflicts: conflicts, overwrittenChanges: overwritten,
                 unitLastPulledAt: pulledAt.map(Date.init(timeIntervalSince1970:)), lastSyncedAt: try Self.lastSyncedAt(db),
                 lastSyncFailure: try String.fetchOne(db, sql: "SELECT value FROM syncwright_metadata WHERE key = 'lastSyncFailure'"),
-                filesToUpload: files)
+                filesToUpload: files, setAside: setAside)
         }
     }
 }

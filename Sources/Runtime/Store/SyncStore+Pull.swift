@@ -20,22 +20,63 @@ extension SyncStore {
     /// change; a row pending insertion or deletion, or held in a manual conflict, is
     /// left as the device has it until its push is answered.
     ///
+    /// A row whose value doesn't fit its column (a server that let another system write
+    /// `"cancelled"` into an enum without it, `"seventy"` into a double) is set aside
+    /// (``setAsideRows()``): the device keeps the row as it was, `explain` says why, and
+    /// the rest of the page applies. A later pull of a row that fits, or its removal,
+    /// takes it out again.
+    ///
     /// - Returns: How many changes were applied.
     /// - Throws: ``SyncStoreError/invalidServerData(_:)`` when a change names an
-    ///   unknown entity or a value doesn't fit its column; nothing of the page is applied.
+    ///   unknown entity, or a put carries no row; nothing of the page is applied.
     @discardableResult
     public func applyPulledPage(_ page: PullResponse, unit: String) throws -> Int {
-        try pool.write { db in try self.applyPulledPage(db, page, unit: unit) }
+        try pool.write { db in try self.applyPulledPage(db, page, unit: unit).applied }
     }
 
     /// The same, run on GRDB's writer queue while the caller suspends: an actor calling
     /// it doesn't hold a thread of the cooperative pool for the transaction.
     @discardableResult
     public func applyPulledPage(_ page: PullResponse, unit: String) async throws -> Int {
+        try await pool.write { db in try self.applyPulledPage(db, page, unit: unit).applied }
+    }
+
+    /// ``applyPulledPage(_:unit:)``, with the rows it set aside.
+    func applyPulledPageSettingAside(_ page: PullResponse, unit: String) async throws -> (applied: Int, setAside: [SetAsideRow]) {
         try await pool.write { db in try self.applyPulledPage(db, page, unit: unit) }
     }
 
-    private func applyPulledPage(_ db: Database, _ page: PullResponse, unit: String) throws -> Int {
+    private func applyPulledPage(_ db: Database, _ page: PullResponse, unit: String) throws -> (applied: Int, setAside: [SetAsideRow]) {
+        var setAside: [SetAsideRow] = []
+        /// A row's key as the bookkeeping tables hold it: the canonical wire form.
+        func setAsideKey(_ descriptor: SyncEntityDescriptor, _ key: JSONValue) -> String {
+            (try? Self.keyValue(descriptor, key)).map { descriptor.key.type.wireValue(fromDatabase: $0).jsonText } ?? key.jsonText
+        }
+        let anySetAside = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM syncwright_set_aside)") ?? false
+        /// Runs `write`; a value that doesn't fit sets the row aside instead.
+        func settingAside(_ descriptor: SyncEntityDescriptor, _ change: PullChange, _ write: () throws -> Void) throws {
+            do {
+                try db.inSavepoint {
+                    try write()
+                    return .commit
+                }
+                if anySetAside {
+                    try db.executeCached(sql: "DELETE FROM syncwright_set_aside WHERE entity = ? AND rowKey = ?",
+                                         arguments: [descriptor.name, setAsideKey(descriptor, change.key)])
+                }
+            } catch let error as SyncStoreError where error.code == .invalidServerData {
+                let row = SetAsideRow(row: SyncRowID(entity: descriptor.name, key: SyncKey(change.key, type: descriptor.key.type)),
+                                      unit: unit, problem: error.description, version: change.version, requestID: page.requestID,
+                                      setAsideAt: Date())
+                try db.executeCached(sql: """
+                    INSERT OR REPLACE INTO syncwright_set_aside (entity, rowKey, unit, problem, serverRow, version, requestId, setAsideAt)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [descriptor.name, setAsideKey(descriptor, change.key), unit, error.description,
+                                     change.row.map { JSONValue.object($0).jsonText }, change.version, page.requestID,
+                                     row.setAsideAt.timeIntervalSince1970])
+                setAside.append(row)
+            }
+        }
         let pending = try Self.pendingRows(db)
         // Rows with a refused change the app hasn't settled: what the server sends for
         // them is what `discard` puts back.
@@ -76,7 +117,9 @@ extension SyncStore {
                 let rowKey = descriptor.key.type.wireValue(fromDatabase: try Self.keyValue(descriptor, change.key)).jsonText
                 if let local = pending[PendingRowKey(entity: descriptor.name, rowKey: rowKey)] {
                     if change.op == .put, local.kind == .update, let row = change.row {
-                        try Self.upsertKeepingColumns(db, descriptor, row: row, version: change.version, keep: local.columns)
+                        try settingAside(descriptor, change) {
+                            try Self.upsertKeepingColumns(db, descriptor, row: row, version: change.version, keep: local.columns)
+                        }
                     }
                     continue
                 }
@@ -94,10 +137,23 @@ extension SyncStore {
                     upserts[descriptor.name] = statement
                 }
                 values.removeAll(keepingCapacity: true)
-                try Self.appendServerRowValues(descriptor, row: row, version: change.version, to: &values)
+                do {
+                    try Self.appendServerRowValues(descriptor, row: row, version: change.version, to: &values)
+                } catch let error as SyncStoreError where error.code == .invalidServerData {
+                    try settingAside(descriptor, change) { throw error }
+                    continue
+                }
                 statement.setUncheckedArguments(StatementArguments(databaseValues: values))
                 try statement.execute()
+                if anySetAside {
+                    try db.executeCached(sql: "DELETE FROM syncwright_set_aside WHERE entity = ? AND rowKey = ?",
+                                         arguments: [descriptor.name, setAsideKey(descriptor, change.key)])
+                }
             case .remove:
+                if anySetAside {
+                    try db.executeCached(sql: "DELETE FROM syncwright_set_aside WHERE entity = ? AND rowKey = ?",
+                                         arguments: [descriptor.name, setAsideKey(descriptor, change.key)])
+                }
                 let statement: Statement
                 if let cached = deletes[descriptor.name] {
                     statement = cached
@@ -123,7 +179,19 @@ extension SyncStore {
             try db.execute(sql: "INSERT OR REPLACE INTO syncwright_metadata (key, value) VALUES (?, ?)",
                            arguments: ["pulledAt:" + unit, String(Date().timeIntervalSince1970)])
         }
-        return page.changes.count
+        return (page.changes.count - setAside.count, setAside)
+    }
+
+    /// Pulled rows set aside because a value doesn't fit its column, oldest first: what
+    /// an app lists as "these rows can't be shown until the server fixes them".
+    public func setAsideRows() throws -> [SetAsideRow] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM syncwright_set_aside ORDER BY setAsideAt, entity, rowKey").map { row in
+                SetAsideRow(row: rowID(row["entity"], row["rowKey"]), unit: row["unit"], problem: row["problem"],
+                            version: row["version"], requestID: row["requestId"],
+                            setAsideAt: Date(timeIntervalSince1970: row["setAsideAt"]))
+            }
+        }
     }
 
     /// Notes every row the unit's tables hold before a download from scratch.
@@ -193,6 +261,25 @@ extension SyncStore {
 }
 
 // MARK: - Rejected changes and conflicts
+
+/// A pulled row the device couldn't store because a value doesn't fit its column: the
+/// server sent something its own checks should have refused. The device keeps the row
+/// as it was (or without it), syncs everything else, and takes the row back when the
+/// server sends it in a form that fits, or removes it.
+public struct SetAsideRow: Sendable, Hashable {
+    /// The row.
+    public var row: SyncRowID
+    /// The unit that pulled it.
+    public var unit: String
+    /// What doesn't fit: the entity, the value and the type.
+    public var problem: String
+    /// The server's version of the row that was set aside.
+    public var version: Int64?
+    /// The pull's request id, which the server's log names.
+    public var requestID: String?
+    /// When it was set aside.
+    public var setAsideAt: Date
+}
 
 /// A change the server refused, kept for the app to retry or discard. Until then its
 /// row keeps the device's values and is marked refused (``SyncStore/rejectedKeys(of:)``).

@@ -529,14 +529,23 @@ extension SyncStore {
     static func appendServerRowValues(
         _ descriptor: SyncEntityDescriptor, row: [String: JSONValue], version: Int64?, to values: inout [DatabaseValue]
     ) throws {
-        do {
-            for column in descriptor.columns {
-                values.append(try column.type.databaseValue(fromWire: row[column.name] ?? .null))
+        for column in descriptor.columns {
+            let value = row[column.name] ?? .null
+            if let cases = column.cases, case .string(let text) = value, !cases.contains(text) {
+                throw SyncStoreError.invalidServerData(
+                    "\(descriptor.name).\(column.name) takes one of \(cases.joined(separator: ", ")), not \"\(text.prefix(60))\"")
             }
-            values.append(version.databaseValue)
+            do {
+                values.append(try column.type.databaseValue(fromWire: value))
+            } catch {
+                throw SyncStoreError.invalidServerData("\(descriptor.name).\(column.name): \(error)")
+            }
+        }
+        values.append(version.databaseValue)
+        do {
             values.append(try ColumnType.timestamp.databaseValue(fromWire: row[SyncEntityDescriptor.updatedAtColumn] ?? .null))
         } catch {
-            throw SyncStoreError.invalidServerData("\(descriptor.name): \(error)")
+            throw SyncStoreError.invalidServerData("\(descriptor.name).\(SyncEntityDescriptor.updatedAtColumn): \(error)")
         }
     }
 

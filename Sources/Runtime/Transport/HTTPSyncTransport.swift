@@ -83,10 +83,16 @@ public struct HTTPSyncTransport: SyncTransport {
     public func pull(_ request: PullRequest) async throws -> PullResponse {
         // Pages are large: read them with the dedicated parser rather than JSONDecoder.
         // A pull that may wait gets its wait on top of the request's time.
-        let (body, headers) = try encodeBody { try JSONEncoder().encode(request) }
-        return try await exchange("POST", "v1/pull", encodedBody: body, headers: headers, extraTime: max(0, request.wait ?? 0)) { data, _ in
+        var (body, headers) = try encodeBody { try JSONEncoder().encode(request) }
+        // The page carries the request's id, so a problem with one of its rows can be
+        // matched with the server's log.
+        let requestID = UUID().uuidString.lowercased()
+        headers["X-Request-ID"] = requestID
+        var page = try await exchange("POST", "v1/pull", encodedBody: body, headers: headers, extraTime: max(0, request.wait ?? 0)) { data, _ in
             try PullResponseDecoder.decode(data)
         }.0
+        page.requestID = requestID
+        return page
     }
 
     /// `GET /v1/schema`, asked with the `ETag` of the last answer: when nothing changed

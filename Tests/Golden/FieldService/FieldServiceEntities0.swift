@@ -122,7 +122,7 @@ public enum WorkOrderSync: WritableEntitySync {
             SyncColumn("number", .int),
             SyncColumn("customerId", .uuid, references: "Customer"),
             SyncColumn("assigneeId", .uuid, nullable: true, references: "Technician"),
-            SyncColumn("status", .string),
+            SyncColumn("status", .string, cases: ["open", "scheduled", "inProgress", "done", "cancelled"]),
             SyncColumn("scheduledFor", .date, nullable: true),
             SyncColumn("notes", .string, nullable: true),
             SyncColumn("signature", .blob, nullable: true),

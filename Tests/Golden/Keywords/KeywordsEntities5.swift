@@ -117,7 +117,7 @@ internal enum ProtocolSync: WritableEntitySync {
             SyncColumn("where", .string, nullable: true),
             SyncColumn("self", .bool),
             SyncColumn("in", .double),
-            SyncColumn("is", .string),
+            SyncColumn("is", .string, cases: ["default", "case", "self", "where", "plain"]),
             SyncColumn("return", .date, nullable: true),
             SyncColumn("case", .timestamp, nullable: true),
             SyncColumn("protocol", .decimal, nullable: true),
