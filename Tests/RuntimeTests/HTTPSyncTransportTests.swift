@@ -217,6 +217,21 @@ struct HTTPSyncTransportTests {
         #expect(messages.allSatisfy { $0.contains("can't connect to 127.0.0.1:\(port): the connection was refused") }, "\(messages)")
     }
 
+    /// An answer the device can't read names the request, as the server's log does.
+    @Test("an unreadable answer fails with the request's id")
+    func unreadableAnswerNamesTheRequest() async throws {
+        let token = UUID().uuidString
+        let transport = transport(token: token, reply: .init(status: 200, body: Data(#"{"changes": 7}"#.utf8)))
+        let error = await #expect(throws: SyncTransportError.self) {
+            try await transport.pull(PullRequest(subset: "s", schemaHash: "h", units: ["u": nil], limit: 5))
+        }
+        let sent = recorded(token: token)?.headers.first { $0.key.lowercased() == "x-request-id" }?.value
+        #expect(error?.code == .invalidResponse)
+        #expect(sent != nil)
+        #expect(error?.requestID == sent)
+        #expect(SyncFailure(try #require(error)).requestID == sent)
+    }
+
     /// Both 403s about the subset — a claim it needs is missing, or `allow:` fails — are
     /// one failure code for the app: this token may not use this subset.
     @Test("claim_missing and subset_forbidden are both SyncFailure.Code.subsetForbidden; another 403 is .forbidden",

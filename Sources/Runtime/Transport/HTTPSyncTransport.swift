@@ -178,7 +178,8 @@ public struct HTTPSyncTransport: SyncTransport {
         _ method: String, _ path: String, query: [URLQueryItem] = [], encodedBody: Data?, headers: [String: String],
         isFile: Bool = false, extraTime: TimeInterval = 0, decode: (Data, Int) throws -> Response
     ) async throws -> (Response, String?) {
-        var fields = ["Accept": "application/json", "Accept-Encoding": "gzip"]
+        // Every request names itself, so a failure on either side can be matched.
+        var fields = ["Accept": "application/json", "Accept-Encoding": "gzip", "X-Request-ID": UUID().uuidString.lowercased()]
         let token: String
         do {
             token = try await tokenProvider()
@@ -195,6 +196,9 @@ public struct HTTPSyncTransport: SyncTransport {
         let response = try await client.send(
             SyncHTTPRequest(method: method, url: url, headers: fields, body: encodedBody),
             timeout: .milliseconds(Int64((timeout + extraTime) * 1000)))
+        // An answer that can't be read names the request too, so the server's log line
+        // can be found.
+        let requestID = response.headers["x-request-id"] ?? fields.first { $0.key.lowercased() == "x-request-id" }?.value
         var body = response.body
         let compressed = isFile && (200..<300).contains(response.status)
             ? response.headers["content-encoding"]?.lowercased() == "gzip"
@@ -203,7 +207,7 @@ public struct HTTPSyncTransport: SyncTransport {
             do {
                 body = try Gzip.decompress(body)
             } catch {
-                throw SyncTransportError.invalidResponse("\(method) \(path): \(error)")
+                throw SyncTransportError.invalidResponse("\(method) \(path): \(error)", requestID: requestID)
             }
         }
         guard (200..<300).contains(response.status) || response.status == 304 else {
@@ -216,7 +220,8 @@ public struct HTTPSyncTransport: SyncTransport {
         do {
             return (try decode(body, response.status), response.headers["etag"])
         } catch {
-            throw SyncTransportError.invalidResponse("\(method) \(path): the body is not a valid \(Response.self): \(error)")
+            throw SyncTransportError.invalidResponse("\(method) \(path): the body is not a valid \(Response.self): \(error)",
+                                                     requestID: requestID)
         }
     }
 }

@@ -168,8 +168,11 @@ public struct SyncTransportError: Error, Sendable, Hashable, CustomStringConvert
     public static func network(_ message: String) -> Self { Self(.network, message, status: nil) }
     /// The request took longer than the timeout.
     public static func timeout(_ message: String) -> Self { Self(.timeout, message, status: nil) }
-    /// The answer wasn't what the protocol says.
-    public static func invalidResponse(_ message: String) -> Self { Self(.invalidResponse, message, status: nil) }
+    /// The answer wasn't what the protocol says; `requestID` names the request in the
+    /// server's log, when known.
+    public static func invalidResponse(_ message: String, requestID: String? = nil) -> Self {
+        Self(.invalidResponse, message, status: nil, requestID: requestID)
+    }
 
     /// The error for an answer with `status` and the protocol's error body.
     public static func response(status: Int, serverCode: String?, message: String, requestID: String?) -> Self {
