@@ -10,7 +10,10 @@ import Testing
 /// download), against the filters evaluated here in Swift, independently of the server's
 /// SQL. After every page: each `put` is in the caller's subset with its current values
 /// and includes, each `remove` names a row that was in the caller's subset since its
-/// cursor. After every catch-up: the device holds exactly its subset.
+/// cursor, and never one that came into the subset after the device caught up and left
+/// it again with no pull of the device in between. After every catch-up: the device
+/// holds exactly its subset. The run prints how many removes named a key the device
+/// never held (rows that came and went while it read the log page by page).
 ///
 /// `SYNCWRIGHT_PROPERTY_SEEDS=200` runs more seeds (default 6, of 80 steps each).
 @Suite("Change log by bucket: random writes against filters evaluated independently")
@@ -94,7 +97,20 @@ struct BucketPropertyTests {
         var cursor: String?
         /// Keys that were in the subset at some point since the device's cursor.
         var seen: [String: Set<String>] = [:]
+        /// Keys the device has received a `put` of since it last started over.
+        var held: [String: Set<String>] = [:]
+        /// Keys that have been in the subset since the device started over.
+        var everInSubset: [String: Set<String>] = [:]
+        /// Since the device's last pull that caught up (`more` false): the keys that had
+        /// been in its subset by then, and the keys in its subset at one of its pulls
+        /// since (which a page may have delivered). Nil before it first caught up.
+        var knownAtCatchUp: [String: Set<String>]?
+        var presentAtAPull: [String: Set<String>] = [:]
     }
+
+    /// Removes of keys a device never held, over the run: what cancelling can't prove
+    /// unseen (a row that came and went while the device read the log page by page).
+    static let neverHeldRemoves = Locked<[String: Int]>([:])
 
     static var seeds: [UInt64] {
         let count = ProcessInfo.processInfo.environment["SYNCWRIGHT_PROPERTY_SEEDS"].flatMap(Int.init) ?? 6
@@ -106,6 +122,7 @@ struct BucketPropertyTests {
         for seed in Self.seeds {
             try await run(kind, seed: seed, steps: 80)
         }
+        print("bucket property run (\(kind)): \(Self.seeds.count) seeds, \(Self.neverHeldRemoves.withValue { $0["\(kind)"] ?? 0 }) removes of keys a device never held")
     }
 
     private func run(_ kind: DatabaseKind, seed: UInt64, steps: Int) async throws {
@@ -122,6 +139,8 @@ struct BucketPropertyTests {
         }
         let nurses = devices.map(\.nurse.me)
         var trace: [String] = []
+        var neverHeldRemoves = 0
+        defer { Self.neverHeldRemoves.withValue { $0["\(kind)", default: 0] += neverHeldRemoves } }
         func fail(_ message: String) {
             Issue.record("seed \(seed) (\(kind)): \(message)\nlast steps:\n\(trace.suffix(15).joined(separator: "\n"))")
         }
@@ -147,6 +166,7 @@ struct BucketPropertyTests {
             for index in devices.indices {
                 for (entity, keys) in world.subset(devices[index].nurse) {
                     devices[index].seen[entity, default: []].formUnion(keys.keys)
+                    devices[index].everInSubset[entity, default: []].formUnion(keys.keys)
                 }
             }
         }
@@ -225,10 +245,14 @@ struct BucketPropertyTests {
                 devices[index].replica = [:]
                 devices[index].cursor = nil
                 devices[index].seen = [:]
+                devices[index].held = [:]
+                devices[index].everInSubset = [:]
+                devices[index].knownAtCatchUp = nil
                 afterWrite()
                 continue
             }
             let nurse = devices[index].nurse
+            for (entity, keys) in world.subset(nurse) { devices[index].presentAtAPull[entity, default: []].formUnion(keys.keys) }
             let page = try await service.pull(
                 PullRequest(subset: "nurse", schemaHash: Self.schema.schemaHash, units: ["care": devices[index].cursor],
                             limit: Int.random(in: 1...6, using: &random)),
@@ -247,10 +271,19 @@ struct BucketPropertyTests {
                         fail("device \(index) received visit \(key) with patientName \(String(describing: change.row?["patientName"])), not \(String(describing: expected))")
                     }
                     devices[index].replica[change.entity, default: []].insert(key)
+                    devices[index].held[change.entity, default: []].insert(key)
                 case .remove:
                     let held = devices[index].replica[change.entity]?.contains(key) == true
+                    if devices[index].held[change.entity]?.contains(key) != true { neverHeldRemoves += 1 }
                     if !held && devices[index].seen[change.entity]?.contains(key) != true {
                         fail("device \(index) received a remove of \(change.entity) \(key), which was never in its subset")
+                    }
+                    // A row that came into the subset after the device caught up and left
+                    // it again with no pull of the device in between: the device never
+                    // had it, and hears nothing of it.
+                    if let known = devices[index].knownAtCatchUp, known[change.entity]?.contains(key) != true,
+                       devices[index].presentAtAPull[change.entity]?.contains(key) != true {
+                        fail("device \(index) received a remove of \(change.entity) \(key), which came and went between two of its pulls")
                     }
                     if subset[change.entity]?[key] != nil {
                         fail("device \(index) received a remove of \(change.entity) \(key), which is in its subset")
@@ -269,6 +302,8 @@ struct BucketPropertyTests {
                 }
                 devices[index].seen = [:]
                 for (entity, keys) in subset { devices[index].seen[entity] = Set(keys.keys) }
+                devices[index].knownAtCatchUp = devices[index].everInSubset
+                devices[index].presentAtAPull = [:]
             }
         }
         try await service.database.close()

@@ -233,6 +233,38 @@ struct SyncServicePullTests {
         #expect(held["Product"]?.isEmpty == false)
     }
 
+    /// A row that comes into the caller's buckets and leaves them again between two of
+    /// its pulls is never sent: not its put (it left) and not its remove (the device
+    /// never had it), whether it was deleted, reassigned, or came and went twice.
+    @Test(arguments: DatabaseKind.underTest)
+    func aRowThatCameAndWentBetweenTwoPullsSendsNothing(_ kind: DatabaseKind) async throws {
+        let service = try await FieldService.service(kind)
+        try await FieldService.seed(service.database)
+        let caughtUp = try await service.pullAll("jobs", claims: FieldService.annClaims).cursor
+        let order = FieldService.id("9", 1), other = FieldService.id("9", 2)
+        func insert(_ id: String) async throws {
+            try await FieldService.sql(service.database,
+                "INSERT INTO work_orders (id, number, customer_id, assignee_id, status) VALUES ('\(id)', 7, '\(FieldService.id("c", 1))', '\(FieldService.ann)', 'open')")
+        }
+        try await insert(order)
+        try await FieldService.sql(service.database, "UPDATE work_orders SET notes = 'in and out' WHERE id = '\(order)'")
+        try await FieldService.sql(service.database, "DELETE FROM work_orders WHERE id = '\(order)'")
+        try await insert(other)
+        for assignee in [FieldService.bob, FieldService.ann, FieldService.bob] {
+            try await FieldService.sql(service.database, "UPDATE work_orders SET assignee_id = '\(assignee)' WHERE id = '\(other)'")
+        }
+        let next = try await service.pullAll("jobs", claims: FieldService.annClaims, cursor: caughtUp, limit: 1)
+        #expect(next.changes.isEmpty, "\(next.changes.map { "\($0.op) \($0.key.jsonText)" })")
+
+        // A row Ann received and that then leaves is still removed.
+        try await insert(order)
+        let received = try await service.pullAll("jobs", claims: FieldService.annClaims, cursor: next.cursor)
+        #expect(received.changes.keys("WorkOrder", .put) == [order])
+        try await FieldService.sql(service.database, "UPDATE work_orders SET assignee_id = '\(FieldService.bob)' WHERE id = '\(order)'")
+        let removed = try await service.pullAll("jobs", claims: FieldService.annClaims, cursor: received.cursor)
+        #expect(removed.changes.keys("WorkOrder", .remove) == [order])
+    }
+
     /// A `410` names, in `units`, every unit of the request to start over; the others keep
     /// their cursors.
     @Test(arguments: DatabaseKind.underTest)

@@ -16,13 +16,67 @@ struct PullCursor: Sendable, Hashable {
     var initialThrough: Int64
     var estimate: Int
     var fingerprint: String
+    /// The log position where the device's current pass through the log began: where it
+    /// last caught up (0 for a download from scratch). Every read before it was at or
+    /// below it. `.max` for cursors made before this was kept: nothing cancels.
+    var passStart: Int64
+    /// The log horizons the last pages of the current pass were read at, oldest first
+    /// (at most ``keptReads``), and the highest of the pass's earlier ones.
+    var passReads: [Int64]
+    var olderReads: Int64?
 
-    init(sequence: Int64, isInitial: Bool, initialThrough: Int64 = .max, estimate: Int, fingerprint: String) {
+    /// How many of a pass's page reads a cursor names exactly.
+    static let keptReads = 6
+
+    init(sequence: Int64, isInitial: Bool, initialThrough: Int64 = .max, estimate: Int, fingerprint: String,
+         passStart: Int64 = .max, passReads: [Int64] = [], olderReads: Int64? = nil) {
         self.sequence = sequence
         self.isInitial = isInitial
         self.initialThrough = initialThrough
         self.estimate = estimate
         self.fingerprint = fingerprint
+        self.passStart = passStart
+        self.passReads = passReads
+        self.olderReads = olderReads
+    }
+
+    /// Whether none of the device's reads of the log can have seen a stay of a row in a
+    /// bucket that began at `first` (after a stay that ended at `left`) and ended with a
+    /// `remove` at `removed`: the device had caught up at `passStart`, past the earlier
+    /// stay's end and before this one began, and no page of the pass since was read
+    /// while the row was in the bucket (`first ≤ horizon < removed`).
+    func neverSaw(first: Int64, left: Int64, removed: Int64) -> Bool {
+        guard passStart != .max, first > passStart, left <= passStart else { return false }
+        return noRead(from: first, before: removed)
+    }
+
+    /// Whether no read of the device's can have seen an entry made at `origin` (after
+    /// the pass began) and now a `remove` at `removed`, whatever stays it had between.
+    func neverSaw(origin: Int64, removed: Int64) -> Bool {
+        guard passStart != .max, origin > passStart else { return false }
+        return noRead(from: origin, before: removed)
+    }
+
+    /// No page of the pass was read at a horizon in `start..<end`.
+    private func noRead(from start: Int64, before end: Int64) -> Bool {
+        if let older = olderReads, older >= start { return false }
+        return !passReads.contains { start <= $0 && $0 < end }
+    }
+
+    /// The cursor after a page read at log horizon `horizon`: a page that caught up
+    /// begins a new pass there.
+    mutating func recordRead(at horizon: Int64, caughtUp: Bool) {
+        if caughtUp {
+            passStart = sequence
+            passReads = []
+            olderReads = nil
+        } else {
+            passReads.append(horizon)
+            if passReads.count > Self.keptReads {
+                let dropped = passReads.removeFirst()
+                olderReads = max(olderReads ?? dropped, dropped)
+            }
+        }
     }
 
     /// The log position after which this cursor still needs every `remove`: a download
@@ -37,18 +91,38 @@ struct PullCursor: Sendable, Hashable {
     init?(encoded: String) {
         var base64 = encoded.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while base64.count % 4 != 0 { base64 += "=" }
-        guard encoded.count <= 200, let data = Data(base64Encoded: base64) else { return nil }
+        guard encoded.count <= 300, let data = Data(base64Encoded: base64) else { return nil }
         let parts = String(decoding: data, as: UTF8.self).split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 5, parts[0] == "c1", let sequence = Int64(parts[1]), sequence >= 0,
-              let estimate = Int(parts[3]), estimate >= 0
+        // c1: sequence, phase, estimate, fingerprint; c2 adds the pass: its start, the
+        // highest of its earlier reads ("-" for none) and its last reads, comma-separated.
+        guard (parts.count == 5 && parts[0] == "c1") || (parts.count == 8 && parts[0] == "c2"),
+              let sequence = Int64(parts[1]), sequence >= 0, let estimate = Int(parts[3]), estimate >= 0
         else { return nil }
+        var passStart = Int64.max
+        var passReads: [Int64] = []
+        var olderReads: Int64?
+        if parts[0] == "c2" {
+            guard let start = Int64(parts[5]), start >= 0 else { return nil }
+            passStart = start
+            if parts[6] != "-" {
+                guard let older = Int64(parts[6]), older >= 0 else { return nil }
+                olderReads = older
+            }
+            if !parts[7].isEmpty {
+                let reads = parts[7].split(separator: ",", omittingEmptySubsequences: false).map { Int64($0) }
+                guard reads.count <= Self.keptReads, reads.allSatisfy({ ($0 ?? -1) >= 0 }) else { return nil }
+                passReads = reads.compactMap { $0 }
+            }
+        }
         // "c": an ordinary cursor; "i<seq>": a download from scratch that started at log
         // entry <seq>; a bare "i" (cursors made before) covers the whole log.
         let phase = parts[2]
         if phase == "c" {
-            self.init(sequence: sequence, isInitial: false, estimate: estimate, fingerprint: String(parts[4]))
+            self.init(sequence: sequence, isInitial: false, estimate: estimate, fingerprint: String(parts[4]),
+                      passStart: passStart, passReads: passReads, olderReads: olderReads)
         } else if phase.first == "i", let through = phase.count == 1 ? .max : Int64(phase.dropFirst()), through >= 0 {
-            self.init(sequence: sequence, isInitial: true, initialThrough: through, estimate: estimate, fingerprint: String(parts[4]))
+            self.init(sequence: sequence, isInitial: true, initialThrough: through, estimate: estimate, fingerprint: String(parts[4]),
+                      passStart: passStart, passReads: passReads, olderReads: olderReads)
         } else {
             return nil
         }
@@ -56,7 +130,11 @@ struct PullCursor: Sendable, Hashable {
 
     var encoded: String {
         let phase = !isInitial ? "c" : initialThrough == .max ? "i" : "i\(initialThrough)"
-        return Data("c1:\(sequence):\(phase):\(estimate):\(fingerprint)".utf8).base64EncodedString()
+        let reads = "\(olderReads.map(String.init) ?? "-"):" + passReads.map(String.init).joined(separator: ",")
+        let text = passStart == .max
+            ? "c1:\(sequence):\(phase):\(estimate):\(fingerprint)"
+            : "c2:\(sequence):\(phase):\(estimate):\(fingerprint):\(passStart):\(reads)"
+        return Data(text.utf8).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
     }

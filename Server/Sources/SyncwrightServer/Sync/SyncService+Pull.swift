@@ -108,7 +108,8 @@ extension SyncService {
                 throw ProtocolError.invalidRequest("unknown unit \"\(name)\" in subset \(subset.name); it has \(units.map(\.name).joined(separator: ", "))")
             }
             guard let encoded = request.units[name] ?? nil else {
-                startingCursors[name] = PullCursor(sequence: 0, isInitial: true, initialThrough: high, estimate: 0, fingerprint: fingerprint)
+                startingCursors[name] = PullCursor(sequence: 0, isInitial: true, initialThrough: high, estimate: 0, fingerprint: fingerprint,
+                                                   passStart: 0)
                 continue
             }
             guard let decoded = PullCursor(encoded: encoded) else {
@@ -158,6 +159,7 @@ extension SyncService {
             next.sequence = page.more ? page.lastSequence : through
             next.isInitial = cursor.isInitial && page.more
             next.estimate = unitMore ? max(0, cursor.estimate - page.scanned) : 0
+            next.recordRead(at: high, caughtUp: !unitMore)
             estimate += next.estimate
             cursors[name] = next.encoded
         }
@@ -259,6 +261,34 @@ extension SyncService {
                 appendMatches()
                 builder.append(") OR (c.removed = \(dialect.boolean(true)) AND NOT ")
                 appendMatches()
+                // Not an entry the device can't have seen (a put and a later remove,
+                // both after the cursor, cancel): PullCursor.neverSaw, in SQL, for the
+                // entry since it was made and for its last stay.
+                if cursor.passStart != .max {
+                    func appendNoRead(from start: String) {
+                        if let older = cursor.olderReads {
+                            builder.append(" AND \(start) > ")
+                            builder.bind(.integer(older))
+                        }
+                        for read in cursor.passReads {
+                            builder.append(" AND NOT (\(start) <= ")
+                            builder.bind(.integer(read))
+                            builder.append(" AND c.seq > ")
+                            builder.bind(.integer(read))
+                            builder.append(")")
+                        }
+                    }
+                    let origin = "coalesce(c.origin_seq, c.seq)", first = "coalesce(c.first_seq, c.seq)"
+                    builder.append(" AND NOT ((\(origin) > ")
+                    builder.bind(.integer(cursor.passStart))
+                    appendNoRead(from: origin)
+                    builder.append(") OR (\(first) > ")
+                    builder.bind(.integer(cursor.passStart))
+                    builder.append(" AND c.left_seq <= ")
+                    builder.bind(.integer(cursor.passStart))
+                    appendNoRead(from: first)
+                    builder.append("))")
+                }
                 builder.append("))")
             }
             builder.append(" ORDER BY c.seq LIMIT ")
