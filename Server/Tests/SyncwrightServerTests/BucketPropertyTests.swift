@@ -99,7 +99,8 @@ struct BucketPropertyTests {
         var seen: [String: Set<String>] = [:]
         /// Keys the device has received a `put` of since it last started over.
         var held: [String: Set<String>] = [:]
-        /// Keys that have been in the subset since the device started over.
+        /// Keys that have been in the subset since the run began (the log keeps an entry
+        /// for each, whatever the device holds).
         var everInSubset: [String: Set<String>] = [:]
         /// Since the device's last pull that caught up (`more` false): the keys that had
         /// been in its subset by then, and the keys in its subset at one of its pulls
@@ -246,7 +247,6 @@ struct BucketPropertyTests {
                 devices[index].cursor = nil
                 devices[index].seen = [:]
                 devices[index].held = [:]
-                devices[index].everInSubset = [:]
                 devices[index].knownAtCatchUp = nil
                 afterWrite()
                 continue
@@ -278,9 +278,9 @@ struct BucketPropertyTests {
                     if !held && devices[index].seen[change.entity]?.contains(key) != true {
                         fail("device \(index) received a remove of \(change.entity) \(key), which was never in its subset")
                     }
-                    // A row that came into the subset after the device caught up and left
-                    // it again with no pull of the device in between: the device never
-                    // had it, and hears nothing of it.
+                    // A row that first came into the subset after the device caught up and
+                    // left it again with no pull of the device in between: the device
+                    // never had it, and hears nothing of it.
                     if let known = devices[index].knownAtCatchUp, known[change.entity]?.contains(key) != true,
                        devices[index].presentAtAPull[change.entity]?.contains(key) != true {
                         fail("device \(index) received a remove of \(change.entity) \(key), which came and went between two of its pulls")

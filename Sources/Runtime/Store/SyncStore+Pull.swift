@@ -53,6 +53,12 @@ extension SyncStore {
             (try? Self.keyValue(descriptor, key)).map { descriptor.key.type.wireValue(fromDatabase: $0).jsonText } ?? key.jsonText
         }
         let anySetAside = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM syncwright_set_aside)") ?? false
+        /// A row the server sent again in a form that fits, or removed, is no longer set aside.
+        func clearSetAside(_ descriptor: SyncEntityDescriptor, _ change: PullChange) throws {
+            guard anySetAside else { return }
+            try db.executeCached(sql: "DELETE FROM syncwright_set_aside WHERE entity = ? AND rowKey = ?",
+                                 arguments: [descriptor.name, setAsideKey(descriptor, change.key)])
+        }
         /// Runs `write`; a value that doesn't fit sets the row aside instead.
         func settingAside(_ descriptor: SyncEntityDescriptor, _ change: PullChange, _ write: () throws -> Void) throws {
             do {
@@ -60,10 +66,7 @@ extension SyncStore {
                     try write()
                     return .commit
                 }
-                if anySetAside {
-                    try db.executeCached(sql: "DELETE FROM syncwright_set_aside WHERE entity = ? AND rowKey = ?",
-                                         arguments: [descriptor.name, setAsideKey(descriptor, change.key)])
-                }
+                try clearSetAside(descriptor, change)
             } catch let error as SyncStoreError where error.code == .invalidServerData {
                 let row = SetAsideRow(row: SyncRowID(entity: descriptor.name, key: SyncKey(change.key, type: descriptor.key.type)),
                                       unit: unit, problem: error.description, version: change.version, requestID: page.requestID,
@@ -71,7 +74,7 @@ extension SyncStore {
                 try db.executeCached(sql: """
                     INSERT OR REPLACE INTO syncwright_set_aside (entity, rowKey, unit, problem, serverRow, version, requestId, setAsideAt)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [descriptor.name, setAsideKey(descriptor, change.key), unit, error.description,
+                    """, arguments: [descriptor.name, setAsideKey(descriptor, change.key), unit, row.problem,
                                      change.row.map { JSONValue.object($0).jsonText }, change.version, page.requestID,
                                      row.setAsideAt.timeIntervalSince1970])
                 setAside.append(row)
@@ -104,6 +107,9 @@ extension SyncStore {
                 try db.executeCached(sql: "DELETE FROM syncwright_resync WHERE unit = ? AND entity = ? AND key = ?",
                                      arguments: [unit, descriptor.name, try Self.keyValue(descriptor, change.key)])
             }
+            // The columns of a refused update keep the device's values until the app
+            // retries or discards it; a `remove` still takes the row (it left the subset).
+            var refusedColumns: Set<String> = []
             if !refused.isEmpty {
                 let rowKey = descriptor.key.type.wireValue(fromDatabase: try Self.keyValue(descriptor, change.key)).jsonText
                 if refused.contains(PendingRowKey(entity: descriptor.name, rowKey: rowKey)) {
@@ -111,6 +117,7 @@ extension SyncStore {
                         UPDATE syncwright_rejected SET serverRow = ?, serverVersion = ?, serverRowKnown = 1 WHERE entity = ? AND rowKey = ?
                         """, arguments: [change.op == .put ? change.row.map { JSONValue.object($0).jsonText } : nil,
                                          change.op == .put ? change.version : nil, descriptor.name, rowKey])
+                    refusedColumns = try Self.refusedColumns(db, entity: descriptor.name, rowKey: rowKey)
                 }
             }
             if !pending.isEmpty {
@@ -118,11 +125,18 @@ extension SyncStore {
                 if let local = pending[PendingRowKey(entity: descriptor.name, rowKey: rowKey)] {
                     if change.op == .put, local.kind == .update, let row = change.row {
                         try settingAside(descriptor, change) {
-                            try Self.upsertKeepingColumns(db, descriptor, row: row, version: change.version, keep: local.columns)
+                            try Self.upsertKeepingColumns(db, descriptor, row: row, version: change.version,
+                                                          keep: local.columns.union(refusedColumns))
                         }
                     }
                     continue
                 }
+            }
+            if change.op == .put, !refusedColumns.isEmpty, let row = change.row {
+                try settingAside(descriptor, change) {
+                    try Self.upsertKeepingColumns(db, descriptor, row: row, version: change.version, keep: refusedColumns)
+                }
+                continue
             }
             switch change.op {
             case .put:
@@ -145,15 +159,9 @@ extension SyncStore {
                 }
                 statement.setUncheckedArguments(StatementArguments(databaseValues: values))
                 try statement.execute()
-                if anySetAside {
-                    try db.executeCached(sql: "DELETE FROM syncwright_set_aside WHERE entity = ? AND rowKey = ?",
-                                         arguments: [descriptor.name, setAsideKey(descriptor, change.key)])
-                }
+                try clearSetAside(descriptor, change)
             case .remove:
-                if anySetAside {
-                    try db.executeCached(sql: "DELETE FROM syncwright_set_aside WHERE entity = ? AND rowKey = ?",
-                                         arguments: [descriptor.name, setAsideKey(descriptor, change.key)])
-                }
+                try clearSetAside(descriptor, change)
                 let statement: Statement
                 if let cached = deletes[descriptor.name] {
                     statement = cached
@@ -238,14 +246,12 @@ extension SyncStore {
         var columns: Set<String>
     }
 
-    /// Rows with unsent or unanswered changes, held in manual conflicts, or with refused
-    /// changes the app hasn't retried or discarded: a pull fills only their other columns.
+    /// Rows with unsent or unanswered changes, or held in manual conflicts.
     static func pendingRows(_ db: Database) throws -> [PendingRowKey: PendingRow] {
         var rows: [PendingRowKey: PendingRow] = [:]
         let entries = try Row.fetchAll(db, sql: """
             SELECT entity, rowKey, kind, changedColumns FROM syncwright_outbox
             UNION ALL SELECT entity, rowKey, 'conflict', changedColumns FROM syncwright_conflicts
-            UNION ALL SELECT entity, rowKey, kind, changedColumns FROM syncwright_rejected
             """)
         for entry in entries {
             let key = PendingRowKey(entity: entry["entity"], rowKey: entry["rowKey"])

@@ -124,8 +124,6 @@ public struct DatabaseLayout: Sendable {
                     removed INTEGER NOT NULL,
                     changed_at TEXT NOT NULL,
                     origin_seq INTEGER DEFAULT 0,
-                    first_seq INTEGER DEFAULT 0,
-                    left_seq INTEGER NOT NULL DEFAULT 0,
                     UNIQUE (bucket, key))
                 """,
                 "CREATE INDEX IF NOT EXISTS syncwright_log_bucket_seq ON syncwright_log (bucket, seq)",
@@ -156,8 +154,6 @@ public struct DatabaseLayout: Sendable {
                     removed boolean NOT NULL,
                     changed_at timestamptz NOT NULL,
                     origin_seq bigint DEFAULT 0,
-                    first_seq bigint DEFAULT 0,
-                    left_seq bigint NOT NULL DEFAULT 0,
                     UNIQUE (bucket, key))
                 """,
                 "CREATE INDEX IF NOT EXISTS syncwright_log_bucket_seq ON syncwright_log (bucket, seq)",
@@ -343,50 +339,38 @@ public struct DatabaseLayout: Sendable {
     /// `bucket, entity, key, removed`, each with a new sequence number.
     /// With `when`, only when that condition holds.
     ///
-    /// Each entry also keeps the sequence number it was made at, `origin_seq` (NULL:
-    /// its own), when the row's current stay in the bucket began,
-    /// `first_seq` (NULL: at this entry's own sequence number, a `put` that brought the
-    /// row in), kept through every rewrite until the row leaves and comes back; and
-    /// where its stay before that ended, `left_seq` (0: none). A device that had caught
-    /// up past `left_seq` and read the log at no moment of the stay — or caught up
-    /// before `origin_seq` and read it at no moment since — never saw the row:
-    /// a pull doesn't send it that stay's `remove` (a put and a later remove, both after
-    /// its cursor, cancel; see ``PullCursor``). Entries from before these columns hold
-    /// `first_seq = 0`, which never cancels.
+    /// Each entry also keeps the sequence number it was made at, `origin_seq` (NULL: its
+    /// own, the `put` that made it), through every rewrite. A device that caught up
+    /// before the entry was made and read the log at no moment since while the entry
+    /// was there as a `put` never saw it: a pull doesn't send it the entry's `remove` (a
+    /// put and a later remove, both after its cursor, cancel; see ``PullCursor``).
+    /// Entries from before this column hold `origin_seq = 0`, which never cancels.
     private func writeEntries(_ select: String, when condition: String? = nil) -> String {
         let filter = condition.map { " WHERE \($0)" } ?? ""
         switch dialect {
         case .sqlite:
-            // o: the entry being replaced, if any. A put over a put, or a remove over a
-            // put, continues the stay; a put over a remove begins a new one.
-            return "INSERT OR REPLACE INTO syncwright_log (bucket, entity, key, removed, changed_at, origin_seq, first_seq, left_seq) "
-                + "SELECT e.bucket, e.entity, e.key, e.removed, \(dialect.now), CASE WHEN o.seq IS NULL THEN NULL ELSE coalesce(o.origin_seq, o.seq) END, "
-                + "CASE WHEN o.seq IS NULL THEN NULL WHEN o.removed = 0 OR e.removed <> 0 THEN coalesce(o.first_seq, o.seq) ELSE NULL END, "
-                + "CASE WHEN o.seq IS NULL THEN 0 WHEN o.removed = 0 OR e.removed <> 0 THEN o.left_seq ELSE o.seq END "
+            // o: the entry being replaced, if any.
+            return "INSERT OR REPLACE INTO syncwright_log (bucket, entity, key, removed, changed_at, origin_seq) "
+                + "SELECT e.bucket, e.entity, e.key, e.removed, \(dialect.now), CASE WHEN o.seq IS NULL THEN NULL ELSE coalesce(o.origin_seq, o.seq) END "
                 + "FROM (\(select)) AS e LEFT JOIN syncwright_log AS o ON o.bucket = e.bucket AND o.key = e.key\(filter);"
         case .postgres:
-            let old = "syncwright_log", continues = "NOT syncwright_log.removed OR excluded.removed"
-            return "INSERT INTO syncwright_log (seq, bucket, entity, key, removed, changed_at, origin_seq, first_seq, left_seq) "
-                + "SELECT nextval('syncwright_seq'), e.bucket, e.entity, e.key, e.removed, clock_timestamp(), NULL, NULL, 0 FROM (\(select)) AS e\(filter) "
+            return "INSERT INTO syncwright_log (seq, bucket, entity, key, removed, changed_at, origin_seq) "
+                + "SELECT nextval('syncwright_seq'), e.bucket, e.entity, e.key, e.removed, clock_timestamp(), NULL FROM (\(select)) AS e\(filter) "
                 + "ON CONFLICT (bucket, key) DO UPDATE SET seq = excluded.seq, entity = excluded.entity, "
-                + "removed = excluded.removed, changed_at = excluded.changed_at, origin_seq = coalesce(\(old).origin_seq, \(old).seq), "
-                + "first_seq = CASE WHEN \(continues) THEN coalesce(\(old).first_seq, \(old).seq) ELSE NULL END, "
-                + "left_seq = CASE WHEN \(continues) THEN \(old).left_seq ELSE \(old).seq END;"
+                + "removed = excluded.removed, changed_at = excluded.changed_at, "
+                + "origin_seq = coalesce(syncwright_log.origin_seq, syncwright_log.seq);"
         }
     }
 
-    /// A database whose log was made before it kept `origin_seq`, `first_seq` and `left_seq` gains
-    /// them (its entries then never cancel: both are 0).
-    static func addLogFirstSequenceColumn(_ connection: any SQLConnection, _ dialect: SQLDialect) async throws {
+    /// A database whose log was made before it kept `origin_seq` gains it (its entries
+    /// then never cancel: it is 0).
+    static func addLogOriginColumn(_ connection: any SQLConnection, _ dialect: SQLDialect) async throws {
         let query = dialect == .sqlite
             ? "SELECT name FROM pragma_table_info('syncwright_log')"
             : "SELECT column_name FROM information_schema.columns WHERE table_name = 'syncwright_log' AND table_schema = current_schema()"
         let names = try await connection.query(query, []).compactMap { $0.first?.text }
-        guard !names.isEmpty, !names.contains("first_seq") else { return }
-        let integer = dialect == .sqlite ? "INTEGER" : "bigint"
-        try await connection.execute("ALTER TABLE syncwright_log ADD COLUMN origin_seq \(integer) DEFAULT 0")
-        try await connection.execute("ALTER TABLE syncwright_log ADD COLUMN first_seq \(integer) DEFAULT 0")
-        try await connection.execute("ALTER TABLE syncwright_log ADD COLUMN left_seq \(integer) NOT NULL DEFAULT 0")
+        guard !names.isEmpty, !names.contains("origin_seq") else { return }
+        try await connection.execute("ALTER TABLE syncwright_log ADD COLUMN origin_seq \(dialect == .sqlite ? "INTEGER" : "bigint") DEFAULT 0")
     }
 
     private func insertPuts(_ entity: String, from bucketRows: String, when condition: String? = nil) -> String {

@@ -40,18 +40,13 @@ struct PullCursor: Sendable, Hashable {
         self.olderReads = olderReads
     }
 
-    /// Whether none of the device's reads of the log can have seen a stay of a row in a
-    /// bucket that began at `first` (after a stay that ended at `left`) and ended with a
-    /// `remove` at `removed`: the device had caught up at `passStart`, past the earlier
-    /// stay's end and before this one began, and no page of the pass since was read
-    /// while the row was in the bucket (`first ≤ horizon < removed`).
-    func neverSaw(first: Int64, left: Int64, removed: Int64) -> Bool {
-        guard passStart != .max, first > passStart, left <= passStart else { return false }
-        return noRead(from: first, before: removed)
-    }
-
-    /// Whether no read of the device's can have seen an entry made at `origin` (after
-    /// the pass began) and now a `remove` at `removed`, whatever stays it had between.
+    /// Whether no read of the device's can have seen a log entry made at `origin` and
+    /// now a `remove` at `removed`: every read before the pass was at or below
+    /// `passStart`, below `origin`, so it read no position the entry ever held; and no
+    /// read of the pass happened while it was there as a `put` (`origin ≤ horizon <
+    /// removed`: a read at a horizon at or above `removed` found the remove). This holds
+    /// on PostgreSQL too, where entries above a read's horizon may have committed already:
+    /// a read takes nothing above its horizon.
     func neverSaw(origin: Int64, removed: Int64) -> Bool {
         guard passStart != .max, origin > passStart else { return false }
         return noRead(from: origin, before: removed)

@@ -262,32 +262,23 @@ extension SyncService {
                 builder.append(") OR (c.removed = \(dialect.boolean(true)) AND NOT ")
                 appendMatches()
                 // Not an entry the device can't have seen (a put and a later remove,
-                // both after the cursor, cancel): PullCursor.neverSaw, in SQL, for the
-                // entry since it was made and for its last stay.
+                // both after the cursor, cancel): PullCursor.neverSaw, in SQL.
                 if cursor.passStart != .max {
-                    func appendNoRead(from start: String) {
-                        if let older = cursor.olderReads {
-                            builder.append(" AND \(start) > ")
-                            builder.bind(.integer(older))
-                        }
-                        for read in cursor.passReads {
-                            builder.append(" AND NOT (\(start) <= ")
-                            builder.bind(.integer(read))
-                            builder.append(" AND c.seq > ")
-                            builder.bind(.integer(read))
-                            builder.append(")")
-                        }
+                    let origin = "coalesce(c.origin_seq, c.seq)"
+                    builder.append(" AND NOT (\(origin) > ")
+                    builder.bind(.integer(cursor.passStart))
+                    if let older = cursor.olderReads {
+                        builder.append(" AND \(origin) > ")
+                        builder.bind(.integer(older))
                     }
-                    let origin = "coalesce(c.origin_seq, c.seq)", first = "coalesce(c.first_seq, c.seq)"
-                    builder.append(" AND NOT ((\(origin) > ")
-                    builder.bind(.integer(cursor.passStart))
-                    appendNoRead(from: origin)
-                    builder.append(") OR (\(first) > ")
-                    builder.bind(.integer(cursor.passStart))
-                    builder.append(" AND c.left_seq <= ")
-                    builder.bind(.integer(cursor.passStart))
-                    appendNoRead(from: first)
-                    builder.append("))")
+                    for read in cursor.passReads {
+                        builder.append(" AND NOT (\(origin) <= ")
+                        builder.bind(.integer(read))
+                        builder.append(" AND c.seq > ")
+                        builder.bind(.integer(read))
+                        builder.append(")")
+                    }
+                    builder.append(")")
                 }
                 builder.append("))")
             }

@@ -132,7 +132,7 @@ public final class SyncService: Sendable {
             } catch let error as SchemaMigrationError {
                 throw SchemaDeployError(message: "\(error)\nthe database is unchanged")
             }
-            try await DatabaseLayout.addLogFirstSequenceColumn(connection, dialect)
+            try await DatabaseLayout.addLogOriginColumn(connection, dialect)
             for statement in statements {
                 do {
                     try await connection.execute(statement)
