@@ -36,19 +36,23 @@ struct RetryRefusedChangeTests {
         try await service.database.read("SELECT \(column) FROM work_orders WHERE id = '\(order)'", []).first?.first?.text
     }
 
-    /// The nurse's sequence: done without notes is refused; notes added and synced; the
-    /// refusal retried: the order is done on the server, with her notes.
-    @Test(arguments: DatabaseKind.underTest)
-    func aRetryAfterALaterEditSendsTheRefusedValues(_ kind: DatabaseKind) async throws {
+    /// A server with the rule, and Ann's device after "done" without notes was refused.
+    static func refusedDone(_ kind: DatabaseKind) async throws -> (SyncService, LiveServer, Device, RejectedChange) {
         let service = try await Self.service(kind)
         let server = try await LiveServer.start(service: service)
         let ann = try await Device(server: server, claims: FieldService.annClaims)
         try await ann.engine.sync()
-
-        try await ann.update("WorkOrder", id: Self.order, ["status": "done".databaseValue])
+        try await ann.update("WorkOrder", id: order, ["status": "done".databaseValue])
         let refused = try await ann.engine.sync()
         #expect(refused.rejected == 1)
-        let refusal = try #require(try ann.store.rejectedChanges().first)
+        return (service, server, ann, try #require(try ann.store.rejectedChanges().first))
+    }
+
+    /// The nurse's sequence: done without notes is refused; notes added and synced; the
+    /// refusal retried: the order is done on the server, with her notes.
+    @Test(arguments: DatabaseKind.underTest)
+    func aRetryAfterALaterEditSendsTheRefusedValues(_ kind: DatabaseKind) async throws {
+        let (service, server, ann, refusal) = try await Self.refusedDone(kind)
         #expect(refusal.code.rawValue == "notes_required")
         #expect(try ann.value("work_orders", "status", id: Self.order) == "done".databaseValue, "the row keeps the device's values")
 
@@ -76,13 +80,7 @@ struct RetryRefusedChangeTests {
     /// overwritten — not sent over the other change, not lost in silence.
     @Test(arguments: DatabaseKind.underTest)
     func aRetryOverAnotherWritersChangeIsAConflict(_ kind: DatabaseKind) async throws {
-        let service = try await Self.service(kind)
-        let server = try await LiveServer.start(service: service)
-        let ann = try await Device(server: server, claims: FieldService.annClaims)
-        try await ann.engine.sync()
-        try await ann.update("WorkOrder", id: Self.order, ["status": "done".databaseValue])
-        try await ann.engine.sync()
-        let refusal = try #require(try ann.store.rejectedChanges().first)
+        let (service, server, ann, refusal) = try await Self.refusedDone(kind)
 
         try await FieldService.sql(service.database, "UPDATE work_orders SET status = 'inProgress', notes = 'customer called' WHERE id = '\(Self.order)'")
         try await ann.engine.sync()
