@@ -100,7 +100,7 @@ struct RetryRefusedChangeTests {
     // MARK: - Against a model
 
     static var seeds: [UInt64] {
-        let count = ProcessInfo.processInfo.environment["SYNCWRIGHT_PROPERTY_SEEDS"].flatMap(Int.init) ?? 4
+        let count = ProcessInfo.processInfo.environment["SYNCWRIGHT_PROPERTY_SEEDS"].flatMap(Int.init) ?? 3
         return (0..<UInt64(count)).map { 9_100 + $0 }
     }
 

@@ -19,13 +19,13 @@ struct SQLiteCommitStampTests {
         // Another process's connection, as a system writing straight into the file would.
         let other = try DatabaseQueue(path: path)
         var stamp = try #require(database.commitStamp)
-        for value in 1...200 {
+        for value in 1...100 {
             // The same row rewritten: the log's size repeats from one commit to the next.
             try await other.write { db in try db.execute(sql: "UPDATE counters SET value = ? WHERE id = 1", arguments: [value % 2]) }
             let next = try #require(database.commitStamp)
             #expect(next != stamp, "commit \(value) left the stamp at \(stamp)")
             stamp = next
-            if value % 50 == 0 {
+            if value % 25 == 0 {
                 // A checkpoint that resets the log: the next commit starts it over at the same size.
                 _ = try await other.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
                 stamp = try #require(database.commitStamp)
