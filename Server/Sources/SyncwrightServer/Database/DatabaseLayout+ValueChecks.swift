@@ -47,7 +47,7 @@ extension DatabaseLayout {
             case .int: "an int (a 64-bit integer)"
             case .attachment: "an attachment reference (sha256:<64 hex digits> <size> <type/subtype>)"
             case .double: "a finite double"
-            case .decimal: "a decimal (digits, at most one point, at most \(64) characters)"
+            case .decimal: "a decimal (digits, at most one point, at most \(WireValueRules.maximumDecimalLength) characters)"
             case .json: "JSON text"
             case .string: "text"
             case .blob: "bytes (a blob)"
