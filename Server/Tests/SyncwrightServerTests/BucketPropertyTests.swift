@@ -113,10 +113,7 @@ struct BucketPropertyTests {
     /// unseen (a row that came and went while the device read the log page by page).
     static let neverHeldRemoves = Locked<[String: Int]>([:])
 
-    static var seeds: [UInt64] {
-        let count = ProcessInfo.processInfo.environment["SYNCWRIGHT_PROPERTY_SEEDS"].flatMap(Int.init) ?? 6
-        return (0..<UInt64(count)).map { 7_000 + $0 }
-    }
+    static var seeds: [UInt64] { propertySeeds(from: 7_000, ciCount: 6) }
 
     @Test(arguments: DatabaseKind.underTest)
     func devicesHoldExactlyTheirSubset(_ kind: DatabaseKind) async throws {

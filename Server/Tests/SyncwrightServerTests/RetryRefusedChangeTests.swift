@@ -99,10 +99,7 @@ struct RetryRefusedChangeTests {
 
     // MARK: - Against a model
 
-    static var seeds: [UInt64] {
-        let count = ProcessInfo.processInfo.environment["SYNCWRIGHT_PROPERTY_SEEDS"].flatMap(Int.init) ?? 3
-        return (0..<UInt64(count)).map { 9_100 + $0 }
-    }
+    static var seeds: [UInt64] { propertySeeds(from: 9_100, ciCount: 3) }
 
     /// Random edits of one order's status and notes by the device, writes by the office,
     /// syncs, retries and discards. After every sync: each value the user chose is on the

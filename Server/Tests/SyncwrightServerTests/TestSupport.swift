@@ -174,3 +174,10 @@ extension [PullChange] {
         Set(filter { $0.entity == entity && $0.op == op }.compactMap(\.key.stringValue))
     }
 }
+
+/// The seeds a property test runs: `ciCount` from `first` on, or as many as
+/// `SYNCWRIGHT_PROPERTY_SEEDS` asks for (the long run docs/testing.md gives).
+func propertySeeds(from first: UInt64, ciCount: Int) -> [UInt64] {
+    let count = ProcessInfo.processInfo.environment["SYNCWRIGHT_PROPERTY_SEEDS"].flatMap(Int.init) ?? ciCount
+    return (0..<UInt64(count)).map { first + $0 }
+}
