@@ -27,3 +27,13 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// The repository's test command (scripts/swift) builds without an index store, which
+// nothing it runs reads but one thing: on Linux, SwiftPM finds the tests in the test
+// targets' index. SYNCWRIGHT_TEST_INDEX_STORE names where; only test targets write one.
+// Unset (any other build), this changes nothing.
+if let store = Context.environment["SYNCWRIGHT_TEST_INDEX_STORE"] {
+    for target in package.targets where target.type == .test {
+        target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(["-index-store-path", store])]
+    }
+}
