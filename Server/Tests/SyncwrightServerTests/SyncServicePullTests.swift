@@ -312,6 +312,81 @@ struct SyncServicePullTests {
         #expect(fresh.changes.keys("WorkOrder", .put) == [FieldService.id("e", 1)])
     }
 
+    /// A row the device inserted and pushed is held without being pulled: when it leaves
+    /// the subset before the device's next pull, the device still hears of it. One another
+    /// system inserted and moved away in the same time is never sent.
+    @Test(arguments: DatabaseKind.underTest)
+    func aRowTheDevicePushedArrivesAsARemoveWhenItLeaves(_ kind: DatabaseKind) async throws {
+        let service = try await FieldService.service(kind)
+        try await FieldService.seed(service.database)
+        let cast = kind == .postgres ? "::uuid" : ""
+        let cursor = try await service.pullAll("jobs", claims: FieldService.annClaims).cursor
+        let pushed = FieldService.id("9", 1), inserted = FieldService.id("9", 2)
+        let results = try await service.push([
+            PushOperation(opId: "line-1", entity: "WorkOrderLine", kind: .insert, key: .string(pushed), baseVersion: nil,
+                          values: ["workOrderId": .string(FieldService.id("e", 1)), "productId": .string(FieldService.id("d", 1)),
+                                   "quantity": .integer(3)]),
+        ], claims: FieldService.annClaims)
+        #expect(results.map(\.status) == [.applied])
+        try await FieldService.sql(service.database, """
+            INSERT INTO work_order_lines (id, work_order_id, product_id, quantity)
+            VALUES ('\(inserted)'\(cast), '\(FieldService.id("e", 1))'\(cast), '\(FieldService.id("d", 1))'\(cast), 1)
+            """)
+        // Both lines move to Bob's order before Ann pulls again.
+        try await FieldService.sql(service.database,
+            "UPDATE work_order_lines SET work_order_id = '\(FieldService.id("e", 2))'\(cast) WHERE id IN ('\(pushed)'\(cast), '\(inserted)'\(cast))")
+        let changes = try await service.pullAll("jobs", claims: FieldService.annClaims, cursor: cursor).changes
+        #expect(changes.keys("WorkOrderLine", .remove) == [pushed])
+        #expect(changes.keys("WorkOrderLine", .put).isEmpty)
+    }
+
+    /// A log made before entries kept where they were made, their earlier positions and
+    /// whether a push wrote them gains the columns at start, and pulls go on.
+    @Test(arguments: DatabaseKind.underTest)
+    func aLogFromBeforeVersionsWereKeptGainsThem(_ kind: DatabaseKind) async throws {
+        let database = try await TestDatabases.make(kind)
+        let old = kind == .sqlite
+            ? "CREATE TABLE syncwright_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, bucket TEXT NOT NULL, entity TEXT NOT NULL, key TEXT NOT NULL, removed INTEGER NOT NULL, changed_at TEXT NOT NULL, UNIQUE (bucket, key))"
+            : "CREATE TABLE syncwright_log (seq bigint PRIMARY KEY, bucket text COLLATE \"C\" NOT NULL, entity text NOT NULL, key text NOT NULL, removed boolean NOT NULL, changed_at timestamptz NOT NULL, UNIQUE (bucket, key))"
+        try await database.write { connection in try await connection.execute(old) }
+        let service = SyncService(schema: FieldService.schema, database: database, logger: TestDatabases.logger)
+        try await service.prepare()
+        let columns = kind == .sqlite
+            ? "SELECT name FROM pragma_table_info('syncwright_log')"
+            : "SELECT column_name FROM information_schema.columns WHERE table_name = 'syncwright_log' AND table_schema = current_schema()"
+        let names = Set(try await database.read(columns, []).compactMap { $0.first?.text })
+        #expect(names.isSuperset(of: ["origin_seq", "versions", "pushed"]))
+        try await FieldService.seed(database)
+        let jobs = try await service.pullAll("jobs", claims: FieldService.annClaims)
+        #expect(jobs.changes.keys("WorkOrder", .put) == [FieldService.id("e", 1)])
+    }
+
+    /// A row's tombstones stay while it has a later entry: a pull that held back the
+    /// remove because the row was in another of the caller's buckets reads it to know
+    /// the device may hold the row. Once every entry of the row is an old remove, they go.
+    @Test(arguments: DatabaseKind.underTest)
+    func compactionKeepsTheTombstonesOfARowThatMovedOn(_ kind: DatabaseKind) async throws {
+        let service = try await FieldService.service(kind)
+        try await FieldService.seed(service.database)
+        let cast = kind == .postgres ? "::uuid" : ""
+        func entries(_ key: String) async throws -> [String] {
+            let rows = try await service.database.read(
+                "SELECT CASE WHEN removed = \(service.dialect.boolean(true)) THEN 'remove' ELSE 'put' END FROM syncwright_log WHERE key = '\(key)' AND entity = 'WorkOrder' ORDER BY seq", [])
+            return rows.compactMap { $0.first?.text }
+        }
+        // Ann's order goes to Bob: a remove in Ann's bucket, a put in Bob's.
+        try await FieldService.sql(service.database, "UPDATE work_orders SET assignee_id = '\(FieldService.bob)'\(cast) WHERE id = '\(FieldService.id("e", 1))'\(cast)")
+        #expect(try await entries(FieldService.id("e", 1)) == ["remove", "put"])
+        #expect(try await service.compactRemovals(before: Date().addingTimeInterval(60)) == 0)
+        #expect(try await entries(FieldService.id("e", 1)) == ["remove", "put"])
+        // Deleted: every entry of the order is a remove, and the next compaction drops them.
+        try await FieldService.sql(service.database, "DELETE FROM work_order_lines WHERE work_order_id = '\(FieldService.id("e", 1))'\(cast)")
+        try await FieldService.sql(service.database, "DELETE FROM work_orders WHERE id = '\(FieldService.id("e", 1))'\(cast)")
+        #expect(try await entries(FieldService.id("e", 1)) == ["remove", "remove"])
+        #expect(try await service.compactRemovals(before: Date().addingTimeInterval(60)) >= 2)
+        #expect(try await entries(FieldService.id("e", 1)) == [])
+    }
+
     /// A running server drops old tombstones on its own, not only when it starts: the
     /// compaction is a service of the application's lifecycle and stops with it.
     @Test func tombstonesAreDroppedPeriodicallyWhileTheServerRuns() async throws {

@@ -112,7 +112,10 @@ extension DatabaseLayout {
         if SQLDialect.hasCanonicalText(keyType) {
             let canonicalKey = "coalesce(\(dialect.canonical("key", keyType)), key)"
             try await connection.execute(
+                // The entry moves without a record of where it was: its versions are no
+                // longer known, and it keeps where it was made.
                 "UPDATE syncwright_log SET removed = 1, changed_at = \(dialect.now), "
+                    + "origin_seq = coalesce(origin_seq, seq), versions = NULL, "
                     + "seq = (SELECT coalesce(max(seq), 0) FROM syncwright_log) + rowid "
                     + "WHERE entity = \(name) AND removed = 0 AND key IS NOT \(canonicalKey)")
         }

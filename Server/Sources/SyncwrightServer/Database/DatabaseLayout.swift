@@ -124,6 +124,8 @@ public struct DatabaseLayout: Sendable {
                     removed INTEGER NOT NULL,
                     changed_at TEXT NOT NULL,
                     origin_seq INTEGER DEFAULT 0,
+                    versions TEXT,
+                    pushed INTEGER NOT NULL DEFAULT 0,
                     UNIQUE (bucket, key))
                 """,
                 "CREATE INDEX IF NOT EXISTS syncwright_log_bucket_seq ON syncwright_log (bucket, seq)",
@@ -154,6 +156,8 @@ public struct DatabaseLayout: Sendable {
                     removed boolean NOT NULL,
                     changed_at timestamptz NOT NULL,
                     origin_seq bigint DEFAULT 0,
+                    versions text,
+                    pushed boolean NOT NULL DEFAULT false,
                     UNIQUE (bucket, key))
                 """,
                 "CREATE INDEX IF NOT EXISTS syncwright_log_bucket_seq ON syncwright_log (bucket, seq)",
@@ -340,37 +344,86 @@ public struct DatabaseLayout: Sendable {
     /// With `when`, only when that condition holds.
     ///
     /// Each entry also keeps the sequence number it was made at, `origin_seq` (NULL: its
-    /// own, the `put` that made it), through every rewrite. A device that caught up
-    /// before the entry was made and read the log at no moment since while the entry
-    /// was there as a `put` never saw it: a pull doesn't send it the entry's `remove` (a
-    /// put and a later remove, both after its cursor, cancel; see ``PullCursor``).
-    /// Entries from before this column hold `origin_seq = 0`, which never cancels.
+    /// own, the `put` that made it), through every rewrite, and in `versions` the positions
+    /// it held before (``LogEntryVersions``): each rewrite appends the position it leaves
+    /// and whether it was a `put` there, and `pushed` says whether the current one is a
+    /// `put` a push wrote (``pushingFlag``): the device that pushed holds that row without
+    /// pulling it. The column keeps the last ``keptVersionsLength`` characters' worth,
+    /// dropping the oldest positions whole. A pull leaves out the
+    /// `remove` of an entry the device can't have received a `put` of (``PullCursor``).
+    /// Entries from before these columns hold `origin_seq = 0` and `versions` NULL, which
+    /// never cancel.
     private func writeEntries(_ select: String, when condition: String? = nil) -> String {
         let filter = condition.map { " WHERE \($0)" } ?? ""
         switch dialect {
         case .sqlite:
             // o: the entry being replaced, if any.
-            return "INSERT OR REPLACE INTO syncwright_log (bucket, entity, key, removed, changed_at, origin_seq) "
-                + "SELECT e.bucket, e.entity, e.key, e.removed, \(dialect.now), CASE WHEN o.seq IS NULL THEN NULL ELSE coalesce(o.origin_seq, o.seq) END "
+            let versions = keptVersions("o.versions || o.seq || CASE WHEN o.removed THEN 'r' WHEN o.pushed THEN 'd' ELSE 'p' END || ','")
+            return "INSERT OR REPLACE INTO syncwright_log (bucket, entity, key, removed, changed_at, origin_seq, versions, pushed) "
+                + "SELECT e.bucket, e.entity, e.key, e.removed, \(dialect.now), CASE WHEN o.seq IS NULL THEN NULL ELSE coalesce(o.origin_seq, o.seq) END, "
+                + "CASE WHEN o.seq IS NULL THEN '' ELSE \(versions) END, "
+                + "CASE WHEN e.removed THEN 0 ELSE (SELECT count(*) FROM syncwright_state WHERE name = '\(Self.pushingFlag)') END "
                 + "FROM (\(select)) AS e LEFT JOIN syncwright_log AS o ON o.bucket = e.bucket AND o.key = e.key\(filter);"
         case .postgres:
-            return "INSERT INTO syncwright_log (seq, bucket, entity, key, removed, changed_at, origin_seq) "
-                + "SELECT nextval('syncwright_seq'), e.bucket, e.entity, e.key, e.removed, clock_timestamp(), NULL FROM (\(select)) AS e\(filter) "
+            let versions = keptVersions(
+                "syncwright_log.versions || syncwright_log.seq::text || CASE WHEN syncwright_log.removed THEN 'r' WHEN syncwright_log.pushed THEN 'd' ELSE 'p' END || ','")
+            return "INSERT INTO syncwright_log (seq, bucket, entity, key, removed, changed_at, origin_seq, versions, pushed) "
+                + "SELECT nextval('syncwright_seq'), e.bucket, e.entity, e.key, e.removed, clock_timestamp(), NULL, '', "
+                + "NOT e.removed AND coalesce(current_setting('\(Self.pushingSetting)', true), '') = 'on' FROM (\(select)) AS e\(filter) "
                 + "ON CONFLICT (bucket, key) DO UPDATE SET seq = excluded.seq, entity = excluded.entity, "
                 + "removed = excluded.removed, changed_at = excluded.changed_at, "
-                + "origin_seq = coalesce(syncwright_log.origin_seq, syncwright_log.seq);"
+                + "origin_seq = coalesce(syncwright_log.origin_seq, syncwright_log.seq), versions = \(versions), pushed = excluded.pushed;"
         }
     }
 
-    /// A database whose log was made before it kept `origin_seq` gains it (its entries
-    /// then never cancel: it is 0).
-    static func addLogOriginColumn(_ connection: any SQLConnection, _ dialect: SQLDialect) async throws {
+    /// While a push writes, its transaction marks itself so the log entries its writes
+    /// make are `pushed`: on SQLite a row of `syncwright_state` by this name, inserted and
+    /// deleted within the transaction (one writer at a time, so no other transaction sees
+    /// it); on PostgreSQL the transaction-local setting ``pushingSetting``.
+    static let pushingFlag = "pushing"
+    static let pushingSetting = "syncwright.pushing"
+
+    /// The statements that mark a push's transaction while it writes, and unmark it.
+    static func pushingStatements(_ dialect: SQLDialect) -> (begin: String, end: String?) {
+        switch dialect {
+        case .sqlite:
+            return ("INSERT OR REPLACE INTO syncwright_state (name, value) VALUES ('\(pushingFlag)', '1')",
+                    "DELETE FROM syncwright_state WHERE name = '\(pushingFlag)'")
+        case .postgres:
+            return ("SET LOCAL \(pushingSetting) = 'on'", nil)
+        }
+    }
+
+    /// How much of an entry's earlier positions the log keeps, in characters: about twenty.
+    static let keptVersionsLength = 240
+
+    /// `versions`, cut to its last ``keptVersionsLength`` characters from the first whole
+    /// position on. NULL stays NULL (versions not known).
+    private func keptVersions(_ versions: String) -> String {
+        let length = Self.keptVersionsLength
+        let tail = dialect == .sqlite ? "substr(\(versions), -\(length))" : "right(\(versions), \(length))"
+        let comma = dialect == .sqlite ? "instr(\(tail), ',')" : "strpos(\(tail), ',')"
+        return "CASE WHEN length(\(versions)) <= \(length) THEN \(versions) ELSE substr(\(tail), \(comma) + 1) END"
+    }
+
+    /// A database whose log was made before it kept `origin_seq`, `versions` or `pushed` gains them
+    /// (its entries then never cancel: `origin_seq` is 0 and `versions` NULL).
+    static func addLogOriginColumns(_ connection: any SQLConnection, _ dialect: SQLDialect) async throws {
         let query = dialect == .sqlite
             ? "SELECT name FROM pragma_table_info('syncwright_log')"
             : "SELECT column_name FROM information_schema.columns WHERE table_name = 'syncwright_log' AND table_schema = current_schema()"
         let names = try await connection.query(query, []).compactMap { $0.first?.text }
-        guard !names.isEmpty, !names.contains("origin_seq") else { return }
-        try await connection.execute("ALTER TABLE syncwright_log ADD COLUMN origin_seq \(dialect == .sqlite ? "INTEGER" : "bigint") DEFAULT 0")
+        guard !names.isEmpty else { return }
+        if !names.contains("origin_seq") {
+            try await connection.execute("ALTER TABLE syncwright_log ADD COLUMN origin_seq \(dialect == .sqlite ? "INTEGER" : "bigint") DEFAULT 0")
+        }
+        if !names.contains("versions") {
+            try await connection.execute("ALTER TABLE syncwright_log ADD COLUMN versions \(dialect == .sqlite ? "TEXT" : "text")")
+        }
+        if !names.contains("pushed") {
+            try await connection.execute(
+                "ALTER TABLE syncwright_log ADD COLUMN pushed \(dialect == .sqlite ? "INTEGER NOT NULL DEFAULT 0" : "boolean NOT NULL DEFAULT false")")
+        }
     }
 
     private func insertPuts(_ entity: String, from bucketRows: String, when condition: String? = nil) -> String {

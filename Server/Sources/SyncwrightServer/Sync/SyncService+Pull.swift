@@ -133,6 +133,7 @@ extension SyncService {
                     + "; pull \(stale.count == 1 ? "it" : "them") again from the start (cursor null)",
                 units: stale.map(\.unit))
         }
+        var caughtUp: [String: PullCursor] = [:]
         for name in requested {
             guard let unit = units.first(where: { $0.name == name }), var cursor = startingCursors[name] else { continue }
             let remaining = limit - changes.count
@@ -159,9 +160,22 @@ extension SyncService {
             next.sequence = page.more ? page.lastSequence : through
             next.isInitial = cursor.isInitial && page.more
             next.estimate = unitMore ? max(0, cursor.estimate - page.scanned) : 0
-            next.recordRead(at: high, caughtUp: !unitMore)
             estimate += next.estimate
-            cursors[name] = next.encoded
+            if unitMore {
+                next.recordRead(at: high, caughtUp: false)
+                cursors[name] = next.encoded
+            } else {
+                caughtUp[name] = next
+            }
+        }
+        if !caughtUp.isEmpty {
+            // A new pass begins where each caught-up unit read through; what the pull
+            // could see is read after its pages, so a change it didn't see is above it.
+            let seen = try await database.read("SELECT max(seq) FROM syncwright_log", []).first?.first?.integer ?? 0
+            for (name, var cursor) in caughtUp {
+                cursor.recordRead(at: high, caughtUp: true, seen: seen)
+                cursors[name] = cursor.encoded
+            }
         }
         return PulledPage(rows: changes, units: cursors, more: more, estimate: more ? estimate : 0,
                           buckets: Set(callerBuckets.values.joined()))
@@ -226,8 +240,12 @@ extension SyncService {
 
     private func pullPage(
         unit: SubsetUnit, subset served: ServedSubset, parameters: SubsetParameters, buckets: [String: [String]], cursor: PullCursor,
-        high: Int64, limit: Int
+        high requestedHigh: Int64, limit: Int
     ) async throws -> Page {
+        // The removes the device can't have had a put of, left out; the page reads no
+        // further than the last one it could judge.
+        let unseen = try await unseenRemoves(unit: unit, buckets: buckets, cursor: cursor, high: requestedHigh, limit: limit)
+        let high = unseen.judgedThrough
         // Each entity's first `limit` entries, merged by sequence number.
         var entries: [(sequence: Int64, change: PulledRow)] = []
         var anyFull = false
@@ -256,27 +274,23 @@ extension SyncService {
                 appendMatches()
             } else {
                 // A put while the row is in the caller's subset; a remove only once it
-                // isn't (it may have moved to another of the caller's buckets).
+                // isn't, as of the horizon: a row that moved to another of the caller's
+                // buckets keeps it while that bucket's put is at or below the horizon (a
+                // move committed after the horizon is read with the later pages).
                 builder.append(" AND ((c.removed = \(dialect.boolean(false)) AND ")
                 appendMatches()
-                builder.append(") OR (c.removed = \(dialect.boolean(true)) AND NOT ")
+                builder.append(") OR (c.removed = \(dialect.boolean(true)) AND NOT (")
                 appendMatches()
-                // Not an entry the device can't have seen (a put and a later remove,
-                // both after the cursor, cancel): PullCursor.neverSaw, in SQL.
-                if cursor.passStart != .max {
-                    let origin = "coalesce(c.origin_seq, c.seq)"
-                    builder.append(" AND NOT (\(origin) > ")
-                    builder.bind(.integer(cursor.passStart))
-                    if let older = cursor.olderReads {
-                        builder.append(" AND \(origin) > ")
-                        builder.bind(.integer(older))
-                    }
-                    for read in cursor.passReads {
-                        builder.append(" AND NOT (\(origin) <= ")
-                        builder.bind(.integer(read))
-                        builder.append(" AND c.seq > ")
-                        builder.bind(.integer(read))
-                        builder.append(")")
+                builder.append(" AND EXISTS (SELECT 1 FROM syncwright_log AS b WHERE b.entity = c.entity AND b.key = c.key AND ")
+                appendBuckets(entityBuckets, column: "b.bucket", to: &builder)
+                builder.append(" AND b.removed = \(dialect.boolean(false)) AND b.seq <= ")
+                builder.bind(.integer(requestedHigh))
+                builder.append("))")
+                if let left = unseen.sequences[entityName], !left.isEmpty {
+                    builder.append(" AND c.seq NOT IN (")
+                    for (index, sequence) in left.enumerated() {
+                        if index > 0 { builder.append(", ") }
+                        builder.bind(.integer(sequence))
                     }
                     builder.append(")")
                 }
@@ -295,7 +309,88 @@ extension SyncService {
         page.changes = kept.map(\.change)
         page.scanned = kept.count
         page.lastSequence = kept.last?.sequence ?? cursor.sequence
+        if !page.more && high < requestedHigh {
+            // Read through the last remove judged; the rest with the next page.
+            page.more = true
+            page.lastSequence = high
+        }
         return page
+    }
+
+    /// The removes a page leaves out, by entity, and how far it judged them.
+    private struct UnseenRemoves {
+        var sequences: [String: [Int64]] = [:]
+        var judgedThrough: Int64
+    }
+
+    /// The `remove`s after the cursor, up to `high`, of entries the device can't have had
+    /// a `put` of (``PullCursor/neverSaw(origin:removed:)``,
+    /// ``PullCursor/neverReceivedPut(origin:versions:removed:)``): a put and a later
+    /// remove, both after the cursor, send nothing.
+    ///
+    /// The row's other entries in the caller's buckets whose removes the device read in
+    /// this pass count too: such a remove was held back if the row was in another of the
+    /// caller's buckets then, and the device may still hold the row through it (compaction
+    /// keeps them while the row has a later entry). The first `limit` removes of each
+    /// entity are judged; when one entity has more, the page reads no further than the
+    /// last judged.
+    private func unseenRemoves(
+        unit: SubsetUnit, buckets: [String: [String]], cursor: PullCursor, high: Int64, limit: Int
+    ) async throws -> UnseenRemoves {
+        var result = UnseenRemoves(judgedThrough: high)
+        guard !cursor.isInitial, cursor.passStart != .max, cursor.sequence < high else { return result }
+        typealias Entry = (sequence: Int64, key: String, origin: Int64, versions: LogEntryVersions?)
+        func entries(_ rows: SQLRows) -> [Entry] {
+            rows.compactMap { row in
+                guard row.count == 4, let sequence = row[0].integer, let key = row[1].text, let origin = row[2].integer else { return nil }
+                return (sequence, key, origin, row[3].text.flatMap(LogEntryVersions.init(text:)))
+            }
+        }
+        func mayHaveReceived(_ entry: Entry) -> Bool {
+            !cursor.neverSaw(origin: entry.origin, removed: entry.sequence)
+                && !cursor.neverReceivedPut(origin: entry.origin, versions: entry.versions, removed: entry.sequence)
+        }
+        var candidates: [String: [Entry]] = [:]
+        for entityName in unit.entityNames {
+            guard let entityBuckets = buckets[entityName], !entityBuckets.isEmpty else { continue }
+            var builder = SQLBuilder(dialect)
+            builder.append("SELECT seq, key, coalesce(origin_seq, seq), versions FROM syncwright_log WHERE ")
+            appendBuckets(entityBuckets, column: "bucket", to: &builder)
+            builder.append(" AND seq > ")
+            builder.bind(.integer(cursor.sequence))
+            builder.append(" AND seq <= ")
+            builder.bind(.integer(high))
+            builder.append(" AND removed = \(dialect.boolean(true)) ORDER BY seq LIMIT ")
+            builder.bind(.integer(Int64(limit)))
+            let judged = entries(try await database.read(builder.sql, builder.arguments))
+            candidates[entityName] = judged
+            if judged.count == limit, let last = judged.last {
+                result.judgedThrough = min(result.judgedThrough, last.sequence)
+            }
+        }
+        for (entityName, judged) in candidates {
+            let unseen = judged.filter { $0.sequence <= result.judgedThrough && !mayHaveReceived($0) }
+            guard !unseen.isEmpty, let entityBuckets = buckets[entityName] else { continue }
+            // The same rows' removes the device read in this pass, in its other buckets.
+            var builder = SQLBuilder(dialect)
+            builder.append("SELECT seq, key, coalesce(origin_seq, seq), versions FROM syncwright_log WHERE entity = ")
+            builder.bind(.text(entityName))
+            builder.append(" AND ")
+            appendBuckets(entityBuckets, column: "bucket", to: &builder)
+            builder.append(" AND removed = \(dialect.boolean(true)) AND seq > ")
+            builder.bind(.integer(cursor.passStart))
+            builder.append(" AND seq <= ")
+            builder.bind(.integer(cursor.sequence))
+            builder.append(" AND key IN (")
+            for (index, key) in Set(unseen.map(\.key)).sorted().enumerated() {
+                if index > 0 { builder.append(", ") }
+                builder.bind(.text(key))
+            }
+            builder.append(")")
+            let heldThroughAnother = Set(entries(try await database.read(builder.sql, builder.arguments)).filter(mayHaveReceived).map(\.key))
+            result.sequences[entityName] = unseen.filter { !heldThroughAnother.contains($0.key) }.map(\.sequence)
+        }
+        return result
     }
 }
 

@@ -132,7 +132,7 @@ public final class SyncService: Sendable {
             } catch let error as SchemaMigrationError {
                 throw SchemaDeployError(message: "\(error)\nthe database is unchanged")
             }
-            try await DatabaseLayout.addLogOriginColumn(connection, dialect)
+            try await DatabaseLayout.addLogOriginColumns(connection, dialect)
             for statement in statements {
                 do {
                     try await connection.execute(statement)
@@ -296,28 +296,34 @@ public final class SyncService: Sendable {
     // MARK: - Maintenance
 
     /// Drops tombstones (removal entries) older than `date`. A cursor from before the
-    /// newest dropped one then answers `resync_required`, so no device silently misses
-    /// a delete.
+    /// newest one dropped then answers `resync_required`, so no device silently misses a
+    /// delete. A row's tombstones go only once all its entries are: while the row is in
+    /// another bucket, or left one later, they stay, since a pull that held back such a
+    /// remove (the row was in another of the caller's buckets) reads them to know the
+    /// device may still hold the row (see ``PullCursor``).
     @discardableResult
     public func compactRemovals(before date: Date) async throws -> Int {
         let cutoff = WireValueRules.canonicalTimestamp(ISO8601DateFormatter().string(from: date))!
         let dialect = self.dialect
         return try await database.maintain { connection in
             var builder = SQLBuilder(dialect)
-            builder.append("SELECT coalesce(max(seq), 0), count(*) FROM syncwright_log WHERE removed = \(dialect.boolean(true)) AND changed_at < ")
+            builder.append("SELECT coalesce(max(seq), 0) FROM syncwright_log WHERE removed = \(dialect.boolean(true)) AND changed_at < ")
             builder.bind(.text(cutoff), .timestamp)
-            let row = try await connection.query(builder.sql, builder.arguments).first ?? []
-            let through = row.first?.integer ?? 0
-            let count = Int(row.last?.integer ?? 0)
+            let through = try await connection.query(builder.sql, builder.arguments).first?.first?.integer ?? 0
+            guard through > 0 else { return 0 }
+            let dropped = "FROM syncwright_log WHERE removed = \(dialect.boolean(true)) AND seq <= \(dialect.placeholder(1)) "
+                + "AND NOT EXISTS (SELECT 1 FROM syncwright_log AS o WHERE o.entity = syncwright_log.entity AND o.key = syncwright_log.key "
+                + "AND (o.removed = \(dialect.boolean(false)) OR o.seq > \(dialect.placeholder(2))))"
+            let counted = try await connection.query("SELECT coalesce(max(seq), 0), count(*) \(dropped)", [.integer(through), .integer(through)])
+            let newestDropped = counted.first?.first?.integer ?? 0
+            let count = Int(counted.first?.last?.integer ?? 0)
             guard count > 0 else { return 0 }
-            try await connection.execute(
-                "DELETE FROM syncwright_log WHERE removed = \(dialect.boolean(true)) AND seq <= \(dialect.placeholder(1))",
-                [.integer(through)])
+            try await connection.execute("DELETE \(dropped)", [.integer(through), .integer(through)])
             let previous = try await Self.compactedThrough(connection, dialect)
             try await connection.execute("DELETE FROM syncwright_state WHERE name = 'compacted_through'")
             try await connection.execute(
                 "INSERT INTO syncwright_state (name, value) VALUES ('compacted_through', \(dialect.placeholder(1)))",
-                [.text(String(max(previous, through)))])
+                [.text(String(max(previous, newestDropped)))])
             return count
         }
     }

@@ -77,6 +77,10 @@ extension SyncService {
         // Files are looked up before the transaction: its writer lock isn't held for them.
         let attachmentRefusals = try await attachmentRefusals(request.ops, plans: plans)
         return try await database.write { connection in
+            // The log entries this push's writes make say so: the device that pushed holds
+            // those rows without pulling them (DatabaseLayout.pushingFlag).
+            let pushing = DatabaseLayout.pushingStatements(dialect)
+            try await connection.execute(pushing.begin)
             let previous = try await Self.storedResults(connection, dialect, owner: resultOwner, clientId: clientId,
                                                         opIds: request.ops.map(\.opId))
             let statements = Locked<[String: SQLBuilder]>([:])
@@ -185,6 +189,7 @@ extension SyncService {
                 }
                 try await connection.execute(builder.sql, builder.arguments)
             }
+            if let end = pushing.end { try await connection.execute(end) }
             return PushAnswer(results: answers.map(\.result), texts: texts)
         }
     }
