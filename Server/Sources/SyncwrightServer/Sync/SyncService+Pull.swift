@@ -213,6 +213,18 @@ extension SyncService {
         builder.append(")")
     }
 
+    /// Appends `bucket IN (…) AND seq > after AND seq <= through`, for the log's columns
+    /// as `table` names them (`"c."`, or `""` for the log alone).
+    private func appendEntries(
+        in buckets: [String], of table: String = "", after: Int64, through: Int64, to builder: inout SQLBuilder
+    ) {
+        appendBuckets(buckets, column: "\(table)bucket", to: &builder)
+        builder.append(" AND \(table)seq > ")
+        builder.bind(.integer(after))
+        builder.append(" AND \(table)seq <= ")
+        builder.bind(.integer(through))
+    }
+
     /// The log entries of the caller's buckets of `unit` in `(after, through]`.
     private func countChanges(
         _ unit: SubsetUnit, buckets: [String: [String]], after: Int64, through: Int64, putsOnly: Bool
@@ -221,11 +233,7 @@ extension SyncService {
         guard !all.isEmpty else { return 0 }
         var builder = SQLBuilder(dialect)
         builder.append("SELECT count(*) FROM syncwright_log WHERE ")
-        appendBuckets(all, column: "bucket", to: &builder)
-        builder.append(" AND seq > ")
-        builder.bind(.integer(after))
-        builder.append(" AND seq <= ")
-        builder.bind(.integer(through))
+        appendEntries(in: all, after: after, through: through, to: &builder)
         if putsOnly { builder.append(" AND removed = \(dialect.boolean(false))") }
         return Int(try await database.read(builder.sql, builder.arguments).first?.first?.integer ?? 0)
     }
@@ -263,11 +271,7 @@ extension SyncService {
             builder.append("SELECT c.seq, c.key, CASE WHEN c.removed = \(dialect.boolean(false)) THEN 1 ELSE 0 END, ")
             builder.append("\(plan.selectList) FROM syncwright_log AS c ")
             builder.append("LEFT JOIN \(plan.table) AS t ON t.\(plan.keyColumn) = \(keyMatch)\(plan.joins) WHERE ")
-            appendBuckets(entityBuckets, column: "c.bucket", to: &builder)
-            builder.append(" AND c.seq > ")
-            builder.bind(.integer(cursor.sequence))
-            builder.append(" AND c.seq <= ")
-            builder.bind(.integer(high))
+            appendEntries(in: entityBuckets, of: "c.", after: cursor.sequence, through: high, to: &builder)
             if cursor.isInitial {
                 // The device holds nothing of this unit yet: send only rows it keeps.
                 builder.append(" AND c.removed = \(dialect.boolean(false)) AND ")
@@ -355,11 +359,7 @@ extension SyncService {
             guard let entityBuckets = buckets[entityName], !entityBuckets.isEmpty else { continue }
             var builder = SQLBuilder(dialect)
             builder.append("SELECT seq, key, coalesce(origin_seq, seq), versions FROM syncwright_log WHERE ")
-            appendBuckets(entityBuckets, column: "bucket", to: &builder)
-            builder.append(" AND seq > ")
-            builder.bind(.integer(cursor.sequence))
-            builder.append(" AND seq <= ")
-            builder.bind(.integer(high))
+            appendEntries(in: entityBuckets, after: cursor.sequence, through: high, to: &builder)
             builder.append(" AND removed = \(dialect.boolean(true)) ORDER BY seq LIMIT ")
             builder.bind(.integer(Int64(limit)))
             let judged = entries(try await database.read(builder.sql, builder.arguments))
@@ -376,12 +376,8 @@ extension SyncService {
             builder.append("SELECT seq, key, coalesce(origin_seq, seq), versions FROM syncwright_log WHERE entity = ")
             builder.bind(.text(entityName))
             builder.append(" AND ")
-            appendBuckets(entityBuckets, column: "bucket", to: &builder)
-            builder.append(" AND removed = \(dialect.boolean(true)) AND seq > ")
-            builder.bind(.integer(cursor.passStart))
-            builder.append(" AND seq <= ")
-            builder.bind(.integer(cursor.sequence))
-            builder.append(" AND key IN (")
+            appendEntries(in: entityBuckets, after: cursor.passStart, through: cursor.sequence, to: &builder)
+            builder.append(" AND removed = \(dialect.boolean(true)) AND key IN (")
             for (index, key) in Set(unseen.map(\.key)).sorted().enumerated() {
                 if index > 0 { builder.append(", ") }
                 builder.bind(.text(key))
