@@ -132,6 +132,47 @@ struct SchemaEvolutionTests {
         try await first.database.close()
     }
 
+    @Test("a deploy that adds an entity to a subset files only its rows: every cursor continues", arguments: DatabaseKind.underTest)
+    func addingAnEntityKeepsCursors(_ kind: DatabaseKind) async throws {
+        // v1 with rooms in a table no subset keeps yet; v2 adds them to the subset.
+        let v1 = try Chores.model(Chores.v1.replacingOccurrences(
+            of: "subsets:\n", with: "  Room:\n    table: rooms\n    fields: { id: uuid, owner: string, name: string }\nsubsets:\n"))
+        let v2 = try Chores.model(Chores.v2)
+        let first = SyncService(schema: v1, database: try await TestDatabases.make(kind), logger: TestDatabases.logger)
+        try await first.prepare()
+        _ = try await Chores.push(first, v1, [Chores.insert(1, title: "dishes"), Chores.insert(2, title: "floor")])
+        try await FieldService.sql(first.database, "INSERT INTO rooms (id, owner, name) VALUES ('\(Chores.id(90))', 'ann', 'kitchen')")
+        let v1Pull = try await Chores.pull(first, v1, units: ["Chore"])
+        #expect(v1Pull.changes.count == 2 && !v1Pull.more)
+        let v1Cursor = try #require(v1Pull.units["Chore"] ?? nil)
+        func entries() async throws -> [[String]] {
+            try await first.database.read("SELECT bucket, key, seq FROM syncwright_log WHERE entity = 'Chore' ORDER BY seq", [])
+                .map { $0.map { $0.text ?? $0.integer.map(String.init) ?? "" } }
+        }
+        let choreEntries = try await entries()
+        let second = SyncService(schema: v2, database: first.database, logger: TestDatabases.logger)
+        try await second.prepare()
+        try await FieldService.sql(first.database, "INSERT INTO rooms (id, owner, name) VALUES ('\(Chores.id(91))', 'ann', 'hall')")
+        #expect(try await entries() == choreEntries, "the existing buckets' entries keep their numbers")
+
+        // An app on v1 goes on from its cursor and receives nothing.
+        let oldNext = try await second.pull(PullRequest(subset: "mine", schemaHash: v1.schemaHash, units: ["Chore": v1Cursor], limit: 100),
+                                            claims: Chores.ann)
+        #expect(oldNext.changes.isEmpty && !oldNext.more)
+        // An app on v2 downloads the new unit: the rooms from before the deploy and after.
+        let newNext = try await second.pull(PullRequest(subset: "mine", schemaHash: v2.schemaHash, units: ["Room": nil], limit: 100),
+                                            claims: Chores.ann)
+        #expect(newNext.changes.map(\.entity) == ["Room", "Room"])
+        #expect(Set(newNext.changes.map(\.key)) == [.string(Chores.id(90)), .string(Chores.id(91))])
+        // A restart on v2 files nothing again.
+        let third = SyncService(schema: v2, database: first.database, logger: TestDatabases.logger)
+        try await third.prepare()
+        let again = try await third.pull(PullRequest(subset: "mine", schemaHash: v1.schemaHash, units: ["Chore": v1Cursor], limit: 100),
+                                         claims: Chores.ann)
+        #expect(again.changes.isEmpty)
+        try await first.database.close()
+    }
+
     @Test("a retired version is answered 409 schema_retired, by running servers too", arguments: DatabaseKind.underTest)
     func retiredVersion(_ kind: DatabaseKind) async throws {
         let v1 = try Chores.model(Chores.v1)

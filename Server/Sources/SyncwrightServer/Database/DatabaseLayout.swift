@@ -99,6 +99,30 @@ public struct DatabaseLayout: Sendable {
         return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
+    /// Each bucket definition's digest, by its prefix (subset, entity and branch): what
+    /// decides which of its buckets a row is in. A definition whose digest a database was
+    /// filed with keeps its log entries, and their sequence numbers, across a deploy.
+    var bucketDefinitionFingerprints: [String: String] {
+        var digests: [String: String] = [:]
+        for entity in schema.entities {
+            for definition in buckets[entity.name] ?? [] {
+                let text = "\(definition.prefix)\n\(definition.bucketRows(where: "1 = 1"))"
+                digests[definition.prefix] = SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+            }
+        }
+        return digests
+    }
+
+    /// Statements that put every row in its buckets of the definitions `prefixes` name,
+    /// as new entries past the end of the log.
+    func fileStatements(prefixes: Set<String>) -> [String] {
+        schema.entities.compactMap { entity in
+            let definitions = (buckets[entity.name] ?? []).filter { prefixes.contains($0.prefix) }
+            guard !definitions.isEmpty else { return nil }
+            return insertPuts(entity.name, from: definitions.map { $0.bucketRows(where: "1 = 1") }.joined(separator: " UNION ALL "))
+        }
+    }
+
     /// Statements that put every row in its buckets, for a log that was just emptied.
     var refileStatements: [String] {
         schema.entities.compactMap { entity in

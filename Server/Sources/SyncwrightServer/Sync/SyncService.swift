@@ -169,13 +169,7 @@ public final class SyncService: Sendable {
             }
             try await SchemaVersionRecord.recordServed(hash: schema.schemaHash, file: schema.file, source: schema.sourceText,
                                                        connection, dialect)
-            let fingerprint = layout.bucketFingerprint
-            let filed = try await connection.query("SELECT value FROM syncwright_state WHERE name = 'bucket_layout'", [])
-            if filed.first?.first?.text != fingerprint {
-                try await Self.refile(layout, connection, dialect)
-                try await Self.setState("bucket_layout", fingerprint, connection, dialect)
-                logger.info("filed every row into its buckets", metadata: ["layout": "\(fingerprint.prefix(12))"])
-            }
+            try await Self.fileBuckets(layout, connection, dialect, logger: logger)
             return (older, try await Self.findInvalidValues(layout, connection))
         }
         olderVersions.withValue { $0 = older }
@@ -203,18 +197,62 @@ public final class SyncService: Sendable {
         return true
     }
 
+    /// Files the rows into buckets the database wasn't filed by. The database records,
+    /// in `bucket_layout`, each bucket definition's digest
+    /// (``DatabaseLayout/bucketDefinitionFingerprints``). When every recorded definition
+    /// is unchanged, their entries stay as they are and only the new definitions' rows
+    /// are filed, past the end of the log: every cursor continues, and a device receives
+    /// only the new definitions' rows of the units it pulls. Otherwise (a changed or
+    /// dropped definition, a database filed before definitions were recorded one by one
+    /// with another layout, or never filed) the whole log is filed again (``refile``).
+    private static func fileBuckets(_ layout: DatabaseLayout, _ connection: any SQLConnection, _ dialect: SQLDialect,
+                                    logger: Logger) async throws {
+        let definitions = layout.bucketDefinitionFingerprints
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let record = String(decoding: try encoder.encode(definitions), as: UTF8.self)
+        let recorded = try await connection.query("SELECT value FROM syncwright_state WHERE name = 'bucket_layout'", [])
+            .first?.first?.text
+        // A server that kept one digest of the whole layout recorded that.
+        let previous = recorded.flatMap { text in
+            text == layout.bucketFingerprint ? definitions : try? JSONDecoder().decode([String: String].self, from: Data(text.utf8))
+        }
+        if let previous, previous.allSatisfy({ definitions[$0.key] == $0.value }) {
+            let added = Set(definitions.keys).subtracting(previous.keys)
+            if !added.isEmpty {
+                try await lockLogForFiling(connection, dialect)
+                for statement in layout.fileStatements(prefixes: added) {
+                    try await connection.execute(statement)
+                }
+                logger.info("filed the rows of new bucket definitions; every cursor continues",
+                            metadata: ["definitions": "\(added.sorted())"])
+            }
+        } else {
+            try await refile(layout, connection, dialect)
+            let changed = previous.map { previous in previous.keys.filter { definitions[$0] != previous[$0] }.sorted() }
+            logger.info("filed every row into its buckets; cursors from before answer resync_required",
+                        metadata: ["changedDefinitions": "\(changed.map { "\($0)" } ?? "unknown: no record of the layout filed")"])
+        }
+        if recorded != record {
+            try await setState("bucket_layout", record, connection, dialect)
+        }
+    }
+
+    /// On PostgreSQL, writers of other server processes wait until the filing is done;
+    /// the numbers it takes are announced like any writer's.
+    private static func lockLogForFiling(_ connection: any SQLConnection, _ dialect: SQLDialect) async throws {
+        guard dialect == .postgres else { return }
+        try await connection.execute("LOCK TABLE syncwright_log IN SHARE ROW EXCLUSIVE MODE")
+        try await connection.execute("SELECT syncwright_announce()")
+    }
+
     /// Empties the log and files every row again, past every sequence number and
     /// version used before.
     private static func refile(_ layout: DatabaseLayout, _ connection: any SQLConnection, _ dialect: SQLDialect) async throws {
         func integer(_ sql: String) async throws -> Int64 {
             try await connection.query(sql, []).first?.first?.integer ?? 0
         }
-        if dialect == .postgres {
-            // Writers of other server processes wait until the log is whole again; the
-            // numbers taken here are announced like any writer's.
-            try await connection.execute("LOCK TABLE syncwright_log IN SHARE ROW EXCLUSIVE MODE")
-            try await connection.execute("SELECT syncwright_announce()")
-        }
+        try await lockLogForFiling(connection, dialect)
         var high = max(try await integer("SELECT coalesce(max(seq), 0) FROM syncwright_log"),
                        try await compactedThrough(connection, dialect))
         let oldLogExists = dialect == .sqlite
