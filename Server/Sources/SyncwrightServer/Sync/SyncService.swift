@@ -39,6 +39,12 @@ public final class SyncService: Sendable {
     let uploadsInProgress = Locked<Set<String>>([])
     /// What ``prepare()`` found in the tables that isn't a value of its column's type.
     let invalidValuesFound = Locked<[InvalidStoredValue]>([])
+    /// What the last ``prepare()`` filed into buckets.
+    let lastFiling = Locked(BucketFiling(extent: .nothing, units: []))
+
+    /// What the last ``prepare()`` filed into buckets, by subset unit: what the deploy
+    /// costs the devices (``BucketFiling``).
+    public var bucketFiling: BucketFiling { lastFiling.withValue { $0 } }
     /// Pulls waiting for a change (`wait`), by bucket.
     let bucketSignals = BucketSignals()
     /// Follows the change log for waiting pulls, once one waits.
@@ -121,7 +127,7 @@ public final class SyncService: Sendable {
         let dialect = self.dialect
         let logger = self.logger
         let schema = self.schema
-        let (older, invalid) = try await database.maintain { connection in
+        let (older, invalid, filing) = try await database.maintain { connection in
             let unowned = try await Self.setAsideUnownedPushResults(connection, dialect)
             try await connection.execute(DatabaseLayout.schemaVersionsTable)
             let records = try await SchemaVersionRecord.all(connection)
@@ -169,11 +175,12 @@ public final class SyncService: Sendable {
             }
             try await SchemaVersionRecord.recordServed(hash: schema.schemaHash, file: schema.file, source: schema.sourceText,
                                                        connection, dialect)
-            try await Self.fileBuckets(layout, connection, dialect, logger: logger)
-            return (older, try await Self.findInvalidValues(layout, connection))
+            let filing = try await Self.fileBuckets(layout, connection, dialect, logger: logger)
+            return (older, try await Self.findInvalidValues(layout, connection), filing)
         }
         olderVersions.withValue { $0 = older }
         invalidValuesFound.withValue { $0 = invalid }
+        lastFiling.withValue { $0 = filing }
         for problem in invalid {
             logger.warning("a stored value is not one of its column's type; devices don't receive its row until it is repaired",
                            metadata: ["table": "\(problem.table)", "column": "\(problem.column)", "key": "\(problem.key)",
@@ -206,7 +213,7 @@ public final class SyncService: Sendable {
     /// dropped definition, a database filed before definitions were recorded one by one
     /// with another layout, or never filed) the whole log is filed again (``refile``).
     private static func fileBuckets(_ layout: DatabaseLayout, _ connection: any SQLConnection, _ dialect: SQLDialect,
-                                    logger: Logger) async throws {
+                                    logger: Logger) async throws -> BucketFiling {
         let definitions = layout.bucketDefinitionFingerprints
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
@@ -217,6 +224,7 @@ public final class SyncService: Sendable {
         let previous = recorded.flatMap { text in
             text == layout.bucketFingerprint ? definitions : try? JSONDecoder().decode([String: String].self, from: Data(text.utf8))
         }
+        var filing = BucketFiling(extent: .nothing, units: [])
         if let previous, previous.allSatisfy({ definitions[$0.key] == $0.value }) {
             let added = Set(definitions.keys).subtracting(previous.keys)
             if !added.isEmpty {
@@ -224,17 +232,41 @@ public final class SyncService: Sendable {
                 for statement in layout.fileStatements(prefixes: added) {
                     try await connection.execute(statement)
                 }
+                filing = BucketFiling(extent: .newDefinitions,
+                                      units: try await filedUnits(layout, prefixes: added, downloadsAgain: false, connection, dialect))
                 logger.info("filed the rows of new bucket definitions; every cursor continues",
-                            metadata: ["definitions": "\(added.sorted())"])
+                            metadata: ["definitions": "\(added.sorted())", "units": "\(filing)"])
             }
         } else {
             try await refile(layout, connection, dialect)
+            filing = BucketFiling(extent: .everything,
+                                  units: try await filedUnits(layout, prefixes: Set(definitions.keys), downloadsAgain: true, connection, dialect))
             let changed = previous.map { previous in previous.keys.filter { definitions[$0] != previous[$0] }.sorted() }
             logger.info("filed every row into its buckets; cursors from before answer resync_required",
-                        metadata: ["changedDefinitions": "\(changed.map { "\($0)" } ?? "unknown: no record of the layout filed")"])
+                        metadata: ["changedDefinitions": "\(changed.map { "\($0)" } ?? "unknown: no record of the layout filed")",
+                                   "units": "\(filing)"])
         }
         if recorded != record {
             try await setState("bucket_layout", record, connection, dialect)
+        }
+        return filing
+    }
+
+    /// How many log entries the definitions `prefixes` name hold, by subset unit.
+    private static func filedUnits(
+        _ layout: DatabaseLayout, prefixes: Set<String>, downloadsAgain: Bool, _ connection: any SQLConnection, _ dialect: SQLDialect
+    ) async throws -> [BucketFiling.Unit] {
+        var entries: [String: [String: Int]] = [:]
+        for definition in layout.buckets.values.joined() where prefixes.contains(definition.prefix) {
+            guard let unit = layout.schema.subset(named: definition.subset)?.entity(named: definition.plan.entity.name)?.unit else { continue }
+            // Every bucket id of a definition starts with its prefix and a slash.
+            let rows = try await connection.query(
+                "SELECT count(*) FROM syncwright_log WHERE bucket > \(dialect.placeholder(1)) AND bucket < \(dialect.placeholder(2))",
+                [.text(definition.prefix + "/"), .text(definition.prefix + "0")])
+            entries[definition.subset, default: [:]][unit, default: 0] += Int(rows.first?.first?.integer ?? 0)
+        }
+        return entries.sorted { $0.key < $1.key }.flatMap { subset, units in
+            units.sorted { $0.key < $1.key }.map { BucketFiling.Unit(subset: subset, unit: $0.key, entries: $0.value, downloadsAgain: downloadsAgain) }
         }
     }
 
