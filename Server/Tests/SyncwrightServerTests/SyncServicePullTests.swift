@@ -351,10 +351,9 @@ struct SyncServicePullTests {
         try await database.write { connection in try await connection.execute(old) }
         let service = SyncService(schema: FieldService.schema, database: database, logger: TestDatabases.logger)
         try await service.prepare()
-        let columns = kind == .sqlite
-            ? "SELECT name FROM pragma_table_info('syncwright_log')"
-            : "SELECT column_name FROM information_schema.columns WHERE table_name = 'syncwright_log' AND table_schema = current_schema()"
-        let names = Set(try await database.read(columns, []).compactMap { $0.first?.text })
+        let names = Set(try await database.write { connection in
+            try await DatabaseLayout.columnNames(of: "syncwright_log", connection, database.dialect)
+        })
         #expect(names.isSuperset(of: ["origin_seq", "versions", "pushed"]))
         try await FieldService.seed(database)
         let jobs = try await service.pullAll("jobs", claims: FieldService.annClaims)

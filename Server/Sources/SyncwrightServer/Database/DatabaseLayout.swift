@@ -93,24 +93,28 @@ public struct DatabaseLayout: Sendable {
     /// A digest of everything that decides which bucket a row is in: when it differs
     /// from the one a database was filed with, the log is filed again from the rows.
     var bucketFingerprint: String {
-        let text = schema.entities.flatMap { entity in
-            (buckets[entity.name] ?? []).map { "\($0.prefix)\n\($0.bucketRows(where: "1 = 1"))" }
-        }.joined(separator: "\n")
-        return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        Self.digest(definitionsInOrder.map(Self.definitionText).joined(separator: "\n"))
     }
 
     /// Each bucket definition's digest, by its prefix (subset, entity and branch): what
     /// decides which of its buckets a row is in. A definition whose digest a database was
     /// filed with keeps its log entries, and their sequence numbers, across a deploy.
     var bucketDefinitionFingerprints: [String: String] {
-        var digests: [String: String] = [:]
-        for entity in schema.entities {
-            for definition in buckets[entity.name] ?? [] {
-                let text = "\(definition.prefix)\n\(definition.bucketRows(where: "1 = 1"))"
-                digests[definition.prefix] = SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
-            }
-        }
-        return digests
+        Dictionary(definitionsInOrder.map { ($0.prefix, Self.digest(Self.definitionText($0))) }) { first, _ in first }
+    }
+
+    /// Every bucket definition, entity by entity in the schema's order.
+    private var definitionsInOrder: [BucketDefinition] {
+        schema.entities.flatMap { buckets[$0.name] ?? [] }
+    }
+
+    /// What a definition's digest covers: its prefix and the SQL that files a row.
+    private static func definitionText(_ definition: BucketDefinition) -> String {
+        "\(definition.prefix)\n\(definition.bucketRows(where: "1 = 1"))"
+    }
+
+    private static func digest(_ text: String) -> String {
+        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
     /// Statements that put every row in its buckets of the definitions `prefixes` name,
@@ -430,13 +434,18 @@ public struct DatabaseLayout: Sendable {
         return "CASE WHEN length(\(versions)) <= \(length) THEN \(versions) ELSE substr(\(tail), \(comma) + 1) END"
     }
 
+    /// The names of `table`'s columns; empty when there is no such table.
+    static func columnNames(of table: String, _ connection: any SQLConnection, _ dialect: SQLDialect) async throws -> [String] {
+        let query = dialect == .sqlite
+            ? "SELECT name FROM pragma_table_info(?)"
+            : "SELECT column_name FROM information_schema.columns WHERE table_name = $1 AND table_schema = current_schema()"
+        return try await connection.query(query, [.text(table)]).compactMap { $0.first?.text }
+    }
+
     /// A database whose log was made before it kept `origin_seq`, `versions` or `pushed` gains them
     /// (its entries then never cancel: `origin_seq` is 0 and `versions` NULL).
     static func addLogOriginColumns(_ connection: any SQLConnection, _ dialect: SQLDialect) async throws {
-        let query = dialect == .sqlite
-            ? "SELECT name FROM pragma_table_info('syncwright_log')"
-            : "SELECT column_name FROM information_schema.columns WHERE table_name = 'syncwright_log' AND table_schema = current_schema()"
-        let names = try await connection.query(query, []).compactMap { $0.first?.text }
+        let names = try await columnNames(of: "syncwright_log", connection, dialect)
         guard !names.isEmpty else { return }
         if !names.contains("origin_seq") {
             try await connection.execute("ALTER TABLE syncwright_log ADD COLUMN origin_seq \(dialect == .sqlite ? "INTEGER" : "bigint") DEFAULT 0")

@@ -195,10 +195,7 @@ public final class SyncService: Sendable {
     /// the layout creates the current one; ``prepare()`` then copies the old results in.
     /// Returns whether it renamed the table.
     private static func setAsideUnownedPushResults(_ connection: any SQLConnection, _ dialect: SQLDialect) async throws -> Bool {
-        let columns = dialect == .sqlite
-            ? "SELECT name FROM pragma_table_info('syncwright_push_results')"
-            : "SELECT column_name FROM information_schema.columns WHERE table_name = 'syncwright_push_results' AND table_schema = current_schema()"
-        let names = try await connection.query(columns, []).compactMap { $0.first?.text }
+        let names = try await DatabaseLayout.columnNames(of: "syncwright_push_results", connection, dialect)
         guard !names.isEmpty, !names.contains("owner") else { return false }
         try await connection.execute("ALTER TABLE syncwright_push_results RENAME TO syncwright_push_results_unowned")
         return true
