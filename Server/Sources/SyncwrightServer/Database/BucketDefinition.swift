@@ -23,6 +23,30 @@ struct BucketDefinition: Sendable {
     /// Every bucket id of this branch starts with this and a `/`.
     var prefix: String { "\(subset)/\(plan.entity.name)/\(index)" }
 
+    /// The bucket ids of one subset entity start with this and a `/`: `subset/Entity`.
+    var group: String { Self.group(ofPrefix: prefix) }
+
+    /// The subset entity a definition's prefix (`subset/Entity/branch`) belongs to.
+    static func group(ofPrefix prefix: String) -> String {
+        String(prefix[..<(prefix.lastIndex(of: "/") ?? prefix.endIndex)])
+    }
+
+    /// What decides the form of the branch's bucket ids and which of them a caller
+    /// reads: the prefix and each binding's parameter, comparison and value type. Two
+    /// definitions with the same shape file a row under the same id, and a caller reads
+    /// the same ids of both, whatever else their filters say.
+    var shape: String {
+        ([prefix] + branch.bindings.map { binding in
+            "\(binding.parameter) \(binding.isNegated ? "not " : "")\(binding.comparison?.rawValue ?? "in") \(binding.path.type.storage)"
+        }).joined(separator: "\n")
+    }
+
+    /// SQL that holds for a log entry (alias `alias`) in one of the branch's buckets.
+    func holdsEntry(_ alias: String) -> String {
+        let text = prefix.replacingOccurrences(of: "'", with: "''")
+        return "(\(alias).bucket = '\(text)' OR (\(alias).bucket > '\(text)/' AND \(alias).bucket < '\(text)0'))"
+    }
+
     /// Every branch of every subset entity of `schema`, by entity name.
     static func all(schema: SchemaModel, dialect: SQLDialect) -> [String: [BucketDefinition]] {
         var definitions: [String: [BucketDefinition]] = [:]

@@ -103,6 +103,18 @@ public struct DatabaseLayout: Sendable {
         Dictionary(definitionsInOrder.map { ($0.prefix, Self.digest(Self.definitionText($0))) }) { first, _ in first }
     }
 
+    /// Each subset entity's bucket shape (``BucketDefinition/shape``, every branch), by
+    /// its group (`subset/Entity`): while it stays the same, a changed filter is filed as
+    /// the difference (``differenceStatements(prefixes:)``) and every cursor continues.
+    var bucketShapes: [String: String] { Self.shapes(of: definitionsInOrder) }
+
+    /// ``bucketShapes`` of `definitions`.
+    static func shapes(of definitions: some Sequence<BucketDefinition>) -> [String: String] {
+        Dictionary(grouping: definitions, by: \.group).mapValues { group in
+            digest(group.sorted { $0.index < $1.index }.map(\.shape).joined(separator: "\n"))
+        }
+    }
+
     /// Every bucket definition, entity by entity in the schema's order.
     private var definitionsInOrder: [BucketDefinition] {
         schema.entities.flatMap { buckets[$0.name] ?? [] }
@@ -125,6 +137,36 @@ public struct DatabaseLayout: Sendable {
             guard !definitions.isEmpty else { return nil }
             return insertPuts(entity.name, from: definitions.map { $0.bucketRows(where: "1 = 1") }.joined(separator: " UNION ALL "))
         }
+    }
+
+    /// Statements that bring the entries of the definitions `prefixes` to the rows the
+    /// definitions select now, past the end of the log: an entry whose row no longer is
+    /// in its bucket becomes a `remove`, a row newly in a bucket gets a `put`, and an
+    /// entry that stays as it was keeps its number. A device continuing from its cursor
+    /// receives just that difference.
+    func differenceStatements(prefixes: Set<String>) -> [String] {
+        schema.entities.flatMap { entity in
+            (buckets[entity.name] ?? []).filter { prefixes.contains($0.prefix) }.flatMap { definition -> [String] in
+                let rows = definition.bucketRows(where: "1 = 1")
+                let removes = "SELECT l.bucket, l.entity, l.key, \(dialect.boolean(true)) AS removed FROM syncwright_log AS l "
+                    + "WHERE \(definition.holdsEntry("l")) AND l.removed = \(dialect.boolean(false)) "
+                    + "AND (l.bucket, l.key) NOT IN (SELECT r.bucket, r.key FROM (\(rows)) AS r)"
+                let puts = "SELECT b.bucket, b.key FROM (\(rows)) AS b WHERE NOT EXISTS (SELECT 1 FROM syncwright_log AS l "
+                    + "WHERE l.bucket = b.bucket AND l.key = b.key AND l.removed = \(dialect.boolean(false)))"
+                return [writeEntries(removes), insertPuts(entity.name, from: puts)]
+            }
+        }
+    }
+
+    /// A statement deleting every log entry of the subset entities `groups`
+    /// (`subset/Entity`), whose buckets are filed again from scratch.
+    func deleteEntriesStatement(groups: Set<String>) -> String? {
+        guard !groups.isEmpty else { return nil }
+        let conditions = groups.sorted().map { group in
+            let text = group.replacingOccurrences(of: "'", with: "''")
+            return "(bucket > '\(text)/' AND bucket < '\(text)0')"
+        }
+        return "DELETE FROM syncwright_log WHERE " + conditions.joined(separator: " OR ")
     }
 
     /// Statements that put every row in its buckets, for a log that was just emptied.

@@ -36,6 +36,11 @@ public struct ProtocolError: Error, Sendable, Hashable, CustomStringConvertible 
         Self(status: 503, code: "schema_upcoming",
              message: "schema \(hash.prefix(16))… is served by a newer deploy of this server, not by this one yet; retry shortly")
     }
+    /// A newer deploy filed the entity's buckets by ids this server doesn't read.
+    static func bucketsUpcoming(entity: String, subset: String) -> Self {
+        Self(status: 503, code: "schema_upcoming",
+             message: "\(entity) of subset \(subset) is filed into buckets by a newer deploy of this server, not by this one; retry shortly")
+    }
     static func resyncRequired(_ message: String, units: [String]) -> Self {
         Self(status: 410, code: "resync_required", message: message, units: units)
     }

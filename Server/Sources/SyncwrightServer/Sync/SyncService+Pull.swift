@@ -84,8 +84,18 @@ extension SyncService {
         let units = subset.units
         let fingerprint = fingerprint(subset, parameters)
 
-        let compacted = try await database.read(
-            "SELECT value FROM syncwright_state WHERE name = 'compacted_through'", []).first?.first?.text.flatMap { Int64($0) } ?? 0
+        var compacted: Int64 = 0
+        var resetsText: String?
+        for row in try await database.read(
+            "SELECT name, value FROM syncwright_state WHERE name IN ('compacted_through', '\(FilingResets.stateName)')", [])
+        {
+            if row.first?.text == "compacted_through" {
+                compacted = row.last?.text.flatMap { Int64($0) } ?? 0
+            } else {
+                resetsText = row.last?.text
+            }
+        }
+        let resets = filingResets(resetsText)
         // Entries up to the horizon have all committed: none numbered below it appears later.
         let newest = try await database.changeLogHorizon()
         let high = max(newest, compacted)
@@ -104,8 +114,23 @@ extension SyncService {
         var startingCursors: [String: PullCursor] = [:]
         var stale: [(unit: String, reason: String)] = []
         for name in requested {
-            guard units.contains(where: { $0.name == name }) else {
+            guard let unit = units.first(where: { $0.name == name }) else {
                 throw ProtocolError.invalidRequest("unknown unit \"\(name)\" in subset \(subset.name); it has \(units.map(\.name).joined(separator: ", "))")
+            }
+            // The unit's entities filed from scratch by a deploy since the cursor was made.
+            var filedAgain: [String] = []
+            for entity in unit.entityNames {
+                guard let reset = resets.groups["\(subset.name)/\(entity)"] else { continue }
+                guard reset.shape == bucketShapes["\(subset.name)/\(entity)"] else {
+                    throw ProtocolError.bucketsUpcoming(entity: entity, subset: subset.name)
+                }
+                if let encoded = request.units[name] ?? nil, let decoded = PullCursor(encoded: encoded), decoded.continuesAfter < reset.from {
+                    filedAgain.append(entity)
+                }
+            }
+            if !filedAgain.isEmpty {
+                stale.append((name, "was made before a deploy filed \(filedAgain.joined(separator: ", ")) into buckets again (its filter changed)"))
+                continue
             }
             guard let encoded = request.units[name] ?? nil else {
                 startingCursors[name] = PullCursor(sequence: 0, isInitial: true, initialThrough: high, estimate: 0, fingerprint: fingerprint,
@@ -179,6 +204,14 @@ extension SyncService {
         }
         return PulledPage(rows: changes, units: cursors, more: more, estimate: more ? estimate : 0,
                           buckets: Set(callerBuckets.values.joined()))
+    }
+
+    /// `filing_resets`, decoded once per text.
+    private func filingResets(_ text: String?) -> FilingResets {
+        filingResets.withValue { cached in
+            if cached.text != text { cached = (text, FilingResets(text: text)) }
+            return cached.resets
+        }
     }
 
     /// The caller's buckets of `entityName` in `subset`.

@@ -23,6 +23,10 @@ public final class SyncService: Sendable {
     let retirementChecks = Locked<[String: ContinuousClock.Instant]>([:])
     /// Every subset entity's buckets, by subset and entity name.
     let bucketDefinitions: [String: [String: [BucketDefinition]]]
+    /// Every subset entity's bucket shape, by `subset/Entity` (``DatabaseLayout/bucketShapes``).
+    let bucketShapes: [String: String]
+    /// The last `filing_resets` text a pull read, decoded.
+    let filingResets = Locked<(text: String?, resets: FilingResets)>((nil, FilingResets()))
     let logger: Logger
     /// The team's checks on pushed changes, run inside each push.
     public let rules: PushRules
@@ -95,6 +99,7 @@ public final class SyncService: Sendable {
         }
         self.currentSubsets = current
         self.bucketDefinitions = definitions
+        self.bucketShapes = DatabaseLayout.shapes(of: definitions.values.flatMap(\.values).joined())
         let entities = Dictionary(uniqueKeysWithValues: schema.entities.map { ($0.name, $0) })
         let references = entities.mapValues { $0.fields.filter { $0.reference != nil } }
         self.entitiesByName = entities
@@ -203,67 +208,130 @@ public final class SyncService: Sendable {
 
     /// Files the rows into buckets the database wasn't filed by. The database records,
     /// in `bucket_layout`, each bucket definition's digest
-    /// (``DatabaseLayout/bucketDefinitionFingerprints``). When every recorded definition
-    /// is unchanged, their entries stay as they are and only the new definitions' rows
-    /// are filed, past the end of the log: every cursor continues, and a device receives
-    /// only the new definitions' rows of the units it pulls. Otherwise (a changed or
-    /// dropped definition, a database filed before definitions were recorded one by one
-    /// with another layout, or never filed) the whole log is filed again (``refile``).
+    /// (``DatabaseLayout/bucketDefinitionFingerprints``) and, in `bucket_shapes`, each
+    /// subset entity's bucket shape (``DatabaseLayout/bucketShapes``); the start files
+    /// only what differs (``BucketFilingPlan``), past the end of the log, so entries of
+    /// unchanged definitions keep their numbers and every cursor continues:
+    ///
+    /// - a new definition in a subset entity that had none: its rows;
+    /// - a changed filter whose bucket ids keep their form: the difference, removes and
+    ///   puts (``DatabaseLayout/differenceStatements(prefixes:)``);
+    /// - any other change to a subset entity (a branch added or dropped, ids of another
+    ///   form, the entity taken out of the subset): its entries are filed from scratch,
+    ///   and `filing_resets` records from where, so cursors of units holding it from
+    ///   before answer `410 resync_required` while every other unit's continue.
+    ///
+    /// A database with no record of its filing is filed whole (``refile``).
     private static func fileBuckets(_ layout: DatabaseLayout, _ connection: any SQLConnection, _ dialect: SQLDialect,
                                     logger: Logger) async throws -> BucketFiling {
         let definitions = layout.bucketDefinitionFingerprints
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        let record = String(decoding: try encoder.encode(definitions), as: UTF8.self)
-        let recorded = try await connection.query("SELECT value FROM syncwright_state WHERE name = 'bucket_layout'", [])
-            .first?.first?.text
+        let shapes = layout.bucketShapes
+        let recorded = try await state("bucket_layout", connection, dialect)
         // A server that kept one digest of the whole layout recorded that.
         let previous = recorded.flatMap { text in
             text == layout.bucketFingerprint ? definitions : try? JSONDecoder().decode([String: String].self, from: Data(text.utf8))
         }
+        let recordedShapes = try await state("bucket_shapes", connection, dialect)
         var filing = BucketFiling(extent: .nothing, units: [])
-        if let previous, previous.allSatisfy({ definitions[$0.key] == $0.value }) {
-            let added = Set(definitions.keys).subtracting(previous.keys)
-            if !added.isEmpty {
-                try await lockLogForFiling(connection, dialect)
-                for statement in layout.fileStatements(prefixes: added) {
-                    try await connection.execute(statement)
-                }
-                filing = BucketFiling(extent: .newDefinitions,
-                                      units: try await filedUnits(layout, prefixes: added, downloadsAgain: false, connection, dialect))
-                logger.info("filed the rows of new bucket definitions; every cursor continues",
-                            metadata: ["definitions": "\(added.sorted())", "units": "\(filing)"])
+        if let previous {
+            let previousShapes = recorded == layout.bucketFingerprint
+                ? shapes
+                : recordedShapes.flatMap { try? JSONDecoder().decode([String: String].self, from: Data($0.utf8)) } ?? [:]
+            let plan = BucketFilingPlan(previous: previous, previousShapes: previousShapes, current: definitions, shapes: shapes)
+            if !plan.isEmpty {
+                filing = try await file(plan, layout, connection, dialect)
+                logger.info(filing.keepsEveryCursor
+                                ? "filed the new and changed bucket definitions past the end of the log; every cursor continues"
+                                : "filed the new and changed bucket definitions past the end of the log; devices download the units marked again",
+                            metadata: ["added": "\(plan.added.sorted())", "changed": "\(plan.changed.sorted())",
+                                       "filedAgain": "\(plan.resetGroups.sorted())", "units": "\(filing)"])
             }
         } else {
-            try await refile(layout, connection, dialect)
+            let start = try await refile(layout, connection, dialect)
             filing = BucketFiling(extent: .everything,
-                                  units: try await filedUnits(layout, prefixes: Set(definitions.keys), downloadsAgain: true, connection, dialect))
-            let changed = previous.map { previous in previous.keys.filter { definitions[$0] != previous[$0] }.sorted() }
+                                  units: try await filedUnits(layout, prefixes: Set(definitions.keys), from: start, downloadsAgain: { _ in true },
+                                                              connection, dialect))
+            try await setState("filing_resets", "{}", connection, dialect)
             logger.info("filed every row into its buckets; cursors from before answer resync_required",
-                        metadata: ["changedDefinitions": "\(changed.map { "\($0)" } ?? "unknown: no record of the layout filed")",
-                                   "units": "\(filing)"])
+                        metadata: ["reason": "no record of the layout filed", "units": "\(filing)"])
         }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let record = String(decoding: try encoder.encode(definitions), as: UTF8.self)
         if recorded != record {
             try await setState("bucket_layout", record, connection, dialect)
+        }
+        let shapeRecord = String(decoding: try encoder.encode(shapes), as: UTF8.self)
+        if recordedShapes != shapeRecord {
+            try await setState("bucket_shapes", shapeRecord, connection, dialect)
         }
         return filing
     }
 
-    /// How many log entries the definitions `prefixes` name hold, by subset unit.
+    /// Files what `plan` names, past the end of the log, and records the subset entities
+    /// filed from scratch in `filing_resets`.
+    private static func file(_ plan: BucketFilingPlan, _ layout: DatabaseLayout, _ connection: any SQLConnection,
+                             _ dialect: SQLDialect) async throws -> BucketFiling {
+        try await lockLogForFiling(connection, dialect)
+        // Every cursor made before continues after a position at or below the highest
+        // number the log ever issued.
+        let issued = dialect == .sqlite
+            ? "SELECT coalesce(max(seq), 0) FROM sqlite_sequence WHERE name = 'syncwright_log'"
+            : "SELECT last_value FROM syncwright_seq"
+        var high = try await compactedThrough(connection, dialect)
+        for query in ["SELECT coalesce(max(seq), 0) FROM syncwright_log", issued] {
+            high = max(high, try await connection.query(query, []).first?.first?.integer ?? 0)
+        }
+        let start = high + 1
+        let resetPrefixes = Set(layout.bucketDefinitionFingerprints.keys.filter {
+            plan.resetGroups.contains(BucketDefinition.group(ofPrefix: $0))
+        })
+        var statements: [String] = []
+        if let delete = layout.deleteEntriesStatement(groups: plan.resetGroups) { statements.append(delete) }
+        statements += layout.differenceStatements(prefixes: plan.changed)
+        statements += layout.fileStatements(prefixes: plan.added.union(resetPrefixes))
+        for statement in statements {
+            try await connection.execute(statement)
+        }
+        if !plan.resetGroups.isEmpty {
+            var resets = try await FilingResets.read(connection, dialect)
+            let shapes = layout.bucketShapes
+            for group in plan.resetGroups {
+                resets.groups[group] = .init(from: start, shape: shapes[group] ?? "")
+            }
+            try await setState(FilingResets.stateName, resets.text, connection, dialect)
+        }
+        let units = try await filedUnits(layout, prefixes: plan.added.union(plan.changed).union(resetPrefixes), from: start,
+                                         downloadsAgain: { plan.resetGroups.contains($0) }, connection, dialect)
+        return BucketFiling(extent: .definitions, units: units)
+    }
+
+    static func state(_ name: String, _ connection: any SQLConnection, _ dialect: SQLDialect) async throws -> String? {
+        try await connection.query("SELECT value FROM syncwright_state WHERE name = \(dialect.placeholder(1))", [.text(name)])
+            .first?.first?.text
+    }
+
+    /// How many log entries the definitions `prefixes` name hold from `start` on, by
+    /// subset unit; `downloadsAgain` says it of a subset entity (`subset/Entity`).
     private static func filedUnits(
-        _ layout: DatabaseLayout, prefixes: Set<String>, downloadsAgain: Bool, _ connection: any SQLConnection, _ dialect: SQLDialect
+        _ layout: DatabaseLayout, prefixes: Set<String>, from start: Int64, downloadsAgain: (String) -> Bool,
+        _ connection: any SQLConnection, _ dialect: SQLDialect
     ) async throws -> [BucketFiling.Unit] {
-        var entries: [String: [String: Int]] = [:]
+        var entries: [String: [String: (entries: Int, again: Bool)]] = [:]
         for definition in layout.buckets.values.joined() where prefixes.contains(definition.prefix) {
             guard let unit = layout.schema.subset(named: definition.subset)?.entity(named: definition.plan.entity.name)?.unit else { continue }
-            // Every bucket id of a definition starts with its prefix and a slash.
             let rows = try await connection.query(
-                "SELECT count(*) FROM syncwright_log WHERE bucket > \(dialect.placeholder(1)) AND bucket < \(dialect.placeholder(2))",
-                [.text(definition.prefix + "/"), .text(definition.prefix + "0")])
-            entries[definition.subset, default: [:]][unit, default: 0] += Int(rows.first?.first?.integer ?? 0)
+                "SELECT count(*) FROM syncwright_log AS l WHERE \(definition.holdsEntry("l")) AND l.seq >= \(dialect.placeholder(1))",
+                [.integer(start)])
+            var tally = entries[definition.subset, default: [:]][unit] ?? (0, false)
+            tally.entries += Int(rows.first?.first?.integer ?? 0)
+            tally.again = tally.again || downloadsAgain(definition.group)
+            entries[definition.subset, default: [:]][unit] = tally
         }
         return entries.sorted { $0.key < $1.key }.flatMap { subset, units in
-            units.sorted { $0.key < $1.key }.map { BucketFiling.Unit(subset: subset, unit: $0.key, entries: $0.value, downloadsAgain: downloadsAgain) }
+            units.sorted { $0.key < $1.key }.map {
+                BucketFiling.Unit(subset: subset, unit: $0.key, entries: $0.value.entries, downloadsAgain: $0.value.again)
+            }
         }
     }
 
@@ -277,7 +345,9 @@ public final class SyncService: Sendable {
 
     /// Empties the log and files every row again, past every sequence number and
     /// version used before.
-    private static func refile(_ layout: DatabaseLayout, _ connection: any SQLConnection, _ dialect: SQLDialect) async throws {
+    /// Returns the first number it filed from.
+    @discardableResult
+    private static func refile(_ layout: DatabaseLayout, _ connection: any SQLConnection, _ dialect: SQLDialect) async throws -> Int64 {
         func integer(_ sql: String) async throws -> Int64 {
             try await connection.query(sql, []).first?.first?.integer ?? 0
         }
@@ -309,6 +379,7 @@ public final class SyncService: Sendable {
             try await connection.execute(statement)
         }
         try await setState("compacted_through", String(start), connection, dialect)
+        return start
     }
 
     static func setState(_ name: String, _ value: String, _ connection: any SQLConnection, _ dialect: SQLDialect) async throws {
