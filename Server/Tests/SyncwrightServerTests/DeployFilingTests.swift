@@ -220,3 +220,64 @@ struct DeployFilingTests {
         try await database.close()
     }
 }
+
+extension DeployFilingTests {
+    @Test("a rolling deploy: servers of the new schema file once between them; one of the old schema restarting changes nothing and keeps serving",
+          arguments: DatabaseKind.underTest)
+    func rollingDeploy(_ kind: DatabaseKind) async throws {
+        let database = try await TestDatabases.make(kind)
+        let v1 = try Chores.model(Self.addField, file: "v1.yaml")
+        let v2 = try Chores.model(Self.addEntity, file: "v2.yaml")
+        let v3 = try Chores.model(Self.changeShape, file: "v3.yaml")
+        let old = SyncService(schema: v1, database: database, logger: TestDatabases.logger)
+        try await old.prepare()
+        for n in 1...3 {
+            try await FieldService.sql(database, "INSERT INTO chores (id, owner, title) VALUES ('\(Chores.id(n))', 'ann', 'c\(n)')")
+            try await FieldService.sql(database, "INSERT INTO rooms (id, owner, name) VALUES ('\(Chores.id(n + 10))', 'ann', 'r\(n)')")
+        }
+        var device = Device(model: v1, cursors: ["Chore": nil])
+        #expect(try await device.pull(old) == 3)
+
+        // Two servers of v2 start at once: the maintenance lock lets one file the rooms.
+        let first = SyncService(schema: v2, database: database, logger: TestDatabases.logger)
+        let second = SyncService(schema: v2, database: database, logger: TestDatabases.logger)
+        async let a: Void = first.prepare()
+        async let b: Void = second.prepare()
+        _ = try await (a, b)
+        let filings = [first.bucketFiling, second.bucketFiling]
+        #expect(filings.contains(BucketFiling(extent: .definitions, units: [.init(subset: "mine", unit: "Room", entries: 3, downloadsAgain: false)])))
+        #expect(filings.contains(BucketFiling(extent: .nothing, units: [])))
+        let roomEntries = try await database.read("SELECT count(*) FROM syncwright_log WHERE entity = 'Room'", []).first?.first?.integer
+        #expect(roomEntries == 3)
+
+        // A server of v1 restarts meanwhile: it leaves v2's triggers and buckets as they are.
+        let restarted = SyncService(schema: v1, database: database, logger: TestDatabases.logger)
+        try await restarted.prepare()
+        #expect(restarted.bucketFiling == BucketFiling(extent: .nothing, units: []))
+        try await FieldService.sql(database, "INSERT INTO rooms (id, owner, name) VALUES ('\(Chores.id(14))', 'ann', 'r4')")
+        try await FieldService.sql(database, "INSERT INTO chores (id, owner, title) VALUES ('\(Chores.id(4))', 'ann', 'c4')")
+        #expect(try await device.pull(restarted) == 1)
+        var updated = device.updated(to: v2)
+        #expect(try await updated.pull(first) == 4)  // the four rooms, the chores go on
+        #expect(updated.rows["Room"]?.count == 4 && updated.rows["Chore"]?.count == 4)
+        // It goes on answering the new version 503 schema_upcoming.
+        let upcoming = await #expect(throws: ProtocolError.self) { try await Chores.pull(restarted, v2, units: ["Chore"]) }
+        #expect(upcoming?.code == "schema_upcoming")
+
+        // v3 files Room from scratch by other ids: a server of v2 still running answers
+        // Room 503 (retry), never rows by ids of the old form; Chore goes on.
+        let third = SyncService(schema: v3, database: database, logger: TestDatabases.logger)
+        try await third.prepare()
+        let error = await #expect(throws: ProtocolError.self) {
+            try await first.pull(PullRequest(subset: "mine", schemaHash: v2.schemaHash, units: ["Room": updated.cursors["Room"] ?? nil], limit: 100),
+                                 claims: Chores.ann)
+        }
+        #expect(error?.status == 503 && error?.code == "schema_upcoming")
+        let chores = try await first.pull(PullRequest(subset: "mine", schemaHash: v2.schemaHash, units: ["Chore": updated.cursors["Chore"] ?? nil], limit: 100),
+                                          claims: Chores.ann)
+        #expect(chores.changes.isEmpty)
+        // The v3 server answers the v2 app: Room downloads again, Chore goes on.
+        #expect(try await updated.pull(third) == 4)
+        try await database.close()
+    }
+}

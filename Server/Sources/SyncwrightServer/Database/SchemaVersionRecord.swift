@@ -69,7 +69,10 @@ public struct SchemaVersionRecord: Sendable, Hashable {
         return matching
     }
 
+    /// Now, to the millisecond: versions recorded within one second keep their order.
     static func now() -> String {
-        WireValueRules.canonicalTimestamp(ISO8601DateFormatter().string(from: Date()))!
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return WireValueRules.canonicalTimestamp(formatter.string(from: Date()))!
     }
 }

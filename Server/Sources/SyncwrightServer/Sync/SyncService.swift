@@ -136,6 +136,17 @@ public final class SyncService: Sendable {
             let unowned = try await Self.setAsideUnownedPushResults(connection, dialect)
             try await connection.execute(DatabaseLayout.schemaVersionsTable)
             let records = try await SchemaVersionRecord.all(connection)
+            if let newer = Self.newerDeploy(records, than: schema) {
+                // A rolling deploy: a newer server laid the database out already. This one
+                // serves it as it is, with the versions recorded before its own; the units
+                // a newer deploy filed by other bucket ids are answered 503 (FilingResets).
+                let own = records.first { $0.hash == schema.schemaHash }!
+                let older = try Self.olderVersions(records.filter { $0.firstServedAt < own.firstServedAt }, next: schema,
+                                                   dialect: dialect, logger: logger)
+                logger.notice("a newer deploy of the schema serves this database; this server leaves its tables, triggers and buckets as they are",
+                              metadata: ["newer": "\(newer.hash.prefix(16)) (\(newer.file))"])
+                return (older, [InvalidStoredValue](), BucketFiling(extent: .nothing, units: []))
+            }
             let older = try Self.olderVersions(records, next: schema, dialect: dialect, logger: logger)
             let report: MigrationReport
             do {
@@ -194,6 +205,14 @@ public final class SyncService: Sendable {
         if !older.isEmpty {
             logger.info("serving older schema versions too", metadata: ["schemaHashes": "\(older.keys.map { String($0.prefix(16)) }.sorted())"])
         }
+    }
+
+    /// A version first served after `schema` and not retired, when `schema` itself was
+    /// served before: this server is the older one of a rolling deploy. (To go back to
+    /// an older schema for good, retire the newer one first.)
+    static func newerDeploy(_ records: [SchemaVersionRecord], than schema: SchemaModel) -> SchemaVersionRecord? {
+        guard let own = records.first(where: { $0.hash == schema.schemaHash && !$0.isRetired }) else { return nil }
+        return records.last { !$0.isRetired && $0.hash != own.hash && $0.firstServedAt > own.firstServedAt }
     }
 
     /// A database made before stored push results had an owner: its table is renamed so
