@@ -56,6 +56,31 @@ struct ModelMigrationTests {
         #expect(try again.cursor(forUnit: "work") == "7")
     }
 
+    @Test("only the units whose entities or columns changed download again; a store from before unit digests resets every unit")
+    func onlyChangedUnitsDownloadAgain() throws {
+        let temporary = try TemporaryStore(model: Self.model("hash-a"))
+        try temporary.store.applyPulledPage(PullResponse(changes: [], units: ["work": "5"], more: false), unit: "work")
+        try temporary.store.applyPulledPage(PullResponse(changes: [], units: ["comments": "9"], more: false), unit: "comments")
+
+        // Another schema hash (a field elsewhere in the schema) with the same units: both cursors stay.
+        let sameUnits = try SyncStore(path: temporary.path, model: Self.model("hash-b"))
+        #expect(try sameUnits.cursor(forUnit: "work") == "5")
+        #expect(try sameUnits.cursor(forUnit: "comments") == "9")
+
+        // A column more in the work unit: it downloads again, comments goes on.
+        let c = Self.model("hash-c") { $0.columns.append(SyncColumn("estimate", .double, nullable: true)) }
+        let onC = try SyncStore(path: temporary.path, model: c)
+        #expect(try onC.cursor(forUnit: "work") == nil)
+        #expect(try onC.cursor(forUnit: "comments") == "9")
+
+        // A store migrated before unit digests were recorded knows no unit's: all download again.
+        try onC.applyPulledPage(PullResponse(changes: [], units: ["work": "6"], more: false), unit: "work")
+        try onC.pool.write { try $0.execute(sql: "DELETE FROM syncwright_metadata WHERE key = 'unitDigests'") }
+        let onD = try SyncStore(path: temporary.path, model: Self.model("hash-d"))
+        #expect(try onD.cursor(forUnit: "work") == nil)
+        #expect(try onD.cursor(forUnit: "comments") == nil)
+    }
+
     @Test("a dropped NOT NULL column rebuilds the table: rows kept, later upserts without it succeed")
     func droppedRequiredColumn() throws {
         let temporary = try TemporaryStore(model: Self.model("hash-a"))

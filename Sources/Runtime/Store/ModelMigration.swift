@@ -16,9 +16,11 @@ import GRDB
 ///   dropped, the new one renamed.
 /// - An entity the model no longer has loses its table; its pending changes are rejected.
 ///   An entity whose table was renamed keeps its rows under the new name.
-/// - Every unit downloads again from the start; a download from scratch ends by
-///   removing the rows it didn't deliver again (see `SyncStore.applyPulledPage`), so rows
-///   a narrowed filter no longer selects leave the device.
+/// - A unit whose entities or columns changed (``unitDigests(_:)``) downloads again from
+///   the start; a download from scratch ends by removing the rows it didn't deliver
+///   again (see `SyncStore.applyPulledPage`). Every other unit keeps its cursor: the
+///   server sends a changed filter's difference as removes and puts, or asks for the
+///   unit again (`410 resync_required`) when it filed the unit from scratch.
 enum ModelMigration {
     /// The code of a rejected change the migration made.
     static let fieldRemovedCode = "field_removed"
@@ -56,14 +58,42 @@ enum ModelMigration {
             }
             try migrateTable(db, entity, at: now)
         }
-        // Another model selects other columns and rows: every unit downloads again,
-        // and the download's end removes what the new model doesn't select.
-        try db.execute(sql: "DELETE FROM syncwright_cursors")
+        // A unit whose entities or columns changed downloads again, and the download's
+        // end removes what the new model doesn't select; the others keep their cursors
+        // (a changed filter reaches them from the server as removes and puts).
+        let digests = unitDigests(model)
+        let storedDigests = try String.fetchOne(db, sql: "SELECT value FROM syncwright_metadata WHERE key = 'unitDigests'")
+            .flatMap { text -> [String: String]? in
+                guard case .object(let object)? = try? JSONValue(jsonText: text) else { return nil }
+                return object.compactMapValues(\.stringValue)
+            }
+        for unit in try String.fetchAll(db, sql: "SELECT unit FROM syncwright_cursors")
+        where storedDigests == nil || digests[unit] == nil || storedDigests?[unit] != digests[unit] {
+            try db.execute(sql: "DELETE FROM syncwright_cursors WHERE unit = ?", arguments: [unit])
+        }
+        try db.execute(sql: "INSERT OR REPLACE INTO syncwright_metadata (key, value) VALUES ('unitDigests', ?)",
+                       arguments: [JSONValue.object(digests.mapValues(JSONValue.string)).jsonText])
         try db.execute(sql: "INSERT OR REPLACE INTO syncwright_metadata (key, value) VALUES ('schemaHash', ?)",
                        arguments: [model.schemaHash])
         let tables = JSONValue.object(Dictionary(uniqueKeysWithValues: model.entities.map { ($0.name, JSONValue.string($0.tableName)) }))
         try db.execute(sql: "INSERT OR REPLACE INTO syncwright_metadata (key, value) VALUES ('entityTables', ?)",
                        arguments: [tables.jsonText])
+    }
+
+    /// Each unit's digest: its entities, their tables, keys and columns, which decide
+    /// what a download of the unit holds. A store opened with a model where a unit's
+    /// digest changed downloads that unit again, and only that one.
+    static func unitDigests(_ model: SyncModel) -> [String: String] {
+        var digests: [String: String] = [:]
+        for unit in model.units {
+            let text = unit.entityNames.sorted().compactMap(model.entity(named:)).map { entity in
+                ([entity.name, entity.tableName, entity.keyColumn] + entity.columns.map { column in
+                    "\(column.name) \(column.type) \(column.isNullable) \(column.isInclude) \(column.references ?? "-")"
+                }).joined(separator: "\n")
+            }.joined(separator: "\n\n")
+            digests[unit.name] = ContentHasher.hexDigest(Array(text.utf8))
+        }
+        return digests
     }
 
     /// The entity → table map the store recorded when it was last migrated.
