@@ -11,7 +11,9 @@ struct DiffCommand: ParsableCommand {
             Compares OLD, the schema the apps in the field were built against (the last release's), \
             with NEW, the one about to be deployed. Prints one line per change, \
             'path:line:column: breaking: message [rule-id]' or '… compatible: …', located in OLD for \
-            what was removed and in NEW for the rest. Exits with 0 when no change is breaking, 1 when \
+            what was removed and in NEW for the rest. Then, per subset unit, what the deploy makes \
+            devices download: apps built against OLD and apps updated to NEW, each going on from its \
+            cursors (nothing, the difference of a changed filter, or the whole unit again). Exits with 0 when no change is breaking, 1 when \
             one is, and 2 when a file can't be read or isn't a valid schema, or the arguments are wrong.
             """
     )
@@ -25,13 +27,15 @@ struct DiffCommand: ParsableCommand {
     @Option(help: "How to print changes: text, json or github (GitHub Actions annotations).")
     var format: DiagnosticFormat = .text
 
-    @Flag(name: .shortAndLong, help: "Print nothing but the changes.")
+    @Flag(name: .shortAndLong, help: "Print nothing but the changes: no downloads, no summary.")
     var quiet = false
 
     func run() throws {
         guard let oldModel = try load(old), let newModel = try load(new) else { throw UnreadableInput() }
         let changes = SchemaDiff.compare(old: oldModel, new: newModel)
-        let output = SchemaChangeFormatter.format(changes, as: format)
+        // What the deploy makes devices download follows the changes, unless --quiet.
+        let downloads = quiet ? nil : UnitDownload.plan(old: oldModel, new: newModel)
+        let output = SchemaChangeFormatter.format(changes, downloads: downloads, as: format)
         if !output.isEmpty {
             FileHandle.standardOutput.write(Data(output.utf8))
         }

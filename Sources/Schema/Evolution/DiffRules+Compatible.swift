@@ -208,10 +208,12 @@ extension DiffRules {
         public static let passingExamples = [DiffExample(old: base, new: base)]
 
         static func change(subset: String, entity: String, from old: FilterExpression?, to new: FilterExpression?,
-                           at location: SourceLocation) -> SchemaChange {
+                           filedAgain: Bool, at location: SourceLocation) -> SchemaChange {
             make("subset '\(subset)' keeps other rows of '\(entity)': \(new.map { "`\($0)`" } ?? "every row") "
                  + "instead of \(old.map { "`\($0)`" } ?? "every row")", at: location,
-                 notes: [.init("every app, old or new, downloads the entity again under the new filter")])
+                 notes: [.init(filedAgain
+                     ? "the filter's bucket ids change form: every app, old or new, downloads the entity's unit again"
+                     : "every app, old or new, receives the difference: removes of the rows that leave, the rows that join")])
         }
     }
 

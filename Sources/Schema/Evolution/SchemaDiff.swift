@@ -244,7 +244,8 @@ public enum SchemaDiff {
             }
             if oldEntry.rowFilter?.description != newEntry.rowFilter?.description {
                 changes.append(DiffRules.FilterChanged.change(subset: subset, entity: entity, from: oldEntry.rowFilter,
-                                                              to: newEntry.rowFilter, at: newEntry.location))
+                                                              to: newEntry.rowFilter, filedAgain: UnitDownload.filing(oldEntry, newEntry) == .again,
+                                                              at: newEntry.location))
             }
             if oldEntry.conflictPolicy != newEntry.conflictPolicy {
                 changes.append(DiffRules.ConflictPolicyChanged.change(subset: subset, entity: entity, from: oldEntry.conflictPolicy,

@@ -20,6 +20,17 @@ public struct BucketBranch: Sendable, Hashable {
     /// ``Rules/FilterNotBucketed``).
     public var isDirect: Bool { bindings.allSatisfy(\.isDirect) }
 
+    /// What decides the form of the branch's bucket ids and which of them a caller reads:
+    /// each binding's parameter, comparison and value type. While a subset entity's
+    /// branches keep their shapes, a changed filter is filed as the difference and
+    /// devices continue from their cursors; otherwise the server files the entity from
+    /// scratch and devices download its unit again.
+    public var shape: String {
+        bindings.map { binding in
+            "\(binding.parameter) \(binding.isNegated ? "not " : "")\(binding.comparison?.rawValue ?? "in") \(binding.path.type.storage)"
+        }.joined(separator: "\n")
+    }
+
     /// The branch as a filter again, for messages.
     public var expression: FilterExpression {
         let operands = conditions + bindings.map(\.expression)

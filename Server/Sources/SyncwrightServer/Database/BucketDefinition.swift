@@ -35,11 +35,7 @@ struct BucketDefinition: Sendable {
     /// reads: the prefix and each binding's parameter, comparison and value type. Two
     /// definitions with the same shape file a row under the same id, and a caller reads
     /// the same ids of both, whatever else their filters say.
-    var shape: String {
-        ([prefix] + branch.bindings.map { binding in
-            "\(binding.parameter) \(binding.isNegated ? "not " : "")\(binding.comparison?.rawValue ?? "in") \(binding.path.type.storage)"
-        }).joined(separator: "\n")
-    }
+    var shape: String { "\(prefix)\n\(branch.shape)" }
 
     /// SQL that holds for a log entry (alias `alias`) in one of the branch's buckets.
     func holdsEntry(_ alias: String) -> String {
