@@ -22,7 +22,7 @@ public struct SyncwrightServerCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "syncwright-server",
         abstract: "The Syncwright reference sync server.",
-        subcommands: [Serve.self, Versions.self, Retire.self, Token.self],
+        subcommands: [Serve.self, Versions.self, Plan.self, Retire.self, Token.self],
         defaultSubcommand: Serve.self
     )
 
@@ -156,6 +156,39 @@ struct Versions: AsyncParsableCommand {
             for record in records {
                 let state = record.hash == model.schemaHash ? "current" : record.isRetired ? "retired \(record.retiredAt!)" : "served"
                 print("\(record.hash)  \(record.firstServedAt)  \(state)  \(record.file)")
+            }
+        }
+    }
+}
+
+/// `syncwright-server plan --schema FILE --database URL`
+struct Plan: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Say what starting a server of the schema would file into buckets, and what devices would download again.",
+        discussion: """
+            Runs what a start of the server does to the database in a transaction that is rolled \
+            back, and prints, per subset unit, the log entries the start would file (one per row and \
+            bucket) and whether devices holding the unit would download it again. Nothing changes; \
+            on PostgreSQL, writers wait while it runs. Exits with 1 when the deploy would be refused.
+            """
+    )
+
+    @OptionGroup var deployment: DeploymentOptions
+
+    func run() async throws {
+        try await reportingStartErrors {
+            let filing = try await deployment.withService { service in try await service.plannedFiling() }
+            switch filing.extent {
+            case .nothing:
+                print("a start files nothing: every device continues from its cursors")
+            case .definitions:
+                print("a start files new and changed bucket definitions past the end of the log:")
+            case .everything:
+                print("a start files every row again: every device downloads every unit again")
+            }
+            for unit in filing.units {
+                print("  \(unit.subset).\(unit.unit): \(unit.entries) \(unit.entries == 1 ? "entry" : "entries"); "
+                      + (unit.downloadsAgain ? "devices holding it download it again" : "devices continue from their cursors"))
             }
         }
     }

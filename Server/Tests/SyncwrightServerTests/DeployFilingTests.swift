@@ -131,7 +131,10 @@ struct DeployFilingTests {
         func deploy(_ text: String, file: String) async throws -> (SchemaModel, SyncService) {
             let model = try Chores.model(text, file: file)
             let service = SyncService(schema: model, database: database, logger: TestDatabases.logger)
+            // What `syncwright-server plan` says beforehand is what the start then files.
+            let planned = try await service.plannedFiling()
             try await service.prepare()
+            #expect(planned == service.bucketFiling, "\(file)")
             return (model, service)
         }
         func sql(_ text: String) async throws { try await FieldService.sql(database, text) }

@@ -123,6 +123,41 @@ public final class SyncService: Sendable {
     /// bucket, or a changed filter), the log is filed again from the rows, and cursors
     /// from before answer `410 resync_required`.
     public func prepare() async throws {
+        let (older, invalid, filing) = try await database.maintain(preparation(logger: logger))
+        olderVersions.withValue { $0 = older }
+        invalidValuesFound.withValue { $0 = invalid }
+        lastFiling.withValue { $0 = filing }
+        for problem in invalid {
+            logger.warning("a stored value is not one of its column's type; devices don't receive its row until it is repaired",
+                           metadata: ["table": "\(problem.table)", "column": "\(problem.column)", "key": "\(problem.key)",
+                                      "value": "\(problem.value)", "takes": "\(problem.takes)"])
+        }
+        if !older.isEmpty {
+            logger.info("serving older schema versions too", metadata: ["schemaHashes": "\(older.keys.map { String($0.prefix(16)) }.sorted())"])
+        }
+    }
+
+    /// What ``prepare()`` would file into buckets, without changing the database: the
+    /// same work in a transaction that is rolled back. What a deploy will cost the
+    /// devices, per subset unit, before it is made (`syncwright-server plan`). On
+    /// PostgreSQL, writers wait while it runs, as during a start that files.
+    public func plannedFiling() async throws -> BucketFiling {
+        struct DryRun: Error { var filing: BucketFiling }
+        let work = try preparation(logger: Logger(label: "syncwright.plan", factory: { _ in SwiftLogNoOpLogHandler() }))
+        do {
+            _ = try await database.maintain { connection in
+                throw DryRun(filing: try await work(connection).filing)
+            }
+        } catch let dryRun as DryRun {
+            return dryRun.filing
+        }
+        return BucketFiling(extent: .nothing, units: [])
+    }
+
+    /// The work of ``prepare()`` on one connection, inside the maintenance transaction.
+    private func preparation(logger: Logger) throws -> @Sendable (any SQLConnection) async throws
+        -> (older: [String: [String: ServedSubset]], invalid: [InvalidStoredValue], filing: BucketFiling)
+    {
         let unknown = rules.unknownEntities(in: Set(schema.entities.map(\.name)))
         guard unknown.isEmpty else {
             throw SchemaDeployError(message: "push rules name \(unknown.joined(separator: ", ")), which the schema \(schema.name) has no entity of")
@@ -130,9 +165,8 @@ public final class SyncService: Sendable {
         let layout = DatabaseLayout(schema: schema, dialect: dialect)
         let statements = layout.statements
         let dialect = self.dialect
-        let logger = self.logger
         let schema = self.schema
-        let (older, invalid, filing) = try await database.maintain { connection in
+        return { connection in
             let unowned = try await Self.setAsideUnownedPushResults(connection, dialect)
             try await connection.execute(DatabaseLayout.schemaVersionsTable)
             let records = try await SchemaVersionRecord.all(connection)
@@ -193,17 +227,6 @@ public final class SyncService: Sendable {
                                                        connection, dialect)
             let filing = try await Self.fileBuckets(layout, connection, dialect, logger: logger)
             return (older, try await Self.findInvalidValues(layout, connection), filing)
-        }
-        olderVersions.withValue { $0 = older }
-        invalidValuesFound.withValue { $0 = invalid }
-        lastFiling.withValue { $0 = filing }
-        for problem in invalid {
-            logger.warning("a stored value is not one of its column's type; devices don't receive its row until it is repaired",
-                           metadata: ["table": "\(problem.table)", "column": "\(problem.column)", "key": "\(problem.key)",
-                                      "value": "\(problem.value)", "takes": "\(problem.takes)"])
-        }
-        if !older.isEmpty {
-            logger.info("serving older schema versions too", metadata: ["schemaHashes": "\(older.keys.map { String($0.prefix(16)) }.sorted())"])
         }
     }
 
