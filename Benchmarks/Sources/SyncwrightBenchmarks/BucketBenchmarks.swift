@@ -18,6 +18,12 @@ enum BucketBenchmarks {
               courierId: uuid
               status: string
               label: string
+          Stop:
+            table: stops
+            fields:
+              id: uuid
+              courierId: uuid
+              address: string
         subsets:
           courier:
             parameters:
@@ -75,6 +81,99 @@ enum BucketBenchmarks {
         return best
     }
 
+    /// A deploy that adds an entity to the subset, in a unit of its own: the start files
+    /// only its rows, an app on the previous version continues from `cursor` and receives
+    /// nothing, an updated app downloads only the new unit. Then, as the baseline of the
+    /// start, the whole log filed again (which every device pays for with a download).
+    static func deploy(_ runner: inout BenchmarkRunner, _ service: SyncService, folder: URL, users: Int, cursor: String,
+                       emptyPull: Double, checkTargets: Bool) async throws {
+        let stopsPerUser = 10
+        try await service.database.write { connection in
+            for user in 0..<users {
+                for stop in 0..<stopsPerUser {
+                    try await connection.execute("INSERT INTO stops (id, courier_id, address) VALUES (?, ?, ?)", [
+                        .text(ApplyBenchmarks.uuid(2_000_000_000 + user * stopsPerUser + stop)), .text(courier(user)), .text("street \(stop)"),
+                    ])
+                }
+            }
+        }
+        let v2Path = folder.appending(path: "couriers-stops.yaml").path()
+        try (schema + "\n      Stop:\n        rows: courierId == $me\n        unit: stops\n").write(toFile: v2Path, atomically: true, encoding: .utf8)
+        let deployed = SyncService(schema: try SyncServer.loadSchema(v2Path), database: service.database)
+        let start = try await SyncBenchmarks.seconds { try await deployed.prepare() }
+        guard deployed.bucketFiling.keepsEveryCursor, deployed.bucketFiling.units.map(\.entries) == [users * stopsPerUser] else {
+            throw BenchmarkFailure("the deploy filed \(deployed.bucketFiling), not only the \(users * stopsPerUser) stops")
+        }
+        var oldReceived = -1
+        let oldPull = try await best(of: 15) {
+            oldReceived = try await pullAll(deployed, user: 0, cursor: cursor, schemaHash: service.schema.schemaHash).changes
+        }
+        guard oldReceived == 0 else { throw BenchmarkFailure("an app on the previous version received \(oldReceived) changes after the deploy") }
+        runner.record(.init(
+            name: "after a deploy adding an entity, the next pull of an app on the previous version: \(oldReceived) changes received",
+            seconds: oldPull, baselineName: "an empty pull before the deploy", baselineSeconds: emptyPull,
+            target: "0 changes, ≤ 2.00×", meetsTarget: checkTargets ? oldPull <= emptyPull * 2 : nil))
+
+        // The updated app keeps the parcels' cursor and downloads the stops unit.
+        var parcels = -1, stops = -1
+        let newPull = try await best(of: 15) {
+            var cursors: [String: String?] = ["parcels": cursor, "stops": nil]
+            parcels = 0
+            stops = 0
+            while true {
+                let page = try await deployed.pull(PullRequest(subset: "courier", schemaHash: deployed.schema.schemaHash, units: cursors, limit: 1_000),
+                                                   claims: claims(0))
+                parcels += page.changes.filter { $0.entity == "Parcel" }.count
+                stops += page.changes.filter { $0.entity == "Stop" }.count
+                for (unit, next) in page.units { cursors[unit] = next }
+                if !page.more { break }
+            }
+        }
+        guard parcels == 0, stops == stopsPerUser else {
+            throw BenchmarkFailure("the updated app received \(parcels) parcels and \(stops) stops, not 0 and \(stopsPerUser)")
+        }
+        runner.record(.init(
+            name: "the updated app's next pull: the new unit only (\(stops) stops, \(parcels) parcels)",
+            seconds: newPull, baselineName: "an empty pull before the deploy", baselineSeconds: emptyPull))
+
+        // A narrower filter whose bucket ids keep their form: filed as the difference.
+        // One parcel of each courier's is marked gone before; the new filter drops them.
+        // (It reads every row and every entry of the definition, so it costs a good part
+        // of a full refile's time on the server; what it saves is every device's download.)
+        try await service.database.write { connection in
+            for user in 0..<users {
+                try await connection.execute("UPDATE parcels SET status = 'gone' WHERE id = ?", [.text(ApplyBenchmarks.uuid(user * 100 + 1))])
+            }
+        }
+        let afterMarking = try await pullAll(deployed, user: 0, cursor: cursor, schemaHash: service.schema.schemaHash).cursor
+        let v3Path = folder.appending(path: "couriers-gone.yaml").path()
+        try String(contentsOfFile: v2Path, encoding: .utf8)
+            .replacingOccurrences(of: "status != \"lost\"", with: "status != \"lost\" and status != \"gone\"")
+            .write(toFile: v3Path, atomically: true, encoding: .utf8)
+        let narrowed = SyncService(schema: try SyncServer.loadSchema(v3Path), database: service.database)
+        let narrowing = try await SyncBenchmarks.seconds { try await narrowed.prepare() }
+        guard narrowed.bucketFiling.keepsEveryCursor, narrowed.bucketFiling.units.map(\.entries) == [users] else {
+            throw BenchmarkFailure("the narrower filter filed \(narrowed.bucketFiling), not \(users) removes")
+        }
+        let removes = try await pullAll(narrowed, user: 0, cursor: afterMarking, schemaHash: service.schema.schemaHash).changes
+        guard removes == 1 else { throw BenchmarkFailure("after the narrower filter the old app received \(removes) changes, not 1 remove") }
+
+        // The baseline: the same start with no record of how the log was filed.
+        try await service.database.write { connection in
+            try await connection.execute("DELETE FROM syncwright_state WHERE name = 'bucket_layout'")
+        }
+        let refiling = SyncService(schema: narrowed.schema, database: service.database)
+        let full = try await SyncBenchmarks.seconds { try await refiling.prepare() }
+        guard refiling.bucketFiling.extent == .everything else { throw BenchmarkFailure("the baseline start didn't file everything") }
+        runner.record(.init(
+            name: "the deploy's start, filing the \(users * stopsPerUser) stops' entries",
+            seconds: start, baselineName: "a start filing every row again (every device downloads everything)", baselineSeconds: full,
+            target: "≤ 0.50×", meetsTarget: checkTargets ? start <= full * 0.5 : nil))
+        runner.record(.init(
+            name: "a deploy narrowing the parcels' filter: its start, filing the difference (\(users) removes; an app on the previous version then receives \(removes))",
+            seconds: narrowing, baselineName: "a start filing every row again", baselineSeconds: full))
+    }
+
     static func run(_ runner: inout BenchmarkRunner, users: Int, rowsPerUser: Int, othersChanges: Int, checkTargets: Bool) async throws {
         let folder = FileManager.default.temporaryDirectory.appending(path: "syncwright-bucket-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -129,6 +228,7 @@ enum BucketBenchmarks {
         runner.record(.init(
             name: "a server start on the \(users * rowsPerUser)-row database (prepare)",
             seconds: restart, baselineName: "the same start scanning every row for non-canonical values", baselineSeconds: scanning))
+        try await deploy(&runner, large, folder: folder, users: users, cursor: cursor, emptyPull: empty, checkTargets: checkTargets)
         try await large.database.close()
 
         // A compatible deploy: the server now serves v2 and, for installed apps, v1 in

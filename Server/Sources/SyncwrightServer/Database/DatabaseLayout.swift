@@ -144,16 +144,25 @@ public struct DatabaseLayout: Sendable {
     /// in its bucket becomes a `remove`, a row newly in a bucket gets a `put`, and an
     /// entry that stays as it was keeps its number. A device continuing from its cursor
     /// receives just that difference.
+    ///
+    /// The rows a definition selects are gathered first in a temporary table keyed by
+    /// bucket and key, so each side of the comparison is an index lookup: `NOT IN` over
+    /// the query itself grows with the square of the rows on both databases.
     func differenceStatements(prefixes: Set<String>) -> [String] {
         schema.entities.flatMap { entity in
             (buckets[entity.name] ?? []).filter { prefixes.contains($0.prefix) }.flatMap { definition -> [String] in
-                let rows = definition.bucketRows(where: "1 = 1")
+                let filing = dialect == .sqlite ? "temp.syncwright_filing" : "pg_temp.syncwright_filing"
+                let table = dialect == .sqlite
+                    ? "CREATE TEMP TABLE syncwright_filing (bucket TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (bucket, key)) WITHOUT ROWID"
+                    : "CREATE TEMP TABLE syncwright_filing (bucket text COLLATE \"C\" NOT NULL, key text NOT NULL, PRIMARY KEY (bucket, key))"
+                let fill = "INSERT INTO \(filing) (bucket, key) SELECT DISTINCT r.bucket, r.key FROM (\(definition.bucketRows(where: "1 = 1"))) AS r"
                 let removes = "SELECT l.bucket, l.entity, l.key, \(dialect.boolean(true)) AS removed FROM syncwright_log AS l "
                     + "WHERE \(definition.holdsEntry("l")) AND l.removed = \(dialect.boolean(false)) "
-                    + "AND (l.bucket, l.key) NOT IN (SELECT r.bucket, r.key FROM (\(rows)) AS r)"
-                let puts = "SELECT b.bucket, b.key FROM (\(rows)) AS b WHERE NOT EXISTS (SELECT 1 FROM syncwright_log AS l "
-                    + "WHERE l.bucket = b.bucket AND l.key = b.key AND l.removed = \(dialect.boolean(false)))"
-                return [writeEntries(removes), insertPuts(entity.name, from: puts)]
+                    + "AND NOT EXISTS (SELECT 1 FROM \(filing) AS f WHERE f.bucket = l.bucket AND f.key = l.key)"
+                let puts = "SELECT f.bucket, f.key FROM \(filing) AS f WHERE NOT EXISTS (SELECT 1 FROM syncwright_log AS l "
+                    + "WHERE l.bucket = f.bucket AND l.key = f.key AND l.removed = \(dialect.boolean(false)))"
+                return ["DROP TABLE IF EXISTS \(filing)", table, fill, writeEntries(removes), insertPuts(entity.name, from: puts),
+                        "DROP TABLE \(filing)"]
             }
         }
     }
