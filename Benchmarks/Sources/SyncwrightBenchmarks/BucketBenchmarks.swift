@@ -85,7 +85,7 @@ enum BucketBenchmarks {
     /// only its rows, an app on the previous version continues from `cursor` and receives
     /// nothing, an updated app downloads only the new unit. Then, as the baseline of the
     /// start, the whole log filed again (which every device pays for with a download).
-    static func deploy(_ runner: inout BenchmarkRunner, _ service: SyncService, folder: URL, users: Int, cursor: String,
+    static func deploy(_ runner: inout BenchmarkRunner, _ service: SyncService, folder: URL, users: Int, rowsPerUser: Int, cursor: String,
                        emptyPull: Double, checkTargets: Bool) async throws {
         let stopsPerUser = 10
         try await service.database.write { connection in
@@ -142,7 +142,7 @@ enum BucketBenchmarks {
         // of a full refile's time on the server; what it saves is every device's download.)
         try await service.database.write { connection in
             for user in 0..<users {
-                try await connection.execute("UPDATE parcels SET status = 'gone' WHERE id = ?", [.text(ApplyBenchmarks.uuid(user * 100 + 1))])
+                try await connection.execute("UPDATE parcels SET status = 'gone' WHERE id = ?", [.text(ApplyBenchmarks.uuid(user * rowsPerUser + 1))])
             }
         }
         let afterMarking = try await pullAll(deployed, user: 0, cursor: cursor, schemaHash: service.schema.schemaHash).cursor
@@ -228,7 +228,7 @@ enum BucketBenchmarks {
         runner.record(.init(
             name: "a server start on the \(users * rowsPerUser)-row database (prepare)",
             seconds: restart, baselineName: "the same start scanning every row for non-canonical values", baselineSeconds: scanning))
-        try await deploy(&runner, large, folder: folder, users: users, cursor: cursor, emptyPull: empty, checkTargets: checkTargets)
+        try await deploy(&runner, large, folder: folder, users: users, rowsPerUser: rowsPerUser, cursor: cursor, emptyPull: empty, checkTargets: checkTargets)
         try await large.database.close()
 
         // A compatible deploy: the server now serves v2 and, for installed apps, v1 in
