@@ -325,8 +325,9 @@ struct SyncStoreTests {
         edited.done = true
         try temporary.store.write { try $0.update(edited) }
 
-        // A new model resets every cursor: the next pull starts from scratch.
-        let model = TestModel.model(hash: "test-hash-2")
+        // A model whose work unit selects another column resets its cursor: the next pull starts from scratch.
+        var model = TestModel.model(hash: "test-hash-2")
+        model.entities[1].columns.append(SyncColumn("estimate", .double, nullable: true))
         var store = try SyncStore(path: temporary.path, model: model)
         try store.applyPulledPage(PullResponse(changes: [put(delivered, "delivered again")], units: ["work": "a"], more: true),
                                   unit: "work")
