@@ -38,10 +38,13 @@ public struct DatabaseLayout: Sendable {
 
     /// The newest log entry a reader may rely on: every entry numbered up to it has
     /// committed (or never will). SQLite has one writer at a time, so its entries
-    /// become visible in order and the newest entry is the horizon.
+    /// become visible in order and the highest number issued is the horizon.
     static func horizonQuery(_ dialect: SQLDialect) -> String {
         switch dialect {
-        case .sqlite: "SELECT coalesce(max(seq), 0) FROM syncwright_log"
+        // The highest number issued, not only the highest kept: a deploy that files a
+        // subset entity from scratch may delete the newest entries.
+        case .sqlite: "SELECT max((SELECT coalesce(max(seq), 0) FROM syncwright_log), "
+            + "coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'syncwright_log'), 0))"
         case .postgres: "SELECT syncwright_horizon()"
         }
     }

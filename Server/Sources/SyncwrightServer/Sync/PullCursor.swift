@@ -3,8 +3,9 @@ import Foundation
 /// A unit's position in the change log, opaque to clients: a version tag, the last
 /// sequence number delivered, whether the unit's first full download is still under
 /// way (and the log position it covers), the remaining-change estimate, and a
-/// fingerprint of the claims it was made for (so a changed claim answers
-/// `resync_required`).
+/// fingerprint of the claims it was made for and of the deploys that filed the unit's
+/// entities from scratch (``FilingResets``), so a changed claim or such a deploy answers
+/// `resync_required`.
 struct PullCursor: Sendable, Hashable {
     var sequence: Int64
     /// True during a download from scratch: rows outside the subset are skipped rather

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import ServiceLifecycle
 import Syncwright
@@ -117,31 +118,33 @@ extension SyncService {
             guard let unit = units.first(where: { $0.name == name }) else {
                 throw ProtocolError.invalidRequest("unknown unit \"\(name)\" in subset \(subset.name); it has \(units.map(\.name).joined(separator: ", "))")
             }
-            // The unit's entities filed from scratch by a deploy since the cursor was made.
+            // A cursor of a unit holding an entity a deploy filed from scratch carries
+            // that filing in its fingerprint: one made before it no longer matches.
             var filedAgain: [String] = []
+            var filings: [String] = []
             for entity in unit.entityNames {
                 guard let reset = resets.groups["\(subset.name)/\(entity)"] else { continue }
                 guard reset.shape == bucketShapes["\(subset.name)/\(entity)"] else {
                     throw ProtocolError.bucketsUpcoming(entity: entity, subset: subset.name)
                 }
-                if let encoded = request.units[name] ?? nil, let decoded = PullCursor(encoded: encoded), decoded.continuesAfter < reset.from {
-                    filedAgain.append(entity)
-                }
+                filedAgain.append(entity)
+                filings.append("\(entity)@\(reset.from)")
             }
-            if !filedAgain.isEmpty {
-                stale.append((name, "was made before a deploy filed \(filedAgain.joined(separator: ", ")) into buckets again (its filter changed)"))
-                continue
-            }
+            let unitFingerprint = filings.isEmpty ? fingerprint : Self.fingerprint(fingerprint, filings: filings)
             guard let encoded = request.units[name] ?? nil else {
-                startingCursors[name] = PullCursor(sequence: 0, isInitial: true, initialThrough: high, estimate: 0, fingerprint: fingerprint,
-                                                   passStart: 0)
+                startingCursors[name] = PullCursor(sequence: 0, isInitial: true, initialThrough: high, estimate: 0,
+                                                   fingerprint: unitFingerprint, passStart: 0)
                 continue
             }
             guard let decoded = PullCursor(encoded: encoded) else {
                 throw ProtocolError.invalidRequest("the cursor of unit \(name) is not one this server made")
             }
-            if decoded.fingerprint != fingerprint {
-                stale.append((name, "was made for other claims (the token's claims changed)"))
+            if decoded.fingerprint != unitFingerprint {
+                stale.append((name, filedAgain.isEmpty
+                    ? "was made for other claims (the token's claims changed)"
+                    : decoded.fingerprint == fingerprint
+                        ? "was made before a deploy filed \(filedAgain.joined(separator: ", ")) into buckets again (its filter changed)"
+                        : "was made for other claims, or before a deploy filed \(filedAgain.joined(separator: ", ")) into buckets again"))
             } else if decoded.sequence > high || (decoded.isInitial && decoded.initialThrough != .max && decoded.initialThrough > high) {
                 stale.append((name, "is ahead of the server's log (was the database restored?)"))
             } else if decoded.continuesAfter < compacted {
@@ -204,6 +207,14 @@ extension SyncService {
         }
         return PulledPage(rows: changes, units: cursors, more: more, estimate: more ? estimate : 0,
                           buckets: Set(callerBuckets.values.joined()))
+    }
+
+    /// The fingerprint of a unit's cursors when a deploy filed some of its entities from
+    /// scratch (`Entity@position`, ``FilingResets``): a digest of the claims' fingerprint
+    /// and those filings, in the same form.
+    static func fingerprint(_ base: String, filings: [String]) -> String {
+        let digest = SHA256.hash(data: Data((base + "\n" + filings.sorted().joined(separator: "\n")).utf8))
+        return digest.prefix(8).map { String(format: "%02x", $0) }.joined()
     }
 
     /// `filing_resets`, decoded once per text.

@@ -118,10 +118,14 @@ public final class SyncService: Sendable {
     /// (``SchemaDiff`` finds nothing breaking), or the start stops with
     /// ``SchemaDeployError`` and nothing changes. The schema is recorded as served.
     ///
-    /// When the buckets rows are filed by differ from the ones the database was filed
-    /// with (a new database, one made by a server before the log was partitioned by
-    /// bucket, or a changed filter), the log is filed again from the rows, and cursors
-    /// from before answer `410 resync_required`.
+    /// Then only what changed in the buckets rows are filed by is filed, past the end of
+    /// the log (new definitions, a changed filter's difference, or a subset entity whose
+    /// bucket ids change shape from scratch): see ``BucketFiling`` and
+    /// ``plannedFiling()``. A new database, or one with no record of its filing, is filed
+    /// whole, and cursors from before answer `410 resync_required`.
+    ///
+    /// When a newer schema is recorded as served (this server is the older one of a
+    /// rolling deploy), the start leaves the tables, triggers and buckets as they are.
     public func prepare() async throws {
         let (older, invalid, filing) = try await database.maintain(preparation(logger: logger))
         olderVersions.withValue { $0 = older }
