@@ -143,6 +143,50 @@ struct SchemaDeployEndToEndTests {
         await serverV2.stop()
     }
 
+    @Test("a deploy adding an entity: the old app pulls nothing, the updated one only the new unit; a narrower filter sends both the difference",
+          arguments: DatabaseKind.underTest)
+    func deploysCostOnlyWhatChanged(_ kind: DatabaseKind) async throws {
+        let v1 = try Chores.model(DeployFilingTests.addField, file: "v1.yaml")
+        let v2 = try Chores.model(DeployFilingTests.addEntity, file: "v2.yaml")
+        let v3 = try Chores.model(DeployFilingTests.changeFilter, file: "v3.yaml")
+        let database = try await TestDatabases.make(kind)
+        let serviceV1 = SyncService(schema: v1, database: database, logger: TestDatabases.logger)
+        try await serviceV1.prepare()
+        let serverV1 = try await LiveServer.start(service: serviceV1)
+        let transport = try await SwitchableTransport(serverV1, claims: Chores.ann)
+        let device = try VersionedDevice(model: v1, transport: transport)
+        for n in 1...4 {
+            try await FieldService.sql(database, "INSERT INTO chores (id, owner, title, state) VALUES ('\(Chores.id(n))', 'ann', 'c\(n)', '\(n == 4 ? "done" : "todo")')")
+            try await FieldService.sql(database, "INSERT INTO rooms (id, owner, name) VALUES ('\(Chores.id(n + 10))', '\(n == 4 ? "bob" : "ann")', 'r\(n)')")
+        }
+        #expect(try await device.engine.sync().pulled == ["Chore": 4])
+        await serverV1.stop(closingDatabase: false)
+
+        let serviceV2 = SyncService(schema: v2, database: database, logger: TestDatabases.logger)
+        try await serviceV2.prepare()
+        let serverV2 = try await LiveServer.start(service: serviceV2)
+        try await transport.switchTo(serverV2, claims: Chores.ann)
+        // The app still on v1 goes on from its cursor: nothing to pull.
+        let old = try await device.engine.sync()
+        #expect(old.pulled.values.reduce(0, +) == 0, "\(old.pulled)")
+        // Updated to v2 (Chore's columns unchanged), it downloads the new unit only.
+        let updated = try VersionedDevice(path: device.path, model: v2, transport: transport)
+        let first = try await updated.engine.sync()
+        #expect(first.pulled["Room"] == 3 && (first.pulled["Chore"] ?? 0) == 0, "\(first.pulled)")
+        #expect(try await updated.store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM rooms") } == 3)
+        await serverV2.stop(closingDatabase: false)
+
+        // A narrower filter (done chores leave): the app receives the one remove, nothing else.
+        let serviceV3 = SyncService(schema: v3, database: database, logger: TestDatabases.logger)
+        try await serviceV3.prepare()
+        let serverV3 = try await LiveServer.start(service: serviceV3)
+        try await transport.switchTo(serverV3, claims: Chores.ann)
+        let narrowed = try await updated.engine.sync()
+        #expect(narrowed.pulled.values.reduce(0, +) == 1, "\(narrowed.pulled)")
+        #expect(try await updated.titles() == ["c1", "c2", "c3"])
+        await serverV3.stop()
+    }
+
     @Test("after a narrowed filter, an upgraded device keeps only the rows the new model selects", arguments: DatabaseKind.underTest)
     func narrowedFilter(_ kind: DatabaseKind) async throws {
         let v1 = try Chores.model(Chores.v1)
