@@ -79,6 +79,16 @@ struct ModelMigrationTests {
         let onD = try SyncStore(path: temporary.path, model: Self.model("hash-d"))
         #expect(try onD.cursor(forUnit: "work") == nil)
         #expect(try onD.cursor(forUnit: "comments") == nil)
+
+        // Opened again with the same model, such a store records the digests: the next
+        // model resets only what it changes.
+        try onD.applyPulledPage(PullResponse(changes: [], units: ["work": "7"], more: false), unit: "work")
+        try onD.applyPulledPage(PullResponse(changes: [], units: ["comments": "8"], more: false), unit: "comments")
+        try onD.pool.write { try $0.execute(sql: "DELETE FROM syncwright_metadata WHERE key = 'unitDigests'") }
+        _ = try SyncStore(path: temporary.path, model: Self.model("hash-d"))
+        let onE = try SyncStore(path: temporary.path, model: c)
+        #expect(try onE.cursor(forUnit: "work") == nil)
+        #expect(try onE.cursor(forUnit: "comments") == "8")
     }
 
     @Test("a dropped NOT NULL column rebuilds the table: rows kept, later upserts without it succeed")

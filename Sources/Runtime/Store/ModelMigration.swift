@@ -34,6 +34,10 @@ enum ModelMigration {
             for entity in model.entities where try !db.tableExists(entity.tableName) {
                 try db.execute(sql: entity.createTableSQL)
             }
+            // A store migrated before unit digests were kept records them now, so the next
+            // model resets only the units it changes.
+            try db.execute(sql: "INSERT OR IGNORE INTO syncwright_metadata (key, value) VALUES ('unitDigests', ?)",
+                           arguments: [JSONValue.object(unitDigests(model).mapValues(JSONValue.string)).jsonText])
             return
         }
         let now = Date().timeIntervalSince1970

@@ -2,18 +2,20 @@ import Foundation
 
 /// The subset entities a deploy filed from scratch (``BucketFilingPlan/resetGroups``),
 /// as `syncwright_state` keeps them under `filing_resets`: for each, from which log
-/// position its entries were filed again and the bucket shape they were filed by.
+/// position its entries were filed again (which also names the filing) and the bucket
+/// shape they were filed by.
 ///
-/// A pull reads it with `compacted_through`. A cursor of a unit holding such an entity
-/// that continues from before that position answers `410 resync_required` for that unit
-/// alone. A server whose own shape for the entity differs — one still on the previous
-/// schema during a rolling deploy — answers `503 schema_upcoming` for the unit rather
-/// than read buckets by ids of another form.
+/// A pull reads it with `compacted_through`. The fingerprint of the cursors of a unit
+/// holding such an entity includes its filings (``SyncService/fingerprint(_:filings:)``),
+/// so a cursor made before one answers `410 resync_required` for that unit alone, and
+/// one made after goes on. A server whose own shape for the entity differs — one still
+/// on the previous schema during a rolling deploy — answers `503 schema_upcoming` for
+/// the unit rather than read buckets by ids of another form.
 struct FilingResets: Sendable, Hashable {
     static let stateName = "filing_resets"
 
     struct Reset: Sendable, Hashable, Codable {
-        /// The first log position of the entity's entries filed again.
+        /// The first log position of the entity's entries filed again: it names the filing.
         var from: Int64
         /// The bucket shape they were filed by (``DatabaseLayout/bucketShapes``).
         var shape: String
