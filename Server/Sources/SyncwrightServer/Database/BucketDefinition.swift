@@ -38,7 +38,12 @@ struct BucketDefinition: Sendable {
     var shape: String { "\(prefix)\n\(branch.shape)" }
 
     /// SQL that holds for a log entry (alias `alias`) in one of the branch's buckets.
-    func holdsEntry(_ alias: String) -> String {
+    func holdsEntry(_ alias: String) -> String { Self.holdsEntry(alias, under: prefix) }
+
+    /// SQL that holds for a log entry (alias `alias`) whose bucket id is `prefix` or
+    /// starts with it and a `/`: a branch's buckets, or a subset entity's (its group,
+    /// which is never a bucket id itself).
+    static func holdsEntry(_ alias: String, under prefix: String) -> String {
         let text = prefix.replacingOccurrences(of: "'", with: "''")
         return "(\(alias).bucket = '\(text)' OR (\(alias).bucket > '\(text)/' AND \(alias).bucket < '\(text)0'))"
     }

@@ -174,11 +174,8 @@ public struct DatabaseLayout: Sendable {
     /// (`subset/Entity`), whose buckets are filed again from scratch.
     func deleteEntriesStatement(groups: Set<String>) -> String? {
         guard !groups.isEmpty else { return nil }
-        let conditions = groups.sorted().map { group in
-            let text = group.replacingOccurrences(of: "'", with: "''")
-            return "(bucket > '\(text)/' AND bucket < '\(text)0')"
-        }
-        return "DELETE FROM syncwright_log WHERE " + conditions.joined(separator: " OR ")
+        return "DELETE FROM syncwright_log AS l WHERE "
+            + groups.sorted().map { BucketDefinition.holdsEntry("l", under: $0) }.joined(separator: " OR ")
     }
 
     /// Statements that put every row in its buckets, for a log that was just emptied.

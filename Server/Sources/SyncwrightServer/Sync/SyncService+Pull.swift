@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import ServiceLifecycle
 import Syncwright
@@ -213,8 +212,7 @@ extension SyncService {
     /// scratch (`Entity@position`, ``FilingResets``): a digest of the claims' fingerprint
     /// and those filings, in the same form.
     static func fingerprint(_ base: String, filings: [String]) -> String {
-        let digest = SHA256.hash(data: Data((base + "\n" + filings.sorted().joined(separator: "\n")).utf8))
-        return digest.prefix(8).map { String(format: "%02x", $0) }.joined()
+        shortDigest(base + "\n" + filings.sorted().joined(separator: "\n"))
     }
 
     /// `filing_resets`, decoded once per text.

@@ -285,7 +285,7 @@ public final class SyncService: Sendable {
                 : recordedShapes.flatMap { try? JSONDecoder().decode([String: String].self, from: Data($0.utf8)) } ?? [:]
             let plan = BucketFilingPlan(previous: previous, previousShapes: previousShapes, current: definitions, shapes: shapes)
             if !plan.isEmpty {
-                filing = try await file(plan, layout, connection, dialect)
+                filing = try await file(plan, layout, definitions: definitions, shapes: shapes, connection, dialect)
                 logger.info(filing.keepsEveryCursor
                                 ? "filed the new and changed bucket definitions past the end of the log; every cursor continues"
                                 : "filed the new and changed bucket definitions past the end of the log; devices download the units marked again",
@@ -297,7 +297,7 @@ public final class SyncService: Sendable {
             filing = BucketFiling(extent: .everything,
                                   units: try await filedUnits(layout, prefixes: Set(definitions.keys), from: start, downloadsAgain: { _ in true },
                                                               connection, dialect))
-            try await setState("filing_resets", "{}", connection, dialect)
+            try await setState(FilingResets.stateName, FilingResets().text, connection, dialect)
             logger.info("filed every row into its buckets; cursors from before answer resync_required",
                         metadata: ["reason": "no record of the layout filed", "units": "\(filing)"])
         }
@@ -315,23 +315,19 @@ public final class SyncService: Sendable {
     }
 
     /// Files what `plan` names, past the end of the log, and records the subset entities
-    /// filed from scratch in `filing_resets`.
-    private static func file(_ plan: BucketFilingPlan, _ layout: DatabaseLayout, _ connection: any SQLConnection,
-                             _ dialect: SQLDialect) async throws -> BucketFiling {
+    /// filed from scratch in `filing_resets`. `definitions` and `shapes` are the layout's
+    /// (``DatabaseLayout/bucketDefinitionFingerprints``, ``DatabaseLayout/bucketShapes``).
+    private static func file(_ plan: BucketFilingPlan, _ layout: DatabaseLayout, definitions: [String: String],
+                             shapes: [String: String], _ connection: any SQLConnection, _ dialect: SQLDialect) async throws -> BucketFiling {
         try await lockLogForFiling(connection, dialect)
         // Every cursor made before continues after a position at or below the highest
-        // number the log ever issued.
-        let issued = dialect == .sqlite
-            ? "SELECT coalesce(max(seq), 0) FROM sqlite_sequence WHERE name = 'syncwright_log'"
-            : "SELECT last_value FROM syncwright_seq"
-        var high = try await compactedThrough(connection, dialect)
-        for query in ["SELECT coalesce(max(seq), 0) FROM syncwright_log", issued] {
-            high = max(high, try await connection.query(query, []).first?.first?.integer ?? 0)
-        }
+        // number the log ever issued (on PostgreSQL the sequence's, which no writer holds
+        // back now: they wait on the lock).
+        let issued = dialect == .sqlite ? DatabaseLayout.horizonQuery(dialect) : "SELECT last_value FROM syncwright_seq"
+        let high = max(try await compactedThrough(connection, dialect),
+                       try await connection.query(issued, []).first?.first?.integer ?? 0)
         let start = high + 1
-        let resetPrefixes = Set(layout.bucketDefinitionFingerprints.keys.filter {
-            plan.resetGroups.contains(BucketDefinition.group(ofPrefix: $0))
-        })
+        let resetPrefixes = Set(definitions.keys.filter { plan.resetGroups.contains(BucketDefinition.group(ofPrefix: $0)) })
         var statements: [String] = []
         if let delete = layout.deleteEntriesStatement(groups: plan.resetGroups) { statements.append(delete) }
         statements += layout.differenceStatements(prefixes: plan.changed)
@@ -341,7 +337,6 @@ public final class SyncService: Sendable {
         }
         if !plan.resetGroups.isEmpty {
             var resets = try await FilingResets.read(connection, dialect)
-            let shapes = layout.bucketShapes
             for group in plan.resetGroups {
                 resets.groups[group] = .init(from: start, shape: shapes[group] ?? "")
             }
@@ -466,8 +461,12 @@ public final class SyncService: Sendable {
 
     /// A short digest of the caller's parameter values, carried in cursors.
     func fingerprint(_ subset: Subset, _ parameters: SubsetParameters) -> String {
-        let digest = SHA256.hash(data: Data((subset.name + "\n" + parameters.fingerprint).utf8))
-        return digest.prefix(8).map { String(format: "%02x", $0) }.joined()
+        Self.shortDigest(subset.name + "\n" + parameters.fingerprint)
+    }
+
+    /// The first 8 bytes of `text`'s SHA-256, in hex: the form of every cursor fingerprint.
+    static func shortDigest(_ text: String) -> String {
+        SHA256.hash(data: Data(text.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
     }
 
     /// Who a push's stored results belong to: a digest of the token's `sub` claim and the
@@ -513,7 +512,6 @@ public final class SyncService: Sendable {
     }
 
     static func compactedThrough(_ connection: any SQLConnection, _ dialect: SQLDialect) async throws -> Int64 {
-        let rows = try await connection.query("SELECT value FROM syncwright_state WHERE name = 'compacted_through'", [])
-        return rows.first?.first?.text.flatMap { Int64($0) } ?? 0
+        try await state("compacted_through", connection, dialect).flatMap { Int64($0) } ?? 0
     }
 }
