@@ -36,8 +36,7 @@ enum ModelMigration {
             }
             // A store migrated before unit digests were kept records them now, so the next
             // model resets only the units it changes.
-            try db.execute(sql: "INSERT OR IGNORE INTO syncwright_metadata (key, value) VALUES ('unitDigests', ?)",
-                           arguments: [JSONValue.object(unitDigests(model).mapValues(JSONValue.string)).jsonText])
+            try recordUnitDigests(db, unitDigests(model), replacing: false)
             return
         }
         let now = Date().timeIntervalSince1970
@@ -75,8 +74,7 @@ enum ModelMigration {
         where storedDigests == nil || digests[unit] == nil || storedDigests?[unit] != digests[unit] {
             try db.execute(sql: "DELETE FROM syncwright_cursors WHERE unit = ?", arguments: [unit])
         }
-        try db.execute(sql: "INSERT OR REPLACE INTO syncwright_metadata (key, value) VALUES ('unitDigests', ?)",
-                       arguments: [JSONValue.object(digests.mapValues(JSONValue.string)).jsonText])
+        try recordUnitDigests(db, digests, replacing: true)
         try db.execute(sql: "INSERT OR REPLACE INTO syncwright_metadata (key, value) VALUES ('schemaHash', ?)",
                        arguments: [model.schemaHash])
         let tables = JSONValue.object(Dictionary(uniqueKeysWithValues: model.entities.map { ($0.name, JSONValue.string($0.tableName)) }))
@@ -98,6 +96,12 @@ enum ModelMigration {
             digests[unit.name] = ContentHasher.hexDigest(Array(text.utf8))
         }
         return digests
+    }
+
+    /// Stores `digests` as the unit digests; without `replacing`, only when none are stored.
+    private static func recordUnitDigests(_ db: Database, _ digests: [String: String], replacing: Bool) throws {
+        try db.execute(sql: "INSERT OR \(replacing ? "REPLACE" : "IGNORE") INTO syncwright_metadata (key, value) VALUES ('unitDigests', ?)",
+                       arguments: [JSONValue.object(digests.mapValues(JSONValue.string)).jsonText])
     }
 
     /// The entity → table map the store recorded when it was last migrated.
