@@ -29,6 +29,16 @@ final class SwitchableTransport: SyncTransport {
     func schema() async throws -> SchemaResponse { try await current.withValue { $0 }.schema() }
 }
 
+extension LiveServer {
+    /// A deploy of `schema` on `database`, as a new server process does it: the start
+    /// prepares the database, then the server listens on a new port.
+    static func deploy(_ schema: SchemaModel, on database: any ServerDatabase) async throws -> LiveServer {
+        let service = SyncService(schema: schema, database: database, logger: TestDatabases.logger)
+        try await service.prepare()
+        return try await start(service: service)
+    }
+}
+
 /// A device built against one schema version, with its own store file.
 struct VersionedDevice {
     let path: String
@@ -70,9 +80,7 @@ struct SchemaDeployEndToEndTests {
         let v1 = try Chores.model(Chores.v1)
         let v2 = try Chores.model(Chores.v2)
         let database = try await TestDatabases.make(kind)
-        let serviceV1 = SyncService(schema: v1, database: database, logger: TestDatabases.logger)
-        try await serviceV1.prepare()
-        let serverV1 = try await LiveServer.start(service: serviceV1)
+        let serverV1 = try await LiveServer.deploy(v1, on: database)
         let transport = try await SwitchableTransport(serverV1, claims: Chores.ann)
         let device = try VersionedDevice(model: v1, transport: transport)
         try await device.insertChore(1, title: "dishes")
@@ -84,9 +92,7 @@ struct SchemaDeployEndToEndTests {
         await serverV1.stop(closingDatabase: false)
 
         // The deploy: v2 on the same database, a new process on a new port.
-        let serviceV2 = SyncService(schema: v2, database: database, logger: TestDatabases.logger)
-        try await serviceV2.prepare()
-        let serverV2 = try await LiveServer.start(service: serviceV2)
+        let serverV2 = try await LiveServer.deploy(v2, on: database)
         try await transport.switchTo(serverV2, claims: Chores.ann)
 
         let report = try await device.engine.sync()
@@ -129,7 +135,7 @@ struct SchemaDeployEndToEndTests {
         let oldTransport = try await SwitchableTransport(serverV2, claims: Chores.ann)
         let straggler = try VersionedDevice(model: v1, transport: oldTransport)
         try await straggler.insertChore(6, title: "roof")
-        _ = try await serviceV2.retire(hashPrefix: String(v1.schemaHash.prefix(16)))
+        _ = try await serverV2.service.retire(hashPrefix: String(v1.schemaHash.prefix(16)))
         let failure = await #expect(throws: SyncFailure.self) { try await straggler.engine.sync() }
         #expect(failure?.code == .outdated)
         #expect(failure?.serverCode == nil || failure?.serverCode == "schema_retired")
@@ -150,9 +156,7 @@ struct SchemaDeployEndToEndTests {
         let v2 = try Chores.model(DeployFilingTests.addEntity, file: "v2.yaml")
         let v3 = try Chores.model(DeployFilingTests.changeFilter, file: "v3.yaml")
         let database = try await TestDatabases.make(kind)
-        let serviceV1 = SyncService(schema: v1, database: database, logger: TestDatabases.logger)
-        try await serviceV1.prepare()
-        let serverV1 = try await LiveServer.start(service: serviceV1)
+        let serverV1 = try await LiveServer.deploy(v1, on: database)
         let transport = try await SwitchableTransport(serverV1, claims: Chores.ann)
         let device = try VersionedDevice(model: v1, transport: transport)
         for n in 1...4 {
@@ -162,9 +166,7 @@ struct SchemaDeployEndToEndTests {
         #expect(try await device.engine.sync().pulled == ["Chore": 4])
         await serverV1.stop(closingDatabase: false)
 
-        let serviceV2 = SyncService(schema: v2, database: database, logger: TestDatabases.logger)
-        try await serviceV2.prepare()
-        let serverV2 = try await LiveServer.start(service: serviceV2)
+        let serverV2 = try await LiveServer.deploy(v2, on: database)
         try await transport.switchTo(serverV2, claims: Chores.ann)
         // The app still on v1 goes on from its cursor: nothing to pull.
         let old = try await device.engine.sync()
@@ -177,9 +179,7 @@ struct SchemaDeployEndToEndTests {
         await serverV2.stop(closingDatabase: false)
 
         // A narrower filter (done chores leave): the app receives the one remove, nothing else.
-        let serviceV3 = SyncService(schema: v3, database: database, logger: TestDatabases.logger)
-        try await serviceV3.prepare()
-        let serverV3 = try await LiveServer.start(service: serviceV3)
+        let serverV3 = try await LiveServer.deploy(v3, on: database)
         try await transport.switchTo(serverV3, claims: Chores.ann)
         let narrowed = try await updated.engine.sync()
         #expect(narrowed.pulled.values.reduce(0, +) == 1, "\(narrowed.pulled)")
@@ -193,9 +193,7 @@ struct SchemaDeployEndToEndTests {
         let narrowed = try Chores.model(Chores.v1.replacingOccurrences(of: "rows: owner == $me", with: "rows: owner == $me and state == \"todo\""),
                                         file: "narrowed.yaml")
         let database = try await TestDatabases.make(kind)
-        let serviceV1 = SyncService(schema: v1, database: database, logger: TestDatabases.logger)
-        try await serviceV1.prepare()
-        let serverV1 = try await LiveServer.start(service: serviceV1)
+        let serverV1 = try await LiveServer.deploy(v1, on: database)
         let transport = try await SwitchableTransport(serverV1, claims: Chores.ann)
         let device = try VersionedDevice(model: v1, transport: transport)
         try await device.insertChore(1, title: "open")
@@ -204,9 +202,7 @@ struct SchemaDeployEndToEndTests {
         #expect(try await device.titles() == ["finished", "open"])
         await serverV1.stop(closingDatabase: false)
 
-        let serviceV2 = SyncService(schema: narrowed, database: database, logger: TestDatabases.logger)
-        try await serviceV2.prepare()
-        let serverV2 = try await LiveServer.start(service: serviceV2)
+        let serverV2 = try await LiveServer.deploy(narrowed, on: database)
         try await transport.switchTo(serverV2, claims: Chores.ann)
         let upgraded = try VersionedDevice(path: device.path, model: narrowed, transport: transport)
         try await upgraded.engine.sync()
